@@ -1,0 +1,1 @@
+"""I/O at the edges: exchanges (ccxt), HTTP data sources, the SQL store."""

@@ -1,0 +1,101 @@
+"""The `rotator` command line: the only module that prints to the terminal or exits.
+
+Commands are imported lazily so `rotator --help` and `rotator check` start without importing
+ccxt or pandas (about half a second each). Each command lives in `rotator/commands/<name>.py`.
+Failures that stop a run (`RotatorError`) become one clean message and a documented exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from rotator import __version__
+from rotator.errors import ExitCode, RotatorError
+
+# command name -> "module:attribute"; nested groups use the same table shape.
+COMMANDS: dict[str, str] = {
+    "plan": "rotator.commands.plan:plan",
+    "check": "rotator.commands.check:check",
+}
+HISTORY_COMMANDS: dict[str, str] = {}
+
+
+class LazyGroup(click.Group):
+    """A Click group whose subcommands are imported only when invoked (or listed in help)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attr = self.lazy[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RotatorError as exc:
+            from rotator.redaction import redact
+
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            ctx.exit(int(exc.exit_code))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing help text would import every command module (and so ccxt/pandas): show the
+        # short help recorded here instead.
+        rows = [(name, COMMAND_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+COMMAND_HELP: dict[str, str] = {
+    "plan": "Suggest dry-run rebalance orders (never executed).",
+    "check": "Validate portfolio.yaml and report which credentials are set.",
+    "history": "Market history and past runs.",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.version_option(__version__, prog_name="rotator")
+def cli() -> None:
+    """rotator: read-only crypto portfolio rotation planner.
+
+    Reads holdings from exchanges (read-only API keys from environment variables) and declared
+    wallets, evaluates your rules, and prints suggested rebalance orders. It never places an order.
+    """
+
+
+@cli.group(cls=LazyGroup, lazy=HISTORY_COMMANDS)
+def history() -> None:
+    """Market history (fetch, import) and past runs (list, show, diff)."""
+
+
+def main() -> None:
+    """Console entry point: run the CLI, mapping RotatorError to its exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except BaseException:
+        from rotator.redaction import print_redacted_traceback
+
+        print_redacted_traceback()
+        sys.exit(ExitCode.INTERNAL_ERROR)

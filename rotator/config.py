@@ -1,0 +1,345 @@
+"""portfolio.yaml: pydantic models, loading, and error messages that name file, field and fix.
+
+This is the only module that reads portfolio.yaml. The rest of the program receives the
+validated `Portfolio` (or the core records derived from it) as arguments.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
+from rotator.errors import ConfigError
+
+WEIGHT_TOLERANCE = Decimal("0.0001")
+M = TypeVar("M", bound=BaseModel)
+
+# ccxt constructor keys that carry credentials. Any key in the file that normalises to one of
+# these is refused: credentials live in environment variables, named by `*_env` fields.
+SECRET_KEYS = frozenset(
+    {
+        "apikey",
+        "secret",
+        "secretkey",
+        "password",
+        "passphrase",
+        "privatekey",
+        "token",
+        "uid",
+        "login",
+        "twofa",
+        "apisecret",
+        "accesstoken",
+        "otp",
+    }
+)
+
+
+class StrictModel(BaseModel):
+    """Base for config models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+WalletName = Literal["spot", "funding", "earn"]
+
+
+class ExchangeAccount(StrictModel):
+    """An exchange account read through ccxt with read-only API keys."""
+
+    name: str = Field(min_length=1)
+    exchange: str = Field(description="ccxt exchange id, e.g. binance, kraken, okx")
+    api_key_env: str | None = None
+    secret_env: str | None = None
+    password_env: str | None = None
+    wallets: tuple[WalletName, ...] = ("spot",)
+    ccxt: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("exchange")
+    @classmethod
+    def _known_exchange(cls, value: str) -> str:
+        known = ccxt_exchange_ids()
+        if known and value not in known:
+            close = [e for e in known if e.startswith(value[:3])][:5]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(f"must be a ccxt exchange id, got {value!r}{hint}")
+        return value
+
+    @field_validator("api_key_env", "secret_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                "must be the NAME of an environment variable (letters, digits, _), "
+                "not the key itself"
+            )
+        return value
+
+    @field_validator("wallets")
+    @classmethod
+    def _wallets_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one of spot, funding, earn")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a wallet twice")
+        return value
+
+    def credential_envs(self) -> dict[str, str]:
+        """ccxt credential field -> environment variable name, for the fields configured."""
+        pairs = {
+            "apiKey": self.api_key_env,
+            "secret": self.secret_env,
+            "password": self.password_env,
+        }
+        return {field: env for field, env in pairs.items() if env}
+
+
+class ManualWallet(StrictModel):
+    """Holdings declared by hand (cold storage, staked positions): counted, never sold."""
+
+    name: str = Field(min_length=1)
+    holdings: dict[str, Decimal]
+    note: str | None = None
+
+    @field_validator("holdings")
+    @classmethod
+    def _non_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        if not value:
+            raise ValueError("must list at least one asset amount, e.g. {BTC: 0.5}")
+        for asset, amount in value.items():
+            if amount < 0:
+                raise ValueError(f"{asset}: amount must be >= 0, got {amount}")
+        return {asset.upper(): amount for asset, amount in value.items()}
+
+
+class RebalanceConfig(StrictModel):
+    """The `rebalance:` section; see RebalancePolicy for the meaning of each field."""
+
+    drift_abs: Decimal = Field(Decimal("0.02"), ge=0, le=1)
+    drift_rel: Decimal = Field(Decimal("0.25"), ge=0)
+    min_order_value: Decimal = Field(Decimal("20"), ge=0)
+    quote_preference: tuple[str, ...] = ("USDT", "USDC", "USD", "BTC")
+    bridge_assets: tuple[str, ...] = ("USDT", "BTC")
+    fee_rate: Decimal = Field(Decimal("0.001"), ge=0, lt=Decimal("0.1"))
+    max_turnover: Decimal | None = Field(None, gt=0, le=2)
+    never_trade: tuple[str, ...] = ()
+    cash_assets: tuple[str, ...] = ("USD", "USDT", "USDC", "DAI", "FDUSD", "EUR")
+    ignore_assets: tuple[str, ...] = ()
+    sell_unlisted: bool = True
+    max_price_age_seconds: int = Field(900, gt=0)
+
+    def to_policy(self) -> RebalancePolicy:
+        upper = lambda items: tuple(i.upper() for i in items)  # noqa: E731
+        return RebalancePolicy(
+            drift_abs=self.drift_abs,
+            drift_rel=self.drift_rel,
+            min_order_value=self.min_order_value,
+            quote_preference=upper(self.quote_preference),
+            bridge_assets=upper(self.bridge_assets),
+            fee_rate=self.fee_rate,
+            max_turnover=self.max_turnover,
+            never_trade=frozenset(upper(self.never_trade)),
+            cash_assets=frozenset(upper(self.cash_assets)),
+            ignore_assets=frozenset(upper(self.ignore_assets)),
+            sell_unlisted=self.sell_unlisted,
+            max_price_age_seconds=self.max_price_age_seconds,
+        )
+
+
+class Portfolio(StrictModel):
+    """The whole portfolio.yaml."""
+
+    base_currency: str = "USD"
+    accounts: tuple[ExchangeAccount, ...] = ()
+    wallets: tuple[ManualWallet, ...] = ()
+    targets: dict[str, Decimal] | None = None
+    rebalance: RebalanceConfig = RebalanceConfig()
+
+    @field_validator("base_currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("targets")
+    @classmethod
+    def _weights_sum_to_one(cls, value: dict[str, Decimal] | None) -> dict[str, Decimal] | None:
+        if value is None:
+            return None
+        for asset, weight in value.items():
+            if not 0 <= weight <= 1:
+                hint = f" (did you mean {weight / 100}?)" if 1 < weight <= 100 else ""
+                raise ValueError(f"{asset}: must be a fraction between 0 and 1, got {weight}{hint}")
+        total = sum(value.values(), Decimal(0))
+        if abs(total - 1) > WEIGHT_TOLERANCE:
+            parts = " + ".join(f"{a} {w}" for a, w in value.items())
+            raise ValueError(
+                f"weights must sum to 1, got {total.normalize()} ({parts}); "
+                f"adjust them or give the remainder to CASH"
+            )
+        return {asset.upper(): weight for asset, weight in value.items()}
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Portfolio:
+        names = [a.name for a in self.accounts] + [w.name for w in self.wallets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"account and wallet names must be unique; repeated: {dupes}")
+        return self
+
+    def policy(self) -> RebalancePolicy:
+        return self.rebalance.to_policy()
+
+    def static_targets(self) -> TargetWeights | None:
+        """portfolio.yaml `targets:` as TargetWeights, cash assets folded into the cash bucket."""
+        if self.targets is None:
+            return None
+        cash = set(self.rebalance.to_policy().cash_assets) | {CASH_BUCKET}
+        weights: dict[str, Decimal] = {}
+        for asset, weight in self.targets.items():
+            key = CASH_BUCKET if asset in cash else asset
+            weights[key] = weights.get(key, Decimal(0)) + weight
+        return TargetWeights(weights=weights, source="portfolio.yaml targets")
+
+
+@cache
+def ccxt_exchange_ids() -> frozenset[str]:
+    """ccxt's exchange ids, read from its package folder without importing ccxt (slow)."""
+    spec = importlib.util.find_spec("ccxt")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return frozenset(
+        p.stem for p in folder.glob("*.py") if not p.stem.startswith("_") and p.stem != "base"
+    )
+
+
+def credential_status(account: ExchangeAccount, environ: Mapping[str, str]) -> dict[str, bool]:
+    """Environment variable name -> whether it is set (non-empty). Never returns values."""
+    return {env: bool(environ.get(env)) for env in account.credential_envs().values()}
+
+
+def load_portfolio(path: Path) -> Portfolio:
+    """Read and validate portfolio.yaml.
+
+    Raises:
+        ConfigError: naming the file, the field path (with line) and what was expected.
+    """
+    raw, root = read_yaml(path)
+    secrets = list(find_secret_keys(raw))
+    if secrets:
+        lines = [
+            f"{location(path, root, loc)}: looks like a credential; secrets must not be written "
+            f"in the file: put the value in an environment variable and name that variable with "
+            f"api_key_env / secret_env / password_env"
+            for loc in secrets
+        ]
+        raise ConfigError("\n".join(lines))
+    return validate(Portfolio, raw, path, root)
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file into data and its node tree (for line numbers in errors)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found (pass --config PATH, or try `rotator plan --demo`)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return data, root
+
+
+def validate(model: type[M], raw: Any, path: Path, root: yaml.Node | None) -> M:
+    """Validate raw YAML data into `model`, turning pydantic errors into one ConfigError."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown field (check the spelling; see README 'Configuration')"
+            elif error["type"] == "missing":
+                message = "required field is missing"
+            elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
+                message = f"{message}, got {error['input']!r}"
+            lines.append(f"{location(path, root, loc)}: {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """('accounts', 0, 'ccxt') -> 'accounts[0].ccxt'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def location(path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    """'file:line: field.path' for an error at `loc`, with the line when it can be found."""
+    line = _line_of(root, loc)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {format_loc(loc)}"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    found = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == part]
+            if not match:
+                break
+            key, node = match[0]
+            found = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            found = node.start_mark.line + 1
+        else:
+            break
+    return found
+
+
+def find_secret_keys(data: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Locations of mapping keys that look like credentials (apiKey, secret, password...)."""
+    found: list[tuple[Any, ...]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            normalised = re.sub(r"[^a-z]", "", str(key).lower())
+            if normalised in SECRET_KEYS and value not in (None, ""):
+                found.append((*loc, key))
+            found.extend(find_secret_keys(value, (*loc, key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(find_secret_keys(item, (*loc, index)))
+    return found
+
+
+def default_config_path() -> Path:
+    """./portfolio.yaml, or $ROTATOR_CONFIG when set."""
+    return Path(os.environ.get("ROTATOR_CONFIG", "portfolio.yaml"))

@@ -1,0 +1,72 @@
+"""Errors that stop a run, the exit codes they map to, and the Problem record for data issues.
+
+Expected data problems (an unpriceable asset, a failed account, a stale signal) are `Problem`
+records carried inside a snapshot or plan and shown to the user. Failures that stop a run are
+`RotatorError` subclasses, turned into one clean message and an exit code in `rotator.cli`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; documented in README.md ("Exit codes")."""
+
+    OK = 0
+    INTERNAL_ERROR = 1
+    CONFIG_ERROR = 2  # bad portfolio.yaml / rule file / usage: as Click uses 2 for bad usage
+    INCOMPLETE = 3  # plan built without some account, price or signal: orders withheld
+    LOCKED = 4  # another rotator run holds the lock (overlapping cron)
+    DELIVERY_FAILED = 5  # report written, but sending it failed after a retry
+
+
+class RotatorError(Exception):
+    """A failure that stops the command; its message is shown to the user as is."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+class ConfigError(RotatorError):
+    """A configuration or rule file is invalid. The message names file, field path and fix."""
+
+    exit_code = ExitCode.CONFIG_ERROR
+
+
+class LockedError(RotatorError):
+    """Another run of rotator holds the run lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class ReadOnlyViolation(RotatorError):
+    """Something tried to call an exchange method that is not on the read-only allow-list."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+
+class Severity(StrEnum):
+    """How much a problem matters to the plan."""
+
+    INFO = "info"
+    WARNING = "warning"  # shown; plan still complete
+    ERROR = "error"  # data missing: plan incomplete, dependent orders withheld
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A data problem found during a run, carried to the output instead of raised.
+
+    Attributes:
+        severity: how much it matters; ERROR makes the plan incomplete.
+        subject: what it is about, e.g. "account binance-main" or "price SOL/USD".
+        message: what happened and, where possible, what to do about it.
+    """
+
+    severity: Severity
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.message}"
