@@ -1,0 +1,59 @@
+"""`rotator check`: validate portfolio.yaml and say which credentials are set.
+
+Imports neither ccxt nor pandas, so it answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from rotator.config import credential_status, default_config_path, load_portfolio
+from rotator.errors import ExitCode
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml to check (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
+)
+def check(config_path: Path | None) -> None:
+    """Validate portfolio.yaml and list which credential variables are set or missing.
+
+    Exit codes: 0 valid and every credential variable set, 2 invalid file or a credential
+    variable missing. Values of credentials are never printed.
+    """
+    path = config_path or default_config_path()
+    portfolio = load_portfolio(path)
+    click.echo(f"{path}: valid (base currency {portfolio.base_currency})")
+    missing: list[str] = []
+    for account in portfolio.accounts:
+        status = credential_status(account, os.environ)
+        wallets = ", ".join(account.wallets)
+        click.echo(f"  account {account.name} ({account.exchange}; wallets: {wallets})")
+        if not status:
+            click.echo("    no credentials configured (public data only)")
+        for env, present in status.items():
+            click.echo(f"    {env}: {'set' if present else 'MISSING'}")
+            if not present:
+                missing.append(env)
+    for wallet in portfolio.wallets:
+        assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
+        click.echo(f"  wallet {wallet.name} (manual, never sold): {assets}")
+    targets = portfolio.static_targets()
+    if targets is not None:
+        weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
+        click.echo(f"  targets: {weights}")
+    if missing:
+        click.echo(
+            f"missing credential variables: {', '.join(missing)} "
+            "(set them in the environment; never in portfolio.yaml)",
+            err=True,
+        )
+        sys.exit(ExitCode.CONFIG_ERROR)

@@ -1,0 +1,94 @@
+"""`rotator plan`: holdings -> targets -> suggested dry-run orders (never executed)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from rotator.config import default_config_path, load_portfolio
+from rotator.errors import ExitCode
+from rotator.redaction import install_logging
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
+)
+@click.option(
+    "--demo", is_flag=True, help="Run on bundled recorded exchange data: no keys, no network."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the plan to this file instead of the terminal.",
+)
+@click.option("--explain", is_flag=True, help="Show which targets were chosen and why.")
+def plan(
+    config_path: Path | None,
+    demo: bool,
+    output_format: str,
+    output: Path | None,
+    explain: bool,
+) -> None:
+    """Suggest rebalance orders. A dry-run list: rotator never places an order.
+
+    Exit codes: 0 plan complete, 2 configuration error, 3 plan incomplete (an account or
+    price could not be read; orders depending on it are withheld).
+    """
+    install_logging()
+    from rotator.pipeline import run_plan
+    from rotator.render import render_csv, render_json, render_table
+
+    with ExitStack() as stack:
+        if demo:
+            from rotator.demo import demo_session
+
+            portfolio, environ = stack.enter_context(demo_session())
+        else:
+            portfolio = load_portfolio(config_path or default_config_path())
+            environ = dict(os.environ)
+        result = run_plan(portfolio, environ=environ, now=lambda: datetime.now(UTC))
+
+    plan_ = result.plan
+    if output_format == "json":
+        text = render_json(plan_)
+    elif output_format == "csv":
+        text = render_csv(plan_)
+    else:
+        text = None
+    if text is not None:
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    else:
+        from rich.console import Console
+
+        if output:
+            with output.open("w", encoding="utf-8") as handle:
+                render_table(plan_, Console(file=handle, width=160), explain=explain)
+        else:
+            render_table(plan_, Console(), explain=explain)
+    if not plan_.complete:
+        click.echo(
+            "plan incomplete: some accounts or prices could not be read; see above (exit 3)",
+            err=True,
+        )
+        sys.exit(ExitCode.INCOMPLETE)

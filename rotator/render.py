@@ -1,0 +1,225 @@
+"""Plan -> table (rich), JSON and CSV. Pure formatting: no fetching, no deciding.
+
+JSON and CSV carry the same order fields (ORDER_FIELDS); JSON adds totals, allocations,
+problems and notes around them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from rotator.core.models import Allocation, Order, Plan
+from rotator.errors import Severity
+
+ORDER_FIELDS = (
+    "account",
+    "symbol",
+    "side",
+    "amount",
+    "price",
+    "notional",
+    "fee",
+    "asset",
+    "leg",
+    "reason",
+)
+DRY_RUN = "DRY RUN: suggested orders only. rotator never places, cancels or edits an order."
+
+
+def order_row(order: Order) -> dict[str, str | int]:
+    """One order as a flat mapping of ORDER_FIELDS (numbers as exact decimal strings)."""
+    return {
+        "account": order.account,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "amount": _plain(order.amount),
+        "price": _plain(order.price),
+        "notional": _plain(order.notional.quantize(Decimal("0.01"))),
+        "fee": _plain(order.fee.quantize(Decimal("0.01"))),
+        "asset": order.asset,
+        "leg": order.leg,
+        "reason": order.reason,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The whole plan as JSON-ready data."""
+    return {
+        "dry_run": True,
+        "as_of": plan.as_of.isoformat(),
+        "base_currency": plan.base_currency,
+        "complete": plan.complete,
+        "total_value": None if plan.total_value is None else _plain(plan.total_value),
+        "regime": plan.regime,
+        "targets_source": plan.targets.source,
+        "explanation": list(plan.explanation),
+        "before": [_allocation(a) for a in plan.before],
+        "after": [_allocation(a) for a in plan.after],
+        "orders": [order_row(o) for o in plan.orders],
+        "problems": [
+            {"severity": p.severity.value, "subject": p.subject, "message": p.message}
+            for p in plan.problems
+        ],
+        "notes": list(plan.notes),
+        "details": _jsonable(dict(plan.details)),
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
+
+
+def render_csv(plan: Plan) -> str:
+    """Orders as CSV with a header row of ORDER_FIELDS."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ORDER_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for order in plan.orders:
+        writer.writerow(order_row(order))
+    return buffer.getvalue()
+
+
+def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None:
+    """Print the plan for a person: status, allocation before/after, orders, problems."""
+    base = plan.base_currency
+    console.print(Text(DRY_RUN, style="bold yellow"))
+    if not plan.complete:
+        missing = "\n".join(f"- {p}" for p in plan.problems if p.severity is Severity.ERROR)
+        console.print(
+            Panel(
+                f"{missing}\n\nOrders that depend on missing data are withheld.",
+                title="PLAN INCOMPLETE",
+                border_style="bold red",
+            )
+        )
+    total = "unknown" if plan.total_value is None else f"{plan.total_value:,.2f} {base}"
+    headline = f"Portfolio value: {total}    as of {plan.as_of:%Y-%m-%d %H:%M} UTC"
+    if plan.regime:
+        headline += f"    regime: {plan.regime}"
+    console.print(Text(headline, style="bold"))
+    if explain:
+        _print_explanation(plan, console)
+    console.print(_allocation_table(plan))
+    console.print(_orders_table(plan))
+    warnings = [p for p in plan.problems if p.severity is not Severity.ERROR]
+    if warnings or plan.notes:
+        lines = [f"- {p}" for p in warnings] + [f"- {n}" for n in plan.notes]
+        console.print(Panel("\n".join(lines), title="Notes", border_style="yellow"))
+
+
+def _print_explanation(plan: Plan, console: Console) -> None:
+    parts: list[Any] = [Text(line) for line in plan.explanation]
+    rules = plan.details.get("rules")
+    if rules:
+        table = Table(title="Rules", show_lines=False)
+        for column in ("rule", "value", "reason", "as of"):
+            table.add_column(column)
+        for row in rules:
+            table.add_row(
+                str(row.get("name", "")),
+                str(row.get("value", "")),
+                str(row.get("reason", "")),
+                str(row.get("as_of", "")),
+            )
+        parts.append(table)
+    basket = plan.details.get("basket")
+    if basket:
+        table = Table(title="Basket")
+        table.add_column("asset")
+        table.add_column("weight", justify="right")
+        for asset, weight in basket.items():
+            table.add_row(str(asset), f"{Decimal(str(weight)):.2%}")
+        parts.append(table)
+    console.print(Panel(Group(*parts), title="Why these targets", border_style="cyan"))
+
+
+def _allocation_table(plan: Plan) -> Table:
+    table = Table(title=f"Allocation ({plan.base_currency})")
+    for column, justify in (
+        ("asset", "left"),
+        ("value", "right"),
+        ("weight", "right"),
+        ("target", "right"),
+        ("drift", "right"),
+        ("after", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    after = {a.asset: a for a in plan.after}
+    for row in plan.before:
+        target = "-" if row.target is None else f"{row.target:.1%}"
+        drift = "-" if row.target is None else f"{(row.weight - row.target) * 100:+.1f} pp"
+        post = after.get(row.asset)
+        table.add_row(
+            row.asset,
+            f"{row.value:,.2f}",
+            f"{row.weight:.1%}",
+            target,
+            drift,
+            "-" if post is None else f"{post.weight:.1%}",
+        )
+    return table
+
+
+def _orders_table(plan: Plan) -> Table:
+    table = Table(title=f"Suggested orders ({len(plan.orders)}), dry run")
+    for column, justify in (
+        ("#", "right"),
+        ("account", "left"),
+        ("market", "left"),
+        ("side", "left"),
+        ("amount", "right"),
+        ("est. price", "right"),
+        (f"notional {plan.base_currency}", "right"),
+        ("fee", "right"),
+        ("reason", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for number, order in enumerate(plan.orders, start=1):
+        table.add_row(
+            str(number),
+            order.account,
+            order.symbol,
+            Text(order.side.value, style="red" if order.side.value == "sell" else "green"),
+            _plain(order.amount),
+            _plain(order.price),
+            f"{order.notional:,.2f}",
+            f"{order.fee:,.2f}",
+            order.reason,
+        )
+    return table
+
+
+def _allocation(row: Allocation) -> dict[str, str | None]:
+    return {
+        "asset": row.asset,
+        "value": _plain(row.value.quantize(Decimal("0.01"))),
+        "weight": _plain(row.weight.quantize(Decimal("0.0001"))),
+        "target": None if row.target is None else _plain(row.target),
+    }
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal as a plain string without exponent ('1E-8' -> '0.00000001')."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _plain(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
