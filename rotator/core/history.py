@@ -1,0 +1,86 @@
+"""Records of daily market history and the names rules use to ask for series.
+
+Sources produce these records; the market store (rotator.adapters.storage.market) saves them and
+hands rules named daily series back in `Snapshot.history`. Series names:
+
+- ``close:BTC`` (also ``open:``, ``high:``, ``low:``, ``volume:``, ``mcap:``): the asset's daily
+  value in USD terms, from the first market that has the day among BTC/USD, BTC/USDT, BTC/USDC
+  (any source);
+- ``close:ETH/BTC``: one exact market;
+- ``btc_dominance``: BTC's share of the total crypto market cap, in percent;
+- ``fred:WALCL``: a macro series (FRED id) by observation date.
+
+Every series is indexed by a tz-naive pandas DatetimeIndex at midnight, one entry per UTC day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+USD_QUOTES = ("USD", "USDT", "USDC")
+OHLCV_FIELDS = ("open", "high", "low", "close", "volume", "mcap")
+DOMINANCE = "btc_dominance"
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    """One day of one market from one source. `market` is a unified symbol like "BTC/USD"."""
+
+    source: str
+    market: str
+    day: date
+    close: float
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    volume: float | None = None
+    market_cap: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DominanceObservation:
+    """BTC dominance (percent of total crypto market cap) on one day from one source."""
+
+    source: str
+    day: date
+    dominance_pct: float
+    btc_market_cap: float | None = None
+    total_market_cap: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MacroObservation:
+    """One observation of a macro series (e.g. FRED WALCL) on its observation date."""
+
+    source: str
+    series: str
+    day: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesName:
+    """A parsed series name: what kind of data and which markets may serve it, in order."""
+
+    name: str
+    field: str  # one of OHLCV_FIELDS, "dominance" or "macro"
+    markets: tuple[str, ...] = ()
+    series: str | None = None
+
+
+def parse_series_name(name: str) -> SeriesName | None:
+    """Parse a series name (see module docstring); None when the store cannot serve it."""
+    if name == DOMINANCE:
+        return SeriesName(name, "dominance")
+    prefix, _, rest = name.partition(":")
+    if not rest:
+        return None
+    if prefix == "fred":
+        return SeriesName(name, "macro", series=rest.upper())
+    if prefix not in OHLCV_FIELDS:
+        return None
+    if "/" in rest:
+        return SeriesName(name, prefix, markets=(rest.upper(),))
+    asset = rest.upper()
+    return SeriesName(name, prefix, markets=tuple(f"{asset}/{q}" for q in USD_QUOTES))

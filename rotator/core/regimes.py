@@ -1,0 +1,205 @@
+"""Regimes: an ordered list of target allocations, each behind a condition on rule results.
+
+The first regime whose condition is true gives the target weights; the last regime has no
+condition and is the default. A condition that is unknown (some input missing or stale) does not
+fire: the regime is skipped and the explanation says which rule was unknown and why.
+
+Targets may name a rule whose result carries a basket (see rotator.core.rules.registry,
+"Baskets"): the regime's weight for it is spread over the basket's assets in proportion to their
+basket weights. A conditional regime whose basket is unknown or empty does not fire; for the
+default regime (and a regime forced with `--regime`) that weight stays in cash, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from rotator.core.models import CASH_BUCKET, TargetWeights
+from rotator.core.rules.combinators import all_values, any_values, not_value
+from rotator.core.rules.registry import RuleResult
+from rotator.errors import Problem, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A condition that is one rule's value."""
+
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+
+
+Condition = Ref | All | AnyOf | Not
+
+
+def condition_rules(cond: Condition) -> tuple[str, ...]:
+    """Rule names a condition reads, in order of appearance."""
+    if isinstance(cond, Ref):
+        return (cond.rule,)
+    if isinstance(cond, Not):
+        return condition_rules(cond.item)
+    return tuple(dict.fromkeys(n for item in cond.items for n in condition_rules(item)))
+
+
+def describe(cond: Condition) -> str:
+    """Condition as text: `all(a, not(b))`."""
+    if isinstance(cond, Ref):
+        return cond.rule
+    if isinstance(cond, Not):
+        return f"not({describe(cond.item)})"
+    word = "all" if isinstance(cond, All) else "any"
+    return f"{word}({', '.join(describe(i) for i in cond.items)})"
+
+
+def truth(cond: Condition, results: Mapping[str, RuleResult]) -> bool | None:
+    """Three-valued value of a condition; a rule without a result counts as unknown."""
+    if isinstance(cond, Ref):
+        result = results.get(cond.rule)
+        return None if result is None else result.value
+    if isinstance(cond, Not):
+        return not_value(truth(cond.item, results))
+    values = [truth(i, results) for i in cond.items]
+    return all_values(values) if isinstance(cond, All) else any_values(values)
+
+
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """One regime of a rule set.
+
+    Attributes:
+        when: the condition; None for the default regime.
+        targets: asset (or CASH) -> weight.
+        baskets: rule name -> weight spread over that rule's basket.
+    """
+
+    name: str
+    when: Condition | None
+    targets: Mapping[str, Decimal]
+    baskets: Mapping[str, Decimal] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeChoice:
+    """The regime chosen, its target weights and the lines explaining the choice."""
+
+    regime: str
+    targets: TargetWeights
+    explanation: tuple[str, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+def _rule_line(name: str, results: Mapping[str, RuleResult]) -> str:
+    result = results.get(name)
+    if result is None:
+        return f"    {name} = unknown: not evaluated"
+    return f"    {name} = {result.state}: {result.reason}"
+
+
+def _weights(
+    regime: Regime,
+    results: Mapping[str, RuleResult],
+    cash_assets: frozenset[str],
+    lenient: bool,
+) -> tuple[dict[str, Decimal] | None, list[str]]:
+    """Target weights of a regime with baskets spread; None when a basket blocks it."""
+    weights: dict[str, Decimal] = {}
+    notes: list[str] = []
+
+    def add(asset: str, weight: Decimal) -> None:
+        key = CASH_BUCKET if asset in cash_assets or asset == CASH_BUCKET else asset
+        weights[key] = weights.get(key, Decimal(0)) + weight
+
+    for asset, weight in regime.targets.items():
+        add(asset, weight)
+    for rule_name, weight in regime.baskets.items():
+        result = results.get(rule_name)
+        basket = result.basket if result is not None else None
+        total = sum(basket.values(), Decimal(0)) if basket else Decimal(0)
+        if not basket or total <= 0:
+            why = result.reason if result is not None else "not evaluated"
+            if not lenient:
+                return None, [f"basket {rule_name} unavailable ({why})"]
+            notes.append(f"basket {rule_name} unavailable ({why}); its {weight} stays in cash")
+            add(CASH_BUCKET, weight)
+            continue
+        spread = ", ".join(f"{a} {w / total:.0%}" for a, w in basket.items())
+        notes.append(f"basket {rule_name} ({weight}): {spread}")
+        for asset, part in basket.items():
+            add(asset, weight * part / total)
+    return weights, notes
+
+
+def choose_regime(
+    regimes: tuple[Regime, ...],
+    results: Mapping[str, RuleResult],
+    cash_assets: frozenset[str] = frozenset(),
+    force: str | None = None,
+) -> RegimeChoice:
+    """Pick the first regime whose condition holds (or the forced one) and its target weights.
+
+    Args:
+        force: a regime name to use regardless of conditions (`--regime NAME`).
+
+    Raises:
+        KeyError: `force` names no regime (callers validate it first).
+    """
+    lines: list[str] = []
+    if force is not None:
+        regime = next(r for r in regimes if r.name == force)
+        weights, notes = _weights(regime, results, cash_assets, lenient=True)
+        assert weights is not None
+        lines.append(f"regime {regime.name}: forced with --regime (conditions not consulted)")
+        return _choice(regime, weights, [*lines, *(f"    {n}" for n in notes)])
+    for regime in regimes:
+        if regime.when is None:
+            weights, notes = _weights(regime, results, cash_assets, lenient=True)
+            assert weights is not None
+            lines.append(f"regime {regime.name}: chosen (default: no condition)")
+            return _choice(regime, weights, [*lines, *(f"    {n}" for n in notes)])
+        value = truth(regime.when, results)
+        cond = describe(regime.when)
+        rule_lines = [_rule_line(n, results) for n in condition_rules(regime.when)]
+        if value is not True:
+            state = "unknown (does not fire on missing or stale data)" if value is None else "false"
+            lines.append(f"regime {regime.name}: skipped: {cond} is {state}")
+            lines.extend(rule_lines)
+            continue
+        weights, notes = _weights(regime, results, cash_assets, lenient=False)
+        if weights is None:
+            lines.append(f"regime {regime.name}: skipped: {cond} is true but {notes[0]}")
+            lines.extend(rule_lines)
+            continue
+        lines.append(f"regime {regime.name}: chosen: {cond} is true")
+        lines.extend(rule_lines)
+        return _choice(regime, weights, [*lines, *(f"    {n}" for n in notes)])
+    raise ValueError("rule set has no default regime")  # the loader guarantees one
+
+
+def _choice(regime: Regime, weights: dict[str, Decimal], lines: list[str]) -> RegimeChoice:
+    problems = tuple(
+        Problem(Severity.WARNING, f"regime {regime.name}", line.strip())
+        for line in lines
+        if "stays in cash" in line
+    )
+    return RegimeChoice(
+        regime=regime.name,
+        targets=TargetWeights(weights=weights, source=f"regime {regime.name}"),
+        explanation=tuple(lines),
+        problems=problems,
+    )

@@ -1,0 +1,1 @@
+"""Rules: pure functions over market history, registered by name (see registry.py)."""

@@ -1,0 +1,303 @@
+"""Rule registry: rule kinds are small pure functions registered by name, configured in YAML.
+
+A *rule kind* (e.g. ``prior_high_break``) is a function ``(params, ctx) -> RuleResult``. A *rule*
+is a named instance of a kind in a rule-set file (``rules/cycle.yaml``)::
+
+    rules:
+      btc_above_prior_high: {kind: prior_high_break, asset: BTC, level: 110000, confirm_closes: 3}
+
+Every key except ``kind`` is validated by the kind's pydantic ``params`` model when the file is
+loaded, so a bad parameter is a config error (exit 2) naming file, line and field, never a
+surprise at evaluation time.
+
+Writing a rule kind
+-------------------
+::
+
+    from pydantic import Field
+    from rotator.core.rules.registry import Params, RuleContext, RuleResult, rule
+
+    class DominanceLevelParams(Params):
+        above: float = Field(gt=0, lt=100)
+        max_age: int = Field(3, ge=0, description="days a value may be old before 'unknown'")
+
+    @rule("dominance_level", params=DominanceLevelParams, inputs=("btc_dominance",))
+    def dominance_level(p: DominanceLevelParams, ctx: RuleContext) -> RuleResult:
+        \"\"\"True while BTC dominance is above `p.above` percent.\"\"\"
+        series = ctx.series("btc_dominance", max_age=p.max_age)
+        last = float(series.iloc[-1])
+        return RuleResult.of(last > p.above, f"dominance {last:.1f}% vs {p.above}%",
+                             inputs={"dominance_pct": round(last, 2)}, as_of=series.index[-1])
+
+- ``inputs`` names the daily series the kind reads (see rotator.core.history for the names the
+  market store serves: ``close:BTC``, ``btc_dominance``, ``fred:WALCL``...). Entries may hold
+  ``{param}`` placeholders filled from the params (``"close:{asset}"``), or be a callable
+  ``params -> tuple[str, ...]``. The pipeline loads exactly these series once, up front, into
+  ``Snapshot.history``; a rule never fetches anything.
+- ``ctx.series(name, max_age=...)`` returns the series up to the evaluation day; when it is
+  missing, empty, or its newest value is older than ``max_age`` days it raises ``MissingInput``,
+  which the evaluator turns into ``RuleResult.unknown(reason)``: missing data is never true/false.
+- A kind that refers to other rules (like ``all``/``any``/``not``) gives its params model a
+  ``references() -> tuple[str, ...]`` method; the loader checks the names exist and rejects cycles,
+  and the evaluator runs referenced rules first; read their results with ``ctx.result(name)``.
+- Kinds that need more than daily series can read ``ctx.snapshot`` (holdings, quotes) when the
+  pipeline provides it (None in replays and ``rotator signals``).
+
+Baskets
+-------
+A kind may answer with a weighted basket of assets instead of (or as well as) a yes/no::
+
+    return RuleResult.with_basket({"ETH": Decimal("0.6"), "SOL": Decimal("0.4")},
+                                  "2 of 14 candidates pass the screen", inputs={...})
+
+A regime's targets can then name the rule instead of an asset; the regime's weight for it is
+spread over the basket in proportion to the basket weights (they need not sum to 1)::
+
+    regimes:
+      - name: rotate
+        when: {all: [btc_above_prior_high, dominance_rolling_over]}
+        targets: {BTC: 0.55, revenue_basket: 0.25, CASH: 0.20}
+
+If the basket is unknown or empty the regime does not fire (the explanation says why) and the
+next regime is tried: a rotation never aims at a basket that could not be established.
+
+Registering
+-----------
+``@rule`` adds the kind to the process-wide ``REGISTRY`` at import time; it is never mutated
+afterwards. Built-in kinds are the modules listed in ``BUILTIN_RULE_MODULES``; a new kind's module
+is added to that tuple (one line) so ``default_registry()`` imports it. Tests may build their own
+``Registry()`` and register with ``registry.rule(...)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rotator.core.models import Snapshot
+
+# Modules whose import registers the built-in rule kinds (add yours here).
+BUILTIN_RULE_MODULES: tuple[str, ...] = (
+    "rotator.core.rules.combinators",
+)
+
+
+class Params(BaseModel):
+    """Base for rule parameter models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def references(self) -> tuple[str, ...]:
+        """Names of other rules this rule reads (combinators override this)."""
+        return ()
+
+
+class MissingInput(Exception):
+    """An input series is missing or stale; the evaluator turns it into an unknown result."""
+
+
+def _plain(value: Any) -> Any:
+    """Make an input value JSON-friendly: numpy/Decimal numbers -> float, dates -> ISO text."""
+    if isinstance(value, bool | str | int) or value is None:
+        return value
+    if isinstance(value, datetime | date):
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    if hasattr(value, "isoformat"):  # pandas Timestamp
+        return value.date().isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _day(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return value.date()  # pandas Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """A rule's answer: true, false or unknown (None), always with a reason a person can read.
+
+    Attributes:
+        value: True / False, or None meaning unknown (inputs missing or stale).
+        reason: one line saying why, e.g. "BTC closed above 19,665 for 3 days (+4.2 %)".
+        inputs: key inputs for display and storage (JSON-friendly values).
+        as_of: date of the newest observation the answer rests on (None when unknown).
+        basket: asset -> weight, for kinds that select assets (regime targets may reference it).
+    """
+
+    value: bool | None
+    reason: str
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    as_of: date | None = None
+    basket: Mapping[str, Decimal] | None = None
+
+    @classmethod
+    def of(
+        cls, value: bool, reason: str, inputs: Mapping[str, Any] | None = None, as_of: Any = None
+    ) -> RuleResult:
+        """A known answer (numpy booleans accepted)."""
+        return cls(bool(value), reason, _plain(dict(inputs or {})), _day(as_of))
+
+    @classmethod
+    def unknown(
+        cls, reason: str, inputs: Mapping[str, Any] | None = None, as_of: Any = None
+    ) -> RuleResult:
+        """No answer: inputs missing or stale. Regimes never fire on it."""
+        return cls(None, reason, _plain(dict(inputs or {})), _day(as_of))
+
+    @classmethod
+    def with_basket(
+        cls,
+        basket: Mapping[str, Decimal],
+        reason: str,
+        inputs: Mapping[str, Any] | None = None,
+        as_of: Any = None,
+    ) -> RuleResult:
+        """A basket answer; value is True when the basket holds at least one positive weight."""
+        clean = {str(a).upper(): Decimal(str(w)) for a, w in basket.items() if Decimal(str(w)) > 0}
+        return cls(bool(clean), reason, _plain(dict(inputs or {})), _day(as_of), clean)
+
+    @property
+    def state(self) -> str:
+        """ "true", "false" or "unknown" (how it is stored and printed)."""
+        return "unknown" if self.value is None else ("true" if self.value else "false")
+
+
+RuleFunc = Callable[[Any, "RuleContext"], RuleResult]
+InputsSpec = tuple[str, ...] | Callable[[Any], Iterable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleKind:
+    """A registered rule kind: its function, parameter model and declared inputs."""
+
+    name: str
+    func: RuleFunc
+    params: type[Params]
+    inputs: InputsSpec = ()
+    doc: str = ""
+
+    def inputs_for(self, params: Params) -> tuple[str, ...]:
+        """The series names this kind reads with these parameters."""
+        if callable(self.inputs):
+            return tuple(self.inputs(params))
+        values = params.model_dump()
+        return tuple(name.format(**values) for name in self.inputs)
+
+
+class Registry:
+    """Rule kinds by name. Filled at import by `@rule`; tests may create their own."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, RuleKind] = {}
+
+    def rule(
+        self, name: str, *, params: type[Params], inputs: InputsSpec = ()
+    ) -> Callable[[RuleFunc], RuleFunc]:
+        """Decorator registering `func` as rule kind `name` (see module docstring)."""
+
+        def register(func: RuleFunc) -> RuleFunc:
+            if name in self._kinds and self._kinds[name].func is not func:
+                raise ValueError(f"rule kind {name!r} is registered twice")
+            doc = (func.__doc__ or "").strip().splitlines()
+            self._kinds[name] = RuleKind(name, func, params, inputs, doc[0] if doc else "")
+            return func
+
+        return register
+
+    def get(self, name: str) -> RuleKind | None:
+        return self._kinds.get(name)
+
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(sorted(self._kinds))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
+
+REGISTRY = Registry()
+
+
+def rule(
+    name: str, *, params: type[Params], inputs: InputsSpec = ()
+) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule kind in the process-wide registry (see module docstring)."""
+    return REGISTRY.rule(name, params=params, inputs=inputs)
+
+
+def default_registry() -> Registry:
+    """The process-wide registry with every built-in rule kind imported."""
+    for module in BUILTIN_RULE_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What a rule function may read: history up to `as_of`, earlier results, the snapshot.
+
+    Attributes:
+        as_of: the evaluation day; data after it is invisible to `series`.
+        history: series name -> daily series (may extend past `as_of` in replays).
+        results: results of the rules evaluated before this one (for references).
+        snapshot: the run's snapshot when there is one (None in replays and `rotator signals`).
+    """
+
+    as_of: date
+    history: Mapping[str, pd.Series]
+    results: Mapping[str, RuleResult] = field(default_factory=dict)
+    snapshot: Snapshot | None = None
+
+    def series(self, name: str, max_age: int | None = None, days: int | None = None) -> pd.Series:
+        """The series `name` up to and including `as_of`, optionally only its last `days` days.
+
+        Raises:
+            MissingInput: no such series, no value on or before `as_of`, or the newest value is
+                more than `max_age` days older than `as_of`.
+        """
+        import pandas as pd
+
+        full = self.history.get(name)
+        if full is None or len(full) == 0:
+            raise MissingInput(f"no {name} history (run `rotator history fetch` or import it)")
+        end = pd.Timestamp(self.as_of)
+        stop = full.index.searchsorted(end, side="right")
+        if stop == 0:
+            first = full.index[0].date()
+            raise MissingInput(
+                f"no {name} value on or before {self.as_of} (history starts {first})"
+            )
+        newest = full.index[stop - 1].date()
+        age = (self.as_of - newest).days
+        if max_age is not None and age > max_age:
+            raise MissingInput(
+                f"{name} is stale: newest value {newest} is {age} days old (max_age {max_age})"
+            )
+        start = 0
+        if days is not None:
+            start = full.index.searchsorted(end - timedelta(days=days - 1), side="left")
+        return full.iloc[start:stop]
+
+    def result(self, name: str) -> RuleResult:
+        """The result of an earlier-evaluated rule this rule references."""
+        return self.results[name]
