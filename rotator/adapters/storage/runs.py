@@ -1,0 +1,675 @@
+"""Run history store: every run's snapshot, prices, allocations, plan and orders, by run id.
+
+Tables are created by alembic revision 0002 (rotator/migrations/versions/0002_runs.py).
+`save_run` writes one run in ONE transaction: the run row, per-account and per-asset holdings
+with their values, the prices used, the allocations before/after, the orders, and (through
+`extra_writers`) the rule evaluations that belong to it. A run that fails or is killed half-way
+leaves nothing behind. Quantities are stored as exact decimal strings: SQLite has no exact
+numeric type, and a report must show the same amounts the plan printed.
+
+Rows map to records here (`StoredRun`, `RunSummary`); ORM classes carry no logic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rotator.adapters.storage.db import Base
+from rotator.core.models import (
+    Allocation,
+    Holding,
+    Order,
+    Plan,
+    Price,
+    Side,
+    Snapshot,
+    TargetWeights,
+    ValuedHolding,
+    WalletKind,
+)
+from rotator.errors import Problem, Severity
+
+# A writer called inside save_run's transaction, after the run's own rows, with the new run id.
+ExtraWriter = Callable[[Connection, int], None]
+
+
+class RunRow(Base):
+    """One run of the pipeline (a `plan` or a `report`)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    base_currency: Mapped[str] = mapped_column(String(16))
+    total_value: Mapped[str | None] = mapped_column(String(64))
+    complete: Mapped[bool] = mapped_column(Boolean)
+    regime: Mapped[str | None] = mapped_column(String(128))
+    targets_source: Mapped[str] = mapped_column(Text)
+    targets: Mapped[dict[str, str]] = mapped_column(JSON)
+    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    notes: Mapped[list[str]] = mapped_column(JSON)
+    explanation: Mapped[list[str]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RunAccountRow(Base):
+    """One account (exchange or manual wallet) as the run saw it."""
+
+    __tablename__ = "run_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    exchange: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+
+
+class RunHoldingRow(Base):
+    """An amount of one asset in one wallet of one account, with its value in the base."""
+
+    __tablename__ = "run_holdings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    account: Mapped[str] = mapped_column(String(128))
+    wallet: Mapped[str] = mapped_column(String(16))
+    asset: Mapped[str] = mapped_column(String(32))
+    total: Mapped[str] = mapped_column(String(64))
+    free: Mapped[str] = mapped_column(String(64))
+    price: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(64))
+
+
+class RunPriceRow(Base):
+    """The price of one asset in the base currency that the run used, and its route."""
+
+    __tablename__ = "run_prices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    asset: Mapped[str] = mapped_column(String(32))
+    in_base: Mapped[str] = mapped_column(String(64))
+    route: Mapped[list[str]] = mapped_column(JSON)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RunAllocationRow(Base):
+    """One allocation row of the plan, before or after its orders."""
+
+    __tablename__ = "run_allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[str] = mapped_column(String(8))  # "before" | "after"
+    asset: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(64))
+    weight: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(64))
+
+
+class RunOrderRow(Base):
+    """One suggested (dry-run, never executed) order of the plan, in plan order."""
+
+    __tablename__ = "run_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(128))
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    amount: Mapped[str] = mapped_column(String(64))
+    price: Mapped[str] = mapped_column(String(64))
+    notional: Mapped[str] = mapped_column(String(64))
+    fee: Mapped[str] = mapped_column(String(64))
+    asset: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    leg: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRow(Base):
+    """The report written for a day: one row per day (a rebuild replaces it)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    html_path: Mapped[str] = mapped_column(Text)
+    markdown_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivery: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One line of run history: what `rotator history list` shows and the value chart plots."""
+
+    id: int
+    as_of: datetime
+    day: date
+    kind: str
+    base_currency: str
+    total_value: Decimal | None
+    complete: bool
+    regime: str | None
+    order_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """An account as a stored run saw it: when it was read and what went wrong."""
+
+    name: str
+    exchange: str
+    fetched_at: datetime | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A run read back from the store: its summary, plan, valued holdings and prices."""
+
+    summary: RunSummary
+    plan: Plan
+    holdings: tuple[ValuedHolding, ...]
+    prices: tuple[Price, ...]
+    accounts: tuple[AccountRecord, ...]
+
+    @property
+    def id(self) -> int:
+        return self.summary.id
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """A report stored for a day."""
+
+    day: date
+    run_id: int
+    html_path: str
+    markdown_path: str
+    created_at: datetime
+    delivery: tuple[Mapping[str, Any], ...]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data from records: Decimal -> str, datetime -> ISO, dataclass -> dict.
+
+    Used for `Plan.details` (rule results, basket) so any stage's structured output can be
+    stored and rendered the same way whether it comes from a fresh run or the database.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+    if hasattr(value, "model_dump"):  # pydantic models at a boundary
+        return to_jsonable(value.model_dump())
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if hasattr(value, "to_dict") and hasattr(value, "index"):  # pandas objects
+        return {str(k): to_jsonable(v) for k, v in value.to_dict().items()}
+    if isinstance(value, Iterable):
+        return [to_jsonable(v) for v in value]
+    return str(value)
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _problem_row(problem: Problem) -> dict[str, str]:
+    return {
+        "severity": problem.severity.value,
+        "subject": problem.subject,
+        "message": problem.message,
+    }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Stored times back as aware UTC (SQLite returns them naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _prices_from_holdings(snapshot: Snapshot, plan: Plan) -> dict[str, Price]:
+    """Per-asset prices implied by the plan when the pipeline passes none.
+
+    The plan's allocation is per asset (cash folded into one bucket), so an asset's price is
+    its allocated value divided by the total amount held; cash assets are left unpriced here.
+    """
+    amounts: dict[str, Decimal] = {}
+    for holding in snapshot.holdings:
+        amounts[holding.asset] = amounts.get(holding.asset, Decimal(0)) + holding.total
+    prices = {}
+    for row in plan.before:
+        amount = amounts.get(row.asset)
+        if amount and amount > 0:
+            prices[row.asset] = Price(row.asset, row.value / amount, (), plan.as_of)
+    return prices
+
+
+def save_run(
+    engine: Engine,
+    snapshot: Snapshot,
+    plan: Plan,
+    *,
+    prices: Iterable[Price] = (),
+    kind: str = "plan",
+    evaluations: Sequence[Mapping[str, Any]] = (),
+    ruleset: str | None = None,
+    extra_writers: Sequence[ExtraWriter] = (),
+    created_at: datetime | None = None,
+) -> int:
+    """Store one run in a single transaction and return its run id.
+
+    Args:
+        prices: the prices the run valued holdings with; derived from the plan when empty.
+        kind: what produced the run: "plan" or "report".
+        evaluations: rule evaluations (mappings with rule, kind, value, reason, inputs, as in
+            rotator.adapters.storage.market.save_evaluations), saved linked to this run.
+        ruleset: the rule set file the evaluations came from.
+        extra_writers: more writes that must commit or fail together with the run; each is
+            called with the open connection and the new run id after the run's own rows.
+    """
+    price_map = {p.asset: p for p in prices} or _prices_from_holdings(snapshot, plan)
+    as_of = _as_utc(plan.as_of)
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            insert(RunRow.__table__).returning(RunRow.__table__.c.id),
+            {
+                "as_of": as_of,
+                "day": as_of.date(),
+                "created_at": created_at or datetime.now(UTC),
+                "kind": kind,
+                "base_currency": plan.base_currency,
+                "total_value": _dec(plan.total_value),
+                "complete": plan.complete and snapshot.complete,
+                "regime": plan.regime,
+                "targets_source": plan.targets.source,
+                "targets": {k: str(v) for k, v in plan.targets.weights.items()},
+                "problems": [_problem_row(p) for p in plan.problems],
+                "notes": list(plan.notes),
+                "explanation": list(plan.explanation),
+                "details": to_jsonable(dict(plan.details)),
+            },
+        ).scalar_one()
+        accounts = [
+            {
+                "run_id": run_id,
+                "name": account.name,
+                "exchange": account.exchange,
+                "fetched_at": account.fetched_at,
+                "problems": [_problem_row(p) for p in account.problems],
+            }
+            for account in snapshot.accounts
+        ]
+        if accounts:
+            conn.execute(insert(RunAccountRow.__table__), accounts)
+        holdings = []
+        for h in snapshot.holdings:
+            price = price_map.get(h.asset)
+            holdings.append(
+                {
+                    "run_id": run_id,
+                    "account": h.account,
+                    "wallet": h.wallet.value,
+                    "asset": h.asset,
+                    "total": str(h.total),
+                    "free": str(h.free),
+                    "price": _dec(price.in_base) if price else None,
+                    "value": _dec(h.total * price.in_base) if price else None,
+                }
+            )
+        if holdings:
+            conn.execute(insert(RunHoldingRow.__table__), holdings)
+        if price_map:
+            conn.execute(
+                insert(RunPriceRow.__table__),
+                [
+                    {
+                        "run_id": run_id,
+                        "asset": p.asset,
+                        "in_base": str(p.in_base),
+                        "route": list(p.route),
+                        "as_of": p.as_of,
+                    }
+                    for p in price_map.values()
+                ],
+            )
+        allocations = [
+            {
+                "run_id": run_id,
+                "phase": phase,
+                "asset": a.asset,
+                "value": str(a.value),
+                "weight": str(a.weight),
+                "target": _dec(a.target),
+            }
+            for phase, rows in (("before", plan.before), ("after", plan.after))
+            for a in rows
+        ]
+        if allocations:
+            conn.execute(insert(RunAllocationRow.__table__), allocations)
+        if plan.orders:
+            conn.execute(
+                insert(RunOrderRow.__table__),
+                [
+                    {
+                        "run_id": run_id,
+                        "seq": seq,
+                        "account": o.account,
+                        "symbol": o.symbol,
+                        "side": o.side.value,
+                        "amount": str(o.amount),
+                        "price": str(o.price),
+                        "notional": str(o.notional),
+                        "fee": str(o.fee),
+                        "asset": o.asset,
+                        "reason": o.reason,
+                        "leg": o.leg,
+                    }
+                    for seq, o in enumerate(plan.orders)
+                ],
+            )
+        if evaluations:
+            _insert_evaluations(conn, run_id, as_of, evaluations, ruleset or "")
+        for writer in extra_writers:
+            writer(conn, run_id)
+    return run_id
+
+
+def _insert_evaluations(
+    conn: Connection,
+    run_id: int,
+    as_of: datetime,
+    evaluations: Sequence[Mapping[str, Any]],
+    ruleset: str,
+) -> None:
+    """Rule evaluations into the market store's table, linked to the run, same transaction."""
+    from rotator.adapters.storage.market import RuleEvaluationRow
+
+    conn.execute(
+        insert(RuleEvaluationRow.__table__),
+        [
+            {
+                "ruleset": ruleset,
+                "rule": e["rule"],
+                "kind": e["kind"],
+                "value": e["value"],
+                "reason": e["reason"],
+                "inputs": to_jsonable(dict(e.get("inputs") or {})),
+                "as_of": as_of.date(),
+                "evaluated_at": as_of,
+                "run_id": str(run_id),
+            }
+            for e in evaluations
+        ],
+    )
+
+
+def _summary_query() -> Any:
+    orders = (
+        select(RunOrderRow.run_id, func.count().label("n")).group_by(RunOrderRow.run_id).subquery()
+    )
+    return select(RunRow, func.coalesce(orders.c.n, 0)).outerjoin(
+        orders, orders.c.run_id == RunRow.id
+    )
+
+
+def _summary(row: RunRow, order_count: int) -> RunSummary:
+    return RunSummary(
+        id=row.id,
+        as_of=_utc(row.as_of) or row.as_of,
+        day=row.day,
+        kind=row.kind,
+        base_currency=row.base_currency,
+        total_value=None if row.total_value is None else Decimal(row.total_value),
+        complete=row.complete,
+        regime=row.regime,
+        order_count=int(order_count),
+    )
+
+
+def list_runs(
+    engine: Engine,
+    *,
+    limit: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[RunSummary]:
+    """Stored runs, newest first."""
+    from sqlalchemy.orm import Session
+
+    stmt = _summary_query().order_by(RunRow.as_of.desc(), RunRow.id.desc())
+    if since is not None:
+        stmt = stmt.where(RunRow.day >= since)
+    if until is not None:
+        stmt = stmt.where(RunRow.day <= until)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with Session(engine) as session:
+        return [_summary(row, n) for row, n in session.execute(stmt).all()]
+
+
+def daily_values(
+    engine: Engine, until: date, days: int | None = None
+) -> list[tuple[date, Decimal]]:
+    """The portfolio value per day (the day's last complete run), oldest first.
+
+    Incomplete runs are left out: a value missing an account would show as a fake drop.
+    """
+    since = None if days is None else date.fromordinal(until.toordinal() - days + 1)
+    per_day: dict[date, Decimal] = {}
+    for run in reversed(list_runs(engine, since=since, until=until)):
+        if run.complete and run.total_value is not None:
+            per_day[run.day] = run.total_value
+    return sorted(per_day.items())
+
+
+def load_run(engine: Engine, run_id: int) -> StoredRun | None:
+    """A stored run with its plan, holdings and prices; None when there is no such run."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        found = session.execute(_summary_query().where(RunRow.id == run_id)).first()
+        if found is None:
+            return None
+        row, count = found
+        summary = _summary(row, count)
+
+        def rows(model: Any) -> list[Any]:
+            return list(
+                session.scalars(select(model).where(model.run_id == run_id).order_by(model.id))
+            )
+
+        prices = tuple(
+            Price(p.asset, Decimal(p.in_base), tuple(p.route), _utc(p.as_of))
+            for p in rows(RunPriceRow)
+        )
+        by_asset = {p.asset: p for p in prices}
+        holdings = tuple(
+            ValuedHolding(
+                Holding(
+                    h.account, h.asset, Decimal(h.total), Decimal(h.free), WalletKind(h.wallet)
+                ),
+                by_asset.get(h.asset) if h.price is not None else None,
+            )
+            for h in rows(RunHoldingRow)
+        )
+        allocations = rows(RunAllocationRow)
+        plan = Plan(
+            as_of=summary.as_of,
+            base_currency=row.base_currency,
+            total_value=summary.total_value,
+            targets=TargetWeights(
+                {k: Decimal(v) for k, v in row.targets.items()}, row.targets_source
+            ),
+            before=tuple(_allocation(a) for a in allocations if a.phase == "before"),
+            after=tuple(_allocation(a) for a in allocations if a.phase == "after"),
+            orders=tuple(
+                Order(
+                    account=o.account,
+                    symbol=o.symbol,
+                    side=Side(o.side),
+                    amount=Decimal(o.amount),
+                    price=Decimal(o.price),
+                    notional=Decimal(o.notional),
+                    fee=Decimal(o.fee),
+                    asset=o.asset,
+                    reason=o.reason,
+                    leg=o.leg,
+                )
+                for o in sorted(rows(RunOrderRow), key=lambda o: o.seq)
+            ),
+            problems=tuple(_problem(p) for p in row.problems),
+            notes=tuple(row.notes),
+            regime=row.regime,
+            explanation=tuple(row.explanation),
+            details=dict(row.details or {}),
+        )
+        accounts = tuple(
+            AccountRecord(
+                a.name, a.exchange, _utc(a.fetched_at), tuple(_problem(p) for p in a.problems)
+            )
+            for a in rows(RunAccountRow)
+        )
+    return StoredRun(summary, plan, holdings, prices, accounts)
+
+
+def _allocation(row: RunAllocationRow) -> Allocation:
+    return Allocation(
+        row.asset,
+        Decimal(row.value),
+        Decimal(row.weight),
+        None if row.target is None else Decimal(row.target),
+    )
+
+
+def _problem(row: Mapping[str, str]) -> Problem:
+    return Problem(Severity(row["severity"]), row["subject"], row["message"])
+
+
+def latest_run_before(engine: Engine, day: date, *, on_or_before: bool = True) -> RunSummary | None:
+    """The last complete run on or before `day` (or strictly before it)."""
+    from sqlalchemy.orm import Session
+
+    cond = RunRow.day <= day if on_or_before else RunRow.day < day
+    stmt = (
+        _summary_query()
+        .where(cond, RunRow.complete.is_(True))
+        .order_by(RunRow.as_of.desc(), RunRow.id.desc())
+        .limit(1)
+    )
+    with Session(engine) as session:
+        found = session.execute(stmt).first()
+    return None if found is None else _summary(*found)
+
+
+def run_count(engine: Engine) -> int:
+    """How many runs are stored."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(RunRow)).scalar_one()
+
+
+def save_report(
+    engine: Engine,
+    day: date,
+    run_id: int,
+    html_path: str,
+    markdown_path: str,
+    delivery: Sequence[Mapping[str, Any]] = (),
+    created_at: datetime | None = None,
+) -> None:
+    """Record the report of a day, replacing an earlier one for the same day."""
+    table = ReportRow.__table__
+    with engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.day == day))
+        conn.execute(
+            insert(table),
+            {
+                "day": day,
+                "run_id": run_id,
+                "html_path": html_path,
+                "markdown_path": markdown_path,
+                "created_at": created_at or datetime.now(UTC),
+                "delivery": json.loads(json.dumps(to_jsonable(list(delivery)))),
+            },
+        )
+
+
+def set_delivery(engine: Engine, day: date, delivery: Sequence[Mapping[str, Any]]) -> None:
+    """Record the delivery outcome of a day's report."""
+    from sqlalchemy import update
+
+    table = ReportRow.__table__
+    with engine.begin() as conn:
+        conn.execute(
+            update(table).where(table.c.day == day).values(delivery=to_jsonable(list(delivery)))
+        )
+
+
+def report_for(engine: Engine, day: date) -> ReportRecord | None:
+    """The report stored for a day, if any."""
+    table = ReportRow.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.day == day)).first()
+    if row is None:
+        return None
+    return ReportRecord(
+        day=row.day,
+        run_id=row.run_id,
+        html_path=row.html_path,
+        markdown_path=row.markdown_path,
+        created_at=_utc(row.created_at) or row.created_at,
+        delivery=tuple(row.delivery or ()),
+    )
+
+
+def list_reports(engine: Engine) -> list[ReportRecord]:
+    """Every stored report, oldest day first."""
+    table = ReportRow.__table__
+    with engine.connect() as conn:
+        days = conn.execute(select(table.c.day).order_by(table.c.day)).scalars().all()
+    return [r for d in days if (r := report_for(engine, d)) is not None]
