@@ -1,0 +1,209 @@
+"""Value assets in the base currency through the shortest chain of fresh market quotes.
+
+Every quote of every account is an edge between two currencies: A/B at mid m says one A is m B,
+and one B is 1/m A. An asset's price is the product along the shortest path from the asset to
+the base currency. Nothing is assumed: USDT reaches USD through a USDT/USD quote like any other
+asset, and an asset no fresh chain reaches gets an ERROR problem instead of a zero value.
+
+Example: with quotes SOL/BTC, BTC/USDT and USDT/USD, SOL is priced through the route
+("SOL/BTC", "BTC/USDT", "USDT/USD"), and `Price.as_of` is the oldest of those three quotes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from rotator.core.models import Holding, Price, Quote, ValuedHolding
+from rotator.errors import Problem, Severity
+
+ONE = Decimal(1)
+DEFAULT_BRIDGES: tuple[str, ...] = ("USDT", "USDC", "BTC", "ETH", "USD")
+
+
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """The quote chosen for one pair of currencies."""
+
+    quote: Quote
+    mid: Decimal
+
+    def rate(self, src: str) -> Decimal:
+        """Units of the other currency that one unit of `src` is worth."""
+        return self.mid if self.quote.base == src else ONE / self.mid
+
+
+def price_subject(asset: str, base: str) -> str:
+    """The Problem subject used for the price of `asset` in `base` (e.g. "price SOL/USD")."""
+    return f"price {asset}/{base}"
+
+
+def price_assets(
+    quotes: Iterable[Quote],
+    assets: Iterable[str],
+    base: str,
+    *,
+    now: datetime,
+    max_age_seconds: int,
+    bridges: Sequence[str] = DEFAULT_BRIDGES,
+) -> tuple[dict[str, Price], tuple[Problem, ...]]:
+    """Price each asset in `base` by the shortest chain of fresh quotes from any account.
+
+    Among routes of equal length the one through the base directly is preferred, then routes
+    through `bridges` in the given order, then other currencies alphabetically; for a pair
+    quoted several times the freshest quote (then the tightest spread) is used.
+
+    Args:
+        quotes: tickers from all accounts; derivative symbols ("BTC/USDT:USDT") are ignored.
+        assets: the currencies to price; the base itself is priced 1 with an empty route.
+        now: the reference time for staleness (the snapshot's time, never a clock read).
+        max_age_seconds: quotes older than this are stale and not used.
+
+    Returns:
+        Prices by asset for those that could be priced, and one ERROR problem for each that
+        could not: "stale" (only stale quotes connect it, naming them and their age) or
+        "unpriceable" (no market connects it at all).
+    """
+    usable = [q for q in quotes if _usable(q)]
+    fresh = [q for q in usable if _age_seconds(q, now) <= max_age_seconds]
+    fresh_graph = _graph(fresh)
+    full_graph: dict[str, dict[str, _Edge]] | None = None
+    prices: dict[str, Price] = {}
+    problems: list[Problem] = []
+    for asset in dict.fromkeys(assets):
+        if asset == base:
+            prices[asset] = Price(asset, ONE, (), None)
+            continue
+        path = _shortest_path(fresh_graph, asset, base, bridges)
+        if path is not None:
+            prices[asset] = _price_along(asset, path)
+            continue
+        if full_graph is None:
+            full_graph = _graph(usable)
+        stale_path = _shortest_path(full_graph, asset, base, bridges)
+        subject = price_subject(asset, base)
+        if stale_path is None:
+            msg = f"unpriceable: no market connects {asset} to {base} on any account"
+        else:
+            olds = [
+                f"{e.quote.symbol} from {e.quote.source} is {_fmt_age(_age_seconds(e.quote, now))}"
+                f" old"
+                for _, e in stale_path
+                if _age_seconds(e.quote, now) > max_age_seconds
+            ]
+            msg = (
+                f"stale: the only route to {base} uses stale quotes ({'; '.join(olds)}; "
+                f"limit {max_age_seconds} s)"
+            )
+        problems.append(Problem(Severity.ERROR, subject, msg))
+    return prices, tuple(problems)
+
+
+def value_holdings(
+    holdings: Iterable[Holding], prices: Mapping[str, Price]
+) -> tuple[ValuedHolding, ...]:
+    """Attach each holding's price (None when its asset is unpriced) to value it in base."""
+    return tuple(ValuedHolding(h, prices.get(h.asset)) for h in holdings)
+
+
+def _usable(q: Quote) -> bool:
+    """Spot quotes with a positive mid; contracts (":" settle suffix) price something else."""
+    if ":" in q.symbol or q.symbol.count("/") != 1 or q.base == q.quote:
+        return False
+    return q.mid is not None
+
+
+def _age_seconds(q: Quote, now: datetime) -> float:
+    return max(0.0, (now - q.as_of).total_seconds())
+
+
+def _fmt_age(seconds: float) -> str:
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h {(s % 3600) // 60} min"
+    return f"{s // 86400} days"
+
+
+def _spread(q: Quote) -> Decimal:
+    """Relative bid/ask spread; a quote without both sides looks least liquid."""
+    if q.bid and q.ask and q.bid > 0 and q.ask > 0:
+        return (q.ask - q.bid) / q.ask
+    return Decimal("Infinity")
+
+
+def _better(a: Quote, b: Quote) -> bool:
+    """Freshest first, then the tightest spread, then a stable name order."""
+    if a.as_of != b.as_of:
+        return a.as_of > b.as_of
+    if _spread(a) != _spread(b):
+        return _spread(a) < _spread(b)
+    return (a.source, a.symbol) < (b.source, b.symbol)
+
+
+def _graph(quotes: Iterable[Quote]) -> dict[str, dict[str, _Edge]]:
+    """Undirected currency graph with the best quote per pair."""
+    graph: dict[str, dict[str, _Edge]] = {}
+    for q in quotes:
+        mid = q.mid
+        assert mid is not None  # filtered by _usable
+        current = graph.get(q.base, {}).get(q.quote)
+        if current is not None and not _better(q, current.quote):
+            continue
+        edge = _Edge(q, mid)
+        graph.setdefault(q.base, {})[q.quote] = edge
+        graph.setdefault(q.quote, {})[q.base] = edge
+    return graph
+
+
+def _shortest_path(
+    graph: Mapping[str, Mapping[str, _Edge]], src: str, dst: str, bridges: Sequence[str]
+) -> list[tuple[str, _Edge]] | None:
+    """Breadth-first search; neighbours visited base first, then bridges, then by name.
+
+    Returns the (from-currency, edge) steps, or None when `dst` is unreachable.
+    """
+    rank = {c: i for i, c in enumerate(bridges)}
+
+    def order(c: str) -> tuple[int, int, str]:
+        return (0 if c == dst else 1, rank.get(c, len(rank)), c)
+
+    parent: dict[str, tuple[str, _Edge]] = {}
+    seen = {src}
+    todo = deque([src])
+    while todo:
+        cur = todo.popleft()
+        if cur == dst:
+            break
+        for nxt in sorted(graph.get(cur, {}), key=order):
+            if nxt not in seen:
+                seen.add(nxt)
+                parent[nxt] = (cur, graph[cur][nxt])
+                todo.append(nxt)
+    if dst not in parent:
+        return None
+    steps: list[tuple[str, _Edge]] = []
+    node = dst
+    while node != src:
+        prev, edge = parent[node]
+        steps.append((prev, edge))
+        node = prev
+    return steps[::-1]
+
+
+def _price_along(asset: str, path: list[tuple[str, _Edge]]) -> Price:
+    value = ONE
+    for src, edge in path:
+        value *= edge.rate(src)
+    return Price(
+        asset=asset,
+        in_base=value,
+        route=tuple(e.quote.symbol for _, e in path),
+        as_of=min(e.quote.as_of for _, e in path),
+    )
