@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.errors import ConfigError
@@ -156,6 +164,29 @@ class RebalanceConfig(StrictModel):
         )
 
 
+class RuleSetRef(StrictModel):
+    """`rules:` in portfolio.yaml: a rule-set file (relative to portfolio.yaml) and overrides.
+
+    Written as `rules: rules/cycle.yaml`, or as `rules: {file: ..., overrides: {rule: {param:
+    value}}}`. When present, the rule set's regimes choose the targets (static `targets:` are
+    then ignored); see rotator.ruleset_config.
+    """
+
+    file: str = Field(min_length=1)
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder of the portfolio.yaml that names the rule set (set by load_portfolio)."""
+        return self._base_dir
+
+
 class Portfolio(StrictModel):
     """The whole portfolio.yaml."""
 
@@ -163,6 +194,7 @@ class Portfolio(StrictModel):
     accounts: tuple[ExchangeAccount, ...] = ()
     wallets: tuple[ManualWallet, ...] = ()
     targets: dict[str, Decimal] | None = None
+    rules: RuleSetRef | None = None
     rebalance: RebalanceConfig = RebalanceConfig()
 
     @field_validator("base_currency")
@@ -244,7 +276,10 @@ def load_portfolio(path: Path) -> Portfolio:
             for loc in secrets
         ]
         raise ConfigError("\n".join(lines))
-    return validate(Portfolio, raw, path, root)
+    portfolio = validate(Portfolio, raw, path, root)
+    if portfolio.rules is not None:
+        portfolio.rules._base_dir = path.parent  # rule-set paths are relative to this file
+    return portfolio
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:

@@ -88,6 +88,8 @@ if TYPE_CHECKING:
 # Modules whose import registers the built-in rule kinds (add yours here).
 BUILTIN_RULE_MODULES: tuple[str, ...] = (
     "rotator.core.rules.combinators",
+    "rotator.core.rules.prior_high",
+    "rotator.core.rules.dominance",
 )
 
 

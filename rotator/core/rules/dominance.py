@@ -1,0 +1,111 @@
+"""`dominance`: tests on BTC dominance (percent of total crypto market cap).
+
+One kind, several tests, chosen with `test:`:
+
+- ``above`` / ``below``: the last value is above / below `level` percent;
+- ``change``: the value changed by at least `min_change_pp` points over `window` days
+  (positive: rose at least that much; negative: fell at least that much);
+- ``fallen_from_peak``: the last value is at least `fallen_pp` points below its `window`-day peak
+  (dominance "rolling over");
+- ``ma_cross``: the `fast`-day moving average is below (`direction: below`) or above the
+  `slow`-day moving average.
+
+Example::
+
+    dominance_rolling_over: {kind: dominance, test: fallen_from_peak, window: 90, fallen_pp: 3}
+
+`series` may name another daily percent series (default ``btc_dominance``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rotator.core.rules.registry import Params, RuleContext, RuleResult, rule
+
+Test = Literal["above", "below", "change", "fallen_from_peak", "ma_cross"]
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "above": ("level",),
+    "below": ("level",),
+    "change": ("window", "min_change_pp"),
+    "fallen_from_peak": ("window", "fallen_pp"),
+    "ma_cross": ("fast", "slow"),
+}
+
+
+class DominanceParams(Params):
+    test: Test = Field(description="which test (see module docstring)")
+    series: str = Field("btc_dominance", min_length=1)
+    level: float | None = Field(None, gt=0, lt=100, description="percent, for above/below")
+    window: int | None = Field(None, gt=1, le=3650, description="days, for change/peak")
+    min_change_pp: float | None = Field(None, description="points, for change (sign = direction)")
+    fallen_pp: float | None = Field(None, gt=0, lt=100, description="points, for fallen_from_peak")
+    fast: int | None = Field(None, ge=1, description="days, fast moving average")
+    slow: int | None = Field(None, ge=2, description="days, slow moving average")
+    direction: Literal["below", "above"] = "below"
+    max_age: int = Field(3, ge=0, description="days the newest value may be old")
+
+    @model_validator(mode="after")
+    def _needs(self) -> DominanceParams:
+        missing = [f for f in REQUIRED[self.test] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"test {self.test!r} needs {' and '.join(missing)}")
+        if self.test == "ma_cross" and self.fast >= self.slow:  # type: ignore[operator]
+            raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        if self.level is not None and self.level <= 1:
+            raise ValueError(
+                f"level is a percentage between 1 and 100, got {self.level} "
+                f"(did you mean {self.level * 100:g}?)"
+            )
+        return self
+
+
+@rule("dominance", params=DominanceParams, inputs=("{series}",))
+def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
+    """Tests BTC dominance: level above/below, change over a window, fall from peak, MA cross."""
+    days = {"change": p.window, "fallen_from_peak": p.window, "ma_cross": p.slow}.get(p.test)
+    series = ctx.series(p.series, max_age=p.max_age, days=days)
+    last = float(series.iloc[-1])
+    as_of = series.index[-1]
+    inputs: dict[str, object] = {"dominance_pct": round(last, 2)}
+    if p.test in ("above", "below"):
+        level = p.level or 0.0
+        value = last > level if p.test == "above" else last < level
+        inputs["level"] = level
+        return RuleResult.of(value, f"dominance {last:.2f}% vs {p.test} {level}%", inputs, as_of)
+    if p.test == "change":
+        first = float(series.iloc[0])
+        change = last - first
+        need = p.min_change_pp or 0.0
+        value = change >= need if need >= 0 else change <= need
+        inputs |= {"change_pp": round(change, 2), "since": series.index[0]}
+        word = "at least" if need >= 0 else "at most"
+        reason = (
+            f"dominance {last:.2f}%, {change:+.2f} pp over {p.window} days (needs {word} {need:+g})"
+        )
+        return RuleResult.of(value, reason, inputs, as_of)
+    if p.test == "fallen_from_peak":
+        peak = float(series.max())
+        drop = peak - last
+        inputs |= {"peak": round(peak, 2), "peak_on": series.idxmax(), "fallen_pp": round(drop, 2)}
+        reason = (
+            f"dominance {last:.2f}%, {drop:.2f} pp below its {p.window}-day peak {peak:.2f}% "
+            f"({series.idxmax().date()}); needs {p.fallen_pp}"
+        )
+        return RuleResult.of(drop >= (p.fallen_pp or 0.0), reason, inputs, as_of)
+    # ma_cross: averages over the last fast / slow observations.
+    if len(series) < (p.slow or 0):
+        return RuleResult.unknown(
+            f"{p.series}: {len(series)} values in the last {p.slow} days, {p.slow} needed for "
+            f"the {p.slow}-day average",
+            inputs,
+            as_of,
+        )
+    fast = float(series.iloc[-(p.fast or 1) :].mean())
+    slow = float(series.mean())
+    value = fast < slow if p.direction == "below" else fast > slow
+    inputs |= {"ma_fast": round(fast, 2), "ma_slow": round(slow, 2)}
+    reason = f"{p.fast}-day average {fast:.2f}% vs {p.slow}-day {slow:.2f}% (wants {p.direction})"
+    return RuleResult.of(value, reason, inputs, as_of)

@@ -1,0 +1,97 @@
+"""`prior_high_break`: has an asset broken above its prior cycle high and held there?
+
+True when the last `confirm_closes` daily closes are all above the level by at least `margin_pct`
+percent. The level is given (`level: 110000`) or found automatically as the highest close in a
+past window: from `lookback_days` ago up to `skip_recent_days` ago, so the high being tested is
+the *previous* cycle's, not this week's. Reports the distance of the last close to the level.
+
+Example::
+
+    btc_above_prior_high:
+      kind: prior_high_break
+      asset: BTC
+      level: 110000          # leave out to find it automatically
+      confirm_closes: 3
+      margin_pct: 1.0
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, model_validator
+
+from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
+
+
+class PriorHighParams(Params):
+    asset: str = Field("BTC", min_length=1, description="asset whose USD close is tested")
+    level: float | None = Field(None, gt=0, description="the prior high; None = find it")
+    lookback_days: int = Field(1460, gt=1, description="auto level: window start, days back")
+    skip_recent_days: int = Field(365, ge=0, description="auto level: window end, days back")
+    confirm_closes: int = Field(3, ge=1, le=60, description="consecutive closes above needed")
+    margin_pct: float = Field(0.0, ge=0, lt=100, description="closes must clear level by this %")
+    max_age: int = Field(2, ge=0, description="days the newest close may be old")
+
+    @model_validator(mode="after")
+    def _window(self) -> PriorHighParams:
+        if self.level is None and self.skip_recent_days >= self.lookback_days:
+            raise ValueError(
+                f"skip_recent_days ({self.skip_recent_days}) must be smaller than "
+                f"lookback_days ({self.lookback_days})"
+            )
+        return self
+
+
+@rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",))
+def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
+    """True when the last N daily closes are all above the prior high (by at least x %)."""
+    name = f"close:{p.asset}"
+    closes = ctx.series(name, max_age=p.max_age)
+    if p.level is not None:
+        level, where = p.level, "given level"
+    else:
+        end = ctx.as_of - timedelta(days=p.skip_recent_days)
+        start = ctx.as_of - timedelta(days=p.lookback_days)
+        window = closes.loc[str(start) : str(end)]
+        if window.empty:
+            raise MissingInput(
+                f"{name}: no closes between {start} and {end} to find the prior high"
+            )
+        level = float(window.max())
+        where = f"max close {start}..{end}, on {window.idxmax().date()}"
+    threshold = level * (1 + p.margin_pct / 100)
+    tail = closes.iloc[-p.confirm_closes :].to_numpy()
+    last = float(tail[-1])
+    above = tail > threshold
+    # Consecutive closes above at the end of the series (for display).
+    streak = 0
+    for flag in closes.iloc[-max(p.confirm_closes, 30) :].to_numpy()[::-1] > threshold:
+        if not flag:
+            break
+        streak += 1
+    distance = (last / level - 1) * 100
+    inputs = {
+        "close": round(last, 2),
+        "level": round(level, 2),
+        "level_source": where,
+        "distance_pct": round(distance, 2),
+        "closes_above": streak,
+    }
+    if len(tail) < p.confirm_closes:
+        return RuleResult.unknown(
+            f"{name}: only {len(tail)} closes, {p.confirm_closes} needed", inputs, closes.index[-1]
+        )
+    held = bool(above.all())
+    margin = f" +{p.margin_pct}%" if p.margin_pct else ""
+    if held:
+        reason = (
+            f"{p.asset} closed above {level:,.0f}{margin} ({where}) for {streak} day(s); "
+            f"last {last:,.0f} ({distance:+.1f} %)"
+        )
+    else:
+        reason = (
+            f"{p.asset} last close {last:,.0f} is {distance:+.1f} % from the prior high "
+            f"{level:,.0f} ({where}); needs {p.confirm_closes} closes above{margin}, has {streak}"
+        )
+    return RuleResult.of(held, reason, inputs, closes.index[-1])
