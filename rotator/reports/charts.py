@@ -1,0 +1,149 @@
+"""Report charts: matplotlib (Agg, no display) -> PNG bytes -> base64 data URIs.
+
+Charts are embedded in the HTML report as data URIs so the report is one self-contained file
+that opens offline and survives being mailed. Each function takes plain points and returns a
+`Chart` carrying the number of points drawn (the report states it, and tests check it).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rotator.reports.daily import DriftRow, Series
+
+WIDTH, HEIGHT, DPI = 7.5, 2.8, 110
+ACCENT, TARGET, MUTED, WARN = "#2563eb", "#f59e0b", "#9ca3af", "#dc2626"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A rendered chart: what it shows, how many points, and the PNG as a data URI."""
+
+    key: str
+    title: str
+    points: int
+    data_uri: str
+
+
+def _figure() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and in cron
+    from matplotlib.figure import Figure
+
+    # Figure() directly (not pyplot): no global state, nothing to close, thread-safe.
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    ax = fig.add_subplot()
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _encode(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _dates(points: Sequence[tuple[date, float]]) -> tuple[list[date], list[float]]:
+    return [d for d, _ in points], [float(v) for _, v in points]
+
+
+def _format_dates(fig: Any, ax: Any) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def allocation_chart(rows: Sequence[DriftRow]) -> Chart:
+    """Grouped bars: each asset's weight now next to its target."""
+    fig, ax = _figure()
+    names = [r.asset for r in rows]
+    now = [float(r.weight) * 100 for r in rows]
+    target = [float(r.target) * 100 if r.target is not None else 0.0 for r in rows]
+    xs = range(len(rows))
+    ax.bar([x - 0.2 for x in xs], now, width=0.4, color=ACCENT, label="now")
+    ax.bar([x + 0.2 for x in xs], target, width=0.4, color=TARGET, label="target")
+    ax.set_xticks(list(xs), names)
+    ax.set_ylabel("% of portfolio")
+    ax.legend(frameon=False)
+    return Chart("allocation", "Allocation now vs target", len(rows), _encode(fig))
+
+
+def value_chart(series: Series, base_currency: str) -> Chart:
+    """Portfolio value per day, one point per stored day."""
+    fig, ax = _figure()
+    days, values = _dates(series.points)
+    ax.plot(days, values, color=ACCENT, marker="o", markersize=3, linewidth=1.6)
+    ax.set_ylabel(base_currency)
+    ax.yaxis.set_major_formatter(_thousands())
+    if days:
+        _format_dates(fig, ax)
+    return Chart("value", "Portfolio value over time", len(days), _encode(fig))
+
+
+def btc_chart(series: Series, level: float | None) -> Chart:
+    """BTC daily close with the prior-high level the rule compares against."""
+    fig, ax = _figure()
+    days, values = _dates(series.points)
+    ax.plot(days, values, color=ACCENT, linewidth=1.4, label="BTC close")
+    if level is not None:
+        ax.axhline(level, color=WARN, linestyle="--", linewidth=1.2, label=f"level {level:,.0f}")
+    ax.yaxis.set_major_formatter(_thousands())
+    if days:
+        _format_dates(fig, ax)
+        ax.legend(frameon=False, loc="upper left")
+    return Chart("btc", "BTC price against its prior high", len(days), _encode(fig))
+
+
+def dominance_chart(series: Series) -> Chart:
+    """BTC dominance (percent of total crypto market cap) per day."""
+    fig, ax = _figure()
+    days, values = _dates(series.points)
+    ax.plot(days, values, color=TARGET, linewidth=1.4)
+    ax.set_ylabel("% of total market cap")
+    if days:
+        _format_dates(fig, ax)
+    return Chart("dominance", "BTC dominance trend", len(days), _encode(fig))
+
+
+def _thousands() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+
+
+def report_charts(
+    allocation: Sequence[DriftRow],
+    value: Series,
+    btc: Series,
+    level: float | None,
+    dominance: Series,
+    base_currency: str,
+) -> dict[str, Chart]:
+    """Every chart of the report by key; market charts only when there is data to draw."""
+    charts = {
+        "allocation": allocation_chart(allocation),
+        "value": value_chart(value, base_currency),
+    }
+    if btc.points:
+        charts["btc"] = btc_chart(btc, level)
+    if dominance.points:
+        charts["dominance"] = dominance_chart(dominance)
+    return charts
+
+
+def as_float(value: Decimal | float | None) -> float | None:
+    """For templates: a Decimal as float (charts and formatting), None kept."""
+    return None if value is None else float(value)

@@ -1,0 +1,331 @@
+"""The daily report's content, built from a plan and history: pure, no I/O and no clock.
+
+`build_daily` turns the day's plan (fresh or read back from the store), the previous day's
+plan, the stored value history and the market series into a `DailyReport`: every number the
+HTML and Markdown renderers show. Renderers only format; nothing here fetches or decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rotator.core.models import CASH_BUCKET, Order, Plan
+from rotator.errors import Problem, Severity
+
+# A rule input older than this many days (relative to the report day) is flagged stale.
+STALE_AFTER_DAYS = 2
+# Weight moves smaller than this (fraction) are not worth a line in "what changed".
+WEIGHT_CHANGE_MIN = Decimal("0.005")
+CHANGE_WINDOWS = ((1, "1 day"), (7, "7 days"), (30, "30 days"))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The portfolio value change over a window, from the stored history."""
+
+    label: str
+    since: date | None  # the day compared with; None when history does not reach back
+    then: Decimal | None
+    delta: Decimal | None
+    pct: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    """One asset (or the cash bucket): weight now, target, drift, and weight after the plan."""
+
+    asset: str
+    value: Decimal
+    weight: Decimal
+    target: Decimal | None
+    drift_pp: Decimal | None  # percentage points, weight - target
+    after: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """One rule's answer with its freshness."""
+
+    name: str
+    kind: str
+    state: str  # "true" / "false" / "unknown"
+    reason: str
+    as_of: date | None
+    age_days: int | None
+    stale: bool
+    inputs: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A daily series for a chart: (day, value) points, oldest first."""
+
+    name: str
+    points: tuple[tuple[date, float], ...]
+
+    @property
+    def last(self) -> tuple[date, float] | None:
+        return self.points[-1] if self.points else None
+
+
+@dataclass(frozen=True, slots=True)
+class DailyReport:
+    """Everything the daily report shows, ready to format."""
+
+    day: date
+    as_of: datetime
+    run_id: int | None
+    base_currency: str
+    total_value: Decimal | None
+    complete: bool
+    regime: str | None
+    targets_source: str
+    explanation: tuple[str, ...]
+    changes: tuple[Change, ...]
+    allocation: tuple[DriftRow, ...]
+    since_yesterday: tuple[str, ...]
+    rules: tuple[RuleRow, ...]
+    basket: tuple[tuple[str, Decimal], ...]
+    orders: tuple[Order, ...]
+    notes: tuple[str, ...]
+    warnings: tuple[Problem, ...]
+    value_history: Series
+    btc: Series
+    btc_level: float | None
+    dominance: Series
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(w for w in self.warnings if w.severity is Severity.ERROR)
+
+    @property
+    def title(self) -> str:
+        return f"rotator daily report {self.day.isoformat()}"
+
+
+def value_changes(
+    total: Decimal | None, day: date, history: Sequence[tuple[date, Decimal]]
+) -> tuple[Change, ...]:
+    """1/7/30-day changes: today's value against the last stored value on or before day - N."""
+    out = []
+    for days, label in CHANGE_WINDOWS:
+        cutoff = day - timedelta(days=days)
+        earlier = [(d, v) for d, v in history if d <= cutoff]
+        if total is None or not earlier:
+            out.append(Change(label, None, None, None, None))
+            continue
+        since, then = earlier[-1]
+        delta = total - then
+        pct = (delta / then * 100) if then else None
+        out.append(Change(label, since, then, delta, pct))
+    return tuple(out)
+
+
+def drift_rows(plan: Plan) -> tuple[DriftRow, ...]:
+    """Allocation now vs target, largest weight first; targets not held appear with weight 0."""
+    after = {a.asset: a.weight for a in plan.after}
+    rows = [
+        DriftRow(
+            a.asset,
+            a.value,
+            a.weight,
+            a.target,
+            None if a.target is None else (a.weight - a.target) * 100,
+            after.get(a.asset),
+        )
+        for a in plan.before
+    ]
+    held = {a.asset for a in plan.before}
+    for asset, target in plan.targets.weights.items():
+        if asset not in held:
+            rows.append(
+                DriftRow(asset, Decimal(0), Decimal(0), target, -target * 100, after.get(asset))
+            )
+    return tuple(sorted(rows, key=lambda r: (r.asset == CASH_BUCKET, -r.weight, r.asset)))
+
+
+def _parse_day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _state(value: Any) -> str:
+    if value is True or value == "true":
+        return "true"
+    if value is False or value == "false":
+        return "false"
+    return "unknown"
+
+
+def rule_rows(details: Mapping[str, Any], day: date) -> tuple[RuleRow, ...]:
+    """Rules from `Plan.details["rules"]` (list of mappings: name, kind, value, reason, as_of)."""
+    rows = []
+    for item in details.get("rules") or ():
+        if not isinstance(item, Mapping):
+            continue
+        as_of = _parse_day(item.get("as_of"))
+        age = None if as_of is None else (day - as_of).days
+        state = _state(item.get("state", item.get("value")))
+        rows.append(
+            RuleRow(
+                name=str(item.get("name") or item.get("rule") or "?"),
+                kind=str(item.get("kind") or ""),
+                state=state,
+                reason=str(item.get("reason") or ""),
+                as_of=as_of,
+                age_days=age,
+                stale=state == "unknown" or (age is not None and age > STALE_AFTER_DAYS),
+                inputs=dict(item.get("inputs") or {}),
+            )
+        )
+    return tuple(rows)
+
+
+def basket_rows(details: Mapping[str, Any]) -> tuple[tuple[str, Decimal], ...]:
+    """`Plan.details["basket"]` (asset -> weight, or a list of {asset, weight}) as rows."""
+    basket = details.get("basket") or {}
+    if isinstance(basket, Mapping) and isinstance(basket.get("weights"), Mapping):
+        basket = basket["weights"]
+    if isinstance(basket, Mapping):
+        pairs = [(str(a), Decimal(str(w))) for a, w in basket.items()]
+    else:
+        pairs = [
+            (str(b.get("asset") or b.get("symbol")), Decimal(str(b.get("weight"))))
+            for b in basket
+            if isinstance(b, Mapping) and b.get("weight") is not None
+        ]
+    return tuple(sorted(pairs, key=lambda p: -p[1]))
+
+
+def prior_high_level(rules: Sequence[RuleRow]) -> float | None:
+    """The BTC level the prior-high rule compares against, when a rule reports one."""
+    for row in rules:
+        if row.kind and row.kind != "prior_high_break":
+            continue
+        for key in ("level", "prior_high", "high"):
+            value = row.inputs.get(key)
+            if isinstance(value, int | float | str) and not isinstance(value, bool):
+                try:
+                    return float(value)
+                except ValueError:
+                    continue
+    return None
+
+
+def changes_since(
+    plan: Plan, previous: Plan | None, rules: Sequence[RuleRow], previous_rules: Sequence[RuleRow]
+) -> tuple[str, ...]:
+    """Lines saying what changed since the previous day's run: regime, rules, weights, orders."""
+    if previous is None:
+        return ("No run stored for an earlier day: nothing to compare with yet.",)
+    lines = []
+    if plan.regime != previous.regime:
+        lines.append(f"Regime changed: {previous.regime or 'none'} -> {plan.regime or 'none'}.")
+    else:
+        lines.append(f"Regime unchanged: {plan.regime or 'static targets'}.")
+    before = {r.name: r.state for r in previous_rules}
+    for row in rules:
+        if row.name in before and before[row.name] != row.state:
+            lines.append(f"Rule {row.name}: {before[row.name]} -> {row.state}.")
+        elif row.name not in before:
+            lines.append(f"Rule {row.name} is new: {row.state}.")
+    then = {a.asset: a.weight for a in previous.before}
+    now = {a.asset: a.weight for a in plan.before}
+    for asset in sorted(set(then) | set(now)):
+        old, new = then.get(asset, Decimal(0)), now.get(asset, Decimal(0))
+        if asset not in then:
+            lines.append(f"{asset} is new in the portfolio ({new:.1%}).")
+        elif asset not in now:
+            lines.append(f"{asset} is no longer held (was {old:.1%}).")
+        elif abs(new - old) >= WEIGHT_CHANGE_MIN:
+            lines.append(f"{asset} weight {old:.1%} -> {new:.1%} ({(new - old) * 100:+.1f} pp).")
+    if previous.targets.weights != plan.targets.weights:
+        lines.append(f"Targets changed ({previous.targets.source} -> {plan.targets.source}).")
+    lines.append(f"Suggested orders: {len(previous.orders)} -> {len(plan.orders)}.")
+    return tuple(lines)
+
+
+def report_warnings(plan: Plan, rules: Sequence[RuleRow]) -> tuple[Problem, ...]:
+    """Problems to show prominently: errors first, then stale or unknown rule inputs."""
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    found = sorted(plan.problems, key=lambda p: order[p.severity])
+    for row in rules:
+        if row.state == "unknown":
+            found.append(Problem(Severity.WARNING, f"rule {row.name}", f"unknown: {row.reason}"))
+        elif row.stale:
+            found.append(
+                Problem(
+                    Severity.WARNING,
+                    f"rule {row.name}",
+                    f"stale input: newest data is {row.age_days} days old ({row.as_of})",
+                )
+            )
+    return tuple(found)
+
+
+def build_daily(
+    plan: Plan,
+    *,
+    day: date,
+    run_id: int | None,
+    complete: bool,
+    previous: Plan | None,
+    value_history: Sequence[tuple[date, Decimal]],
+    btc_closes: Sequence[tuple[date, float]] = (),
+    dominance: Sequence[tuple[date, float]] = (),
+) -> DailyReport:
+    """The day's report content.
+
+    Args:
+        plan: the day's plan (details as plain JSON data, see storage.runs.to_jsonable).
+        complete: whether the run behind the plan had all its data.
+        previous: the last complete run's plan from an earlier day, for "what changed".
+        value_history: (day, value) of stored complete runs up to and including `day`.
+        btc_closes, dominance: daily market series up to `day`, oldest first.
+    """
+    rules = rule_rows(plan.details, day)
+    previous_rules = rule_rows(previous.details, day) if previous else ()
+    history = [(d, v) for d, v in value_history if d <= day]
+    if plan.total_value is not None and complete:
+        history = [(d, v) for d, v in history if d != day] + [(day, plan.total_value)]
+    warnings = report_warnings(plan, rules)
+    if not complete and not any(w.severity is Severity.ERROR for w in warnings):
+        warnings = (
+            Problem(Severity.ERROR, "run", "incomplete: some data could not be read"),
+            *warnings,
+        )
+    return DailyReport(
+        day=day,
+        as_of=plan.as_of,
+        run_id=run_id,
+        base_currency=plan.base_currency,
+        total_value=plan.total_value,
+        complete=complete,
+        regime=plan.regime,
+        targets_source=plan.targets.source,
+        explanation=tuple(plan.explanation),
+        changes=value_changes(plan.total_value if complete else None, day, history),
+        allocation=drift_rows(plan),
+        since_yesterday=changes_since(plan, previous, rules, previous_rules),
+        rules=rules,
+        basket=basket_rows(plan.details),
+        orders=tuple(plan.orders),
+        notes=tuple(plan.notes),
+        warnings=warnings,
+        value_history=Series("portfolio value", tuple((d, float(v)) for d, v in history)),
+        btc=Series("BTC close", tuple((d, v) for d, v in btc_closes if d <= day)),
+        btc_level=prior_high_level(rules),
+        dominance=Series("BTC dominance", tuple((d, v) for d, v in dominance if d <= day)),
+    )
