@@ -187,6 +187,74 @@ class RuleSetRef(StrictModel):
         return self._base_dir
 
 
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+class ReportsConfig(StrictModel):
+    """`reports:`: where `rotator report` writes its HTML and Markdown files."""
+
+    # Relative to portfolio.yaml's folder; default <data dir>/reports.
+    directory: Path | None = None
+
+
+class WebhookTarget(StrictModel):
+    """One webhook in `delivery.webhooks`: a JSON POST with the report's summary and path.
+
+    Webhook URLs of Slack/Discord embed a secret: give them by environment variable name
+    (`url_env`). `url` is for receivers that need no secret (a local relay).
+    """
+
+    name: str | None = None
+    format: Literal["generic", "slack", "discord", "telegram"] = "generic"
+    url: str | None = None
+    url_env: str | None = Field(None, pattern=ENV_NAME)
+    bot_token_env: str | None = Field(None, pattern=ENV_NAME)
+    chat_id: str | None = None
+    api_base: str = "https://api.telegram.org"
+
+    @model_validator(mode="after")
+    def _destination(self) -> WebhookTarget:
+        if self.format == "telegram":
+            if not self.bot_token_env or not self.chat_id:
+                raise ValueError("format telegram needs bot_token_env and chat_id")
+        elif (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url_env (secret URLs) or url")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.format
+
+
+class EmailTarget(StrictModel):
+    """`delivery.email`: the HTML report attached to a mail sent over SMTP."""
+
+    host: str
+    port: int = Field(587, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str | None = Field(None, pattern=ENV_NAME)
+    password_env: str | None = Field(None, pattern=ENV_NAME)
+    sender: str = Field(pattern=r".+@.+")
+    to: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in value if "@" not in a]
+        if bad:
+            raise ValueError(f"must be e-mail addresses, got {bad}")
+        return value
+
+
+class DeliveryConfig(StrictModel):
+    """`delivery:`: where to send the daily report (optional; secrets by env var name)."""
+
+    webhooks: tuple[WebhookTarget, ...] = ()
+    email: EmailTarget | None = None
+    timeout_seconds: float = Field(15, gt=0, le=300)
+    retry_delay_seconds: float = Field(5, ge=0, le=600)
+
+
 class Portfolio(StrictModel):
     """The whole portfolio.yaml."""
 
@@ -196,6 +264,8 @@ class Portfolio(StrictModel):
     targets: dict[str, Decimal] | None = None
     rules: RuleSetRef | None = None
     rebalance: RebalanceConfig = RebalanceConfig()
+    reports: ReportsConfig = ReportsConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
 
     @field_validator("base_currency")
     @classmethod
