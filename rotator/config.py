@@ -187,7 +187,13 @@ class RuleSetRef(StrictModel):
         return self._base_dir
 
 
-ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+def env_var_name(value: str | None) -> str | None:
+    """Check an `*_env` field holds a variable NAME; the message never echoes the value."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(
+            "must be the NAME of an environment variable (letters, digits, _), not the secret"
+        )
+    return value
 
 
 class ReportsConfig(StrictModel):
@@ -195,6 +201,10 @@ class ReportsConfig(StrictModel):
 
     # Relative to portfolio.yaml's folder; default <data dir>/reports.
     directory: Path | None = None
+
+
+# Webhook URLs whose path is itself the credential (Slack, Discord, Telegram bot token).
+SECRET_URL = r"hooks\.slack\.com/|discord(?:app)?\.com/api/webhooks/|/bot\d+:"
 
 
 class WebhookTarget(StrictModel):
@@ -207,10 +217,12 @@ class WebhookTarget(StrictModel):
     name: str | None = None
     format: Literal["generic", "slack", "discord", "telegram"] = "generic"
     url: str | None = None
-    url_env: str | None = Field(None, pattern=ENV_NAME)
-    bot_token_env: str | None = Field(None, pattern=ENV_NAME)
+    url_env: str | None = None
+    bot_token_env: str | None = None
     chat_id: str | None = None
     api_base: str = "https://api.telegram.org"
+
+    _env_names = field_validator("url_env", "bot_token_env")(lambda v: env_var_name(v))
 
     @model_validator(mode="after")
     def _destination(self) -> WebhookTarget:
@@ -219,6 +231,11 @@ class WebhookTarget(StrictModel):
                 raise ValueError("format telegram needs bot_token_env and chat_id")
         elif (self.url is None) == (self.url_env is None):
             raise ValueError("give exactly one of url_env (secret URLs) or url")
+        elif self.url and re.search(SECRET_URL, self.url):
+            raise ValueError(
+                "this webhook URL embeds a secret: put it in an environment variable and "
+                "name that variable with url_env"
+            )
         return self
 
     @property
@@ -232,10 +249,12 @@ class EmailTarget(StrictModel):
     host: str
     port: int = Field(587, gt=0, lt=65536)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username_env: str | None = Field(None, pattern=ENV_NAME)
-    password_env: str | None = Field(None, pattern=ENV_NAME)
+    username_env: str | None = None
+    password_env: str | None = None
     sender: str = Field(pattern=r".+@.+")
     to: tuple[str, ...] = Field(min_length=1)
+
+    _env_names = field_validator("username_env", "password_env")(lambda v: env_var_name(v))
 
     @field_validator("to")
     @classmethod
