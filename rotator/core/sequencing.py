@@ -1,0 +1,196 @@
+"""Sequence a plan's trades into orders: sells first, then the buys they fund (pure).
+
+`Sequencer` keeps each exchange account's free spot balances as orders are planned, so a buy
+only spends settlement cash that is free after the sells planned before it, fees included, and
+a sell never exceeds the free balance. Sells come from the largest free balances first; buys
+split across accounts (direct markets first, then quote preference, then the most cash).
+Anything dropped or left undone becomes a note on the plan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rotator.core.models import Order, Price, RebalancePolicy, Side, Snapshot
+from rotator.core.routing import Book, Drop, Fill, leg_effects
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """Why an asset trades: its weight, target and band, and the value to move (+ buys)."""
+
+    asset: str
+    weight: Decimal
+    target: Decimal
+    band: Decimal | None
+    listed: bool
+    delta: Decimal
+
+    def reason(self) -> str:
+        pp = (self.weight - self.target) * HUNDRED
+        if self.band is not None:
+            tail = f"band ±{self.band * HUNDRED:.1f} pp"
+        elif self.listed:
+            tail = "target 0: sell all"
+        else:
+            tail = "no target: rebalance.sell_unlisted"
+        return f"{self.asset} {self.weight:.1%} vs target {self.target:.1%} ({pp:+.1f} pp, {tail})"
+
+
+class Sequencer:
+    """Mutable state of one planning pass: balances per account, orders, asset moves."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        policy: RebalancePolicy,
+        book: Book,
+        prices: Mapping[str, Price],
+        base: str,
+        notes: list[str],
+    ) -> None:
+        self.policy = policy
+        self.book = book
+        self.prices = prices
+        self.base = base
+        self.notes = notes  # shared with the plan: appended to as orders are dropped
+        self.accounts = [a.name for a in snapshot.accounts if not a.is_manual]
+        manual = {a.name for a in snapshot.accounts if a.is_manual}
+        self.free: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for h in snapshot.holdings:
+            if h.sellable and h.account not in manual:
+                self.free[(h.account, h.asset)] += h.free
+        self.orders: list[tuple[int, Order]] = []
+        self.moves: dict[str, Decimal] = defaultdict(Decimal)
+
+    def _value(self, asset: str, units: Decimal) -> Decimal:
+        return units * self.prices[asset].in_base
+
+    def _emit(self, fill: Fill, reason: str) -> None:
+        route = fill.route
+        for i, (leg, amount) in enumerate(zip(route.legs, fill.amounts, strict=True), start=1):
+            notional = self.book.notional(leg, amount)
+            why = reason
+            if route.via is not None:
+                why = f"leg {i} of {route.asset} via {route.via}: {reason}"
+            order = Order(
+                account=route.account,
+                symbol=leg.market.symbol,
+                side=leg.side,
+                amount=amount,
+                price=leg.price,
+                notional=notional,
+                fee=notional * leg.fee_rate,
+                asset=route.asset,
+                reason=why,
+                leg=i if route.via is not None else 1,
+            )
+            self.orders.append((len(self.orders), order))
+            for currency, change in leg_effects(leg, amount).items():
+                self.free[(route.account, currency)] += change
+                self.moves[currency] += change
+
+    def sell(self, d: Drift, reason: str) -> None:
+        """Sell `d.asset` down to target from the largest free spot balances first."""
+        want = -d.delta
+        remaining = want / self.prices[d.asset].in_base
+        drops: list[str] = []
+        sources = sorted(
+            (acct for acct in self.accounts if self.free[(acct, d.asset)] > 0),
+            key=lambda acct: (-self.free[(acct, d.asset)], acct),
+        )
+        filled = False
+        for acct in sources:
+            if self._value(d.asset, remaining) < self.policy.min_order_value:
+                break  # only dust left (or the whole trade is under the minimum)
+            routes = self.book.routes(acct, d.asset, Side.SELL)
+            if not routes:
+                drops.append(
+                    f"sell of {d.asset} on {acct}: no market into {self._cash()}, directly or "
+                    f"via {'/'.join(self.book.bridges) or 'a bridge'}"
+                )
+            for route in routes:
+                result = self.book.size_sell(route, remaining, self.free[(acct, d.asset)])
+                if isinstance(result, Drop):
+                    drops.append(result.reason)
+                    continue
+                self._emit(result, reason)
+                remaining -= result.units
+                filled = True
+                break
+        self._report(d, "sell", want, remaining, drops, filled)
+
+    def buy(self, d: Drift, reason: str) -> None:
+        """Buy `d.asset` up to target with settlement cash, splitting across accounts."""
+        want = d.delta
+        remaining = want / self.prices[d.asset].in_base
+        drops: list[str] = []
+        rank = {c: i for i, c in enumerate(self.book.settlements)}
+        candidates = sorted(
+            (
+                (len(r.legs), rank[r.cash], -self.free[(acct, r.cash)], acct, n, r)
+                for acct in self.accounts
+                for n, r in enumerate(self.book.routes(acct, d.asset, Side.BUY))
+                if self.free[(acct, r.cash)] > 0
+            ),
+            key=lambda c: c[:5],
+        )
+        filled = False
+        for *_, route in candidates:
+            if self._value(d.asset, remaining) < self.policy.min_order_value:
+                break
+            available = self.free[(route.account, route.cash)]
+            if available <= 0:
+                continue
+            result = self.book.size_buy(route, remaining, available)
+            if isinstance(result, Drop):
+                drops.append(result.reason)
+                continue
+            self._emit(result, reason)
+            remaining -= result.units
+            filled = True
+        self._report(d, "buy", want, remaining, drops, filled)
+
+    def _cash(self) -> str:
+        return "/".join(self.book.settlements) or "no settlement currency"
+
+    def _report(
+        self,
+        d: Drift,
+        side: str,
+        want: Decimal,
+        remaining: Decimal,
+        drops: list[str],
+        filled: bool,
+    ) -> None:
+        """Add notes for what was dropped or could not be done."""
+        left = self._value(d.asset, max(remaining, ZERO))
+        for why in dict.fromkeys(drops):
+            self.notes.append(f"dropped {why}")
+        if left < self.policy.min_order_value:
+            if left > 0 and not filled:
+                self.notes.append(
+                    f"dropped {side} of {d.asset} worth {want:.2f} {self.base}: under "
+                    f"rebalance.min_order_value {self.policy.min_order_value}"
+                )
+            return
+        done = want - left
+        if side == "sell":
+            why = (
+                "the rest is not free in an exchange spot wallet (manual wallets, funding/earn "
+                "wallets, open orders) or has no market to sell it on"
+            )
+        else:
+            why = (
+                f"no exchange account has enough free {self._cash()} with a market to "
+                f"{d.asset}; the portfolio stays partly off target"
+            )
+        self.notes.append(
+            f"{d.asset}: planned {side}s of {done:.2f} of {want:.2f} {self.base}: {why}"
+        )

@@ -1,0 +1,345 @@
+"""Planner: which assets trade, where, how much, and what happens when data is missing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from rotator.core.models import (
+    CASH_BUCKET,
+    AccountSnapshot,
+    Holding,
+    MarketInfo,
+    Plan,
+    Quote,
+    RebalancePolicy,
+    Side,
+    Snapshot,
+    TargetWeights,
+    WalletKind,
+)
+from rotator.core.planner import plan_orders
+from rotator.errors import Problem, Severity
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+PRICES = {
+    "BTC/USDT": "50000",
+    "ETH/USDT": "2500",
+    "USDT/USD": "1",
+    "SOL/BTC": "0.002",
+    "BNB/USDT": "600",
+}
+POLICY = RebalancePolicy()
+
+
+def quotes(source: str, *symbols: str, age: int = 5) -> tuple[Quote, ...]:
+    t = NOW - timedelta(seconds=age)
+    return tuple(Quote(s, D(PRICES[s]), D(PRICES[s]), None, t, source) for s in symbols)
+
+
+def market(account: str, symbol: str, **kw: object) -> MarketInfo:
+    base, quote = symbol.split("/")
+    kw.setdefault("amount_step", D("0.0001"))
+    return MarketInfo(account, symbol, base, quote, **kw)  # type: ignore[arg-type]
+
+
+def account(
+    name: str,
+    holdings: dict[str, str],
+    symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"),
+    *,
+    extra: tuple[Holding, ...] = (),
+    **kw: object,
+) -> AccountSnapshot:
+    hs = tuple(Holding(name, a, D(v), D(v)) for a, v in holdings.items()) + extra
+    return AccountSnapshot(
+        name,
+        "binance",
+        hs,
+        tuple(market(name, s) for s in symbols),
+        quotes(name, *symbols, "USDT/USD") if symbols else (),
+        NOW,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def cold(holdings: dict[str, str], name: str = "cold") -> AccountSnapshot:
+    hs = tuple(Holding(name, a, D(v), D(0), WalletKind.MANUAL) for a, v in holdings.items())
+    return AccountSnapshot(name, "manual", hs, fetched_at=NOW)
+
+
+def targets(**w: str) -> TargetWeights:
+    return TargetWeights({k: D(v) for k, v in w.items()}, "test")
+
+
+def plan(*accounts: AccountSnapshot, t: TargetWeights | None = None, **policy: object) -> Plan:
+    t = t or targets(BTC="0.5", ETH="0.3", CASH="0.2")
+    return plan_orders(Snapshot(NOW, "USD", accounts), t, replace(POLICY, **policy))
+
+
+def weights(allocs: tuple) -> dict[str, D]:
+    return {a.asset: a.weight for a in allocs}
+
+
+def test_in_band_assets_do_not_trade() -> None:
+    # BTC 51% vs 50%, ETH 28.5% vs 30%, cash 20.5%: all within 2 pp.
+    p = plan(account("a", {"BTC": "1.02", "ETH": "11.4", "USDT": "20500"}))
+    assert p.complete
+    assert p.orders == ()
+    assert p.total_value == D("100000")
+    assert p.after == p.before
+
+
+def test_off_band_assets_trade_all_the_way_to_target() -> None:
+    p = plan(account("a", {"BTC": "1.2", "ETH": "8", "USDT": "20000"}))
+    assert p.complete, p.problems
+    sell, buy = p.orders
+    assert (sell.side, sell.symbol, sell.amount, sell.price) == (
+        Side.SELL,
+        "BTC/USDT",
+        D("0.2"),
+        D("50000"),
+    )
+    assert sell.notional == D("10000") and sell.fee == D("10")
+    assert sell.reason == "BTC 60.0% vs target 50.0% (+10.0 pp, band ±2.0 pp)"
+    assert (buy.side, buy.symbol, buy.amount) == (Side.BUY, "ETH/USDT", D("4"))
+    assert buy.reason == "ETH 20.0% vs target 30.0% (-10.0 pp, band ±2.0 pp)"
+    assert weights(p.before) == {"BTC": D("0.6"), "ETH": D("0.2"), CASH_BUCKET: D("0.2")}
+    after = {a.asset: a for a in p.after}
+    assert after["BTC"].value == D("50000") and after["ETH"].value == D("30000")
+    assert after[CASH_BUCKET].value == D("20000") - D("10") - D("10")  # both fees
+    assert {a.asset: a.target for a in p.after} == {
+        "BTC": D("0.5"),
+        "ETH": D("0.3"),
+        CASH_BUCKET: D("0.2"),
+    }
+
+
+def test_relative_band_triggers_before_absolute_for_small_targets() -> None:
+    # SOL target 4%: band is min(2 pp, 25 % of 4 % = 1 pp); SOL at 2.5% is 1.5 pp off.
+    a = account(
+        "a",
+        {"BTC": "1", "SOL": "25", "USDT": "47500"},
+        ("BTC/USDT", "SOL/BTC"),
+    )
+    p = plan(a, t=targets(BTC="0.5", SOL="0.04", CASH="0.46"))
+    assert {o.asset for o in p.orders} == {"SOL"}
+    assert "band ±1.0 pp" in p.orders[0].reason
+
+
+def test_manual_wallet_is_counted_but_never_sold() -> None:
+    p = plan(account("a", {"ETH": "8", "USDT": "20000"}), cold({"BTC": "1.44"}))
+    # BTC is 72k of 100k held cold: over target but unsellable, ETH still bought.
+    assert p.complete
+    assert all(o.account != "cold" for o in p.orders)
+    assert [o.side for o in p.orders] == [Side.BUY]
+    assert any("BTC: planned sells of 0.00" in n and "manual wallets" in n for n in p.notes)
+
+
+def test_funding_and_earn_wallets_are_not_sold() -> None:
+    extra = (
+        Holding("a", "BTC", D("0.1"), D("0.1"), WalletKind.FUNDING),
+        Holding("a", "BTC", D("0.1"), D("0.1"), WalletKind.EARN),
+    )
+    a = account("a", {"BTC": "1.0", "ETH": "8", "USDT": "20000"}, extra=extra)
+    p = plan(a)
+    sells = [o for o in p.orders if o.side is Side.SELL]
+    assert [(o.symbol, o.amount) for o in sells] == [("BTC/USDT", D("0.2"))]  # counted: 1.2 BTC
+    b = account("a", {"ETH": "8", "USDT": "20000"}, extra=(*extra, *extra))
+    p = plan(b, t=targets(BTC="0.1", ETH="0.35", CASH="0.55"))  # BTC 33% vs 10%
+    assert p.orders == ()
+    assert any(n.startswith("BTC: planned sells of 0.00 of 14000.00") for n in p.notes)
+
+
+def test_sells_never_exceed_free_and_take_largest_free_first() -> None:
+    locked = Holding("a", "BTC", D("1.0"), D("0.05"))  # most of it in open orders
+    small = account("a", {"USDT": "10000"}, extra=(locked,))
+    big = account("b", {"BTC": "0.4", "ETH": "8", "USDT": "10000"})
+    p = plan(small, big, t=targets(BTC="0.4", ETH="0.4", CASH="0.2"))
+    sells = [(o.account, o.amount) for o in p.orders if o.side is Side.SELL]
+    # BTC 70k of 110k -> 40% needs 0.52 BTC: 0.4 from b (largest free), 0.05 from a.
+    assert sells == [("a", D("0.05")), ("b", D("0.4"))]
+    assert any(n.startswith("BTC: planned sells of 22500.00 of 26000.00") for n in p.notes)
+
+
+def test_two_leg_route_through_bridge() -> None:
+    symbols = ("BTC/USDT", "SOL/BTC")
+    p = plan(
+        account("a", {"BTC": "1", "SOL": "100", "USDT": "40000"}, symbols),
+        t=targets(BTC="0.5", SOL="0.3", CASH="0.2"),
+    )
+    # SOL is 10k of 100k (10%) vs 30%: buy 200 SOL, USDT -> BTC -> SOL.
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [
+        ("BTC/USDT", Side.BUY, 1),
+        ("SOL/BTC", Side.BUY, 2),
+    ]
+    leg1, leg2 = p.orders
+    assert leg2.amount == D("200")
+    assert leg1.amount >= leg2.amount * D("0.002") * D("1.001")  # enough BTC for leg 2
+    assert leg1.amount - leg2.amount * D("0.002") * D("1.001") < D("0.0001")  # no more
+    assert leg2.reason.startswith("leg 2 of SOL via BTC: SOL 10.0% vs target 30.0%")
+    assert all(o.asset == "SOL" for o in p.orders)
+    # And the other way: too much SOL is sold into BTC then USDT, sells first.
+    p = plan(
+        account("a", {"BTC": "1", "SOL": "300", "USDT": "20000"}, symbols),
+        t=targets(BTC="0.5", SOL="0.1", CASH="0.4"),
+    )
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [
+        ("SOL/BTC", Side.SELL, 1),
+        ("BTC/USDT", Side.SELL, 2),
+    ]
+    assert p.orders[0].amount == D("200")
+    btc = {a.asset: a for a in p.after}["BTC"]
+    assert abs(btc.value - D("50000")) < D("5")  # the bridge is passed through
+
+
+def test_buy_is_split_across_accounts_by_available_cash() -> None:
+    a = account("a", {"BTC": "1", "USDT": "6000"})
+    b = account("b", {"USDT": "6000"})
+    c = account("c", {"ETH": "4", "USDT": "18000"}, ("BTC/USDT",))  # no ETH market
+    p = plan(a, b, c, t=targets(BTC="0.55", ETH="0.2", CASH="0.25"))
+    # Total 90000, ETH 10000 -> 18000 target: 8000 to buy, a and b each afford < 6000.
+    buys = [o for o in p.orders if o.side is Side.BUY]
+    assert {o.account for o in buys} == {"a", "b"}
+    for o in buys:
+        assert o.amount * o.price * D("1.001") <= D("6000")
+    assert sum(o.notional for o in buys) > D("7900")
+
+
+def test_unfundable_buy_is_noted_not_invented() -> None:
+    p = plan(account("a", {"BTC": "1", "ETH": "4", "USDT": "1000"}), cold({"USDT": "39000"}))
+    # ETH 10% vs 30%: 18000 needed but only 1000 USDT free on an exchange.
+    (buy,) = p.orders
+    assert buy.amount * buy.price * D("1.001") <= D("1000")
+    assert any("no exchange account has enough free USDT" in n for n in p.notes)
+    assert p.complete
+
+
+def test_orders_under_minimums_are_dropped_with_a_note() -> None:
+    # ETH 27% vs 30% is off band (2 pp) but 3000 USD is under a 5000 minimum.
+    p = plan(account("a", {"BTC": "1", "ETH": "10.8", "USDT": "23000"}), min_order_value=D(5000))
+    assert p.orders == ()
+    assert any("ETH" in n and "rebalance.min_order_value 5000" in n for n in p.notes)
+    # A market minimum amount names the order and the minimum.
+    a = account("a", {"BTC": "1", "ETH": "10.8", "USDT": "23000"})
+    a = replace(a, markets=(market("a", "BTC/USDT"), market("a", "ETH/USDT", min_amount=D(5))))
+    p = plan(a)
+    assert p.orders == ()
+    assert any(
+        "buy 1.2 ETH on a ETH/USDT: under the market's minimum amount 5 ETH" in n for n in p.notes
+    )
+
+
+def test_amounts_are_floored_to_the_market_step() -> None:
+    a = account("a", {"BTC": "1.23456", "ETH": "8", "USDT": "20000"})
+    a = replace(
+        a, markets=(market("a", "BTC/USDT", amount_step=D("0.01")), market("a", "ETH/USDT"))
+    )
+    p = plan(a, t=targets(BTC="0.5", ETH="0.3", CASH="0.2"))
+    sell = next(o for o in p.orders if o.symbol == "BTC/USDT")
+    assert sell.amount % D("0.01") == 0
+    assert sell.amount <= D("1.23456") - D("0.5") * p.total_value / D("50000")
+
+
+def test_turnover_cap_scales_all_trades_proportionally() -> None:
+    p = plan(account("a", {"BTC": "1.2", "ETH": "8", "USDT": "20000"}), max_turnover=D("0.1"))
+    sell, buy = p.orders
+    # Wanted 20 % turnover (10k + 10k); cap 10 % halves both.
+    assert sell.amount == D("0.1") and buy.amount == D("2")
+    assert any("max_turnover" in n for n in p.notes)
+    assert "scaled to 50% by rebalance.max_turnover" in sell.reason
+
+
+def test_failed_account_makes_plan_incomplete_without_orders() -> None:
+    failed = AccountSnapshot(
+        "kraken",
+        "kraken",
+        problems=(Problem(Severity.ERROR, "account kraken", "timed out after 3 attempts"),),
+    )
+    p = plan(account("a", {"BTC": "1.2", "ETH": "8", "USDT": "20000"}), failed)
+    assert not p.complete
+    assert p.orders == ()
+    assert p.total_value is None
+    assert {a.asset for a in p.before} == {"BTC", "ETH", CASH_BUCKET}
+    err = next(x for x in p.problems if x.subject == "plan")
+    assert "account kraken (timed out after 3 attempts)" in err.message
+    assert any(x.subject == "account kraken" for x in p.problems)
+
+
+def test_unpriceable_held_asset_blocks_orders_with_hint() -> None:
+    a = account("a", {"BTC": "1.2", "ETH": "8", "USDT": "20000", "FOO": "5"})
+    p = plan(a)
+    assert not p.complete and p.orders == ()
+    err = next(x for x in p.problems if x.subject == "plan")
+    assert "price of FOO (unpriceable: no market connects FOO to USD on any account" in err.message
+    assert "add it to rebalance.ignore_assets to plan without it" in err.message
+    assert any(x.subject == "price FOO/USD" and x.severity is Severity.ERROR for x in p.problems)
+    # Ignoring it gives a complete plan that leaves it out entirely.
+    p = plan(a, ignore_assets=frozenset({"FOO"}))
+    assert p.complete and len(p.orders) == 2
+    assert "FOO" not in {x.asset for x in p.before + p.after}
+
+
+def test_stale_price_of_held_asset_blocks_orders() -> None:
+    a = account("a", {"BTC": "1.2", "ETH": "8", "USDT": "20000"})
+    a = replace(
+        a, quotes=(*quotes("a", "BTC/USDT", age=3600), *quotes("a", "ETH/USDT", "USDT/USD"))
+    )
+    p = plan(a)
+    assert p.orders == () and not p.complete
+    err = next(x for x in p.problems if x.subject == "plan")
+    assert "price of BTC (stale:" in err.message and "BTC/USDT from a is 60 min old" in err.message
+
+
+def test_unpriced_target_not_held_is_a_warning_and_not_bought() -> None:
+    p = plan(
+        account("a", {"BTC": "1", "USDT": "50000"}),
+        t=targets(BTC="0.5", NEW="0.1", CASH="0.4"),
+    )
+    assert p.complete and p.orders == ()
+    assert any(x.subject == "price NEW/USD" and x.severity is Severity.WARNING for x in p.problems)
+    assert any("NEW" in n and "not bought" in n for n in p.notes)
+
+
+def test_never_trade_counts_but_never_trades() -> None:
+    a = account(
+        "a",
+        {"BTC": "1", "ETH": "8", "USDT": "10000", "BNB": "50"},
+        ("BTC/USDT", "ETH/USDT", "BNB/USDT"),
+    )
+    p = plan(a, t=targets(BTC="0.5", ETH="0.3", CASH="0.2"), never_trade=frozenset({"BNB"}))
+    assert p.total_value == D("110000")
+    assert all(o.asset != "BNB" and "BNB" not in o.symbol for o in p.orders)
+    bnb = {x.asset: x for x in p.before}["BNB"]
+    assert bnb.target is None and bnb.value == D("30000")
+
+
+def test_unlisted_assets_sold_or_held_by_policy() -> None:
+    syms = ("BTC/USDT", "ETH/USDT", "BNB/USDT")
+    a = account("a", {"BTC": "1", "ETH": "6", "USDT": "20000", "BNB": "25"}, syms)
+    p = plan(a)  # total 100k, BNB 15% with no target: sold to zero
+    bnb = [o for o in p.orders if o.asset == "BNB"]
+    assert [(o.side, o.amount) for o in bnb] == [(Side.SELL, D("25"))]
+    assert "no target: rebalance.sell_unlisted" in bnb[0].reason
+    held = plan(a, sell_unlisted=False)
+    assert all(o.asset != "BNB" for o in held.orders)
+    assert {x.asset: x.target for x in held.before}["BNB"] is None
+
+
+def test_output_order_is_sells_then_buys_and_deterministic() -> None:
+    accts = (
+        account("b", {"BTC": "0.6", "ETH": "2", "USDT": "10000"}),
+        account("a", {"BTC": "0.6", "ETH": "2", "USDT": "10000"}),
+    )
+    p1 = plan(*accts, t=targets(BTC="0.4", ETH="0.4", CASH="0.2"))
+    p2 = plan(*reversed(accts), t=targets(BTC="0.4", ETH="0.4", CASH="0.2"))
+    sides = [o.side for o in p1.orders]
+    assert sides == sorted(sides, key=lambda s: s is Side.BUY)
+    assert p1.orders == p2.orders
+    assert p1.notes == p2.notes
+
+
+def test_empty_portfolio_plans_nothing() -> None:
+    p = plan(account("a", {}))
+    assert p.complete and p.orders == () and p.total_value == 0
