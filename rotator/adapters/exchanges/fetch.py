@@ -1,0 +1,338 @@
+"""Fetch every exchange account concurrently: markets, wallets, then the tickers that matter.
+
+Two phases so prices can cross accounts: (1) per account, concurrently: markets (from the disk
+cache when fresh) and the balances of each configured wallet; (2) the asset universe is the
+wanted assets plus everything held anywhere, and each account fetches tickers for only its
+active spot markets whose base and quote are both in that universe (never the all-symbols
+ticker endpoint, which Binance rate-limits hard).
+
+A failure of one account never raises: it becomes an ERROR `Problem` on that account's
+snapshot, with a message saying what failed where, passed through `redact`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+
+from rotator.adapters.exchanges.guard import ReadOnlyExchange
+from rotator.adapters.exchanges.normalize import is_spot, market_info, merge_holdings, quote_of
+from rotator.adapters.exchanges.session import (
+    DEFAULT_TIMEOUT_MS,
+    MarketCache,
+    MissingCredentials,
+    credential_hint,
+    exchange_settings,
+    open_readonly_exchange,
+)
+from rotator.adapters.exchanges.wallets import read_wallet, split_binance_ld, supports
+from rotator.config import ExchangeAccount
+from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
+from rotator.errors import Problem, ReadOnlyViolation, Severity
+from rotator.redaction import redact
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = (
+    ccxt_async.NetworkError,  # includes RequestTimeout, DDoSProtection, RateLimitExceeded
+    ccxt_async.ExchangeNotAvailable,
+)
+TICKER_CHUNK = 100  # symbols per fetch_tickers request, to keep URLs short
+MAX_RETRY_AFTER = 30.0
+
+
+class FetchFailed(Exception):
+    """A call failed for good; the message is ready for the user (already redacted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    environ: Mapping[str, str]
+    now: Callable[[], datetime]
+    cache: MarketCache | None
+    retries: int
+    backoff: float
+
+
+@dataclass
+class _AccountFetch:
+    """State of one account across both phases."""
+
+    account: ExchangeAccount
+    settings: _Settings
+    exchange: ReadOnlyExchange | None = None
+    holdings: list[Holding] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    markets_ok: bool = False
+    fetched_at: datetime | None = None
+    market_symbols: tuple[str, ...] = ()  # markets reported: those needed by the universe
+
+    @property
+    def subject(self) -> str:
+        return f"account {self.account.name}"
+
+    def problem(self, severity: Severity, message: str) -> None:
+        self.problems.append(Problem(severity, self.subject, redact(message)))
+
+    # -- one ccxt call with bounded retries and translated errors -----------------------
+    async def call(self, what: str, method: Callable[..., Any], *args: Any) -> Any:
+        """Await `method(*args)`, retrying network errors and 429s; raise FetchFailed."""
+        attempt = 0
+        while True:
+            try:
+                return await method(*args)
+            except RETRYABLE as exc:
+                if attempt >= self.settings.retries:
+                    raise FetchFailed(self.describe(what, exc, attempt)) from None
+                delay = self.settings.backoff * (2**attempt)
+                if isinstance(exc, ccxt_async.DDoSProtection):
+                    delay = max(delay, self._retry_after())
+                log.info("%s: %s failed (%s), retry in %.2f s", self.subject, what,
+                         type(exc).__name__, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                attempt += 1
+            except ReadOnlyViolation:
+                raise
+            except Exception as exc:
+                raise FetchFailed(self.describe(what, exc, attempt)) from None
+
+    def _retry_after(self) -> float:
+        headers = getattr(self.exchange, "last_response_headers", None) or {}
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        try:
+            return min(float(value), MAX_RETRY_AFTER) if value is not None else 0.0
+        except ValueError:
+            return 0.0
+
+    def describe(self, what: str, exc: BaseException, retries: int) -> str:
+        """A message saying what failed where and what to do, without secrets."""
+        detail = redact(" ".join(str(exc).split()))[:300]
+        tried = f"({retries} {'retry' if retries == 1 else 'retries'})"
+        status = _http_status(detail)
+        if isinstance(exc, ccxt_async.RequestTimeout):
+            timeout = exchange_settings(self.account).get("timeout", DEFAULT_TIMEOUT_MS)
+            return f"{what} timed out after {float(timeout) / 1000:g} s {tried}"
+        if isinstance(exc, ccxt_async.DDoSProtection):
+            return (
+                f"{what} rate-limited by the exchange (HTTP {status or 429}) {tried}; "
+                f"try again later"
+            )
+        if isinstance(exc, ccxt_async.ExchangeNotAvailable):
+            code = f" (HTTP {status})" if status else ""
+            return f"{what} failed: exchange not available{code} {tried}: {detail}"
+        if isinstance(exc, ccxt_async.NetworkError):
+            return f"{what} failed: network error {tried}: {detail}"
+        if isinstance(exc, ccxt_async.AuthenticationError):
+            return (
+                f"{what}: authentication failed: check {credential_hint(self.account)} "
+                f"(a valid read-only API key with permission to read balances, and the "
+                f"exchange's IP allow-list): {detail}"
+            )
+        if isinstance(exc, ccxt_async.BadResponse | ValueError | TypeError | KeyError):
+            return f"{what} failed: the exchange sent a response ccxt could not read: {detail}"
+        return f"{what} failed: {type(exc).__name__}: {detail}"
+
+    # -- phase 1: markets and wallets ---------------------------------------------------
+    async def read_account(self) -> None:
+        try:
+            self.exchange = await open_readonly_exchange(self.account, self.settings.environ)
+        except MissingCredentials as exc:
+            names = ", ".join(exc.names)
+            self.problem(
+                Severity.ERROR,
+                f"credentials missing: environment variable {names} is not set "
+                f"(portfolio.yaml names it for this account)",
+            )
+            return
+        except Exception as exc:  # bad ccxt: settings in portfolio.yaml
+            self.problem(Severity.ERROR, f"cannot set up ccxt {self.account.exchange}: {exc}")
+            return
+        try:
+            await self._load_markets()
+        except FetchFailed as exc:
+            self.problem(Severity.ERROR, str(exc))
+            return
+        self.markets_ok = True
+        await self._read_wallets()
+        self.fetched_at = self.settings.now()
+
+    async def _load_markets(self) -> None:
+        ex = self.exchange
+        cache, now = self.settings.cache, self.settings.now()
+        cached = cache.load(self.account, now) if cache else None
+        if cached is not None:
+            ex.set_markets(*cached)
+            return
+        await self.call("load_markets", ex.load_markets, True)
+        if cache is not None:
+            cache.save(self.account, now, ex.markets, ex.currencies)
+
+    async def _read_wallets(self) -> None:
+        ex, found = self.exchange, []
+        wallets = [WalletKind(w) for w in self.account.wallets]
+        for wallet in wallets:
+            if not supports(self.account.exchange, wallet):
+                self.problem(
+                    Severity.WARNING,
+                    f"the {wallet} wallet cannot be read on {self.account.exchange} through "
+                    f"ccxt; its holdings are not included (remove it from `wallets:` or "
+                    f"declare them as a manual wallet)",
+                )
+                continue
+            try:
+                found.extend(await read_wallet(
+                    self.account.name, self.account.exchange, wallet, self.call, ex
+                ))  # fmt: skip
+            except FetchFailed as exc:
+                self.problem(Severity.ERROR, str(exc))
+        if self.account.exchange.startswith("binance"):
+            found = split_binance_ld(found, ex.markets or {}, WalletKind.EARN in wallets)
+        self.holdings = list(merge_holdings(found))
+
+    # -- phase 2: tickers ---------------------------------------------------------------
+    def needed_symbols(self, universe: set[str]) -> list[str]:
+        markets = (self.exchange.markets or {}) if self.markets_ok else {}
+        return sorted(
+            m["symbol"]
+            for m in markets.values()
+            if is_spot(m)
+            and m.get("active") is not False
+            and m.get("base") in universe
+            and m.get("quote") in universe
+        )
+
+    async def read_quotes(self, universe: set[str]) -> None:
+        symbols = self.needed_symbols(universe)
+        if not symbols:
+            return
+        ex = self.exchange
+        if ex.has.get("fetchTickers"):
+            for start in range(0, len(symbols), TICKER_CHUNK):
+                chunk = symbols[start : start + TICKER_CHUNK]
+                try:
+                    tickers = await self.call("fetch_tickers", ex.fetch_tickers, chunk)
+                except FetchFailed as exc:
+                    self.problem(Severity.ERROR, str(exc))
+                    continue
+                received = self.settings.now()
+                self.quotes.extend(
+                    quote_of(self.account.name, tickers[s], received) for s in chunk if s in tickers
+                )
+            return
+        for symbol in symbols:  # the exchange has no multi-symbol ticker endpoint
+            try:
+                ticker = await self.call(f"fetch_ticker {symbol}", ex.fetch_ticker, symbol)
+            except FetchFailed as exc:
+                self.problem(Severity.ERROR, str(exc))
+                continue
+            self.quotes.append(quote_of(self.account.name, ticker, self.settings.now()))
+
+    async def close(self) -> None:
+        if self.exchange is not None:
+            try:
+                await self.exchange.close()
+            except Exception as exc:  # closing must not hide the results
+                log.debug("closing %s: %s", self.subject, redact(str(exc)))
+
+    def snapshot(self) -> AccountSnapshot:
+        return AccountSnapshot(
+            name=self.account.name,
+            exchange=self.account.exchange,
+            holdings=tuple(self.holdings),
+            markets=tuple(
+                market_info(
+                    self.account.name, self.exchange.markets[s], self.exchange.precisionMode
+                )
+                for s in self.market_symbols
+            ),
+            quotes=tuple(self.quotes),
+            fetched_at=self.fetched_at,
+            problems=tuple(self.problems),
+        )
+
+
+def _http_status(text: str) -> int | None:
+    # ccxt formats HTTP errors as "<id> <METHOD> <url> <status> <reason> <body>"
+    match = re.search(r"\s([45]\d\d)\s", f" {text} ")
+    return int(match.group(1)) if match else None
+
+
+async def fetch_accounts_async(
+    accounts: Sequence[ExchangeAccount],
+    wanted_assets: Iterable[str],
+    *,
+    environ: Mapping[str, str],
+    now: Callable[[], datetime],
+    cache_dir: Path | None,
+    market_ttl_seconds: int = 6 * 3600,
+    retries: int = 2,
+    retry_backoff_seconds: float = 0.5,
+) -> tuple[AccountSnapshot, ...]:
+    """The async form of `fetch_accounts`, for callers already inside an event loop."""
+    cache = MarketCache(cache_dir, timedelta(seconds=market_ttl_seconds)) if cache_dir else None
+    settings = _Settings(environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds))
+    fetches = [_AccountFetch(account, settings) for account in accounts]
+    try:
+        await asyncio.gather(*(f.read_account() for f in fetches))
+        universe = {a.upper() for a in wanted_assets} | {
+            h.asset for f in fetches for h in f.holdings
+        }
+        for f in fetches:
+            f.market_symbols = tuple(f.needed_symbols(universe))
+        await asyncio.gather(*(f.read_quotes(universe) for f in fetches))
+    finally:
+        await asyncio.gather(*(f.close() for f in fetches), return_exceptions=True)
+    return tuple(f.snapshot() for f in fetches)
+
+
+def fetch_accounts(
+    accounts: Sequence[ExchangeAccount],
+    wanted_assets: Iterable[str],
+    *,
+    environ: Mapping[str, str],
+    now: Callable[[], datetime],
+    cache_dir: Path | None,
+    market_ttl_seconds: int = 6 * 3600,
+    retries: int = 2,
+    retry_backoff_seconds: float = 0.5,
+) -> tuple[AccountSnapshot, ...]:
+    """Read holdings, markets and quotes of every exchange account, concurrently.
+
+    Args:
+        accounts: exchange accounts from portfolio.yaml.
+        wanted_assets: assets to price besides those held (targets, cash assets, base currency,
+            preferred quotes, bridge assets, manual wallet assets).
+        environ: where credentials are read, by the variable names the accounts give.
+        now: timezone-aware clock (tests pass a fixed one).
+        cache_dir: folder for the market cache; None disables it.
+        market_ttl_seconds: how long cached markets stay fresh.
+        retries: retries per call on network errors, timeouts and rate limits.
+        retry_backoff_seconds: first retry delay; doubled on each retry.
+
+    Returns:
+        One AccountSnapshot per account, in the same order. A failed account has ERROR problems
+        saying what failed; this function does not raise for one account's failure.
+    """
+    if not accounts:
+        return ()
+    return asyncio.run(
+        fetch_accounts_async(
+            accounts,
+            wanted_assets,
+            environ=environ,
+            now=now,
+            cache_dir=cache_dir,
+            market_ttl_seconds=market_ttl_seconds,
+            retries=retries,
+            retry_backoff_seconds=retry_backoff_seconds,
+        )
+    )

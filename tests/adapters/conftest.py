@@ -1,0 +1,113 @@
+"""Shared helpers for the exchange adapter tests: replay server, accounts, a fixed clock.
+
+Real ccxt talks to `rotator.demo.replay.ReplayServer` on 127.0.0.1; each account's ccxt `urls`
+point at its own path prefix, so several accounts (and fault injections) share one server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rotator.config import ExchangeAccount
+from rotator.demo import binance_tickers, kraken_tickers
+from rotator.demo.replay import Body, ReplayServer, api_urls_for
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "exchanges"
+NOW = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
+# Valid base64 (Kraken signs with a base64-decoded secret); not a real key.
+KRAKEN_SECRET = "a3Jha2VuLXRlc3Qtc2VjcmV0LW5vdC1yZWFsLTAwMDA="
+ENVIRON = {
+    "BINANCE_API_KEY": "test-binance-key",
+    "BINANCE_SECRET": "test-binance-secret",
+    "KRAKEN_API_KEY": "test-kraken-key",
+    "KRAKEN_SECRET": KRAKEN_SECRET,
+}
+
+
+def fixed_now() -> datetime:
+    return NOW
+
+
+def recorded_binance_routes() -> dict[str, Body]:
+    folder = FIXTURES / "binance"
+    ticker = json.loads((folder / "api_v3_ticker_24hr.BTCUSDT.json").read_text())
+    serve_ticker = binance_tickers([ticker])
+
+    def tickers(request: Any) -> bytes:  # keep the recorded closeTime (no stamping)
+        data = json.loads(serve_ticker(request))
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            item["openTime"], item["closeTime"] = ticker["openTime"], ticker["closeTime"]
+        return json.dumps(data).encode()
+
+    return {
+        "GET /api/v3/exchangeInfo": (folder / "api_v3_exchangeInfo.json").read_bytes(),
+        "GET /api/v3/account": (folder / "api_v3_account.json").read_bytes(),
+        "GET /api/v3/ticker/24hr": tickers,
+    }
+
+
+def recorded_kraken_routes() -> dict[str, Body]:
+    folder = FIXTURES / "kraken"
+    pairs = json.loads((folder / "0_public_AssetPairs.json").read_text())["result"]
+    ticker = json.loads((folder / "0_public_Ticker.json").read_text())
+    return {
+        "GET /0/public/Assets": (folder / "0_public_Assets.json").read_bytes(),
+        "GET /0/public/AssetPairs": (folder / "0_public_AssetPairs.json").read_bytes(),
+        "GET /0/public/Ticker": kraken_tickers(ticker, pairs),
+        "POST /0/private/BalanceEx": (folder / "0_private_BalanceEx.json").read_bytes(),
+    }
+
+
+def make_account(
+    server: ReplayServer,
+    name: str,
+    exchange: str,
+    prefix: str,
+    *,
+    wallets: tuple[str, ...] = ("spot",),
+    key_env: str | None = None,
+    secret_env: str | None = None,
+    **ccxt: Any,
+) -> ExchangeAccount:
+    """An account whose ccxt urls point at `server` under `prefix` ("/b1")."""
+    upper = exchange.upper()
+    settings = {"rateLimit": 1, "timeout": 2000, **ccxt}
+    settings["urls"] = api_urls_for(exchange, server.url + prefix)
+    return ExchangeAccount(
+        name=name,
+        exchange=exchange,
+        api_key_env=key_env or f"{upper}_API_KEY",
+        secret_env=secret_env or f"{upper}_SECRET",
+        wallets=wallets,
+        ccxt=settings,
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    with ReplayServer() as replay:
+        yield replay
+
+
+class ExchangeKit:
+    """The helpers above, handed to tests as the `kit` fixture (no `import conftest`)."""
+
+    NOW = NOW
+    ENVIRON = ENVIRON
+    KRAKEN_SECRET = KRAKEN_SECRET
+    now = staticmethod(fixed_now)
+    binance_routes = staticmethod(recorded_binance_routes)
+    kraken_routes = staticmethod(recorded_kraken_routes)
+    account = staticmethod(make_account)
+
+
+@pytest.fixture
+def kit() -> type[ExchangeKit]:
+    return ExchangeKit
