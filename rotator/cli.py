@@ -20,8 +20,14 @@ from rotator.errors import ExitCode, RotatorError
 COMMANDS: dict[str, str] = {
     "plan": "rotator.commands.plan:plan",
     "check": "rotator.commands.check:check",
+    "report": "rotator.commands.report:report",
+    "schedule": "rotator.commands.schedule:schedule",
 }
-HISTORY_COMMANDS: dict[str, str] = {}
+HISTORY_COMMANDS: dict[str, str] = {
+    "list": "rotator.commands.history_runs:list_runs",
+    "show": "rotator.commands.history_runs:show_run",
+    "diff": "rotator.commands.history_runs:diff_runs",
+}
 
 
 class LazyGroup(click.Group):
@@ -62,6 +68,11 @@ COMMAND_HELP: dict[str, str] = {
     "plan": "Suggest dry-run rebalance orders (never executed).",
     "check": "Validate portfolio.yaml and report which credentials are set.",
     "history": "Market history and past runs.",
+    "report": "Run, store the run, and write today's HTML + Markdown report.",
+    "schedule": "Print a crontab line or systemd units that run the daily report.",
+    "list": "List stored runs: date, value, regime, number of orders.",
+    "show": "Show one stored run: holdings, allocation, orders, problems.",
+    "diff": "Compare two stored runs: holdings and weights.",
 }
 
 

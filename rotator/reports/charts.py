@@ -59,8 +59,14 @@ def _dates(points: Sequence[tuple[date, float]]) -> tuple[list[date], list[float
 
 
 def _format_dates(fig: Any, ax: Any) -> None:
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from datetime import timedelta
 
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, num2date
+
+    low, high = ax.get_xlim()
+    if high - low < 2:  # one or two days: widen so the date axis has room for ticks
+        middle = num2date((low + high) / 2).date()
+        ax.set_xlim(middle - timedelta(days=2), middle + timedelta(days=2))
     locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

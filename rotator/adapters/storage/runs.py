@@ -297,7 +297,7 @@ def save_run(
     *,
     prices: Iterable[Price] = (),
     kind: str = "plan",
-    evaluations: Sequence[Mapping[str, Any]] = (),
+    evaluations: Sequence[Mapping[str, Any]] | None = None,
     ruleset: str | None = None,
     extra_writers: Sequence[ExtraWriter] = (),
     created_at: datetime | None = None,
@@ -308,12 +308,17 @@ def save_run(
         prices: the prices the run valued holdings with; derived from the plan when empty.
         kind: what produced the run: "plan" or "report".
         evaluations: rule evaluations (mappings with rule, kind, value, reason, inputs, as in
-            rotator.adapters.storage.market.save_evaluations), saved linked to this run.
-        ruleset: the rule set file the evaluations came from.
+            rotator.adapters.storage.market.save_evaluations), saved linked to this run;
+            by default those in `plan.details["rules"]` (see `evaluations_from_plan`).
+        ruleset: the rule set file the evaluations came from (default: details["ruleset"]).
         extra_writers: more writes that must commit or fail together with the run; each is
             called with the open connection and the new run id after the run's own rows.
     """
     price_map = {p.asset: p for p in prices} or _prices_from_holdings(snapshot, plan)
+    if evaluations is None:
+        evaluations = evaluations_from_plan(plan)
+    if ruleset is None:
+        ruleset = str(plan.details.get("ruleset") or plan.targets.source)
     as_of = _as_utc(plan.as_of)
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -418,6 +423,28 @@ def save_run(
         for writer in extra_writers:
             writer(conn, run_id)
     return run_id
+
+
+def evaluations_from_plan(plan: Plan) -> list[dict[str, Any]]:
+    """Rule evaluation rows from `plan.details["rules"]` (name, kind, value, reason, inputs)."""
+    rows = []
+    for item in plan.details.get("rules") or ():
+        if not isinstance(item, Mapping) or not (item.get("name") or item.get("rule")):
+            continue
+        value = item.get("state", item.get("value"))
+        state = {True: "true", False: "false", "true": "true", "false": "false"}.get(
+            value, "unknown"
+        )
+        rows.append(
+            {
+                "rule": str(item.get("name") or item.get("rule")),
+                "kind": str(item.get("kind") or ""),
+                "value": state,
+                "reason": str(item.get("reason") or ""),
+                "inputs": item.get("inputs") or {},
+            }
+        )
+    return rows
 
 
 def _insert_evaluations(

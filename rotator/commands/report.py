@@ -1,0 +1,294 @@
+"""`rotator report`: run the pipeline, store the run, write today's HTML + Markdown report.
+
+Safe to run unattended (cron, systemd timer): one run at a time (a file lock in the data dir;
+an overlapping run waits, then exits 4), one transaction per run, one report per day (a second
+run the same day leaves the existing report alone unless `--force`), files replaced atomically,
+and delivery only after the report is written and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rotator.errors import ConfigError, ExitCode, RotatorError
+from rotator.redaction import install_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from rotator.adapters.storage.runs import StoredRun
+    from rotator.config import Portfolio
+    from rotator.delivery import DeliveryResult
+    from rotator.reports.daily import DailyReport
+
+DEMO_DB = "demo.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    """A report written to disk and recorded for its day."""
+
+    day: date
+    run_id: int
+    html: Path
+    markdown: Path
+    content: DailyReport
+
+
+def report_paths(directory: Path, day: date) -> tuple[Path, Path]:
+    """Where the report of `day` is written: report-YYYY-MM-DD.html / .md."""
+    stem = f"report-{day.isoformat()}"
+    return directory / f"{stem}.html", directory / f"{stem}.md"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def market_series(
+    engine: Engine, day: date, fallback: Any = None
+) -> tuple[list[tuple[date, float]], list[tuple[date, float]]]:
+    """BTC daily closes and BTC dominance up to `day`, from the market store.
+
+    Falls back to the run's own `Snapshot.history` when the store has none (e.g. history
+    loaded from bundled files for the demo).
+    """
+    from rotator.adapters.storage.market import load_history
+
+    names = ("close:BTC", "btc_dominance")
+    found = load_history(engine, names, as_of=day)
+    if fallback:
+        found = {name: found.get(name, fallback.get(name)) for name in names}
+
+    def points(name: str) -> list[tuple[date, float]]:
+        series = found.get(name)
+        if series is None:
+            return []
+        return [
+            (stamp.date(), float(value))
+            for stamp, value in series.items()
+            if stamp.date() <= day and value == value  # drop NaN
+        ]
+
+    return points("close:BTC"), points("btc_dominance")
+
+
+def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None) -> DailyReport:
+    """The report content of a stored run: with its value history, yesterday and the market."""
+    from rotator.adapters.storage.runs import daily_values, latest_run_before, load_run
+    from rotator.reports.daily import build_daily
+
+    day = stored.summary.day
+    previous_summary = latest_run_before(engine, day, on_or_before=False)
+    previous = load_run(engine, previous_summary.id) if previous_summary else None
+    btc, dominance = market_series(engine, day, history_fallback)
+    return build_daily(
+        stored.plan,
+        day=day,
+        run_id=stored.id,
+        complete=stored.summary.complete,
+        previous=previous.plan if previous else None,
+        value_history=daily_values(engine, until=day),
+        btc_closes=btc,
+        dominance=dominance,
+    )
+
+
+def write_report(
+    engine: Engine, stored: StoredRun, directory: Path, history_fallback: Any = None
+) -> WrittenReport:
+    """Render a stored run's report to HTML and Markdown and record it as its day's report."""
+    from rotator.adapters.storage.runs import save_report
+    from rotator.reports.render import render_html, render_markdown
+
+    content = build_report(engine, stored, history_fallback)
+    html_path, md_path = report_paths(directory, content.day)
+    write_atomically(html_path, render_html(content))
+    write_atomically(md_path, render_markdown(content))
+    save_report(engine, content.day, stored.id, str(html_path), str(md_path))
+    return WrittenReport(content.day, stored.id, html_path, md_path, content)
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now: expected an ISO date-time, got {text!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -> Path:
+    from rotator.paths import data_dir
+
+    if demo or portfolio is None:
+        return data_dir() / "demo-reports"
+    directory = portfolio.reports.directory
+    if directory is None:
+        return data_dir() / "reports"
+    directory = directory.expanduser()
+    if not directory.is_absolute() and config is not None:
+        directory = config.resolve().parent / directory
+    return directory
+
+
+def _deliver(
+    engine: Engine, written: WrittenReport, portfolio: Portfolio | None
+) -> list[DeliveryResult]:
+    from rotator.adapters.storage.runs import set_delivery
+    from rotator.delivery import ReportMessage, deliver
+    from rotator.reports.render import summary_text
+
+    if portfolio is None or not (portfolio.delivery.webhooks or portfolio.delivery.email):
+        return []
+    content = written.content
+    message = ReportMessage(
+        subject=content.title,
+        summary=summary_text(content),
+        day=content.day.isoformat(),
+        html_path=written.html,
+        markdown_path=written.markdown,
+        total_value=None if content.total_value is None else str(content.total_value),
+        base_currency=content.base_currency,
+        regime=content.regime,
+        order_count=len(content.orders),
+        complete=content.complete,
+    )
+    results = deliver(portfolio.delivery, message, environ=dict(os.environ))
+    set_delivery(
+        engine,
+        written.day,
+        [
+            {"target": r.target, "ok": r.ok, "attempts": r.attempts, "error": r.error}
+            for r in results
+        ],
+    )
+    return results
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Bundled recorded exchange data, offline; uses <data dir>/demo.sqlite3, never your DB.",
+)
+@click.option("--run", "run_id", type=int, default=None, help="Rebuild the report of a stored run.")
+@click.option("--force", is_flag=True, help="Rebuild today's report even if it exists.")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: $ROTATOR_DB_URL).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the report files (default: reports.directory, else <data dir>/reports).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    help="Seconds to wait for another running rotator to finish before giving up (exit 4).",
+)
+@click.option("--no-deliver", is_flag=True, help="Write the report but send nothing.")
+@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (simulations).")
+def report(
+    config_path: Path | None,
+    demo: bool,
+    run_id: int | None,
+    force: bool,
+    db_url: str | None,
+    out_dir: Path | None,
+    wait: float,
+    no_deliver: bool,
+    now_text: str | None,
+) -> None:
+    """Run, store the run, and write today's report (HTML with charts, and Markdown).
+
+    Exit codes: 0 written (or already written today), 2 configuration error, 3 written but the
+    run was incomplete (see its warnings), 4 another run holds the lock, 5 written but
+    delivery failed after a retry.
+    """
+    install_logging()
+    from rotator.adapters.storage.db import default_db_url, open_engine
+    from rotator.adapters.storage.runs import load_run, report_for, save_run
+    from rotator.config import default_config_path, load_portfolio
+    from rotator.paths import data_dir
+    from rotator.runlock import run_lock
+
+    now = _now(now_text)
+    portfolio = None
+    config = None
+    if not demo:
+        config = config_path or default_config_path()
+        if run_id is None or config.exists():
+            portfolio = load_portfolio(config)
+    directory = out_dir or _reports_dir(portfolio, config, demo)
+    url = db_url or (f"sqlite:///{data_dir() / DEMO_DB}" if demo else default_db_url())
+
+    with run_lock(data_dir(), wait), ExitStack() as stack:
+        engine = open_engine(url)
+        stack.callback(engine.dispose)
+        history = None
+        if run_id is not None:
+            stored = load_run(engine, run_id)
+            if stored is None:
+                raise RotatorError(f"no stored run with id {run_id} (see `rotator history list`)")
+        else:
+            existing = report_for(engine, now.date())
+            if existing and not force and Path(existing.html_path).exists():
+                click.echo(
+                    f"report for {now.date()} already written: {existing.html_path}\n"
+                    f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                )
+                return
+            from rotator.pipeline import run_plan
+
+            if demo:
+                from rotator.demo import demo_session
+
+                portfolio, environ = stack.enter_context(demo_session())
+            else:
+                environ = dict(os.environ)
+            assert portfolio is not None
+            result = run_plan(portfolio, environ=environ, now=lambda: now)
+            history = result.snapshot.history
+            new_id = save_run(engine, result.snapshot, result.plan, kind="report")
+            stored = load_run(engine, new_id)
+            assert stored is not None
+        written = write_report(engine, stored, directory, history)
+        click.echo(f"report {written.day} (run #{written.run_id}):")
+        click.echo(f"  html:     {written.html}")
+        click.echo(f"  markdown: {written.markdown}")
+        for warning in written.content.warnings:
+            click.echo(f"  {warning.severity.value}: {warning}", err=True)
+        results = [] if no_deliver or demo else _deliver(engine, written, portfolio)
+
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        status = "sent" if r.ok else f"FAILED after {r.attempts} attempt(s): {r.error}"
+        click.echo(f"  delivery {r.target}: {status}", err=not r.ok)
+    if not written.content.complete:
+        click.echo("run incomplete: the report lists what is missing (exit 3)", err=True)
+        raise SystemExit(ExitCode.INCOMPLETE)
+    if failed:
+        click.echo("delivery failed; the report files are kept (exit 5)", err=True)
+        raise SystemExit(ExitCode.DELIVERY_FAILED)
