@@ -19,6 +19,8 @@ from rotator.errors import Problem, Severity
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rotator.core.screen import ScreenData
+
 ZERO = Decimal(0)
 
 
@@ -148,6 +150,7 @@ class Snapshot:
     accounts: tuple[AccountSnapshot, ...]
     problems: tuple[Problem, ...] = ()
     history: Mapping[str, pd.Series] = field(default_factory=dict)
+    screen: ScreenData | None = None  # revenue-screen inputs, when a rule set uses the screen
 
     @property
     def holdings(self) -> tuple[Holding, ...]:

@@ -1,0 +1,146 @@
+"""CoinGecko market data for the revenue screen: market cap, FDV, volume, supply growth.
+
+Endpoints (docs.coingecko.com; base URL is a constructor argument):
+- ``/api/v3/coins/markets?vs_currency=usd&ids=a,b&per_page=250`` -> list of coins: ``id`` (the
+  gecko_id DefiLlama's ``gecko_id`` refers to), ``symbol`` (lower case, not unique), ``name``,
+  ``market_cap`` (price x circulating supply), ``fully_diluted_valuation`` (price x total or max
+  supply; null when unknown), ``total_volume`` (24 h, USD), ``circulating_supply``,
+  ``last_updated`` (ISO time).
+- ``/api/v3/coins/{id}/market_chart?vs_currency=usd&days=N&interval=daily`` -> ``prices`` and
+  ``market_caps`` as ``[[unix_ms, value], ...]``; market cap / price is the circulating supply,
+  so its growth over the window measures issuance (used to tell a chain's burn from inflation).
+
+The free tier allows about 10 calls a minute: calls are spaced by `min_interval` seconds and a
+429 is retried once after its Retry-After. An API key goes in the header CoinGecko documents
+(``x-cg-demo-api-key`` or ``x-cg-pro-api-key``), never in a URL that could be logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from rotator.adapters.sources.defillama import SourceUnavailable, get_json
+from rotator.core.screen import MARKETS_COLUMNS
+
+API_URL = "https://api.coingecko.com/api/v3"
+PAGE = 250
+
+
+def parse_markets(payload: Any) -> pd.DataFrame:
+    """`/coins/markets` payload -> MARKETS_COLUMNS (supply_growth NaN; see `supply_growth`)."""
+    if not isinstance(payload, list):
+        raise SourceUnavailable("coingecko coins/markets: expected a list")
+    raw = pd.DataFrame(payload)
+    if raw.empty:
+        return pd.DataFrame(columns=list(MARKETS_COLUMNS))
+
+    def num(column: str) -> pd.Series:
+        if column not in raw:
+            return pd.Series(np.nan, index=raw.index)
+        return pd.to_numeric(raw[column], errors="coerce").astype(float)
+
+    return pd.DataFrame(
+        {
+            "gecko_id": raw["id"],
+            "symbol": raw["symbol"].astype(str).str.upper(),
+            "name": raw.get("name", raw["id"]),
+            "market_cap": num("market_cap"),
+            "fdv": num("fully_diluted_valuation"),
+            "volume_24h": num("total_volume"),
+            "last_updated": pd.to_datetime(raw.get("last_updated"), utc=True, errors="coerce"),
+            "supply_growth": np.nan,
+        }
+    ).drop_duplicates("gecko_id")
+
+
+def supply_growth(payload: Any, days: int) -> float | None:
+    """Annualised growth of circulating supply (market cap / price) over the chart's window."""
+    if not isinstance(payload, dict):
+        return None
+    caps = pd.DataFrame(payload.get("market_caps") or [], columns=["ts", "cap"])
+    prices = pd.DataFrame(payload.get("prices") or [], columns=["ts", "price"])
+    joined = caps.merge(prices, on="ts").dropna()
+    joined = joined[(joined["cap"] > 0) & (joined["price"] > 0)].sort_values("ts")
+    if len(joined) < 2:
+        return None
+    supply = joined["cap"] / joined["price"]
+    span_days = (joined["ts"].iloc[-1] - joined["ts"].iloc[0]) / 86_400_000
+    if span_days < min(days, 30) * 0.8:
+        return None
+    ratio = float(supply.iloc[-1] / supply.iloc[0])
+    return ratio ** (365.0 / span_days) - 1.0
+
+
+class CoinGeckoMarkets:
+    """Read-only CoinGecko client for markets and supply charts."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        api_url: str = API_URL,
+        api_key: str | None = None,
+        pro: bool = False,
+        min_interval: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.api_url = api_url.rstrip("/")
+        self.headers = (
+            {("x-cg-pro-api-key" if pro else "x-cg-demo-api-key"): api_key} if api_key else {}
+        )
+        self.min_interval = min_interval
+        self.sleep = sleep
+        self._last = 0.0
+
+    def _get(self, path: str, params: dict[str, Any]) -> Any:
+        url = f"{self.api_url}{path}"
+        for attempt in range(2):
+            wait = self._last + self.min_interval - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            self._last = time.monotonic()
+            response = None
+            try:
+                response = self.client.get(url, params=params, headers=self.headers)
+            except httpx.HTTPError as exc:
+                raise SourceUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
+            if response.status_code == 429 and attempt == 0:
+                self.sleep(float(response.headers.get("retry-after", 60)))
+                continue
+            break
+        if response.status_code != 200:
+            raise SourceUnavailable(f"{url}: HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceUnavailable(f"{url}: response is not valid JSON") from None
+
+    def markets(self, gecko_ids: Iterable[str]) -> pd.DataFrame:
+        """Market data for `gecko_ids` (pages of 250 ids); unknown ids are simply absent."""
+        ids = sorted(set(gecko_ids))
+        frames = []
+        for start in range(0, len(ids), PAGE):
+            params = {
+                "vs_currency": "usd",
+                "ids": ",".join(ids[start : start + PAGE]),
+                "per_page": PAGE,
+                "page": 1,
+            }
+            frames.append(parse_markets(self._get("/coins/markets", params)))
+        if not frames:
+            return pd.DataFrame(columns=list(MARKETS_COLUMNS))
+        return pd.concat(frames, ignore_index=True).drop_duplicates("gecko_id")
+
+    def supply_growth(self, gecko_id: str, days: int = 90) -> float | None:
+        """Annualised circulating-supply growth of one coin over the last `days` days."""
+        params = {"vs_currency": "usd", "days": days, "interval": "daily"}
+        return supply_growth(self._get(f"/coins/{gecko_id}/market_chart", params), days)
+
+
+__all__ = ["CoinGeckoMarkets", "get_json", "parse_markets", "supply_growth"]

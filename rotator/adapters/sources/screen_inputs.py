@@ -1,0 +1,251 @@
+"""Gather the revenue screen's inputs once, up front, into a `ScreenData` for the snapshot.
+
+Called by the pipeline (when the rule set has a `revenue_screen` rule) and by `rotator screen`.
+Sources: DefiLlama fees overview (holders revenue and revenue), `/protocols` and parent
+protocols, yield pools, per-protocol summaries (daily holders revenue for the 90-day trend, for
+the protocols with the most holders revenue), CoinGecko markets for every mapped token, and
+CoinGecko supply charts for chain tokens (whose "holders revenue" is burned fees and must be
+set against issuance). Each source is cached in the database with its fetch time
+(`SourceCache`); a source that cannot be read becomes a Problem, never an exception, so the
+screen can state why its tokens fail.
+
+Base URLs: environment variables ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL,
+ROTATOR_COINGECKO_API_URL (tests and the demo point them at 127.0.0.1). A CoinGecko key is read
+from COINGECKO_API_KEY (demo tier) or COINGECKO_PRO_API_KEY and sent only as a header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import pandas as pd
+
+from rotator.adapters.sources.coingecko_markets import API_URL as CG_URL
+from rotator.adapters.sources.coingecko_markets import CoinGeckoMarkets
+from rotator.adapters.sources.defillama import API_URL, YIELDS_URL, DefiLlama, SourceUnavailable
+from rotator.adapters.storage.source_cache import SourceCache
+from rotator.core.screen import (
+    FEES_COLUMNS,
+    HISTORY_COLUMNS,
+    MARKETS_COLUMNS,
+    PARENTS_COLUMNS,
+    POOLS_COLUMNS,
+    PROTOCOLS_COLUMNS,
+    ScreenData,
+    resolve_tokens,
+)
+from rotator.errors import Problem, Severity
+
+EMPTY = {
+    "fees": FEES_COLUMNS,
+    "protocols": PROTOCOLS_COLUMNS,
+    "parents": PARENTS_COLUMNS,
+    "pools": POOLS_COLUMNS,
+    "markets": MARKETS_COLUMNS,
+    "history": HISTORY_COLUMNS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenSources:
+    """Where and how often to fetch the screen's inputs.
+
+    Attributes:
+        ttl: cached data younger than this is reused instead of fetched again.
+        history_limit: how many protocols (most holders revenue first) get a daily summary.
+        supply_for: "chains" measures supply growth for chain tokens only (their burn must beat
+            issuance), "all" for every token with holders revenue (up to `supply_limit`).
+        min_interval: seconds between CoinGecko calls (free tier: about 10 a minute).
+    """
+
+    defillama_api: str = API_URL
+    defillama_yields: str = YIELDS_URL
+    coingecko_api: str = CG_URL
+    coingecko_key: str | None = None
+    coingecko_pro: bool = False
+    ttl: timedelta = timedelta(hours=6)
+    history_limit: int = 30
+    supply_for: str = "chains"
+    supply_limit: int = 20
+    supply_days: int = 90
+    min_interval: float = 6.0
+    timeout: float = 30.0
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> ScreenSources:
+        """Base URLs and CoinGecko key from the environment (see module docstring)."""
+        pro = environ.get("COINGECKO_PRO_API_KEY")
+        key = pro or environ.get("COINGECKO_API_KEY")
+        values: dict[str, object] = {
+            "defillama_api": environ.get("ROTATOR_DEFILLAMA_API_URL") or API_URL,
+            "defillama_yields": environ.get("ROTATOR_DEFILLAMA_YIELDS_URL") or YIELDS_URL,
+            "coingecko_api": environ.get("ROTATOR_COINGECKO_API_URL") or CG_URL,
+            "coingecko_key": key or None,
+            "coingecko_pro": bool(pro),
+            "min_interval": 2.0 if key else 6.0,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(EMPTY[name]))
+
+
+class _Fetcher:
+    """Cache-or-fetch of one keyed frame, collecting problems instead of raising."""
+
+    def __init__(self, cache: SourceCache | None, now: datetime, ttl: timedelta, refresh: bool):
+        self.cache, self.now, self.ttl, self.refresh = cache, now, ttl, refresh
+        self.problems: list[Problem] = []
+
+    def get(
+        self, key: str, subject: str, fetch: Callable[[], pd.DataFrame], severity: Severity
+    ) -> tuple[pd.DataFrame | None, datetime | None]:
+        if self.cache is not None and not self.refresh:
+            hit = self.cache.load(key, self.now - self.ttl)
+            if hit is not None:
+                return hit
+        try:
+            frame = fetch()
+        except SourceUnavailable as exc:
+            self.problems.append(Problem(severity, subject, f"could not be read: {exc}"))
+            return None, None
+        if self.cache is not None:
+            self.cache.save(key, frame, self.now)
+        return frame, self.now
+
+
+def gather_screen_data(
+    sources: ScreenSources,
+    *,
+    now: datetime,
+    cache: SourceCache | None = None,
+    client: httpx.Client | None = None,
+    extra_ids: Iterable[str] = (),
+    refresh: bool = False,
+) -> ScreenData:
+    """Fetch (or reuse from cache) every input of the revenue screen.
+
+    Args:
+        sources: base URLs, key, TTL and limits.
+        now: the run's time; becomes the as-of of everything fetched now.
+        cache: the database cache; None fetches everything.
+        client: an httpx client (tests pass one); one with `sources.timeout` is made otherwise.
+        extra_ids: gecko_ids to fetch market data for besides the mapped ones (include lists).
+        refresh: ignore the cache and fetch everything again.
+    """
+    own = client is None
+    http = client or httpx.Client(timeout=sources.timeout, follow_redirects=True)
+    try:
+        return _gather(sources, now, cache, http, tuple(extra_ids), refresh)
+    finally:
+        if own:
+            http.close()
+
+
+def _gather(
+    sources: ScreenSources,
+    now: datetime,
+    cache: SourceCache | None,
+    http: httpx.Client,
+    extra_ids: tuple[str, ...],
+    refresh: bool,
+) -> ScreenData:
+    llama = DefiLlama(http, sources.defillama_api, sources.defillama_yields)
+    gecko = CoinGeckoMarkets(
+        http, sources.coingecko_api, sources.coingecko_key, sources.coingecko_pro,
+        min_interval=sources.min_interval,
+    )  # fmt: skip
+    f = _Fetcher(cache, now, sources.ttl, refresh)
+    as_of: dict[str, datetime] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    for name, fetch, severity in (
+        ("fees", llama.fees, Severity.ERROR),
+        ("protocols", llama.protocols, Severity.ERROR),
+        ("parents", llama.parents, Severity.WARNING),
+        ("pools", llama.pools, Severity.ERROR),
+    ):
+        frame, fetched = f.get(f"defillama:{name}", f"screen {name}", fetch, severity)
+        frames[name] = frame if frame is not None else _empty(name)
+        if fetched is not None:
+            as_of[name] = fetched
+    draft = ScreenData(
+        frames["fees"], frames["protocols"], frames["parents"], frames["pools"], _empty("markets")
+    )
+    rows = (
+        resolve_tokens(draft) if not frames["fees"].empty else _empty("fees").assign(gecko_id=None)
+    )
+    mapped = rows[rows["gecko_id"].notna()]
+    ids = sorted({*mapped["gecko_id"], *extra_ids})
+    markets, fetched = f.get(
+        "coingecko:markets:" + _digest(ids), "screen markets", lambda: gecko.markets(ids),
+        Severity.ERROR,
+    )  # fmt: skip
+    if markets is not None:
+        as_of["markets"] = fetched  # type: ignore[assignment]
+        markets = _with_supply(f, gecko, markets, mapped, sources)
+    history = _history(f, llama, mapped, sources.history_limit)
+    return ScreenData(
+        fees=frames["fees"],
+        protocols=frames["protocols"],
+        parents=frames["parents"],
+        pools=frames["pools"],
+        markets=markets if markets is not None else _empty("markets"),
+        history=history,
+        as_of=as_of,
+        problems=tuple(f.problems),
+    )
+
+
+def _digest(ids: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha1(",".join(ids).encode()).hexdigest()[:16]
+
+
+def _history(f: _Fetcher, llama: DefiLlama, mapped: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Daily holders revenue of the `limit` mapped protocols with the most of it."""
+    paying = mapped[mapped["has_holders"].astype(bool) & (mapped["holders_30d"] > 0)]
+    slugs = paying.sort_values("holders_30d", ascending=False)["slug"].head(limit)
+    parts = []
+    for slug in slugs:
+        frame, _ = f.get(
+            f"defillama:summary:{slug}", f"screen summary {slug}",
+            lambda s=slug: llama.holders_history(s), Severity.WARNING,
+        )  # fmt: skip
+        if frame is not None and not frame.empty:
+            parts.append(frame)
+    return pd.concat(parts, ignore_index=True) if parts else _empty("history")
+
+
+def _with_supply(
+    f: _Fetcher,
+    gecko: CoinGeckoMarkets,
+    markets: pd.DataFrame,
+    mapped: pd.DataFrame,
+    sources: ScreenSources,
+) -> pd.DataFrame:
+    """Markets with `supply_growth` measured for chain tokens (or all, per `supply_for`)."""
+    paying = mapped[mapped["has_holders"].astype(bool) & (mapped["holders_30d"] > 0)]
+    if sources.supply_for == "chains":
+        paying = paying[paying["protocol_type"] == "chain"]
+    ids = [g for g in dict.fromkeys(paying["gecko_id"]) if g in set(markets["gecko_id"])]
+    growth: dict[str, float] = {}
+    for gecko_id in ids[: sources.supply_limit]:
+
+        def fetch(g: str = gecko_id) -> pd.DataFrame:
+            value = gecko.supply_growth(g, sources.supply_days)
+            return pd.DataFrame({"supply_growth": [value]})
+
+        frame, _ = f.get(
+            f"coingecko:supply:{gecko_id}", f"screen supply {gecko_id}", fetch, Severity.WARNING
+        )
+        if frame is not None and not frame.empty and pd.notna(frame["supply_growth"].iloc[0]):
+            growth[gecko_id] = float(frame["supply_growth"].iloc[0])
+    out = markets.copy()
+    out["supply_growth"] = out["gecko_id"].map(growth).astype(float)
+    return out

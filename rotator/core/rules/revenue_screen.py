@@ -1,0 +1,80 @@
+"""Rule kind `revenue_screen`: a weighted basket of tokens whose holders are paid from revenue.
+
+Example (rules/cycle.yaml)::
+
+    rules:
+      revenue_basket:
+        kind: revenue_screen
+        min_revenue_yield: 0.03      # annualised holders revenue / market cap
+        min_holders_revenue: 5000000 # USD a year
+        max_emission_share: 0.5      # apyReward / apy of the token's staking pools
+        weighting: revenue_yield     # or equal, market_cap
+        max_weight: 0.35
+        max_count: 6
+    regimes:
+      - name: rotate
+        when: {all: [btc_above_prior_high, dominance_rolling_over]}
+        targets: {BTC: 0.55, revenue_basket: 0.25, CASH: 0.20}
+
+The screen's inputs (DefiLlama fees/protocols/pools, CoinGecko markets) are fetched once by the
+pipeline into `Snapshot.screen`; the rule only reads them. Without them (e.g. `rotator signals`,
+replays) or with a stale/missing source the answer is unknown, so a rotation never aims at a
+basket that could not be established. Every parameter: see `ScreenParams` and README
+"Revenue screen".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rotator.core.basket import to_basket
+from rotator.core.rules.registry import RuleContext, RuleResult, rule
+from rotator.core.screen import ScreenOutcome, ScreenParams, markets_frame, screen
+from rotator.errors import Severity
+
+KIND = "revenue_screen"
+
+
+def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
+    """The basket's tokens with the figures that put them there (for --explain and JSON)."""
+    members = outcome.table[outcome.table["in_basket"]]
+    return [
+        {
+            "symbol": row.symbol,
+            "gecko_id": row.gecko_id,
+            "weight": round(float(row.weight), 6),
+            "revenue_yield": round(float(row.revenue_yield), 6),
+            "holders_revenue_annual": round(float(row.holders_revenue_annual), 2),
+            "market_cap": float(row.market_cap),
+            "tradable_on": row.tradable_on,
+        }
+        for row in members.itertuples()
+    ]
+
+
+@rule(KIND, params=ScreenParams)
+def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
+    """Basket of tradable tokens paying holders real revenue (yield, trend, emissions filters)."""
+    snapshot = ctx.snapshot
+    if snapshot is None or snapshot.screen is None:
+        return RuleResult.unknown(
+            "revenue screen data not gathered (only `rotator plan` and `rotator screen` fetch it)"
+        )
+    outcome = screen(snapshot.screen, p, markets_frame(snapshot.markets), snapshot.as_of)
+    errors = [pr for pr in outcome.problems if pr.severity is Severity.ERROR]
+    if errors:
+        return RuleResult.unknown("revenue screen inputs: " + "; ".join(map(str, errors)))
+    table = outcome.table
+    basket = to_basket(table) if table["in_basket"].any() else {}
+    inputs = {
+        "candidates": len(table),
+        "passed": int(table["passed"].sum()),
+        "basket": basket_members(outcome),
+    }
+    if not basket:
+        return RuleResult.with_basket(
+            {}, f"none of {len(table)} tokens passes the revenue screen", inputs, snapshot.as_of
+        )
+    shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
+    reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; basket {shares}"
+    return RuleResult.with_basket(basket, reason, inputs, snapshot.as_of)

@@ -1,0 +1,344 @@
+"""The revenue-backed staking-yield screen: which tokens earn real money for their holders.
+
+Pure and vectorised (pandas): the inputs arrive as a `ScreenData` record fetched up front by the
+adapters (DefiLlama fees/protocols/pools, CoinGecko markets); `screen()` joins them, computes the
+figures per token, applies the filters and returns every candidate with its figures, pass/fail
+and the reason for each failure. Turning the passing tokens into basket weights lives in
+`rotator.core.basket`.
+
+Joins (why they are this way; DefiLlama docs and defillama-server's dimension handlers):
+- fees overview entries carry `slug` and `parentProtocol` but no `gecko_id`; `/protocols` maps
+  `slug` -> `gecko_id`; a child protocol ("aave-v3") may have no token of its own, its token then
+  sits on the parent ("parent#aave", from the parent list). Tokens are identified by `gecko_id`,
+  never by symbol: symbols collide across chains and projects.
+- several fee entries can resolve to one token (Uniswap v2 + v3): their revenue is summed, so the
+  token's market cap is divided into all its revenue once.
+- yield pools' `project` is the protocol slug; a pool of a single asset whose symbol is the
+  token's own is its staking pool.
+- for chains (`protocolType == "chain"`) DefiLlama counts burned fees as holders revenue while the
+  staking yield is mostly new issuance: a chain's burn only counts when it outpaces supply growth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from rotator.core.basket import basket_weights
+from rotator.core.models import MarketInfo
+from rotator.core.rules.registry import Params
+from rotator.core.screen_checks import (
+    Reasons,
+    chain_checks,
+    data_checks,
+    rank,
+    threshold_checks,
+    tradability,
+)
+from rotator.errors import Problem, Severity
+
+DAYS_PER_YEAR = 365.0
+
+# Columns each ScreenData frame must have; adapters build them, tests build them inline.
+FEES_COLUMNS = (
+    "slug", "name", "parent", "protocol_type", "disabled",
+    "holders_30d", "holders_prev_30d", "revenue_30d", "has_holders",
+)  # fmt: skip
+PROTOCOLS_COLUMNS = ("slug", "gecko_id", "symbol", "parent")
+PARENTS_COLUMNS = ("id", "gecko_id", "name")
+POOLS_COLUMNS = ("project", "symbol", "tvl_usd", "apy", "apy_base", "apy_reward")
+MARKETS_COLUMNS = (
+    "gecko_id", "symbol", "name", "market_cap", "fdv", "volume_24h", "last_updated",
+    "supply_growth",
+)  # fmt: skip
+HISTORY_COLUMNS = ("slug", "day", "holders")
+
+
+class ScreenParams(Params):
+    """Parameters of the screen, as written in the rule set (all validated).
+
+    Fractions are fractions (0.03 = 3 %); money is in USD.
+    """
+
+    min_revenue_yield: float = Field(0.02, ge=0, le=5)
+    min_holders_revenue: float = Field(1_000_000, ge=0)
+    min_market_cap: float = Field(50_000_000, ge=0)
+    min_volume: float = Field(1_000_000, ge=0)
+    max_emission_share: float = Field(0.5, ge=0, le=1)
+    require_staking_pool: bool = False
+    max_revenue_decline: float = Field(0.3, ge=0, le=1)
+    max_decline_vs_90d: float | None = Field(None, ge=0, le=1)
+    max_fdv_ratio: float | None = Field(None, ge=1)
+    max_supply_inflation: float | None = Field(None, ge=0)
+    max_data_age_hours: float = Field(48, gt=0)
+    quotes: tuple[str, ...] = ("USDT", "USDC", "USD", "BTC")
+    require_tradable: bool = True
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    symbols: dict[str, str] = Field(default_factory=dict)
+    rank_by: Literal["revenue_yield", "holders_revenue", "score"] = "revenue_yield"
+    score: dict[str, float] = Field(default_factory=dict)
+    weighting: Literal["equal", "revenue_yield", "market_cap"] = "revenue_yield"
+    max_weight: float = Field(0.35, gt=0, le=1)
+    max_count: int = Field(8, ge=1, le=100)
+
+    @field_validator("quotes")
+    @classmethod
+    def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one quote currency, e.g. [USDT]")
+        return tuple(q.upper() for q in value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _upper_symbols(cls, value: dict[str, str]) -> dict[str, str]:
+        return {gecko: code.upper() for gecko, code in value.items()}
+
+    @field_validator("score")
+    @classmethod
+    def _known_figures(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(SCORE_FIGURES))
+        if unknown:
+            raise ValueError(f"unknown figure(s) {unknown}; choose from {list(SCORE_FIGURES)}")
+        return value
+
+
+# Figures a `score` may weigh; each enters as its percentile rank among the passing tokens.
+SCORE_FIGURES = (
+    "revenue_yield", "holders_revenue_annual", "trend_30d", "trend_90d", "emission_share",
+    "fdv_ratio", "market_cap", "volume_24h",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScreenData:
+    """Everything the screen reads, fetched once up front by `rotator.adapters.sources`.
+
+    Attributes:
+        fees: one row per fees-overview protocol entry (FEES_COLUMNS); USD over 30 days.
+        protocols: DefiLlama `/protocols`: slug -> gecko_id, symbol, parent id.
+        parents: parent protocols ("parent#aave") -> gecko_id.
+        pools: yield pools (POOLS_COLUMNS); APYs in percent as DefiLlama gives them.
+        markets: CoinGecko markets per gecko_id; `supply_growth` is the annualised growth of
+            circulating supply (NaN when not measured).
+        history: daily holders revenue per slug (HISTORY_COLUMNS), from per-protocol summaries;
+            may be empty (the 90-day trend is then unknown).
+        as_of: when each source was fetched ("fees", "protocols", "pools", "markets").
+        problems: what went wrong while fetching.
+    """
+
+    fees: pd.DataFrame
+    protocols: pd.DataFrame
+    parents: pd.DataFrame
+    pools: pd.DataFrame
+    markets: pd.DataFrame
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
+    as_of: Mapping[str, datetime] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScreenOutcome:
+    """The screen's answer: every candidate token with figures, pass/fail and reasons.
+
+    Attributes:
+        table: one row per token (gecko_id), ranked; see README "Revenue screen" for columns.
+        unmapped: fee entries that resolve to no token ("slug (name)"), never silently dropped.
+        problems: source-level problems (stale or missing sources).
+    """
+
+    table: pd.DataFrame
+    unmapped: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def resolve_tokens(data: ScreenData) -> pd.DataFrame:
+    """Fee entries with the gecko_id they belong to: their own, else their parent's.
+
+    Returns the fee rows plus `gecko_id` (NaN when none) and `via` ("own"/"parent").
+    """
+    fees = data.fees[~data.fees["disabled"].fillna(False).astype(bool)]
+    protocols = data.protocols.drop_duplicates("slug")[["slug", "gecko_id", "parent"]]
+    joined = fees.merge(protocols.rename(columns={"parent": "p_parent"}), on="slug", how="left")
+    # The overview's own parentProtocol wins; /protocols fills it when the overview omits it.
+    parent = joined["parent"].where(joined["parent"].notna(), joined["p_parent"])
+    parent_gecko = parent.map(
+        data.parents.dropna(subset=["gecko_id"]).drop_duplicates("id").set_index("id")["gecko_id"]
+    )
+    own = joined["gecko_id"].replace("", np.nan)
+    joined["gecko_id"] = own.fillna(parent_gecko.replace("", np.nan))
+    joined["via"] = np.where(own.notna(), "own", np.where(joined["gecko_id"].notna(), "parent", ""))
+    return joined.drop(columns=["p_parent"])
+
+
+def _history_90d(history: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Per slug: holders revenue over the 90 days to `as_of`, and how many days carry data."""
+    if history.empty:
+        return pd.DataFrame(columns=["slug", "holders_90d", "days_90d"])
+    end = pd.Timestamp(as_of).tz_localize(None).normalize() if pd.Timestamp(as_of).tz else None
+    end = end if end is not None else pd.Timestamp(as_of).normalize()
+    days = pd.to_datetime(history["day"])
+    # Day D holds D's 24 hours: the 90 complete days before `as_of` are [end - 90 d, end).
+    window = history[(days >= end - pd.Timedelta(days=90)) & (days < end)]
+    grouped = window.groupby("slug")["holders"].agg(["sum", "count"]).reset_index()
+    return grouped.rename(columns={"sum": "holders_90d", "count": "days_90d"})
+
+
+def _staking(pools: pd.DataFrame, slug_gecko: pd.DataFrame, symbols: pd.Series) -> pd.DataFrame:
+    """Per gecko_id: TVL-weighted staking APY and the share of it paid in emissions.
+
+    A staking pool is a pool of the token's own project whose symbol is the token alone.
+    `apyReward` is paid in emissions, `apyBase` from fees (DefiLlama yields docs / OpenAPI).
+    """
+    if pools.empty:
+        return pd.DataFrame(columns=["gecko_id", "staking_apy", "emission_share", "staking_tvl"])
+    p = pools.merge(slug_gecko, left_on="project", right_on="slug", how="inner")
+    p = p[p["symbol"].str.upper() == p["gecko_id"].map(symbols)]
+    tvl = p["tvl_usd"].fillna(0.0)
+    reward = p["apy_reward"].fillna(0.0)
+    apy = p["apy"].fillna(p["apy_base"].fillna(0.0) + reward)
+    agg = (
+        pd.DataFrame(
+            {"gecko_id": p["gecko_id"], "w_apy": apy * tvl, "w_rew": reward * tvl, "tvl": tvl}
+        )
+        .groupby("gecko_id")
+        .sum()
+    )
+    out = pd.DataFrame(index=agg.index)
+    out["staking_apy"] = (agg["w_apy"] / agg["tvl"].where(agg["tvl"] > 0)) / 100.0
+    out["emission_share"] = agg["w_rew"] / agg["w_apy"].where(agg["w_apy"] > 0)
+    out["staking_tvl"] = agg["tvl"]
+    return out.reset_index()
+
+
+def _source_problems(data: ScreenData, params: ScreenParams, as_of: datetime) -> list[Problem]:
+    """A missing or stale source makes every token fail; say which and how old."""
+    problems = []
+    limit = timedelta(hours=params.max_data_age_hours)
+    for source in ("fees", "protocols", "pools", "markets"):
+        fetched = data.as_of.get(source)
+        if fetched is None:
+            problems.append(Problem(Severity.ERROR, f"screen {source}", "not fetched"))
+        elif as_of - fetched > limit:
+            age = (as_of - fetched).total_seconds() / 3600
+            problems.append(
+                Problem(
+                    Severity.ERROR,
+                    f"screen {source}",
+                    f"data is {age:.0f} h old (max_data_age_hours {params.max_data_age_hours:g})",
+                )
+            )
+    return problems
+
+
+def _aggregate(rows: pd.DataFrame) -> pd.DataFrame:
+    """Fee rows (one per protocol) -> one row per token, revenue summed across protocols."""
+    rows = rows.assign(
+        holders_rows=rows["has_holders"].astype(bool),
+        prev_known=rows["has_holders"].astype(bool) & rows["holders_prev_30d"].notna(),
+        full_90d=rows["has_holders"].astype(bool) & (rows["days_90d"].fillna(0) >= 85),
+        chain=rows["protocol_type"] == "chain",
+    )
+    grouped = rows.groupby("gecko_id")
+    tokens = grouped.agg(
+        n_holders=("holders_rows", "sum"),
+        n_prev=("prev_known", "sum"),
+        n_90d=("full_90d", "sum"),
+        chain=("chain", "any"),
+    )
+    # min_count=1: a token none of whose protocols reports a figure gets NaN, not a false 0.
+    for column in ("holders_30d", "holders_prev_30d", "holders_90d", "revenue_30d"):
+        tokens[column] = grouped[column].sum(min_count=1)
+    tokens["protocols"] = grouped["slug"].agg(lambda s: ", ".join(sorted(s)))
+    stale = rows[rows["holders_rows"] & rows["holders_30d"].isna()]
+    tokens["stale"] = stale.groupby("gecko_id")["slug"].agg(lambda s: ", ".join(sorted(s)))
+    return tokens
+
+
+def screen(
+    data: ScreenData,
+    params: ScreenParams,
+    markets: pd.DataFrame,
+    as_of: datetime,
+) -> ScreenOutcome:
+    """Join the sources, compute every token's figures and apply the filters.
+
+    Args:
+        data: the fetched inputs.
+        params: the rule set's screen parameters.
+        markets: exchange markets of the user's accounts (columns account, base, quote, active).
+        as_of: the run's time (tz-aware); data older than `max_data_age_hours` counts as stale.
+
+    Returns:
+        Every candidate token, passing ones first in rank order, with its figures and reasons.
+    """
+    problems = list(data.problems) + _source_problems(data, params, as_of)
+    rows = resolve_tokens(data)
+    lost = rows[rows["gecko_id"].isna()]
+    unmapped = tuple(f"{s} ({n})" for s, n in zip(lost["slug"], lost["name"], strict=True))
+    rows = rows[rows["gecko_id"].notna()].merge(_history_90d(data.history, as_of), how="left")
+    if "holders_90d" not in rows:
+        rows = rows.assign(holders_90d=np.nan, days_90d=np.nan)
+    t = _aggregate(rows)
+    missing = [g for g in params.include if g not in t.index]
+    t = pd.concat([t, pd.DataFrame(index=pd.Index(missing, name="gecko_id"))]) if missing else t
+
+    mk = data.markets.drop_duplicates("gecko_id").set_index("gecko_id")
+    t = t.join(mk[["symbol", "name", "market_cap", "fdv", "volume_24h", "last_updated",
+                   "supply_growth"]], how="left")  # fmt: skip
+    t["has_market"] = t.index.isin(mk.index)
+    slug_symbol = data.protocols.dropna(subset=["gecko_id"]).drop_duplicates("gecko_id")
+    fallback = slug_symbol.set_index("gecko_id")["symbol"]
+    t["symbol"] = t["symbol"].fillna(t.index.to_series().map(fallback)).fillna("").str.upper()
+    overrides = pd.Series(params.symbols, dtype=object)
+    t.loc[t.index.isin(overrides.index), "symbol"] = overrides
+    t["name"] = t["name"].fillna(t.index.to_series())
+
+    # Staking pools: pool `project` is a child or parent slug of the token's protocols.
+    slug_gecko = resolve_tokens(data)[["slug", "gecko_id"]].dropna().drop_duplicates()
+    t = t.join(_staking(data.pools, slug_gecko, t["symbol"]).set_index("gecko_id"), how="left")
+
+    mcap = t["market_cap"].where(t["market_cap"] > 0)
+    t["holders_revenue_annual"] = t["holders_30d"] * (DAYS_PER_YEAR / 30.0)
+    t["revenue_yield"] = t["holders_revenue_annual"] / mcap
+    prev = t["holders_prev_30d"].where(t["n_prev"] == t["n_holders"])
+    t["trend_30d"] = _trend(t["holders_30d"], prev)
+    base_90 = (t["holders_90d"] / 3.0).where((t["n_90d"] == t["n_holders"]) & (t["n_holders"] > 0))
+    t["trend_90d"] = _trend(t["holders_30d"], base_90)
+    t["fdv_ratio"] = t["fdv"] / mcap
+    t["net_yield"] = t["revenue_yield"] - t["supply_growth"]
+    t["chain"] = t["chain"].fillna(False).astype(bool)
+
+    r = Reasons(t.index)
+    data_checks(r, t, params, as_of, problems)
+    # Figures built on missing data would only add noise: such tokens skip the value checks.
+    sound = r.text == ""
+    chain_checks(r, t, sound)
+    forced = pd.Series(t.index.isin(params.include), index=t.index)
+    threshold_checks(r, t, params, sound & ~forced)
+    tradability(r, t, params, markets)
+    t["reasons"] = r.text
+    t["passed"] = r.text == ""
+    table = rank(t, params)
+    weights = basket_weights(table, params.weighting, params.max_weight, params.max_count)
+    table["weight"] = weights
+    table["in_basket"] = weights.notna()
+    return ScreenOutcome(table=table, unmapped=unmapped, problems=tuple(problems))
+
+
+def _trend(current: pd.Series, base: pd.Series) -> pd.Series:
+    """current / base - 1; +inf when revenue appears from zero; NaN when the base is unknown."""
+    ratio = current / base.where(base > 0) - 1.0
+    return ratio.mask((base == 0) & (current > 0), np.inf)
+
+
+def markets_frame(markets: Iterable[MarketInfo]) -> pd.DataFrame:
+    """The accounts' exchange markets as a frame (account, base, quote, active) for the screen."""
+    rows = [(m.account, m.base.upper(), m.quote.upper(), m.active) for m in markets]
+    return pd.DataFrame(rows, columns=["account", "base", "quote", "active"])
