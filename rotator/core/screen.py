@@ -24,15 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
 
 from rotator.core.basket import basket_weights
 from rotator.core.models import MarketInfo
-from rotator.core.rules.registry import Params
 from rotator.core.screen_checks import (
     Reasons,
     chain_checks,
@@ -41,6 +38,7 @@ from rotator.core.screen_checks import (
     threshold_checks,
     tradability,
 )
+from rotator.core.screen_params import ScreenParams
 from rotator.errors import Problem, Severity
 
 DAYS_PER_YEAR = 365.0
@@ -58,62 +56,6 @@ MARKETS_COLUMNS = (
     "supply_growth",
 )  # fmt: skip
 HISTORY_COLUMNS = ("slug", "day", "holders")
-
-
-class ScreenParams(Params):
-    """Parameters of the screen, as written in the rule set (all validated).
-
-    Fractions are fractions (0.03 = 3 %); money is in USD.
-    """
-
-    min_revenue_yield: float = Field(0.02, ge=0, le=5)
-    min_holders_revenue: float = Field(1_000_000, ge=0)
-    min_market_cap: float = Field(50_000_000, ge=0)
-    min_volume: float = Field(1_000_000, ge=0)
-    max_emission_share: float = Field(0.5, ge=0, le=1)
-    require_staking_pool: bool = False
-    max_revenue_decline: float = Field(0.3, ge=0, le=1)
-    max_decline_vs_90d: float | None = Field(None, ge=0, le=1)
-    max_fdv_ratio: float | None = Field(None, ge=1)
-    max_supply_inflation: float | None = Field(None, ge=0)
-    max_data_age_hours: float = Field(48, gt=0)
-    quotes: tuple[str, ...] = ("USDT", "USDC", "USD", "BTC")
-    require_tradable: bool = True
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    symbols: dict[str, str] = Field(default_factory=dict)
-    rank_by: Literal["revenue_yield", "holders_revenue", "score"] = "revenue_yield"
-    score: dict[str, float] = Field(default_factory=dict)
-    weighting: Literal["equal", "revenue_yield", "market_cap"] = "revenue_yield"
-    max_weight: float = Field(0.35, gt=0, le=1)
-    max_count: int = Field(8, ge=1, le=100)
-
-    @field_validator("quotes")
-    @classmethod
-    def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must list at least one quote currency, e.g. [USDT]")
-        return tuple(q.upper() for q in value)
-
-    @field_validator("symbols")
-    @classmethod
-    def _upper_symbols(cls, value: dict[str, str]) -> dict[str, str]:
-        return {gecko: code.upper() for gecko, code in value.items()}
-
-    @field_validator("score")
-    @classmethod
-    def _known_figures(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(SCORE_FIGURES))
-        if unknown:
-            raise ValueError(f"unknown figure(s) {unknown}; choose from {list(SCORE_FIGURES)}")
-        return value
-
-
-# Figures a `score` may weigh; each enters as its percentile rank among the passing tokens.
-SCORE_FIGURES = (
-    "revenue_yield", "holders_revenue_annual", "trend_30d", "trend_90d", "emission_share",
-    "fdv_ratio", "market_cap", "volume_24h",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, eq=False)
