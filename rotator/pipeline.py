@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rotator.config import Portfolio
 from rotator.core.models import (
@@ -17,12 +18,16 @@ from rotator.core.models import (
     AccountSnapshot,
     Holding,
     Plan,
+    Price,
     Snapshot,
     TargetWeights,
     WalletKind,
 )
 from rotator.errors import ConfigError
 from rotator.paths import cache_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +131,26 @@ def run_plan(
     plan = plan_orders(snapshot, choice.targets, portfolio.policy())
     plan = replace(plan, regime=choice.regime, explanation=choice.explanation)
     return RunResult(snapshot=snapshot, plan=plan)
+
+
+def used_prices(portfolio: Portfolio, snapshot: Snapshot) -> tuple[Price, ...]:
+    """Base-currency prices of every held asset, valued as the planner values them."""
+    from rotator.core.valuation import price_assets
+
+    held = sorted({h.asset for h in snapshot.holdings})
+    prices, _problems = price_assets(
+        snapshot.quotes,
+        held,
+        snapshot.base_currency,
+        now=snapshot.as_of,
+        max_age_seconds=portfolio.policy().max_price_age_seconds,
+    )
+    return tuple(prices.values())
+
+
+def store_run(engine: Engine, portfolio: Portfolio, result: RunResult, kind: str = "plan") -> int:
+    """Save a run (snapshot, prices, rule evaluations, plan, orders) in one transaction."""
+    from rotator.adapters.storage.runs import save_run
+
+    prices = used_prices(portfolio, result.snapshot)
+    return save_run(engine, result.snapshot, result.plan, prices=prices, kind=kind)

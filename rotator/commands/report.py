@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.errors import ConfigError, ExitCode, RotatorError
+from rotator.errors import ConfigError, ExitCode
 from rotator.redaction import install_logging
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def report(
     """
     install_logging()
     from rotator.adapters.storage.db import default_db_url, open_engine
-    from rotator.adapters.storage.runs import load_run, report_for, save_run
+    from rotator.adapters.storage.runs import load_run, report_for
     from rotator.config import default_config_path, load_portfolio
     from rotator.paths import data_dir
     from rotator.runlock import run_lock
@@ -251,7 +251,10 @@ def report(
         if run_id is not None:
             stored = load_run(engine, run_id)
             if stored is None:
-                raise RotatorError(f"no stored run with id {run_id} (see `rotator history list`)")
+                raise click.BadParameter(
+                    f"no stored run with id {run_id} (see `rotator history list`)",
+                    param_hint="--run",
+                )
         else:
             existing = report_for(engine, now.date())
             if existing and not force and Path(existing.html_path).exists():
@@ -260,7 +263,7 @@ def report(
                     f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                 )
                 return
-            from rotator.pipeline import run_plan
+            from rotator.pipeline import run_plan, store_run
 
             if demo:
                 from rotator.demo import demo_session
@@ -271,7 +274,7 @@ def report(
             assert portfolio is not None
             result = run_plan(portfolio, environ=environ, now=lambda: now)
             history = result.snapshot.history
-            new_id = save_run(engine, result.snapshot, result.plan, kind="report")
+            new_id = store_run(engine, portfolio, result, kind="report")
             stored = load_run(engine, new_id)
             assert stored is not None
         written = write_report(engine, stored, directory, history)
