@@ -22,11 +22,14 @@ COMMANDS: dict[str, str] = {
     "check": "rotator.commands.check:check",
     "report": "rotator.commands.report:report",
     "schedule": "rotator.commands.schedule:schedule",
+    "signals": "rotator.commands.signals:signals",
 }
 HISTORY_COMMANDS: dict[str, str] = {
     "list": "rotator.commands.history_runs:list_runs",
     "show": "rotator.commands.history_runs:show_run",
     "diff": "rotator.commands.history_runs:diff_runs",
+    "fetch": "rotator.commands.history_market:fetch",
+    "import": "rotator.commands.history_market:import_file",
 }
 
 
@@ -73,6 +76,9 @@ COMMAND_HELP: dict[str, str] = {
     "list": "List stored runs: date, value, regime, number of orders.",
     "show": "Show one stored run: holdings, allocation, orders, problems.",
     "diff": "Compare two stored runs: holdings and weights.",
+    "signals": "Evaluate the rule set: each rule's value, inputs, freshness; the regime.",
+    "fetch": "Backfill/update daily OHLCV (exchange) and BTC dominance (CoinGecko).",
+    "import": "Import daily prices or BTC dominance from a CSV file.",
 }
 
 

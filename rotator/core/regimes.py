@@ -104,11 +104,24 @@ class RegimeChoice:
     problems: tuple[Problem, ...] = ()
 
 
-def _rule_line(name: str, results: Mapping[str, RuleResult]) -> str:
-    result = results.get(name)
-    if result is None:
-        return f"    {name} = unknown: not evaluated"
-    return f"    {name} = {result.state}: {result.reason}"
+def _rule_lines(
+    names: tuple[str, ...],
+    results: Mapping[str, RuleResult],
+    depends: Mapping[str, tuple[str, ...]],
+    depth: int = 1,
+) -> list[str]:
+    """'rule = state: reason' for each rule, followed by the rules it combines (indented)."""
+    lines = []
+    for name in names:
+        result = results.get(name)
+        pad = "    " * depth
+        if result is None:
+            lines.append(f"{pad}{name} = unknown: not evaluated")
+            continue
+        lines.append(f"{pad}{name} = {result.state}: {result.reason}")
+        if depth < 4:
+            lines.extend(_rule_lines(depends.get(name, ()), results, depends, depth + 1))
+    return lines
 
 
 def _weights(
@@ -150,11 +163,13 @@ def choose_regime(
     results: Mapping[str, RuleResult],
     cash_assets: frozenset[str] = frozenset(),
     force: str | None = None,
+    depends: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RegimeChoice:
     """Pick the first regime whose condition holds (or the forced one) and its target weights.
 
     Args:
         force: a regime name to use regardless of conditions (`--regime NAME`).
+        depends: rule name -> rules it combines, to explain combinators down to their parts.
 
     Raises:
         KeyError: `force` names no regime (callers validate it first).
@@ -174,7 +189,7 @@ def choose_regime(
             return _choice(regime, weights, [*lines, *(f"    {n}" for n in notes)])
         value = truth(regime.when, results)
         cond = describe(regime.when)
-        rule_lines = [_rule_line(n, results) for n in condition_rules(regime.when)]
+        rule_lines = _rule_lines(condition_rules(regime.when), results, depends or {})
         if value is not True:
             state = "unknown (does not fire on missing or stale data)" if value is None else "false"
             lines.append(f"regime {regime.name}: skipped: {cond} is {state}")

@@ -1,0 +1,63 @@
+"""FRED (St. Louis Fed): macro series for the net-liquidity rule.
+
+``GET {base}/series/observations?series_id=WALCL&api_key=KEY&file_type=json&observation_start=D``
+-> ``{"observations": [{"date": "2024-01-03", "value": "7713506.0", ...}]}``; a value of "."
+means no observation. Series used by `net_liquidity`: WALCL (Fed total assets, millions USD,
+weekly), WTREGEN (Treasury General Account, billions USD, weekly), RRPONTSYD (overnight reverse
+repos, billions USD, daily). FRED needs a free API key, read from the environment variable named
+by `key_env` (default FRED_API_KEY).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from rotator.adapters.sources.http import JsonClient, SourceError
+from rotator.core.history import MacroObservation
+from rotator.redaction import register_secret
+
+FRED_URL = "https://api.stlouisfed.org/fred"
+LIQUIDITY_SERIES = ("WALCL", "WTREGEN", "RRPONTSYD")
+
+
+def fred_client(
+    environ: Mapping[str, str], *, base_url: str | None = None, **kwargs: Any
+) -> JsonClient:
+    """A client for the FRED API (120 calls a minute allowed; we stay well below)."""
+    url = base_url or environ.get("ROTATOR_FRED_URL") or FRED_URL
+    return JsonClient("FRED", url, calls_per_minute=60, **kwargs)
+
+
+def parse_observations(series: str, payload: Any) -> list[MacroObservation]:
+    """FRED observations payload -> records; "." (no value) rows are skipped."""
+    try:
+        rows = payload["observations"]
+    except (KeyError, TypeError):
+        raise SourceError(f"FRED {series}: no `observations` in the response") from None
+    out = []
+    for row in rows:
+        try:
+            value = float(row["value"])
+        except (KeyError, TypeError, ValueError):
+            continue  # "." marks a missing observation
+        out.append(MacroObservation("fred", series, date.fromisoformat(row["date"]), value))
+    return out
+
+
+def fetch_series(
+    client: JsonClient, series: str, api_key: str, start: date
+) -> list[MacroObservation]:
+    """Observations of one FRED series from `start` on (the key is registered for redaction)."""
+    register_secret(api_key)
+    payload = client.get(
+        "series/observations",
+        {
+            "series_id": series,
+            "api_key": api_key,
+            "file_type": "json",
+            "observation_start": start.isoformat(),
+        },
+    )
+    return parse_observations(series, payload)

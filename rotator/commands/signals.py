@@ -1,0 +1,119 @@
+"""`rotator signals`: every rule's value, key inputs, data date and freshness, and the regime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rotator.commands.rules_common import choose_ruleset, db_option, parse_as_of, today_utc
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml whose `rules:` to evaluate (default: ./portfolio.yaml).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Evaluate this rule-set file instead of the portfolio's.",
+)
+@click.option("--as-of", "as_of", metavar="DATE", help="Evaluate on history as of DATE's close.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.option("--demo", is_flag=True, help="Use the bundled 2013-2021 history (offline).")
+@click.option("--no-save", is_flag=True, help="Do not store the evaluations.")
+@db_option
+def signals(
+    config_path: Path | None,
+    rules_path: Path | None,
+    as_of: str | None,
+    output_format: str,
+    demo: bool,
+    no_save: bool,
+    db_url: str | None,
+) -> None:
+    """Evaluate the rule set: each rule's value (true/false/unknown), inputs and freshness.
+
+    Rules read the market history store; fill it with `rotator history fetch` or
+    `rotator history import`. A rule whose data is missing or stale is "unknown" and no regime
+    fires on it.
+    """
+    from rotator.adapters.storage.db import open_engine
+    from rotator.rules_run import plan_details, run_rules
+
+    day = parse_as_of(as_of)
+    if demo:
+        from rotator.demo.history import DEMO_AS_OF, demo_engine
+        from rotator.ruleset_config import PACKAGED_RULESETS, load_ruleset
+
+        engine = demo_engine()
+        ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / "cycle.yaml")
+        note = f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
+        day = day or DEMO_AS_OF
+    else:
+        ruleset, note = choose_ruleset(rules_path, config_path)
+        engine = open_engine(db_url)
+        day = day or today_utc()
+    outcome = run_rules(ruleset, engine, day, save=not no_save)
+    report: dict[str, Any] = {
+        **plan_details(outcome),
+        "regime": outcome.choice.regime,
+        "targets": {a: str(w) for a, w in outcome.choice.targets.weights.items()},
+        "explanation": list(outcome.choice.explanation),
+        "note": note,
+    }
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    render_signals(report)
+
+
+def _freshness(row: dict[str, Any]) -> str:
+    age = row["age_days"]
+    if age is None:
+        return "-"
+    return "today" if age == 0 else f"{age} d old"
+
+
+def _key_inputs(inputs: dict[str, Any]) -> str:
+    shown = [f"{k} {v}" for k, v in inputs.items() if k != "level_source"][:4]
+    return "\n".join(shown)
+
+
+def render_signals(report: dict[str, Any]) -> None:
+    """Print the signals table, the regime and the explanation (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[dim]{report['note']}[/dim]")
+    table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
+    for column in ("rule", "value", "key inputs", "data as of", "freshness"):
+        table.add_column(column, overflow="fold")
+    colours = {"true": "green", "false": "red", "unknown": "yellow"}
+    for row in report["rules"]:
+        value = f"[{colours[row['value']]}]{row['value']}[/]"
+        table.add_row(
+            f"{row['rule']}\n[dim]{row['kind']}[/dim]",
+            value,
+            _key_inputs(row["inputs"]),
+            row["data_as_of"] or "-",
+            _freshness(row),
+        )
+    console.print(table)
+    for row in report["rules"]:
+        console.print(
+            f"  [bold]{row['rule']}[/bold] ({row['value']}): {row['reason']}", highlight=False
+        )
+    targets = ", ".join(f"{a} {float(w):.0%}" for a, w in report["targets"].items())
+    console.print(f"\n[bold]regime: {report['regime']}[/bold]  targets: {targets}")
+    for line in report["explanation"]:
+        console.print(f"  {line}", highlight=False, markup=False)
