@@ -7,10 +7,10 @@ for the next; nothing calls back upward.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rotator.config import Portfolio
 from rotator.core.models import (
@@ -23,7 +23,7 @@ from rotator.core.models import (
     TargetWeights,
     WalletKind,
 )
-from rotator.errors import ConfigError
+from rotator.errors import ConfigError, Problem
 from rotator.paths import cache_dir
 
 if TYPE_CHECKING:
@@ -32,11 +32,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TargetChoice:
-    """The target weights a run aims at, and why."""
+    """The target weights a run aims at, and why.
+
+    Attributes:
+        details: structured output for Plan.details (rule set, rule results) when rules ran.
+        problems: warnings about the choice (unknown rules, unavailable baskets).
+        history: the daily series the rules read, for Snapshot.history (charts, reports).
+    """
 
     targets: TargetWeights
     regime: str | None = None
     explanation: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    history: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +116,51 @@ def gather_snapshot(
     )
 
 
-def select_targets(portfolio: Portfolio, snapshot: Snapshot) -> TargetChoice:
-    """The target weights for this run: the portfolio's static `targets:`."""
-    targets = portfolio.static_targets()
-    if targets is None:
-        raise ConfigError("portfolio.yaml: targets: required field is missing (or name `rules:`)")
-    return TargetChoice(targets=targets, explanation=("static targets from portfolio.yaml",))
+def select_targets(
+    portfolio: Portfolio,
+    *,
+    as_of: date,
+    engine: Engine | None = None,
+    force_regime: str | None = None,
+) -> TargetChoice:
+    """The target weights for this run: the regime the rule set chooses, else static `targets:`.
+
+    With `rules:` in portfolio.yaml the rule set is evaluated on the market-history store as of
+    `as_of`'s close (evaluations are saved), and the first regime whose condition holds (or
+    `force_regime`) gives the targets. Without it, the static `targets:` are used.
+    """
+    if portfolio.rules is None:
+        if force_regime is not None:
+            raise ConfigError(
+                f"--regime {force_regime}: portfolio.yaml names no rule set (`rules:`)"
+            )
+        targets = portfolio.static_targets()
+        if targets is None:
+            raise ConfigError(
+                "portfolio.yaml: targets: required field is missing (or name `rules:`)"
+            )
+        return TargetChoice(targets=targets, explanation=("static targets from portfolio.yaml",))
+    from rotator.adapters.storage.db import open_engine
+    from rotator.rules_run import load_portfolio_ruleset, plan_details, run_rules
+
+    ruleset = load_portfolio_ruleset(portfolio)
+    assert ruleset is not None
+    outcome = run_rules(
+        ruleset,
+        engine or open_engine(),
+        as_of,
+        cash_assets=portfolio.policy().cash_assets,
+        force_regime=force_regime,
+    )
+    header = f"rule set {ruleset.name}, evaluated on market history as of {as_of}"
+    return TargetChoice(
+        targets=outcome.choice.targets,
+        regime=outcome.choice.regime,
+        explanation=(header, *outcome.choice.explanation),
+        details=plan_details(outcome),
+        problems=outcome.problems,
+        history=outcome.history,
+    )
 
 
 def run_plan(
@@ -120,16 +168,34 @@ def run_plan(
     *,
     environ: Mapping[str, str],
     now: Callable[[], datetime],
+    engine: Engine | None = None,
+    rules_as_of: date | None = None,
+    force_regime: str | None = None,
 ) -> RunResult:
-    """One pass: snapshot, targets, plan. Nothing here places an order."""
+    """One pass: targets (rules on stored history), snapshot, plan. Nothing places an order.
+
+    Args:
+        engine: the store the rules read (default: `open_engine()`); unused without `rules:`.
+        rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
+        force_regime: use this regime of the rule set regardless of its condition.
+    """
     from dataclasses import replace
 
     from rotator.core.planner import plan_orders
 
-    snapshot = gather_snapshot(portfolio, environ=environ, now=now)
-    choice = select_targets(portfolio, snapshot)
+    day = rules_as_of or now().astimezone(UTC).date()
+    choice = select_targets(portfolio, as_of=day, engine=engine, force_regime=force_regime)
+    wanted = frozenset(a for a in choice.targets.weights if a != CASH_BUCKET)
+    snapshot = gather_snapshot(portfolio, environ=environ, now=now, extra_assets=wanted)
+    snapshot = replace(snapshot, history=choice.history)
     plan = plan_orders(snapshot, choice.targets, portfolio.policy())
-    plan = replace(plan, regime=choice.regime, explanation=choice.explanation)
+    plan = replace(
+        plan,
+        regime=choice.regime,
+        explanation=choice.explanation,
+        details={**plan.details, **choice.details},
+        problems=plan.problems + choice.problems,
+    )
     return RunResult(snapshot=snapshot, plan=plan)
 
 

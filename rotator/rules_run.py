@@ -128,6 +128,7 @@ def rule_details(outcome: RulesOutcome) -> list[dict[str, Any]]:
         out.append(
             {
                 "rule": name,
+                "name": name,  # the key renderers and the run store read
                 "kind": kinds.get(name, "?"),
                 "value": result.state,
                 "reason": result.reason,
@@ -136,6 +137,7 @@ def rule_details(outcome: RulesOutcome) -> list[dict[str, Any]]:
                 if result.basket is None
                 else {a: str(w) for a, w in result.basket.items()},
                 "data_as_of": None if result.as_of is None else result.as_of.isoformat(),
+                "as_of": None if result.as_of is None else result.as_of.isoformat(),
                 "age_days": age,
             }
         )

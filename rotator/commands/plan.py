@@ -40,12 +40,20 @@ from rotator.redaction import install_logging
     help="Write the plan to this file instead of the terminal.",
 )
 @click.option("--explain", is_flag=True, help="Show which targets were chosen and why.")
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="Evaluate the rules on history as of DATE's close."
+)
+@click.option("--regime", default=None, help="Use this regime of the rule set (skip conditions).")
+@click.option("--db", "db_url", default=None, metavar="URL", help="Market-history database URL.")
 def plan(
     config_path: Path | None,
     demo: bool,
     output_format: str,
     output: Path | None,
     explain: bool,
+    as_of: str | None,
+    regime: str | None,
+    db_url: str | None,
 ) -> None:
     """Suggest rebalance orders. A dry-run list: rotator never places an order.
 
@@ -53,18 +61,36 @@ def plan(
     price could not be read; orders depending on it are withheld).
     """
     install_logging()
+    from rotator.commands.rules_common import parse_as_of
     from rotator.pipeline import run_plan
     from rotator.render import render_csv, render_json, render_table
 
+    rules_as_of = parse_as_of(as_of)
     with ExitStack() as stack:
+        engine = None
         if demo:
             from rotator.demo import demo_session
+            from rotator.demo.history import DEMO_AS_OF, demo_engine
 
             portfolio, environ = stack.enter_context(demo_session())
+            # The demo's rules read the bundled 2013-2021 history from the demo's own database.
+            engine = demo_engine()
+            rules_as_of = rules_as_of or DEMO_AS_OF
         else:
             portfolio = load_portfolio(config_path or default_config_path())
             environ = dict(os.environ)
-        result = run_plan(portfolio, environ=environ, now=lambda: datetime.now(UTC))
+            if portfolio.rules is not None:
+                from rotator.adapters.storage.db import open_engine
+
+                engine = open_engine(db_url)
+        result = run_plan(
+            portfolio,
+            environ=environ,
+            now=lambda: datetime.now(UTC),
+            engine=engine,
+            rules_as_of=rules_as_of,
+            force_regime=regime,
+        )
 
     plan_ = result.plan
     if output_format == "json":
