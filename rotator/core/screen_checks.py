@@ -185,7 +185,7 @@ def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFr
         "symbol "
         + t["symbol"]
         + " is shared by "
-        + sharers.reindex(t.index).fillna("")
+        + sharers.reindex(t.index).astype(object).fillna("")
         + ": set symbols: {gecko_id: CODE} to say which one your exchanges list",
     )
     r.add(

@@ -53,7 +53,7 @@ class SourceCache:
         fetched = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
         if fetched < not_before:
             return None
-        frame = pd.read_json(StringIO(row.payload), orient="split", convert_dates=False)
+        frame = pd.read_json(StringIO(row.payload), orient="split", dtype=False)
         for column in TIME_COLUMNS:
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
