@@ -112,8 +112,10 @@ def point_at(portfolio: Portfolio, server: ReplayServer) -> Portfolio:
     accounts = []
     for account in portfolio.accounts:
         urls = api_urls_for(account.exchange, f"{server.url}/{account.exchange}")
-        # The server is local: lift ccxt's pacing (kraken waits 1 s between requests).
-        ccxt_settings = {"rateLimit": 20, **account.ccxt, "urls": urls}
+        # The server is local plain HTTP: lift ccxt's pacing (kraken waits 1 s between
+        # requests) and its 250 ms SSL grace sleep on close.
+        local = {"rateLimit": 20, "timeout_on_exit": 0}
+        ccxt_settings = {**local, **account.ccxt, "urls": urls}
         accounts.append(account.model_copy(update={"ccxt": ccxt_settings}))
     return portfolio.model_copy(update={"accounts": tuple(accounts)})
 

@@ -89,7 +89,7 @@ class _AccountFetch:
         attempt = 0
         while True:
             try:
-                return await method(*args)
+                result = await method(*args)
             except RETRYABLE as exc:
                 if attempt >= self.settings.retries:
                     raise FetchFailed(self.describe(what, exc, attempt)) from None
@@ -100,10 +100,19 @@ class _AccountFetch:
                          type(exc).__name__, delay)  # fmt: skip
                 await asyncio.sleep(delay)
                 attempt += 1
+                continue
             except ReadOnlyViolation:
                 raise
             except Exception as exc:
                 raise FetchFailed(self.describe(what, exc, attempt)) from None
+            if _unreadable(result):
+                # ccxt hands back the raw text when a body is not JSON, and parses it into an
+                # empty balance: an account that looks empty must not pass for a real one.
+                raise FetchFailed(
+                    f"{what} failed: the exchange sent a response that is not JSON "
+                    f"({attempt} retries)"
+                )
+            return result
 
     def _retry_after(self) -> float:
         headers = getattr(self.exchange, "last_response_headers", None) or {}
@@ -172,7 +181,9 @@ class _AccountFetch:
         if cached is not None:
             ex.set_markets(*cached)
             return
-        await self.call("load_markets", ex.load_markets, True)
+        markets = await self.call("load_markets", ex.load_markets, True)
+        if not markets:
+            raise FetchFailed("load_markets failed: the exchange listed no markets")
         if cache is not None:
             cache.save(self.account, now, ex.markets, ex.currencies)
 
@@ -258,6 +269,12 @@ class _AccountFetch:
             fetched_at=self.fetched_at,
             problems=tuple(self.problems),
         )
+
+
+def _unreadable(result: Any) -> bool:
+    if isinstance(result, str | bytes):
+        return True
+    return isinstance(result, dict) and isinstance(result.get("info"), str | bytes)
 
 
 def _http_status(text: str) -> int | None:

@@ -11,6 +11,7 @@ functions that refuse, so not even ccxt's own code paths can reach them.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, NoReturn
 
 from rotator.errors import ReadOnlyViolation
@@ -123,11 +124,15 @@ def _refuse(exchange_id: str, name: str) -> Any:
     return refused
 
 
+@cache
+def _denied_names(cls: type) -> tuple[str, ...]:
+    return tuple(n for n in dir(cls) if _DENY.match(n) and callable(getattr(cls, n, None)))
+
+
 def disarm(exchange: Any) -> None:
     """Replace every order/withdraw/transfer-style method on `exchange` with a refusal."""
-    for name in dir(type(exchange)):
-        if _DENY.match(name) and callable(getattr(type(exchange), name, None)):
-            setattr(exchange, name, _refuse(exchange.id, name))
+    for name in _denied_names(type(exchange)):
+        setattr(exchange, name, _refuse(exchange.id, name))
 
 
 class ReadOnlyExchange:

@@ -1,0 +1,96 @@
+"""Spot, funding and earn wallets (bundled demo data), without double counting LD assets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from rotator.adapters.exchanges import fetch_accounts
+from rotator.core.models import WalletKind
+from rotator.demo import binance_routes, demo_session
+
+
+def _fetch(kit, accounts):
+    return fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+
+
+def _by_wallet(snapshot):
+    return {(h.asset, h.wallet): (h.total, h.free) for h in snapshot.holdings}
+
+
+def test_spot_funding_and_earn_without_double_counting(server, kit):
+    server.mount("/b", binance_routes())
+    account = kit.account(server, "b", "binance", "/b", wallets=("spot", "funding", "earn"))
+    [snap] = _fetch(kit, [account])
+    assert snap.ok, snap.problems
+    held = _by_wallet(snap)
+    assert held[("USDT", WalletKind.SPOT)] == (Decimal("1250.37"), Decimal("1250.37"))
+    assert held[("USDT", WalletKind.FUNDING)] == (Decimal("500"), Decimal("500"))
+    assert held[("USDT", WalletKind.EARN)] == (Decimal("3000"), Decimal("3000"))  # flexible
+    assert held[("BNB", WalletKind.EARN)] == (Decimal("4.5"), Decimal("4.5"))  # locked
+    assert held[("ETH", WalletKind.SPOT)] == (Decimal("3.85"), Decimal("3.6"))  # 0.25 in orders
+    assert not any(asset.startswith("LD") for asset, _ in held)
+    usdt = sum(h.total for h in snap.holdings if h.asset == "USDT")
+    assert usdt == Decimal("4750.37")  # LDUSDT 3000 mirrored in spot is not counted again
+    assert not any(h.sellable for h in snap.holdings if h.wallet is not WalletKind.SPOT)
+    # Simple-earn endpoints were read with pagination parameters.
+    [flexible] = server.requests_to("GET /b/sapi/v1/simple-earn/flexible/position")
+    assert flexible.query["current"] == ["1"] and flexible.query["size"] == ["100"]
+    assert len(server.requests_to("POST /b/sapi/v1/asset/get-funding-asset")) == 1
+
+
+def test_ld_asset_reported_as_earn_when_earn_wallet_not_read(server, kit):
+    server.mount("/b", binance_routes())
+    [snap] = _fetch(kit, [kit.account(server, "b", "binance", "/b")])
+    held = _by_wallet(snap)
+    assert held[("USDT", WalletKind.EARN)] == (Decimal("3000"), Decimal("3000"))
+    assert held[("USDT", WalletKind.SPOT)] == (Decimal("1250.37"), Decimal("1250.37"))
+    assert server.requests_to("/b/sapi/") == []
+
+
+def test_earn_positions_are_paginated(server, kit):
+    routes = binance_routes()
+    rows = [{"asset": "USDT", "totalAmount": "1"} for _ in range(100)]
+
+    def flexible(request):
+        page = int(request.query["current"][0])
+        payload = rows if page == 1 else [{"asset": "BTC", "totalAmount": "0.5"}]
+        return json.dumps({"rows": payload, "total": 101}).encode()
+
+    routes["GET /sapi/v1/simple-earn/flexible/position"] = flexible
+    server.mount("/b", routes)
+    account = kit.account(server, "b", "binance", "/b", wallets=("spot", "earn"))
+    [snap] = _fetch(kit, [account])
+    held = _by_wallet(snap)
+    assert held[("USDT", WalletKind.EARN)] == (Decimal("100"), Decimal("100"))
+    assert held[("BTC", WalletKind.EARN)] == (Decimal("0.5"), Decimal("0.5"))
+    pages = [
+        r.query["current"]
+        for r in server.requests_to("GET /b/sapi/v1/simple-earn/flexible/position")
+    ]
+    assert pages == [["1"], ["2"]]
+
+
+def test_demo_session_serves_both_exchanges_through_ccxt():
+    clock = lambda: datetime.now(UTC)  # noqa: E731 - the demo stamps tickers with real time
+    with demo_session() as (portfolio, environ):
+        assert [a.name for a in portfolio.accounts] == ["binance-main", "kraken"]
+        assert all("127.0.0.1" in json.dumps(a.ccxt["urls"]) for a in portfolio.accounts)
+        assert [w.name for w in portfolio.wallets] == ["cold-storage"]
+        wanted = set(portfolio.targets) | {"USD", "USDT", "USDC", "BTC"}
+        binance, kraken = fetch_accounts(
+            portfolio.accounts, wanted, environ=environ, now=clock, cache_dir=None
+        )
+    assert binance.ok and kraken.ok, (binance.problems, kraken.problems)
+    now = clock()
+    for quote in (*binance.quotes, *kraken.quotes):
+        assert timedelta(0) <= now - quote.as_of < timedelta(minutes=1)  # fresh
+    kraken_quotes = {q.symbol: q for q in kraken.quotes}
+    assert Decimal("0.99") < kraken_quotes["USDT/USD"].mid < Decimal("1.01")
+    assert Decimal("0.99") < kraken_quotes["USDC/USD"].mid < Decimal("1.01")
+    assert Decimal("90000") < kraken_quotes["BTC/USD"].mid < Decimal("106000")
+    # LINK trades only against BTC and ETH on the demo Binance: a bridged route.
+    link_markets = {m.symbol for m in binance.markets if m.base == "LINK"}
+    assert link_markets == {"LINK/BTC", "LINK/ETH"}
+    assert {h.asset for h in kraken.holdings} == {"BTC", "ETH", "SOL", "USDC", "USD"}
