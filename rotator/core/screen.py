@@ -113,8 +113,9 @@ def resolve_tokens(data: ScreenData) -> pd.DataFrame:
     parent_gecko = parent.map(
         data.parents.dropna(subset=["gecko_id"]).drop_duplicates("id").set_index("id")["gecko_id"]
     )
-    own = joined["gecko_id"].replace("", np.nan)
-    joined["gecko_id"] = own.fillna(parent_gecko.replace("", np.nan))
+    own = joined["gecko_id"].astype(object).where(joined["gecko_id"] != "", None)
+    inherited = parent_gecko.astype(object).where(parent_gecko != "", None)
+    joined["gecko_id"] = own.where(own.notna(), inherited)
     joined["via"] = np.where(own.notna(), "own", np.where(joined["gecko_id"].notna(), "parent", ""))
     return joined.drop(columns=["p_parent"])
 

@@ -177,11 +177,22 @@ def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFr
     plain = t.loc[~t.index.isin(list(p.symbols)) & (t["symbol"] != ""), "symbol"]
     dupes = plain[plain.duplicated(keep=False)]
     sharers = dupes.groupby(dupes).transform(lambda s: ", ".join(sorted(s.index)))
-    t["ambiguous"] = t.index.isin(dupes.index)
+    # A code the user assigned to one token in `symbols` belongs to that token only.
+    assigned = pd.Series({code: gecko for gecko, code in p.symbols.items()}, dtype=object)
+    claimed = plain.map(assigned)
+    t["ambiguous"] = t.index.isin(dupes.index) | t.index.isin(claimed.dropna().index)
     if not p.require_tradable:
         return
     r.add(
-        t["ambiguous"],
+        claimed.reindex(t.index).notna(),
+        "exchange code " + t["symbol"] + " is assigned to "
+        + claimed.reindex(t.index).astype(object).fillna("") + " in symbols",
+    )  # fmt: skip
+    dupes_only = (
+        pd.Series(t.index.isin(dupes.index), index=t.index) & claimed.reindex(t.index).isna()
+    )
+    r.add(
+        dupes_only,
         "symbol "
         + t["symbol"]
         + " is shared by "
