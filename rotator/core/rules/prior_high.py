@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
@@ -53,13 +54,17 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     else:
         end = ctx.as_of - timedelta(days=p.skip_recent_days)
         start = ctx.as_of - timedelta(days=p.lookback_days)
-        window = closes.loc[str(start) : str(end)]
-        if window.empty:
+        index = closes.index
+        lo = index.searchsorted(pd.Timestamp(start), side="left")
+        hi = index.searchsorted(pd.Timestamp(end), side="right")
+        if hi <= lo:
             raise MissingInput(
                 f"{name}: no closes between {start} and {end} to find the prior high"
             )
-        level = float(window.max())
-        where = f"max close {start}..{end}, on {window.idxmax().date()}"
+        window = closes.to_numpy()[lo:hi]
+        top = int(window.argmax())
+        level = float(window[top])
+        where = f"max close {start}..{end}, on {index[lo + top].date()}"
     threshold = level * (1 + p.margin_pct / 100)
     tail = closes.iloc[-p.confirm_closes :].to_numpy()
     last = float(tail[-1])

@@ -1,0 +1,97 @@
+"""dominance on real BTC-dominance history (2018-2021) and on literal series."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from rotator.core.rules.dominance import DominanceParams
+from rotator.core.rules.engine import RuleSet, RuleSpec, evaluate
+from rotator.core.rules.registry import default_registry
+
+
+def one_rule(**params: object) -> RuleSet:
+    spec = RuleSpec("dom", "dominance", DominanceParams(**params))
+    return RuleSet("test", (spec,), (), default_registry())
+
+
+def test_peak_and_fall_of_2021(dominance_rows, history):
+    # Independently: the 2021 dominance peak (Jan-Jun), then the first day it is 10 points
+    # below its trailing 90-day maximum.
+    first_half = [(d, v) for d, v in dominance_rows if date(2021, 1, 1) <= d <= date(2021, 6, 30)]
+    peak_day, peak = max(first_half, key=lambda r: r[1])
+    fell_on = None
+    for i, (day, value) in enumerate(dominance_rows):
+        if day <= peak_day:
+            continue
+        window = [v for d, v in dominance_rows[: i + 1] if d > day - timedelta(days=90)]
+        if max(window) - value >= 10:
+            fell_on = day
+            break
+    assert fell_on is not None and fell_on > peak_day
+
+    rules = one_rule(test="fallen_from_peak", window=90, fallen_pp=10)
+    on = evaluate(rules, history, fell_on)["dom"]
+    assert on.value is True
+    assert on.inputs["peak_on"] == peak_day.isoformat()
+    assert on.inputs["peak"] == round(peak, 2)
+    between = [peak_day + timedelta(days=k) for k in range((fell_on - peak_day).days)]
+    assert not any(evaluate(rules, history, d)["dom"].value for d in between)
+
+
+def test_level_above_and_below(history, dominance_rows):
+    day, value = dominance_rows[100]
+    above = evaluate(one_rule(test="above", level=value - 0.5), history, day)["dom"]
+    below = evaluate(one_rule(test="below", level=value - 0.5), history, day)["dom"]
+    assert (above.value, below.value) == (True, False)
+    assert above.inputs["dominance_pct"] == round(value, 2)
+
+
+def test_change_over_window(history, dominance_rows):
+    by_day = dict(dominance_rows)
+    day = date(2021, 5, 20)
+    change = by_day[day] - by_day[day - timedelta(days=29)]
+    assert change < 0
+    rising = evaluate(one_rule(test="change", window=30, min_change_pp=0.0), history, day)["dom"]
+    falling = evaluate(one_rule(test="change", window=30, min_change_pp=-1.0), history, day)["dom"]
+    assert rising.value is False and falling.value is True
+    assert rising.inputs["change_pp"] == round(change, 2)
+
+
+def test_moving_average_cross():
+    index = pd.date_range("2021-01-01", periods=40, freq="D")
+    series = pd.Series([60.0] * 30 + [50.0] * 10, index=index)
+    rules = one_rule(test="ma_cross", fast=5, slow=20, direction="below")
+    result = evaluate(rules, {"btc_dominance": series}, date(2021, 2, 9))["dom"]
+    assert result.value is True and result.inputs == {
+        "dominance_pct": 50.0,
+        "ma_fast": 50.0,
+        "ma_slow": 55.0,
+    }
+    short = evaluate(rules, {"btc_dominance": series}, date(2021, 1, 10))["dom"]
+    assert short.value is None and "20 needed" in short.reason
+
+
+def test_stale_dominance_is_unknown(history):
+    rules = one_rule(test="above", level=40, max_age=3)
+    assert evaluate(rules, history, date(2022, 1, 3))["dom"].value is False  # 3 days: fresh
+    stale = evaluate(rules, history, date(2022, 1, 4))["dom"]
+    assert stale.value is None and "4 days old (max_age 3)" in stale.reason
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"test": "fallen_from_peak", "window": 90}, "needs fallen_pp"),
+        ({"test": "above", "level": 0.58}, "did you mean 58?"),
+        ({"test": "ma_cross", "fast": 50, "slow": 20}, "fast (50) must be shorter"),
+        ({"test": "sideways"}, "Input should be"),
+    ],
+)
+def test_bad_parameters(params, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        DominanceParams(**params)

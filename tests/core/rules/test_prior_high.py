@@ -1,0 +1,113 @@
+"""prior_high_break on real BTC history: the break above the 2017 closing high."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from rotator.core.rules.engine import RuleSet, RuleSpec, evaluate
+from rotator.core.rules.prior_high import PriorHighParams
+from rotator.core.rules.registry import default_registry
+
+
+def one_rule(**params: object) -> RuleSet:
+    spec = RuleSpec("brk", "prior_high_break", PriorHighParams(**params))
+    return RuleSet("test", (spec,), (), default_registry())
+
+
+def first_confirmation(rows, level: float, n: int, start: date) -> date:
+    """First day on/after `start` whose close and the n-1 closes before it are all > level."""
+    for i in range(n - 1, len(rows)):
+        day = rows[i][0]
+        if day >= start and all(rows[j][1] > level for j in range(i - n + 1, i + 1)):
+            return day
+    raise AssertionError("never confirmed")
+
+
+def days(start: date, end: date):
+    while start <= end:
+        yield start
+        start += timedelta(days=1)
+
+
+def test_first_confirmed_break_of_2017_high_given_level(btc_rows, history):
+    high_2017 = max(v for d, v in btc_rows if d.year == 2017)
+    expected = first_confirmation(btc_rows, high_2017, 3, date(2018, 1, 1))
+    assert date(2020, 11, 1) < expected < date(2021, 1, 31)  # sanity: the late-2020 breakout
+    rules = one_rule(level=high_2017, confirm_closes=3)
+    fired = [
+        d for d in days(date(2018, 1, 1), expected) if evaluate(rules, history, d)["brk"].value
+    ]
+    assert fired == [expected]  # no break fires before it, and it fires on that day
+
+
+def test_margin_delays_the_confirmation(btc_rows, history):
+    high_2017 = max(v for d, v in btc_rows if d.year == 2017)
+    expected = first_confirmation(btc_rows, high_2017 * 1.05, 2, date(2018, 1, 1))
+    rules = one_rule(level=high_2017, confirm_closes=2, margin_pct=5)
+    assert evaluate(rules, history, expected)["brk"].value is True
+    assert evaluate(rules, history, expected - timedelta(days=1))["brk"].value is False
+
+
+def test_automatic_level_finds_the_2017_high(btc_rows, history):
+    # Independently: on each day the level is the max close between 1460 and 365 days back.
+    recent = [(d, v) for d, v in btc_rows if d >= date(2014, 6, 1)]
+
+    def auto_level(day: date) -> float:
+        lo, hi = day - timedelta(days=1460), day - timedelta(days=365)
+        return max(v for d, v in recent if lo <= d <= hi)
+
+    expected = None
+    for i in range(2, len(btc_rows)):
+        day = btc_rows[i][0]
+        if day < date(2019, 1, 1):
+            continue
+        level = auto_level(day)
+        if all(btc_rows[j][1] > level for j in (i - 2, i - 1, i)):
+            expected = day
+            break
+    assert expected is not None
+    rules = one_rule(confirm_closes=3)
+    result = evaluate(rules, history, expected)["brk"]
+    assert result.value is True
+    assert result.inputs["level"] == round(max(v for d, v in btc_rows if d.year == 2017), 2)
+    assert "2017-12-16" in result.inputs["level_source"]
+    before = [
+        d
+        for d in days(date(2019, 1, 1), expected - timedelta(days=1))
+        if evaluate(rules, history, d)["brk"].value
+    ]
+    assert before == []
+
+
+def test_distance_reported(history):
+    result = evaluate(one_rule(level=20000), history, date(2020, 3, 12))["brk"]
+    close = float(history["close:BTC"].loc["2020-03-12"])
+    assert result.value is False
+    assert result.inputs["distance_pct"] == round((close / 20000 - 1) * 100, 2)
+    assert "from the prior high 20,000" in result.reason
+
+
+def test_stale_closes_are_unknown_not_false(history):
+    rules = one_rule(level=20000, max_age=2)
+    result = evaluate(rules, history, date(2022, 1, 5))["brk"]  # data ends 2021-12-31
+    assert result.value is None
+    assert "stale" in result.reason and "2021-12-31" in result.reason
+
+
+def test_missing_series_is_unknown():
+    rules = one_rule(asset="ETH", level=1000)
+    result = evaluate(rules, {}, date(2021, 1, 1))["brk"]
+    assert result.value is None and "no close:ETH history" in result.reason
+
+
+def test_data_after_as_of_is_invisible(history):
+    # Evaluating on the day before the breakout must not see the breakout.
+    cut = {k: v.loc[:"2020-12-01"] for k, v in history.items()}
+    rules = one_rule(level=19000, confirm_closes=1)
+    assert (
+        evaluate(rules, history, date(2020, 12, 1))["brk"]
+        == evaluate(rules, cut, date(2020, 12, 1))["brk"]
+    )
+    assert isinstance(history["close:BTC"], pd.Series)

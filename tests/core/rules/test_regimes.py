@@ -1,0 +1,121 @@
+"""Three-valued combinators, regime choice, fall-through on unknown, baskets."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rotator.core.models import CASH_BUCKET
+from rotator.core.regimes import All, AnyOf, Not, Ref, Regime, choose_regime, truth
+from rotator.core.rules.combinators import ManyParams, OneParams
+from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order, evaluate
+from rotator.core.rules.registry import Params, Registry, RuleContext, RuleResult
+
+T, F, U = RuleResult.of(True, "t"), RuleResult.of(False, "f"), RuleResult.unknown("no data")
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("cond", "expected"),
+    [
+        (All((Ref("t"), Ref("t"))), True),
+        (All((Ref("t"), Ref("u"))), None),
+        (All((Ref("f"), Ref("u"))), False),
+        (AnyOf((Ref("f"), Ref("u"))), None),
+        (AnyOf((Ref("t"), Ref("u"))), True),
+        (AnyOf((Ref("f"), Ref("f"))), False),
+        (Not(Ref("u")), None),
+        (Not(Ref("f")), True),
+        (Ref("missing"), None),
+    ],
+)
+def test_three_valued_logic(cond, expected):
+    assert truth(cond, {"t": T, "f": F, "u": U}) is expected
+
+
+REGIMES = (
+    Regime("rotate", Ref("u"), {"BTC": D("0.5"), "ETH": D("0.5")}),
+    Regime("ride", All((Ref("t"), Not(Ref("f")))), {"BTC": D("0.8"), "USDT": D("0.2")}),
+    Regime("accumulate", None, {"BTC": D("0.7"), "CASH": D("0.3")}),
+)
+
+
+def test_unknown_condition_does_not_fire_and_says_why():
+    choice = choose_regime(REGIMES, {"t": T, "f": F, "u": U}, frozenset({"USDT"}))
+    assert choice.regime == "ride"
+    assert choice.targets.weights == {"BTC": D("0.8"), CASH_BUCKET: D("0.2")}
+    assert "regime rotate: skipped: u is unknown (does not fire on missing or stale data)" in (
+        choice.explanation
+    )
+    assert "    u = unknown: no data" in choice.explanation
+
+
+def test_default_regime_when_nothing_holds():
+    choice = choose_regime(REGIMES, {"t": F, "f": F, "u": U})
+    assert choice.regime == "accumulate"
+    assert choice.explanation[-1] == "regime accumulate: chosen (default: no condition)"
+
+
+def test_forced_regime_ignores_conditions():
+    choice = choose_regime(REGIMES, {"t": F, "f": F, "u": U}, force="rotate")
+    assert choice.regime == "rotate" and "forced" in choice.explanation[0]
+
+
+def basket_registry() -> Registry:
+    registry = Registry()
+
+    class BasketParams(Params):
+        assets: dict[str, float]
+
+    @registry.rule("fixed_basket", params=BasketParams)
+    def fixed_basket(p: BasketParams, ctx: RuleContext) -> RuleResult:
+        return RuleResult.with_basket(
+            {a: D(str(w)) for a, w in p.assets.items()}, f"{len(p.assets)} assets"
+        )
+
+    return registry
+
+
+def test_basket_weight_is_spread_over_the_basket():
+    registry = basket_registry()
+    kind = registry.get("fixed_basket")
+    assert kind is not None
+    spec = RuleSpec("alts", "fixed_basket", kind.params(assets={"SOL": 3, "LINK": 1}))
+    regime = Regime("rotate", None, {"BTC": D("0.6"), "CASH": D("0.2")}, {"alts": D("0.2")})
+    ruleset = RuleSet("t", (spec,), (regime,), registry)
+    results = evaluate(ruleset, {}, date(2021, 1, 1))
+    choice = choose_regime(ruleset.regimes, results)
+    assert choice.targets.weights == {
+        "BTC": D("0.6"),
+        CASH_BUCKET: D("0.2"),
+        "SOL": D("0.15"),
+        "LINK": D("0.05"),
+    }
+
+
+def test_conditional_regime_with_empty_basket_falls_through():
+    empty = RuleResult.with_basket({}, "no asset passes the screen")
+    regimes = (
+        Regime("rotate", Ref("t"), {"BTC": D("0.5")}, {"alts": D("0.5")}),
+        Regime("hold", None, {"BTC": D("1")}),
+    )
+    choice = choose_regime(regimes, {"t": T, "alts": empty})
+    assert choice.regime == "hold"
+    assert any(
+        "basket alts unavailable (no asset passes the screen)" in x for x in choice.explanation
+    )
+
+
+def test_combinator_rules_and_cycle_detection():
+    specs = {
+        "a": RuleSpec("a", "all", ManyParams(of=("b", "c"))),
+        "b": RuleSpec("b", "not", OneParams(of="c")),
+        "c": RuleSpec("c", "not", OneParams(of="a")),
+    }
+    _, cycle = dependency_order(specs)
+    assert cycle == ["a", "b", "c", "a"]
+    specs["c"] = RuleSpec("c", "any", ManyParams(of=("x",)))
+    order, cycle = dependency_order(specs)
+    assert cycle is None and order.index("c") < order.index("b") < order.index("a")
