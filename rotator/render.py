@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -110,6 +111,8 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
         _print_explanation(plan, console)
     console.print(_allocation_table(plan))
     console.print(_orders_table(plan))
+    if plan.orders:
+        console.print(Panel(_reasons(plan), title="Reasons", border_style="dim"))
     warnings = [p for p in plan.problems if p.severity is not Severity.ERROR]
     if warnings or plan.notes:
         lines = [f"- {p}" for p in warnings] + [f"- {n}" for n in plan.notes]
@@ -170,7 +173,12 @@ def _allocation_table(plan: Plan) -> Table:
 
 
 def _orders_table(plan: Plan) -> Table:
-    table = Table(title=f"Suggested orders ({len(plan.orders)}), dry run")
+    table = Table(
+        title=f"Suggested orders ({len(plan.orders)}), dry run",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for column, justify in (
         ("#", "right"),
         ("account", "left"),
@@ -178,24 +186,36 @@ def _orders_table(plan: Plan) -> Table:
         ("side", "left"),
         ("amount", "right"),
         ("est. price", "right"),
-        (f"notional {plan.base_currency}", "right"),
+        (plan.base_currency, "right"),
         ("fee", "right"),
-        ("reason", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for number, order in enumerate(plan.orders, start=1):
         table.add_row(
             str(number),
             order.account,
             order.symbol,
             Text(order.side.value, style="red" if order.side.value == "sell" else "green"),
-            _plain(order.amount),
-            _plain(order.price),
+            _significant(order.amount),
+            _significant(order.price),
             f"{order.notional:,.2f}",
             f"{order.fee:,.2f}",
-            order.reason,
         )
     return table
+
+
+def _reasons(plan: Plan) -> Text:
+    """Why each order is there, numbered like the orders table (too long for a column)."""
+    lines = [f"{number}. {order.reason}" for number, order in enumerate(plan.orders, start=1)]
+    return Text("\n".join(lines))
+
+
+def _significant(value: Decimal, digits: int = 8) -> str:
+    """A price with at most `digits` significant digits, in plain notation."""
+    if value == 0:
+        return "0"
+    exponent = value.adjusted() - digits + 1
+    return _plain(value.quantize(Decimal(1).scaleb(exponent)) if exponent < 0 else value)
 
 
 def _allocation(row: Allocation) -> dict[str, str | None]:
