@@ -158,3 +158,17 @@ def test_ticker_failure_keeps_holdings_and_reports_error(server, kit):
     assert p.message.startswith("fetch_tickers failed")
     assert {h.asset for h in snap.holdings} == {"BTC", "LTC"}
     assert snap.quotes == ()
+
+
+def test_ip_ban_418_is_not_retried(server, kit):
+    server.mount("/b", kit.binance_routes())
+    server.fault(
+        "GET /b/api/v3/account",
+        status=418,
+        headers={"Retry-After": "120"},
+        body=json.dumps({"code": -1003, "msg": "Way too many requests; IP banned."}).encode(),
+    )
+    [snap] = _fetch(kit, [kit.account(server, "b", "binance", "/b")])
+    [p] = _errors(snap)
+    assert p.message == "fetch_balance: this IP is temporarily banned by the exchange (HTTP 418)"
+    assert len(server.requests_to("GET /b/api/v3/account")) == 1

@@ -91,7 +91,9 @@ class _AccountFetch:
             try:
                 result = await method(*args)
             except RETRYABLE as exc:
-                if attempt >= self.settings.retries:
+                # HTTP 418 is Binance's IP ban: more requests only lengthen it.
+                banned = _http_status(str(exc)) == 418
+                if attempt >= self.settings.retries or banned:
                     raise FetchFailed(self.describe(what, exc, attempt)) from None
                 delay = self.settings.backoff * (2**attempt)
                 if isinstance(exc, ccxt_async.DDoSProtection):
@@ -108,10 +110,7 @@ class _AccountFetch:
             if _unreadable(result):
                 # ccxt hands back the raw text when a body is not JSON, and parses it into an
                 # empty balance: an account that looks empty must not pass for a real one.
-                raise FetchFailed(
-                    f"{what} failed: the exchange sent a response that is not JSON "
-                    f"({attempt} retries)"
-                )
+                raise FetchFailed(f"{what} failed: the exchange sent a response that is not JSON")
             return result
 
     def _retry_after(self) -> float:
@@ -131,6 +130,8 @@ class _AccountFetch:
             timeout = exchange_settings(self.account).get("timeout", DEFAULT_TIMEOUT_MS)
             return f"{what} timed out after {float(timeout) / 1000:g} s {tried}"
         if isinstance(exc, ccxt_async.DDoSProtection):
+            if status == 418:
+                return f"{what}: this IP is temporarily banned by the exchange (HTTP 418)"
             return (
                 f"{what} rate-limited by the exchange (HTTP {status or 429}) {tried}; "
                 f"try again later"

@@ -109,15 +109,19 @@ def read_credentials(account: ExchangeAccount, environ: Mapping[str, str]) -> di
 
 
 async def open_readonly_exchange(
-    account: ExchangeAccount, environ: Mapping[str, str]
+    account: ExchangeAccount, environ: Mapping[str, str], *, with_credentials: bool = True
 ) -> ReadOnlyExchange:
     """A guarded async ccxt instance for `account`; the caller must `await ex.close()`.
+
+    Args:
+        with_credentials: False for public data only (candles, tickers): no keys are read.
 
     Raises:
         MissingCredentials: when a configured credential variable is unset.
     """
     settings = exchange_settings(account)
-    settings.update(read_credentials(account, environ))
+    if with_credentials:
+        settings.update(read_credentials(account, environ))
     settings["logger"] = CCXT_LOG
     exchange = getattr(ccxt_async, account.exchange)(settings)
     return ReadOnlyExchange(exchange)
