@@ -96,3 +96,22 @@ def test_corrupt_cache_file_is_ignored(server, kit, tmp_path):
     [snap] = _run(kit, [account], cache, kit.NOW)
     assert snap.ok
     assert len(server.requests_to("GET /b/api/v3/exchangeInfo")) == 1
+
+
+def test_entries_unused_for_a_day_are_pruned(server, kit, tmp_path):
+    import os
+    import time
+
+    server.mount("/b", kit.binance_routes())
+    cache = tmp_path / "markets"
+    cache.mkdir()
+    stale = cache / "markets-binance-0000000000000000.json"
+    recent = cache / "markets-kraken-1111111111111111.json"
+    for path in (stale, recent):
+        path.write_text("{}")
+    day_and_a_bit = time.time() - 25 * 3600
+    os.utime(stale, (day_and_a_bit, day_and_a_bit))
+    _run(kit, [kit.account(server, "b", "binance", "/b")], cache, kit.NOW)
+    assert not stale.exists()
+    assert recent.exists()
+    assert len(list(cache.glob("markets-binance-*.json"))) == 1

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ if not any(isinstance(f, RedactingFilter) for f in CCXT_LOG.filters):
     CCXT_LOG.addFilter(RedactingFilter())
 
 DEFAULT_TIMEOUT_MS = 10_000
+PRUNE_AFTER_SECONDS = 24 * 3600
 
 # Per-exchange settings beyond the generic ones. Binance: its currencies endpoint is a signed
 # extra request (sapi capital/config/getall) whose data rotator does not use, and margin pairs
@@ -177,3 +179,15 @@ class MarketCache:
             os.replace(tmp, path)
         except (OSError, TypeError, ValueError) as exc:
             log.warning("could not write market cache %s: %s", path, redact(str(exc)))
+        self._prune(keep=path)
+
+    def _prune(self, keep: Path) -> None:
+        """Delete entries unused for a day or more (e.g. from endpoints no longer configured,
+        or the demo's local server, whose port changes every run)."""
+        horizon = time.time() - max(self.ttl.total_seconds(), PRUNE_AFTER_SECONDS)
+        for old in self.folder.glob("markets-*.json"):
+            try:
+                if old != keep and old.stat().st_mtime < horizon:
+                    old.unlink()
+            except OSError:
+                continue
