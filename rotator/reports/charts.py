@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,8 +50,12 @@ def _figure() -> tuple[Any, Any]:
 
 def _encode(fig: Any) -> str:
     buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
+    with warnings.catch_warnings():
+        # A few days of history: the date locator falls back to a default interval and
+        # says so; the fallback is fine for a short axis.
+        warnings.filterwarnings("ignore", message="AutoDateLocator was unable")
+        fig.tight_layout()
+        fig.savefig(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
