@@ -132,11 +132,11 @@ def _upsert(engine: Engine, table: Any, rows: list[dict[str, Any]], keys: Sequen
                 conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
             conn.execute(table.insert(), rows)
             return len(rows)
-        # SQLite caps bound parameters per statement; chunk so big imports stay within it.
-        for start in range(0, len(rows), 500):
-            stmt = insert(table).values(rows[start : start + 500])
-            updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-            conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates))
+        # One statement executed for many parameter sets: compiled once (a multi-VALUES
+        # statement per chunk costs more to compile than to run).
+        stmt = insert(table)
+        updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
     return len(rows)
 
 

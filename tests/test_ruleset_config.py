@@ -1,0 +1,130 @@
+"""Rule-set files: shipped sets validate; broken ones fail with file, line, path and exit 2."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rotator.cli import cli
+from rotator.config import load_portfolio
+from rotator.core.rules.registry import default_registry
+from rotator.errors import ConfigError
+from rotator.rules_run import load_portfolio_ruleset
+from rotator.ruleset_config import PACKAGED_RULESETS, load_ruleset
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "rules").glob("*.yaml"))
+
+GOOD = """\
+rules:
+  up: {kind: prior_high_break, asset: BTC, level: 100}
+  down: {kind: dominance, test: fallen_from_peak, window: 90, fallen_pp: 3}
+  both: {kind: all, of: [up, down]}
+regimes:
+  - name: rotate
+    when: both
+    targets: {BTC: 0.5, ETH: 0.3, CASH: 0.2}
+  - name: hold
+    targets: {BTC: 1}
+"""
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_rule_sets_validate_and_are_packaged(path: Path):
+    ruleset = load_ruleset(path)
+    assert ruleset.regimes[-1].when is None
+    assert filecmp.cmp(path, PACKAGED_RULESETS / path.name, shallow=False)
+
+
+def test_repo_portfolio_uses_cycle_yaml():
+    portfolio = load_portfolio(ROOT / "portfolio.yaml")
+    ruleset = load_portfolio_ruleset(portfolio)
+    assert ruleset is not None and ruleset.name.endswith("cycle.yaml")
+
+
+BROKEN = [
+    (
+        GOOD.replace("kind: dominance", "kind: dominanse"),
+        "rules.yaml:3: rules.down.kind: unknown rule kind 'dominanse'; known kinds:",
+    ),
+    (
+        GOOD.replace("level: 100", "level: -5"),
+        "rules.yaml:2: rules.up.level: Input should be greater than 0, got -5",
+    ),
+    (
+        GOOD.replace("window: 90,", "window: 90, windw: 3,"),
+        "rules.yaml:3: rules.down.windw: unknown parameter for this rule kind",
+    ),
+    (
+        GOOD.replace("of: [up, down]", "of: [up, loop]").replace(
+            "regimes:", "  loop: {kind: not, of: both}\nregimes:"
+        ),
+        "rules.yaml:4: rules.both: reference cycle: both -> loop -> both",
+    ),
+    (
+        GOOD.replace("when: both", "when: {all: [both, nope]}"),
+        "rules.yaml:7: regimes[0].when.all[1]: refers to 'nope', which is not a rule in this file",
+    ),
+    (
+        GOOD.replace("ETH: 0.3", "ETH: 0.4"),
+        "rules.yaml:8: regimes[0].targets: weights must sum to 1, got 1.1",
+    ),
+    (
+        GOOD.replace("CASH: 0.2", "CASH: 20").replace("ETH: 0.3", "ETH: 0"),
+        "regimes[0].targets.CASH: must be a fraction between 0 and 1, got 20 (did you mean 0.2?)",
+    ),
+    (
+        GOOD + "    when: up\n",
+        "rules.yaml:11: regimes[1].when: the last regime is the default and must have no `when`",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), BROKEN, ids=lambda v: v[-30:] if isinstance(v, str) else v
+)
+def test_broken_rule_file_exit_2(tmp_path: Path, text: str, expected: str):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["signals", "--rules", str(path), "--db", _db(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_overrides_from_portfolio(tmp_path: Path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mine.yaml").write_text(GOOD)
+    (tmp_path / "portfolio.yaml").write_text(
+        "rules:\n  file: rules/mine.yaml\n  overrides: {up: {level: 250, confirm_closes: 5}}\n"
+    )
+    ruleset = load_portfolio_ruleset(load_portfolio(tmp_path / "portfolio.yaml"))
+    assert ruleset is not None
+    params = next(r.params for r in ruleset.rules if r.name == "up")
+    assert (params.level, params.confirm_closes) == (250, 5)  # type: ignore[attr-defined]
+
+
+def test_bad_override_names_portfolio(tmp_path: Path):
+    (tmp_path / "rules.yaml").write_text(GOOD)
+    (tmp_path / "portfolio.yaml").write_text(
+        "rules: {file: rules.yaml, overrides: {up: {level: 0}, ghost: {x: 1}}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_portfolio_ruleset(load_portfolio(tmp_path / "portfolio.yaml"))
+    message = str(info.value)
+    assert "portfolio.yaml: rules.overrides.ghost: no rule named 'ghost'" in message
+    assert "rules.up.level: Input should be greater than 0, got 0" in message
+    assert "(value set in portfolio.yaml: rules.overrides.up.level)" in message
+
+
+def test_every_rule_kind_is_documented_in_readme():
+    readme = (ROOT / "README.md").read_text()
+    for kind in default_registry().kinds():
+        assert f"`{kind}`" in readme.split("## Rules reference", 1)[1], kind
+
+
+def _db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
