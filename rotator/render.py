@@ -189,7 +189,7 @@ def _orders_table(plan: Plan) -> Table:
         (plan.base_currency, "right"),
         ("fee", "right"),
     ):
-        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for number, order in enumerate(plan.orders, start=1):
         table.add_row(
             str(number),

@@ -45,6 +45,7 @@ from rotator.redaction import install_logging
 )
 @click.option("--regime", default=None, help="Use this regime of the rule set (skip conditions).")
 @click.option("--db", "db_url", default=None, metavar="URL", help="Market-history database URL.")
+@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (tests).")
 def plan(
     config_path: Path | None,
     demo: bool,
@@ -54,6 +55,7 @@ def plan(
     as_of: str | None,
     regime: str | None,
     db_url: str | None,
+    now_text: str | None,
 ) -> None:
     """Suggest rebalance orders. A dry-run list: rotator never places an order.
 
@@ -61,11 +63,12 @@ def plan(
     price could not be read; orders depending on it are withheld).
     """
     install_logging()
-    from rotator.commands.rules_common import parse_as_of
+    from rotator.commands.rules_common import fixed_clock, parse_as_of
     from rotator.pipeline import run_plan
     from rotator.render import render_csv, render_json, render_table
 
     rules_as_of = parse_as_of(as_of)
+    clock = fixed_clock(now_text) if now_text else (lambda: datetime.now(UTC))
     with ExitStack() as stack:
         engine = None
         if demo:
@@ -86,7 +89,7 @@ def plan(
         result = run_plan(
             portfolio,
             environ=environ,
-            now=lambda: datetime.now(UTC),
+            now=clock,
             engine=engine,
             rules_as_of=rules_as_of,
             force_regime=regime,

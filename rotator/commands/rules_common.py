@@ -27,6 +27,21 @@ def parse_as_of(value: str | None) -> date | None:
         raise ConfigError(f"--as-of: expected a date like 2021-01-07, got {value!r}") from None
 
 
+def parse_now(value: str) -> datetime:
+    """`--now 2025-11-24T07:00` -> an aware UTC datetime (naive input is taken as UTC)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--now: expected an ISO date-time, got {value!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def fixed_clock(value: str) -> Callable[[], datetime]:
+    """A clock frozen at `--now` (simulations and tests move the clock this way)."""
+    moment = parse_now(value)
+    return lambda: moment
+
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
