@@ -19,6 +19,7 @@ from rotator.errors import ExitCode, RotatorError
 # command name -> "module:attribute"; nested groups use the same table shape.
 COMMANDS: dict[str, str] = {
     "plan": "rotator.commands.plan:plan",
+    "screen": "rotator.commands.screen:screen",
     "check": "rotator.commands.check:check",
     "report": "rotator.commands.report:report",
     "schedule": "rotator.commands.schedule:schedule",
@@ -69,6 +70,7 @@ class LazyGroup(click.Group):
 
 COMMAND_HELP: dict[str, str] = {
     "plan": "Suggest dry-run rebalance orders (never executed).",
+    "screen": "Revenue-backed yield screen: every candidate, its figures, pass/fail, basket.",
     "check": "Validate portfolio.yaml and report which credentials are set.",
     "history": "Market history and past runs.",
     "report": "Run, store the run, and write today's HTML + Markdown report.",

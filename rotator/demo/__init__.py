@@ -132,6 +132,9 @@ def demo_server() -> Iterator[ReplayServer]:
 @contextmanager
 def demo_session() -> Iterator[tuple[Portfolio, dict[str, str]]]:
     """Yield (demo portfolio pointed at a local replay server, environ with dummy keys)."""
+    from rotator.demo.screen import mount_screen
+
     with demo_server() as server:
         portfolio = point_at(load_portfolio(PORTFOLIO), server)
-        yield portfolio, dict(DEMO_ENVIRON)
+        # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
+        yield portfolio, {**DEMO_ENVIRON, **mount_screen(server)}

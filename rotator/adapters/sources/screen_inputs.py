@@ -11,7 +11,8 @@ screen can state why its tokens fail.
 
 Base URLs: environment variables ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL,
 ROTATOR_COINGECKO_API_URL (tests and the demo point them at 127.0.0.1). A CoinGecko key is read
-from COINGECKO_API_KEY (demo tier) or COINGECKO_PRO_API_KEY and sent only as a header.
+from COINGECKO_API_KEY (demo tier) or COINGECKO_PRO_API_KEY and sent only as a header; calls are
+spaced 6 s apart without a key, 2 s with one (ROTATOR_COINGECKO_MIN_INTERVAL overrides).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class ScreenSources:
             "coingecko_pro": bool(pro),
             "min_interval": 2.0 if key else 6.0,
         }
+        if interval := environ.get("ROTATOR_COINGECKO_MIN_INTERVAL"):
+            values["min_interval"] = float(interval)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
@@ -98,13 +101,17 @@ def _empty(name: str) -> pd.DataFrame:
 class _Fetcher:
     """Cache-or-fetch of one keyed frame, collecting problems instead of raising."""
 
-    def __init__(self, cache: SourceCache | None, now: datetime, ttl: timedelta, refresh: bool):
+    def __init__(
+        self, cache: SourceCache | None, now: datetime, ttl: timedelta, refresh: bool, origin: str
+    ) -> None:
         self.cache, self.now, self.ttl, self.refresh = cache, now, ttl, refresh
+        self.origin = origin
         self.problems: list[Problem] = []
 
     def get(
         self, key: str, subject: str, fetch: Callable[[], pd.DataFrame], severity: Severity
     ) -> tuple[pd.DataFrame | None, datetime | None]:
+        key = f"{self.origin}:{key}"
         if self.cache is not None and not self.refresh:
             hit = self.cache.load(key, self.now - self.ttl)
             if hit is not None:
@@ -127,6 +134,7 @@ def gather_screen_data(
     client: httpx.Client | None = None,
     extra_ids: Iterable[str] = (),
     refresh: bool = False,
+    supply_min_yield: float = 0.0,
 ) -> ScreenData:
     """Fetch (or reuse from cache) every input of the revenue screen.
 
@@ -137,11 +145,13 @@ def gather_screen_data(
         client: an httpx client (tests pass one); one with `sources.timeout` is made otherwise.
         extra_ids: gecko_ids to fetch market data for besides the mapped ones (include lists).
         refresh: ignore the cache and fetch everything again.
+        supply_min_yield: measure supply growth only for tokens whose holders revenue yield
+            reaches this (a chain failing the yield minimum anyway needs no chart call).
     """
     own = client is None
     http = client or httpx.Client(timeout=sources.timeout, follow_redirects=True)
     try:
-        return _gather(sources, now, cache, http, tuple(extra_ids), refresh)
+        return _gather(sources, now, cache, http, tuple(extra_ids), refresh, supply_min_yield)
     finally:
         if own:
             http.close()
@@ -154,13 +164,16 @@ def _gather(
     http: httpx.Client,
     extra_ids: tuple[str, ...],
     refresh: bool,
+    supply_min_yield: float,
 ) -> ScreenData:
     llama = DefiLlama(http, sources.defillama_api, sources.defillama_yields)
     gecko = CoinGeckoMarkets(
         http, sources.coingecko_api, sources.coingecko_key, sources.coingecko_pro,
         min_interval=sources.min_interval,
     )  # fmt: skip
-    f = _Fetcher(cache, now, sources.ttl, refresh)
+    # Cache keys carry the base URLs: data from a test or demo server never poses as real data.
+    origin = _digest([sources.defillama_api, sources.defillama_yields, sources.coingecko_api])
+    f = _Fetcher(cache, now, sources.ttl, refresh, origin)
     as_of: dict[str, datetime] = {}
     frames: dict[str, pd.DataFrame] = {}
     for name, fetch, severity in (
@@ -187,7 +200,7 @@ def _gather(
     )  # fmt: skip
     if markets is not None:
         as_of["markets"] = fetched  # type: ignore[assignment]
-        markets = _with_supply(f, gecko, markets, mapped, sources)
+        markets = _with_supply(f, gecko, markets, mapped, sources, supply_min_yield)
     history = _history(f, llama, mapped, sources.history_limit)
     return ScreenData(
         fees=frames["fees"],
@@ -228,12 +241,18 @@ def _with_supply(
     markets: pd.DataFrame,
     mapped: pd.DataFrame,
     sources: ScreenSources,
+    min_yield: float,
 ) -> pd.DataFrame:
     """Markets with `supply_growth` measured for chain tokens (or all, per `supply_for`)."""
     paying = mapped[mapped["has_holders"].astype(bool) & (mapped["holders_30d"] > 0)]
     if sources.supply_for == "chains":
         paying = paying[paying["protocol_type"] == "chain"]
-    ids = [g for g in dict.fromkeys(paying["gecko_id"]) if g in set(markets["gecko_id"])]
+    annual = paying.groupby("gecko_id")["holders_30d"].sum() * 365 / 30
+    caps = markets.drop_duplicates("gecko_id").set_index("gecko_id")["market_cap"]
+    yields = (annual / caps.reindex(annual.index).where(lambda c: c > 0)).sort_values(
+        ascending=False
+    )
+    ids = list(yields[yields >= min_yield].index)
     growth: dict[str, float] = {}
     for gecko_id in ids[: sources.supply_limit]:
 

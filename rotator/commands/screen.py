@@ -1,0 +1,271 @@
+"""`rotator screen`: every candidate of the revenue screen with its figures, pass/fail and why.
+
+Reads the `revenue_screen` rule of the portfolio's rule set (or the screen's defaults when the
+rule set has none), fetches the screen's inputs (DefiLlama, CoinGecko; cached in the database)
+and the accounts' markets (tradability), and prints the table, JSON or CSV. `--demo` runs
+offline on bundled data and the demo accounts' markets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sys
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rotator.config import default_config_path, load_portfolio
+from rotator.errors import ConfigError, ExitCode, Severity
+from rotator.redaction import install_logging
+
+if TYPE_CHECKING:
+    from rotator.core.screen import ScreenOutcome
+
+# Columns of JSON rows and CSV, in order: identity, figures, verdict.
+FIELDS = (
+    "rank", "gecko_id", "symbol", "name", "protocols", "holders_revenue_30d",
+    "holders_revenue_annual", "revenue_30d", "market_cap", "fdv", "volume_24h", "revenue_yield",
+    "trend_30d", "trend_90d", "staking_apy", "emission_share", "fdv_ratio", "supply_growth",
+    "net_yield", "chain", "tradable_on", "passed", "in_basket", "weight", "reasons",
+)  # fmt: skip
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
+)
+@click.option("--demo", is_flag=True, help="Run on bundled data: no keys, no network.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--rule", "rule_name", default=None, help="Which revenue_screen rule to run.")
+@click.option("--refresh", is_flag=True, help="Ignore cached DefiLlama/CoinGecko data.")
+@click.option("--db", "db_url", default=None, metavar="URL", help="Database for the cache.")
+def screen(
+    config_path: Path | None,
+    demo: bool,
+    output_format: str,
+    output: Path | None,
+    rule_name: str | None,
+    refresh: bool,
+    db_url: str | None,
+) -> None:
+    """Screen tokens for real, revenue-backed yield and show the basket it would build.
+
+    Exit codes: 0 done, 2 configuration error, 3 a source could not be read or is stale (every
+    token then fails, with the reason).
+    """
+    install_logging()
+    from rotator.core.screen import markets_frame
+    from rotator.core.screen import screen as run_screen
+    from rotator.pipeline import gather_snapshot
+    from rotator.rules_run import load_portfolio_ruleset
+    from rotator.screen_run import prepare_screen, screen_params
+
+    now = datetime.now(UTC)
+    with ExitStack() as stack:
+        if demo:
+            from rotator.demo import demo_session
+
+            portfolio, environ = stack.enter_context(demo_session())
+        else:
+            portfolio = load_portfolio(config_path or default_config_path())
+            environ = dict(os.environ)
+        ruleset = load_portfolio_ruleset(portfolio)
+        params_by_rule = screen_params(ruleset)
+        name, params = _pick(params_by_rule, rule_name)
+        engine = None
+        if not demo:
+            from rotator.adapters.storage.db import open_engine
+
+            engine = open_engine(db_url)
+        prepared = prepare_screen(
+            _single(ruleset, name, params), environ=environ, now=lambda: now, engine=engine,
+            refresh=refresh,
+        )  # fmt: skip
+        assert prepared is not None
+        # Accounts report markets only between assets asked for: ask for every candidate.
+        snapshot = gather_snapshot(
+            portfolio, environ=environ, now=lambda: now, extra_assets=prepared.candidates
+        )
+    outcome = run_screen(prepared.data, params, markets_frame(snapshot.markets), now)
+    account_problems = [p for p in snapshot.all_problems if p.severity is Severity.ERROR]
+    text = _render(outcome, output_format, name, now, account_problems)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    elif output_format == "table":
+        _print_table(outcome, name, now, account_problems)
+    else:
+        click.echo(text, nl=False)
+    if any(p.severity is Severity.ERROR for p in outcome.problems):
+        click.echo("screen incomplete: a source could not be read or is stale (exit 3)", err=True)
+        sys.exit(ExitCode.INCOMPLETE)
+
+
+def _pick(params_by_rule: dict[str, Any], rule_name: str | None) -> tuple[str, Any]:
+    from rotator.core.screen_params import ScreenParams
+
+    if rule_name is not None:
+        if rule_name not in params_by_rule:
+            known = ", ".join(params_by_rule) or "none"
+            raise ConfigError(
+                f"--rule {rule_name}: no revenue_screen rule of that name (rule set has: {known})"
+            )
+        return rule_name, params_by_rule[rule_name]
+    if params_by_rule:
+        return next(iter(params_by_rule.items()))
+    return "revenue_screen (defaults)", ScreenParams()
+
+
+def _single(ruleset: Any, name: str, params: Any) -> Any:
+    """A one-rule set holding just the screen, so `prepare_screen` fetches for it alone."""
+    from rotator.core.rules.engine import RuleSet, RuleSpec
+    from rotator.core.rules.registry import default_registry
+
+    return RuleSet(
+        name=getattr(ruleset, "name", "screen"),
+        rules=(RuleSpec(name=name, kind="revenue_screen", params=params),),
+        regimes=(),
+        registry=default_registry(),
+    )
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return round(value, 6)
+    if hasattr(value, "item"):  # numpy scalars
+        return _value(value.item())
+    return value
+
+
+def rows(outcome: ScreenOutcome) -> list[dict[str, Any]]:
+    """The screen's table as JSON-friendly rows with FIELDS (NaN as null)."""
+    table = outcome.table.rename(columns={"holders_30d": "holders_revenue_30d"})
+    out = []
+    for record in table.to_dict(orient="records"):
+        row = {f: _value(record.get(f)) for f in FIELDS}
+        row["rank"] = None if row["rank"] is None else int(row["rank"])
+        out.append(row)
+    return out
+
+
+def _render(
+    outcome: ScreenOutcome, fmt: str, rule: str, now: datetime, account_problems: list[Any]
+) -> str:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows(outcome))
+        return buffer.getvalue()
+    from rotator.core.basket import to_basket
+
+    table = outcome.table
+    basket = to_basket(table) if table["in_basket"].any() else {}
+    document = {
+        "rule": rule,
+        "as_of": now.isoformat(),
+        "basket": {code: str(weight) for code, weight in basket.items()},
+        "candidates": rows(outcome),
+        "unmapped": list(outcome.unmapped),
+        "problems": [
+            {"severity": p.severity.value, "subject": p.subject, "message": p.message}
+            for p in (*outcome.problems, *account_problems)
+        ],
+    }
+    text = json.dumps(document, indent=2) + "\n"
+    if fmt == "json":
+        return text
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, record=True)
+    _print_table(outcome, rule, now, account_problems, console)
+    return console.export_text()
+
+
+def _pct(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "new"
+    return f"{value:+.1%}" if value < 0 else f"{value:.1%}"
+
+
+def _usd(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value / 1e6:,.1f}M"
+
+
+def _print_table(
+    outcome: ScreenOutcome,
+    rule: str,
+    now: datetime,
+    account_problems: list[Any],
+    console: Any = None,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"Revenue screen ({rule}) as of {now:%Y-%m-%d %H:%M} UTC", box=None)
+    for header in ("#", "token", "holders/yr", "mcap", "yield", "30d", "vs 90d",
+                   "emission", "FDV/mcap", "supply/yr", "tradable on", "result"):  # fmt: skip
+        table.add_column(
+            header,
+            overflow="fold",
+            justify="left" if header in ("token", "tradable on", "result") else "right",
+        )
+    for row in outcome.table.itertuples():
+        verdict = (
+            f"[green]basket {row.weight:.0%}[/]" if row.in_basket
+            else "[green]pass[/] (over max_count)" if row.passed
+            else "[red]fail[/]"
+        )  # fmt: skip
+        table.add_row(
+            "" if math.isnan(row.rank) else str(int(row.rank)),
+            f"{row.symbol} ({row.gecko_id})",
+            _usd(row.holders_revenue_annual),
+            _usd(row.market_cap),
+            _pct(row.revenue_yield),
+            _pct(row.trend_30d),
+            _pct(row.trend_90d),
+            _pct(row.emission_share),
+            "-" if math.isnan(row.fdv_ratio) else f"{row.fdv_ratio:.1f}x",
+            _pct(row.supply_growth),
+            row.tradable_on or "-",
+            verdict,
+        )
+    console.print(table)
+    failed = outcome.table[~outcome.table["passed"]]
+    if len(failed):
+        console.print("[bold]Why tokens fail[/]")
+        for row in failed.itertuples():
+            console.print(f"  {row.symbol} ({row.gecko_id}): {row.reasons}", highlight=False)
+    if outcome.unmapped:
+        console.print(
+            f"{len(outcome.unmapped)} fee entries have no token (no gecko_id on the protocol or "
+            f"its parent): {', '.join(outcome.unmapped)}"
+        )
+    for problem in (*outcome.problems, *account_problems):
+        console.print(f"[{problem.severity.value}] {problem}")
