@@ -134,7 +134,7 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         drifts = [
             Drift(d.asset, d.weight, d.target, d.band, d.listed, d.delta * factor) for d in drifts
         ]
-        scale = f"; scaled to {factor:.0%} by rebalance.max_turnover"
+        scale = f"; scaled to {factor:.1%} by rebalance.max_turnover"
         notes.append(
             f"trades of {gross:.2f} {base} ({gross / total:.1%} of the portfolio) exceed "
             f"rebalance.max_turnover {policy.max_turnover:.1%}: all scaled to {factor:.1%}, "

@@ -248,7 +248,7 @@ def test_turnover_cap_scales_all_trades_proportionally() -> None:
     # Wanted 20 % turnover (10k + 10k); cap 10 % halves both.
     assert sell.amount == D("0.1") and buy.amount == D("2")
     assert any("max_turnover" in n for n in p.notes)
-    assert "scaled to 50% by rebalance.max_turnover" in sell.reason
+    assert "scaled to 50.0% by rebalance.max_turnover" in sell.reason
 
 
 def test_failed_account_makes_plan_incomplete_without_orders() -> None:
@@ -343,3 +343,17 @@ def test_output_order_is_sells_then_buys_and_deterministic() -> None:
 def test_empty_portfolio_plans_nothing() -> None:
     p = plan(account("a", {}))
     assert p.complete and p.orders == () and p.total_value == 0
+
+
+def test_leftover_cash_under_the_minimum_is_not_spent() -> None:
+    a = account("a", {"BTC": "1", "ETH": "4", "USDT": "5000"})
+    b = account("b", {"USDT": "30"})
+    p = plan(a, b, cold({"USDT": "34970"}), min_order_value=D(50))
+    # ETH 10% vs 30%: 18000 wanted; a affords under 5000, b's 30 USDT is under the minimum.
+    (buy,) = p.orders
+    assert buy.account == "a"
+    assert any(
+        n.startswith("dropped buy 0.0119 ETH on b ETH/USDT: value 29.75 under")
+        and "rebalance.min_order_value 50" in n
+        for n in p.notes
+    ), p.notes
