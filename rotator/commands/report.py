@@ -92,7 +92,10 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
     day = stored.summary.day
     previous_summary = latest_run_before(engine, day, on_or_before=False)
     previous = load_run(engine, previous_summary.id) if previous_summary else None
-    btc, dominance = market_series(engine, day, history_fallback)
+    # The market charts show the history the rules read: as of their evaluation day.
+    rules_day = stored.plan.details.get("rules_as_of")
+    market_day = date.fromisoformat(rules_day) if isinstance(rules_day, str) else day
+    btc, dominance = market_series(engine, market_day, history_fallback)
     return build_daily(
         stored.plan,
         day=day,
@@ -245,7 +248,12 @@ def report(
     url = db_url or (f"sqlite:///{data_dir() / DEMO_DB}" if demo else default_db_url())
 
     with run_lock(data_dir(), wait), ExitStack() as stack:
-        engine = open_engine(url)
+        if demo and db_url is None:
+            from rotator.demo.history import demo_engine
+
+            engine = demo_engine()  # the demo database, with the bundled market history
+        else:
+            engine = open_engine(url)
         stack.callback(engine.dispose)
         history = None
         if run_id is not None:
@@ -265,14 +273,23 @@ def report(
                 return
             from rotator.pipeline import run_plan, store_run
 
+            rules_as_of = None
             if demo:
                 from rotator.demo import demo_session
+                from rotator.demo.history import DEMO_AS_OF
 
                 portfolio, environ = stack.enter_context(demo_session())
+                rules_as_of = DEMO_AS_OF  # the bundled history ends in 2021
             else:
                 environ = dict(os.environ)
             assert portfolio is not None
-            result = run_plan(portfolio, environ=environ, now=lambda: now)
+            result = run_plan(
+                portfolio,
+                environ=environ,
+                now=lambda: now,
+                engine=engine,
+                rules_as_of=rules_as_of,
+            )
             history = result.snapshot.history
             new_id = store_run(engine, portfolio, result, kind="report")
             stored = load_run(engine, new_id)

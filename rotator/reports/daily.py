@@ -21,6 +21,9 @@ STALE_AFTER_DAYS = 2
 # Weight moves smaller than this (fraction) are not worth a line in "what changed".
 WEIGHT_CHANGE_MIN = Decimal("0.005")
 CHANGE_WINDOWS = ((1, "1 day"), (7, "7 days"), (30, "30 days"))
+# How far back the market charts look: two years shows a breakout against the prior high.
+BTC_CHART_DAYS = 730
+DOMINANCE_CHART_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +179,9 @@ def rule_rows(details: Mapping[str, Any], day: date) -> tuple[RuleRow, ...]:
         if not isinstance(item, Mapping):
             continue
         as_of = _parse_day(item.get("as_of"))
-        age = None if as_of is None else (day - as_of).days
+        age = item.get("age_days")  # relative to the rules' evaluation day, when given
+        if not isinstance(age, int):
+            age = None if as_of is None else (day - as_of).days
         state = _state(item.get("state", item.get("value")))
         rows.append(
             RuleRow(
@@ -275,6 +280,14 @@ def report_warnings(plan: Plan, rules: Sequence[RuleRow]) -> tuple[Problem, ...]
     return tuple(found)
 
 
+def _window(points: Sequence[tuple[date, float]], days: int) -> tuple[tuple[date, float], ...]:
+    """The last `days` days of a series (counted back from its newest point)."""
+    if not points:
+        return ()
+    start = points[-1][0] - timedelta(days=days - 1)
+    return tuple((d, v) for d, v in points if d >= start)
+
+
 def build_daily(
     plan: Plan,
     *,
@@ -293,7 +306,8 @@ def build_daily(
         complete: whether the run behind the plan had all its data.
         previous: the last complete run's plan from an earlier day, for "what changed".
         value_history: (day, value) of stored complete runs up to and including `day`.
-        btc_closes, dominance: daily market series up to `day`, oldest first.
+        btc_closes, dominance: daily market series up to the market day, oldest first (the
+            charts show their last BTC_CHART_DAYS / DOMINANCE_CHART_DAYS days).
     """
     rules = rule_rows(plan.details, day)
     previous_rules = rule_rows(previous.details, day) if previous else ()
@@ -325,7 +339,7 @@ def build_daily(
         notes=tuple(plan.notes),
         warnings=warnings,
         value_history=Series("portfolio value", tuple((d, float(v)) for d, v in history)),
-        btc=Series("BTC close", tuple((d, v) for d, v in btc_closes if d <= day)),
+        btc=Series("BTC close", _window(btc_closes, BTC_CHART_DAYS)),
         btc_level=prior_high_level(rules),
-        dominance=Series("BTC dominance", tuple((d, v) for d, v in dominance if d <= day)),
+        dominance=Series("BTC dominance", _window(dominance, DOMINANCE_CHART_DAYS)),
     )
