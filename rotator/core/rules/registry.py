@@ -90,6 +90,7 @@ BUILTIN_RULE_MODULES: tuple[str, ...] = (
     "rotator.core.rules.combinators",
     "rotator.core.rules.prior_high",
     "rotator.core.rules.dominance",
+    "rotator.core.rules.liquidity",
     "rotator.core.rules.revenue_screen",
 )
 

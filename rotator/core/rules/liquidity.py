@@ -1,0 +1,90 @@
+"""`net_liquidity`: the Fed's net liquidity (balance sheet minus TGA minus reverse repos).
+
+net liquidity = WALCL - WTREGEN - RRPONTSYD, in billions of USD. FRED publishes WALCL in
+millions (weekly, Wednesday levels), WTREGEN in billions (weekly) and RRPONTSYD in billions
+(daily); `scales` converts each to billions. The weekly series are carried forward to each day
+(a weekly level holds until the next one); each must be fresher than `max_age` days.
+
+Tests (`test:`): ``change``: net liquidity changed by at least `min_change_pct` percent over
+`window` days (negative: fell at least that much); ``above`` / ``below``: level in billions.
+
+Example::
+
+    liquidity_rising: {kind: net_liquidity, test: change, window: 28, min_change_pct: 0}
+
+Fetch the inputs with `rotator history fetch` (needs a free FRED API key in FRED_API_KEY).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field, model_validator
+
+from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
+
+SERIES = ("WALCL", "WTREGEN", "RRPONTSYD")
+
+
+class NetLiquidityParams(Params):
+    test: Literal["change", "above", "below"] = "change"
+    window: int = Field(28, gt=1, le=730, description="days, for change")
+    min_change_pct: float = Field(0.0, description="percent over the window (sign = direction)")
+    level: float | None = Field(None, gt=0, description="billions of USD, for above/below")
+    scales: dict[str, float] = Field(
+        default_factory=lambda: {"WALCL": 0.001, "WTREGEN": 1.0, "RRPONTSYD": 1.0},
+        description="multiplier from each series' FRED unit to billions",
+    )
+    max_age: int = Field(10, ge=0, description="days the newest value of each may be old")
+
+    @model_validator(mode="after")
+    def _needs(self) -> NetLiquidityParams:
+        if self.test in ("above", "below") and self.level is None:
+            raise ValueError(f"test {self.test!r} needs level (billions of USD)")
+        missing = [s for s in SERIES if s not in self.scales]
+        if missing:
+            raise ValueError(f"scales must give {', '.join(missing)}")
+        return self
+
+
+def _net(p: NetLiquidityParams, ctx: RuleContext, days: int | None) -> pd.Series:
+    parts = []
+    for name in SERIES:
+        series = ctx.series(f"fred:{name}", max_age=p.max_age)
+        parts.append(series.rename(name) * p.scales[name])
+    frame = pd.concat(parts, axis=1, sort=True).ffill().dropna()
+    if frame.empty:
+        raise MissingInput("net liquidity: the FRED series have no common dates")
+    net = frame["WALCL"] - frame["WTREGEN"] - frame["RRPONTSYD"]
+    if days is not None:
+        net = net[net.index >= pd.Timestamp(ctx.as_of - timedelta(days=days - 1))]
+    return net
+
+
+@rule("net_liquidity", params=NetLiquidityParams, inputs=tuple(f"fred:{s}" for s in SERIES))
+def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
+    """Fed net liquidity (WALCL - TGA - reverse repos): level above/below, or change over days."""
+    if p.test != "change":
+        net = _net(p, ctx, None)
+        last = float(net.iloc[-1])
+        value = last > (p.level or 0) if p.test == "above" else last < (p.level or 0)
+        reason = f"net liquidity {last:,.0f}B vs {p.test} {p.level:,.0f}B"
+        return RuleResult.of(value, reason, {"net_liquidity_bn": round(last, 1)}, net.index[-1])
+    net = _net(p, ctx, p.window + 14)  # a little more, so the window's first day is covered
+    start = pd.Timestamp(ctx.as_of - timedelta(days=p.window))
+    before = net[net.index <= start]
+    if before.empty:
+        raise MissingInput(f"net liquidity: no value on or before {start.date()} to compare with")
+    first, last = float(before.iloc[-1]), float(net.iloc[-1])
+    change = (last / first - 1) * 100
+    need = p.min_change_pct
+    value = change >= need if need >= 0 else change <= need
+    inputs = {"net_liquidity_bn": round(last, 1), "change_pct": round(change, 2)}
+    word = "at least" if need >= 0 else "at most"
+    reason = (
+        f"net liquidity {last:,.0f}B, {change:+.2f} % over {p.window} days "
+        f"(needs {word} {need:+g} %)"
+    )
+    return RuleResult.of(value, reason, inputs, net.index[-1])

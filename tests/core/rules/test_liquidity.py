@@ -1,0 +1,47 @@
+"""net_liquidity on literal FRED-shaped series (weekly levels carried forward)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from rotator.core.rules.engine import RuleSet, RuleSpec, evaluate
+from rotator.core.rules.liquidity import NetLiquidityParams
+from rotator.core.rules.registry import default_registry
+
+
+def weekly(values: list[float], start: str = "2024-01-03") -> pd.Series:
+    return pd.Series(values, index=pd.date_range(start, periods=len(values), freq="7D"))
+
+
+HISTORY = {
+    "fred:WALCL": weekly([7_700_000, 7_650_000, 7_600_000, 7_550_000, 7_500_000]),  # millions
+    "fred:WTREGEN": weekly([750, 800, 850, 800, 700]),  # billions
+    "fred:RRPONTSYD": pd.Series(
+        [600.0] * 29, index=pd.date_range("2024-01-03", periods=29, freq="D")
+    ),
+}
+
+
+def one(**params: object) -> RuleSet:
+    spec = RuleSpec("liq", "net_liquidity", NetLiquidityParams(**params))
+    return RuleSet("t", (spec,), (), default_registry())
+
+
+def test_change_over_window():
+    # 2024-01-31: 7500 - 700 - 600 = 6200; on 2024-01-03 (28 days before): 7700 - 750 - 600.
+    result = evaluate(one(window=28, min_change_pct=-3), HISTORY, date(2024, 1, 31))["liq"]
+    expected = (6200 / 6350 - 1) * 100
+    assert result.inputs == {"net_liquidity_bn": 6200.0, "change_pct": round(expected, 2)}
+    assert result.value is False  # fell 2.36 %: not the 3 % asked for
+    falling = evaluate(one(window=28, min_change_pct=-2), HISTORY, date(2024, 1, 31))["liq"]
+    assert falling.value is True
+
+
+def test_level_and_staleness():
+    assert evaluate(one(test="above", level=6000), HISTORY, date(2024, 1, 31))["liq"].value
+    stale = evaluate(one(test="above", level=6000), HISTORY, date(2024, 2, 20))["liq"]
+    assert stale.value is None and "fred:WALCL is stale" in stale.reason
+    missing = evaluate(one(), {"fred:WALCL": HISTORY["fred:WALCL"]}, date(2024, 1, 31))["liq"]
+    assert missing.value is None and "no fred:WTREGEN history" in missing.reason
