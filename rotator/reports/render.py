@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from rotator.reports.charts import Chart, report_charts
 from rotator.reports.daily import DailyReport
@@ -50,7 +50,7 @@ def md(value: Any) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html"]) if autoescape else False,
+        autoescape=autoescape,  # on for HTML: names and reasons come from exchange data
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

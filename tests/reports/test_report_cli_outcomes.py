@@ -1,0 +1,92 @@
+"""`rotator report` outcomes through the real CLI: delivery sent, delivery failed (exit 5, the
+report kept), an account that cannot be read (exit 3, the report says so prominently)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+from simulation import demo_environ, simulated_market
+
+from rotator.adapters.storage import runs
+from rotator.adapters.storage.db import open_engine
+from rotator.cli import cli
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in demo_environ().items():
+        monkeypatch.setenv(name, value)
+
+
+def run_report(config: Path, db: str):
+    return CliRunner().invoke(cli, ["report", "--config", str(config), "--db", db])
+
+
+def test_delivery_sent_and_recorded(tmp_path: Path, environ: None, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    with simulated_market(tmp_path) as market:
+        delivery = {"webhooks": [{"name": "relay", "url": httpserver.url_for("/hook")}]}
+        config = market.write_config(tmp_path / "p.yaml", tmp_path / "out", {"delivery": delivery})
+        result = run_report(config, db)
+    assert result.exit_code == 0, result.output
+    assert "delivery webhook relay: sent" in result.output
+    body = json.loads(httpserver.log[0][0].get_data())
+    assert Path(body["report_html"]).exists()
+    assert body["orders"] >= 1
+    engine = open_engine(db)
+    assert runs.list_reports(engine)[0].delivery[0]["ok"] is True
+    engine.dispose()
+
+
+def test_failed_delivery_exits_5_and_keeps_the_report(
+    tmp_path: Path, environ: None, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("down", status=500)
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    with simulated_market(tmp_path) as market:
+        delivery = {
+            "webhooks": [{"name": "relay", "url": httpserver.url_for("/hook")}],
+            "retry_delay_seconds": 0,
+        }
+        config = market.write_config(tmp_path / "p.yaml", tmp_path / "out", {"delivery": delivery})
+        result = run_report(config, db)
+    assert result.exit_code == 5, result.output
+    assert "FAILED after 2 attempt(s): HTTP 500" in result.output
+    assert len(httpserver.log) == 2
+    assert len(list((tmp_path / "out").glob("report-*.html"))) == 1
+    assert len(list((tmp_path / "out").glob("report-*.md"))) == 1
+    engine = open_engine(db)
+    record = runs.list_reports(engine)[0]
+    assert record.delivery[0]["ok"] is False and record.delivery[0]["attempts"] == 2
+    engine.dispose()
+
+
+def test_unreadable_account_exits_3_with_a_prominent_warning(tmp_path: Path, environ: None) -> None:
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    with simulated_market(tmp_path) as market:
+        config = market.write_config(tmp_path / "p.yaml", tmp_path / "out")
+        import yaml
+
+        data = yaml.safe_load(config.read_text())
+        # kraken's API answers from a port where nothing listens
+        dead = json.loads(
+            json.dumps(data["accounts"][1]["ccxt"]).replace(market.server.url, "http://127.0.0.1:9")
+        )
+        data["accounts"][1]["ccxt"] = {**dead, "timeout": 2000}
+        config.write_text(yaml.safe_dump(data))
+        result = run_report(config, db)
+    assert result.exit_code == 3, result.output
+    html = next((tmp_path / "out").glob("report-*.html")).read_text()
+    assert '<section id="warnings" class="warnings">' in html
+    assert "Incomplete data" in html
+    assert "kraken" in html.split('id="warnings"')[1].split("</section>")[0]
+    engine = open_engine(db)
+    stored = runs.list_runs(engine)
+    assert stored[0].complete is False
+    assert runs.daily_values(engine, until=stored[0].day) == []  # not a fake value drop
+    engine.dispose()
