@@ -53,6 +53,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
         return
     if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must run the store tests on PostgreSQL: .ci/run sets ROTATOR_TEST_PG_URL"
+            )
         pytest.skip("ROTATOR_TEST_PG_URL not set (CI sets it; see .ci/run)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
