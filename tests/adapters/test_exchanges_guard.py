@@ -127,4 +127,15 @@ def test_repr_does_not_leak(server, kit):
         return repr(ex)
 
     assert asyncio.run(scenario()) == "ReadOnlyExchange(binance)"
-    assert isinstance(ReadOnlyExchange, type)
+
+
+def test_protocol_probes_are_plain_attribute_errors(server, kit):
+    async def scenario():
+        ex = await _open(kit, server)
+        await ex.close()
+        return ex
+
+    ex = asyncio.run(scenario())
+    assert isinstance(ex, ReadOnlyExchange)
+    assert not hasattr(ex, "__deepcopy__")
+    assert not hasattr(ex, "__aenter__")

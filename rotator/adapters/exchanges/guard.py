@@ -145,6 +145,8 @@ class ReadOnlyExchange:
         object.__setattr__(self, "_exchange", exchange)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # protocol probes (copy, pickle, hasattr): not exchange calls
+            raise AttributeError(name)
         exchange = object.__getattribute__(self, "_exchange")
         if is_allowed(name):
             return getattr(exchange, name)
