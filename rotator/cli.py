@@ -102,7 +102,11 @@ def history() -> None:
 def main() -> None:
     """Console entry point: run the CLI, mapping RotatorError to its exit code."""
     try:
-        cli.main(standalone_mode=False)
+        # With standalone_mode=False click *returns* the code of ctx.exit(code) (e.g. the 2 of a
+        # ConfigError) instead of exiting: pass it on, or every error would exit 0.
+        code = cli.main(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)

@@ -128,3 +128,21 @@ def test_every_rule_kind_is_documented_in_readme():
 
 def _db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+def test_console_entry_point_exits_2(tmp_path: Path):
+    """The real `python -m rotator` process (not CliRunner) exits 2 on a broken rule file."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(GOOD.replace("level: 100", "level: -5"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "rotator", "signals", "--rules", str(path), "--db", _db(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "rules.up.level: Input should be greater than 0, got -5" in proc.stderr
