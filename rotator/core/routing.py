@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Decimal, localcontext
 
 from rotator.core.models import MarketInfo, Price, Quote, RebalancePolicy, Side
 
@@ -80,6 +80,13 @@ def div_down(a: Decimal, b: Decimal) -> Decimal:
     """a / b rounded toward zero, so an affordable amount is never overstated by rounding."""
     with localcontext() as ctx:
         ctx.rounding = ROUND_DOWN
+        return a / b
+
+
+def div_up(a: Decimal, b: Decimal) -> Decimal:
+    """a / b rounded away from zero, so a needed amount is never understated by rounding."""
+    with localcontext() as ctx:
+        ctx.rounding = ROUND_UP
         return a / b
 
 
@@ -148,25 +155,40 @@ class Book:
         fee = m.taker_fee if m.taker_fee is not None else self.policy.fee_rate
         return Leg(m, side, price, fee)
 
+    def _convert(self, account: str, src: str, dst: str) -> Leg | None:
+        """A leg turning `src` into `dst`: sell on SRC/DST, else buy on DST/SRC."""
+        return self._leg(account, src, dst, Side.SELL) or self._leg(account, dst, src, Side.BUY)
+
     def routes(self, account: str, asset: str, side: Side) -> list[Route]:
-        """Routes on `account` for `side` of `asset`: direct by quote preference, then bridged."""
+        """Routes on `account` for `side` of `asset`: direct by quote preference, then bridged.
+
+        The asset's own leg is always on an ASSET/QUOTE market; the leg between a bridge and
+        cash may use either orientation (BTC/USDT or USDT/BTC). Buys may also bridge through
+        another settlement currency (USDC -> USD -> SOL when SOL trades only against USD).
+        """
         out: list[Route] = []
         for cash in self.settlements:
             leg = self._leg(account, asset, cash, side)
             if leg is not None and cash != asset:
                 out.append(Route(account, asset, cash, (leg,)))
-        for bridge in self.bridges:
+        bridges = self.bridges if side is Side.SELL else (*self.bridges, *self.settlements)
+        for bridge in bridges:
             if bridge == asset:
                 continue
             outer = self._leg(account, asset, bridge, side)
             if outer is None:
                 continue
             for cash in self.settlements:
-                inner = self._leg(account, bridge, cash, side)
-                if inner is None:
+                if cash in (bridge, asset):
                     continue
-                legs = (outer, inner) if side is Side.SELL else (inner, outer)
-                out.append(Route(account, asset, cash, legs, via=bridge))
+                if side is Side.SELL:
+                    inner = self._convert(account, bridge, cash)
+                    legs = None if inner is None else (outer, inner)
+                else:
+                    inner = self._convert(account, cash, bridge)
+                    legs = None if inner is None else (inner, outer)
+                if legs is not None:
+                    out.append(Route(account, asset, cash, legs, via=bridge))
         return out
 
     def notional(self, leg: Leg, amount: Decimal) -> Decimal:
@@ -179,7 +201,8 @@ class Book:
         mk = leg.market
         what = f"{leg.side.value} {amount.normalize():f} {mk.base} on {mk.account} {mk.symbol}"
         if amount <= 0:
-            return f"{what}: rounds to zero at the market's amount step {mk.amount_step}"
+            step = "none" if mk.amount_step is None else f"{mk.amount_step.normalize():f}"
+            return f"{what}: rounds to zero at the market's amount step {step}"
         if mk.min_amount is not None and amount < mk.min_amount:
             return f"{what}: under the market's minimum amount {mk.min_amount} {mk.base}"
         cost = amount * leg.price
@@ -194,11 +217,10 @@ class Book:
         """Sell up to `units` of the asset (never more than `free`) along `route`."""
         first = route.legs[0]
         amounts = [floor_step(min(units, free), first.market.amount_step)]
-        received = leg_effects(first, amounts[0])[first.market.quote]
-        if len(route.legs) == 2:
-            second = route.legs[1]
-            amounts.append(floor_step(received, second.market.amount_step))
-            received = leg_effects(second, amounts[1])[second.market.quote]
+        received = _out(first, amounts[0])
+        for leg in route.legs[1:]:  # pass everything received through the bridge
+            amounts.append(_max_amount(leg, received))
+            received = _out(leg, amounts[-1])
         for leg, amount in zip(route.legs, amounts, strict=True):
             why = self.check(leg, amount)
             if why is not None:
@@ -207,24 +229,52 @@ class Book:
 
     def size_buy(self, route: Route, units: Decimal, available: Decimal) -> Fill | Drop:
         """Buy up to `units` of the asset spending at most `available` cash, fees included."""
+        last = route.legs[-1]
         if len(route.legs) == 1:
-            leg = route.legs[0]
-            affordable = div_down(available, leg.price * (ONE + leg.fee_rate))
-            amounts = [floor_step(min(units, affordable), leg.market.amount_step)]
-            got = amounts[0]
+            got = floor_step(min(units, _max_amount(last, available)), last.market.amount_step)
+            amounts = [got]
         else:
-            inner, outer = route.legs  # cash -> bridge, bridge -> asset
-            bridge_max = floor_step(
-                div_down(available, inner.price * (ONE + inner.fee_rate)), inner.market.amount_step
-            )
-            per_unit = outer.price * (ONE + outer.fee_rate)
-            got = floor_step(min(units, div_down(bridge_max, per_unit)), outer.market.amount_step)
-            # Buy just enough bridge for leg 2; rounding up stays within bridge_max (on the grid).
-            bridge_amount = min(ceil_step(got * per_unit, inner.market.amount_step), bridge_max)
-            amounts = [bridge_amount, got]
-        spent = -leg_effects(route.legs[0], amounts[0])[route.cash]
+            inner = route.legs[0]  # cash -> bridge, then `last`: bridge -> asset
+            inner_max = _max_amount(inner, available)
+            bridge_max = _out(inner, inner_max)
+            got = floor_step(min(units, _max_amount(last, bridge_max)), last.market.amount_step)
+            # Convert just enough for leg 2; rounding up stays within inner_max (on the grid).
+            amounts = [min(_amount_for(inner, _spend(last, got)), inner_max), got]
+        spent = _spend(route.legs[0], amounts[0])
         for leg, amount in zip(route.legs, amounts, strict=True):
             why = self.check(leg, amount)
             if why is not None:
                 return Drop(why)
         return Fill(route, tuple(amounts), got, spent)
+
+
+# A leg converts one currency into another: a sell gives up the base for the quote, a buy
+# gives up the quote for the base; fees are paid in the quote currency either way.
+
+
+def _out(leg: Leg, amount: Decimal) -> Decimal:
+    """What a leg of `amount` yields, fees deducted."""
+    if leg.side is Side.SELL:
+        return amount * leg.price * (ONE - leg.fee_rate)
+    return amount
+
+
+def _spend(leg: Leg, amount: Decimal) -> Decimal:
+    """What a leg of `amount` costs, fees included."""
+    if leg.side is Side.SELL:
+        return amount
+    return amount * leg.price * (ONE + leg.fee_rate)
+
+
+def _max_amount(leg: Leg, have: Decimal) -> Decimal:
+    """The largest amount (on the market's step) a leg can have when `have` may be spent."""
+    if leg.side is Side.SELL:
+        return floor_step(have, leg.market.amount_step)
+    return floor_step(div_down(have, leg.price * (ONE + leg.fee_rate)), leg.market.amount_step)
+
+
+def _amount_for(leg: Leg, need: Decimal) -> Decimal:
+    """The smallest amount (on the market's step) whose yield covers `need`."""
+    if leg.side is Side.SELL:
+        return ceil_step(div_up(need, leg.price * (ONE - leg.fee_rate)), leg.market.amount_step)
+    return ceil_step(need, leg.market.amount_step)

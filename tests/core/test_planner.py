@@ -29,6 +29,10 @@ PRICES = {
     "USDT/USD": "1",
     "SOL/BTC": "0.002",
     "BNB/USDT": "600",
+    "SOL/USD": "100",
+    "USDC/USD": "1",
+    "BTC/USD": "50000",
+    "USDT/BTC": "0.00002",
 }
 POLICY = RebalancePolicy()
 
@@ -357,3 +361,35 @@ def test_leftover_cash_under_the_minimum_is_not_spent() -> None:
         and "rebalance.min_order_value 50" in n
         for n in p.notes
     ), p.notes
+
+
+def test_buy_bridges_through_another_cash_currency() -> None:
+    # Kraken-like: SOL trades only against USD, the account holds USDC (USDC/USD market).
+    a = account("k", {"BTC": "1", "USDC": "50000"}, ("BTC/USD", "SOL/USD", "USDC/USD"))
+    a = replace(a, quotes=quotes("k", "BTC/USD", "SOL/USD", "USDC/USD"))
+    p = plan(a, t=targets(BTC="0.5", SOL="0.2", CASH="0.3"))
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [
+        ("USDC/USD", Side.SELL, 1),
+        ("SOL/USD", Side.BUY, 2),
+    ]
+    convert, buy = p.orders
+    assert buy.amount == D("200")
+    # Leg 1 sells just enough USDC (after its fee) to pay for leg 2 and its fee.
+    assert convert.amount * D("0.999") >= D("200") * D("100") * D("1.001")
+    assert convert.amount * D("0.999") - D("20020") < D("0.001")
+    assert buy.reason.startswith("leg 2 of SOL via USD: ")
+
+
+def test_bridge_leg_may_use_the_inverse_market() -> None:
+    # Only USDT/BTC is listed (BTC is the quote): selling SOL ends with a buy of USDT.
+    a = account("a", {"BTC": "1", "SOL": "300", "USDT": "20000"}, ("SOL/BTC", "USDT/BTC"))
+    a = replace(a, quotes=quotes("a", "SOL/BTC", "USDT/BTC", "BTC/USDT", "USDT/USD"))
+    p = plan(a, t=targets(BTC="0.5", SOL="0.1", CASH="0.4"))
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [
+        ("SOL/BTC", Side.SELL, 1),
+        ("USDT/BTC", Side.BUY, 2),
+    ]
+    sol, usdt = p.orders
+    btc_in = sol.amount * sol.price * D("0.999")
+    assert usdt.amount * usdt.price * D("1.001") <= btc_in
+    assert abs({x.asset: x for x in p.after}["BTC"].value - D("50000")) < D("1")
