@@ -95,3 +95,27 @@ def test_echoed_credentials_reach_the_message_masked(server, kit):
     assert "X-MBX-APIKEY" in problem.message  # the echo made it into the message...
     assert "'X-MBX-APIKEY': '***'" in problem.message  # ...masked
     assert KEY not in problem.message and SECRET not in problem.message
+
+
+def test_ccxt_verbose_is_ignored_so_nothing_prints_keys(server, kit, capsys):
+    server.mount("/b", kit.binance_routes())
+    account = kit.account(server, "b", "binance", "/b", verbose=True)
+    environ = {"BINANCE_API_KEY": KEY, "BINANCE_SECRET": SECRET}
+    [snap] = fetch_accounts([account], {"USDT"}, environ=environ, now=kit.now, cache_dir=None)
+    assert snap.ok
+    captured = capsys.readouterr()
+    assert KEY not in captured.out + captured.err
+    assert "X-MBX-APIKEY" not in captured.out
+
+
+def test_kraken_secret_that_is_not_base64_is_a_clear_error(server, kit):
+    server.mount("/k", kit.kraken_routes())
+    environ = {"KRAKEN_API_KEY": KEY, "KRAKEN_SECRET": "not*base64"}
+    account = kit.account(server, "kraken", "kraken", "/k")
+    [snap] = fetch_accounts([account], set(), environ=environ, now=kit.now, cache_dir=None)
+    [problem] = snap.problems
+    assert problem.message.startswith(
+        "fetch_balance: the credentials cannot be used to sign requests: check "
+        "KRAKEN_API_KEY/KRAKEN_SECRET"
+    )
+    assert "not*base64" not in problem.message

@@ -13,6 +13,7 @@ snapshot, with a message saying what failed where, passed through `redact`.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -146,6 +147,11 @@ class _AccountFetch:
                 f"{what}: authentication failed: check {credential_hint(self.account)} "
                 f"(a valid read-only API key with permission to read balances, and the "
                 f"exchange's IP allow-list): {detail}"
+            )
+        if isinstance(exc, binascii.Error):  # e.g. Kraken's secret is base64-decoded to sign
+            return (
+                f"{what}: the credentials cannot be used to sign requests: check "
+                f"{credential_hint(self.account)} (copy them exactly as the exchange issued them)"
             )
         if isinstance(exc, ccxt_async.BadResponse | ValueError | TypeError | KeyError):
             return f"{what} failed: the exchange sent a response ccxt could not read: {detail}"

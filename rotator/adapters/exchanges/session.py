@@ -125,6 +125,14 @@ async def open_readonly_exchange(
     if with_credentials:
         settings.update(read_credentials(account, environ))
     settings["logger"] = CCXT_LOG
+    if settings.pop("verbose", False):
+        # ccxt's verbose mode print()s every request with its API-key headers to stdout,
+        # past any log filter. Its DEBUG log carries the same, with secrets masked.
+        log.warning(
+            "account %s: ccxt `verbose` ignored (it prints API keys); "
+            "DEBUG logging shows requests with secrets masked",
+            account.name,
+        )
     exchange = getattr(ccxt_async, account.exchange)(settings)
     return ReadOnlyExchange(exchange)
 
