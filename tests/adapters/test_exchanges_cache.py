@@ -115,3 +115,21 @@ def test_entries_unused_for_a_day_are_pruned(server, kit, tmp_path):
     assert not stale.exists()
     assert recent.exists()
     assert len(list(cache.glob("markets-binance-*.json"))) == 1
+
+
+def test_fresh_but_unusable_cache_entry_falls_back_to_loading(server, kit, tmp_path):
+    import json
+
+    server.mount("/b", kit.binance_routes())
+    account = kit.account(server, "b", "binance", "/b")
+    cache = tmp_path / "markets"
+    _run(kit, [account], cache, kit.NOW)
+    [cache_file] = cache.glob("*.json")
+    entry = json.loads(cache_file.read_text())
+    entry["markets"] = {"BTC/USDT": {"no": "symbol"}}
+    cache_file.write_text(json.dumps(entry))
+    server.reset_requests()
+    [snap] = _run(kit, [account], cache, kit.NOW)
+    assert snap.ok, snap.problems
+    assert [m.symbol for m in snap.markets] == ["BTC/USDT"]
+    assert len(server.requests_to("GET /b/api/v3/exchangeInfo")) == 1

@@ -172,3 +172,12 @@ def test_ip_ban_418_is_not_retried(server, kit):
     [p] = _errors(snap)
     assert p.message == "fetch_balance: this IP is temporarily banned by the exchange (HTTP 418)"
     assert len(server.requests_to("GET /b/api/v3/account")) == 1
+
+
+def test_ticker_missing_from_the_answer_is_a_warning(server, kit):
+    routes = kit.binance_routes()
+    routes["GET /api/v3/ticker/24hr"] = b"[]"
+    server.mount("/b", routes)
+    [snap] = _fetch(kit, [kit.account(server, "b", "binance", "/b")])
+    assert snap.ok and snap.quotes == ()
+    assert [p.message for p in snap.problems] == ["no ticker returned for BTC/USDT"]

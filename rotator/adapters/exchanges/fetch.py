@@ -16,7 +16,7 @@ import asyncio
 import binascii
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -186,8 +186,11 @@ class _AccountFetch:
         cache, now = self.settings.cache, self.settings.now()
         cached = cache.load(self.account, now) if cache else None
         if cached is not None:
-            ex.set_markets(*cached)
-            return
+            try:
+                ex.set_markets(*cached)
+                return
+            except Exception as exc:  # an entry from another ccxt version, say: reload
+                log.warning("%s: ignoring cached markets: %s", self.subject, redact(str(exc)))
         markets = await self.call("load_markets", ex.load_markets, True)
         if not markets:
             raise FetchFailed("load_markets failed: the exchange listed no markets")
@@ -245,6 +248,9 @@ class _AccountFetch:
                 self.quotes.extend(
                     quote_of(self.account.name, tickers[s], received) for s in chunk if s in tickers
                 )
+                missing = [s for s in chunk if s not in tickers]
+                if missing:
+                    self.problem(Severity.WARNING, f"no ticker returned for {', '.join(missing)}")
             return
         for symbol in symbols:  # the exchange has no multi-symbol ticker endpoint
             try:
@@ -278,6 +284,17 @@ class _AccountFetch:
         )
 
 
+async def _contained(fetch: _AccountFetch, step: Coroutine[Any, Any, None]) -> None:
+    """Run one account's step; an unexpected error fails that account, not the others."""
+    try:
+        await step
+    except ReadOnlyViolation:
+        raise  # a bug in rotator, never an exchange problem: stop the run loudly
+    except Exception as exc:
+        log.debug("%s failed", fetch.subject, exc_info=True)
+        fetch.problem(Severity.ERROR, f"unexpected error: {type(exc).__name__}: {exc}")
+
+
 def _unreadable(result: Any) -> bool:
     if isinstance(result, str | bytes):
         return True
@@ -306,13 +323,13 @@ async def fetch_accounts_async(
     settings = _Settings(environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds))
     fetches = [_AccountFetch(account, settings) for account in accounts]
     try:
-        await asyncio.gather(*(f.read_account() for f in fetches))
+        await asyncio.gather(*(_contained(f, f.read_account()) for f in fetches))
         universe = {a.upper() for a in wanted_assets} | {
             h.asset for f in fetches for h in f.holdings
         }
         for f in fetches:
             f.market_symbols = tuple(f.needed_symbols(universe))
-        await asyncio.gather(*(f.read_quotes(universe) for f in fetches))
+        await asyncio.gather(*(_contained(f, f.read_quotes(universe)) for f in fetches))
     finally:
         await asyncio.gather(*(f.close() for f in fetches), return_exceptions=True)
     return tuple(f.snapshot() for f in fetches)
