@@ -122,6 +122,7 @@ def select_targets(
     as_of: date,
     engine: Engine | None = None,
     force_regime: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> TargetChoice:
     """The target weights for this run: the regime the rule set chooses, else static `targets:`.
 
@@ -151,13 +152,16 @@ def select_targets(
         as_of,
         cash_assets=portfolio.policy().cash_assets,
         force_regime=force_regime,
+        snapshot=snapshot,  # rules that read the run's snapshot (the revenue screen)
     )
+    from rotator.screen_run import basket_details
+
     header = f"rule set {ruleset.name}, evaluated on market history as of {as_of}"
     return TargetChoice(
         targets=outcome.choice.targets,
         regime=outcome.choice.regime,
         explanation=(header, *outcome.choice.explanation),
-        details=plan_details(outcome),
+        details={**plan_details(outcome), **basket_details(outcome)},
         problems=outcome.problems,
         history=outcome.history,
     )
@@ -184,9 +188,21 @@ def run_plan(
     from rotator.core.planner import plan_orders
 
     day = rules_as_of or now().astimezone(UTC).date()
-    choice = select_targets(portfolio, as_of=day, engine=engine, force_regime=force_regime)
-    wanted = frozenset(a for a in choice.targets.weights if a != CASH_BUCKET)
-    snapshot = gather_snapshot(portfolio, environ=environ, now=now, extra_assets=wanted)
+    prepared = _prepare_screen(portfolio, environ=environ, now=now, engine=engine)
+    if prepared is not None:
+        # The revenue screen needs the accounts' markets (tradability), so with a screen rule
+        # the accounts are read first, asking for every asset a regime or the basket may need.
+        snapshot = gather_snapshot(
+            portfolio, environ=environ, now=now, extra_assets=prepared.assets
+        )
+        snapshot = replace(snapshot, screen=prepared.data)
+        choice = select_targets(
+            portfolio, as_of=day, engine=engine, force_regime=force_regime, snapshot=snapshot
+        )
+    else:
+        choice = select_targets(portfolio, as_of=day, engine=engine, force_regime=force_regime)
+        wanted = frozenset(a for a in choice.targets.weights if a != CASH_BUCKET)
+        snapshot = gather_snapshot(portfolio, environ=environ, now=now, extra_assets=wanted)
     snapshot = replace(snapshot, history=choice.history)
     plan = plan_orders(snapshot, choice.targets, portfolio.policy())
     plan = replace(
@@ -197,6 +213,24 @@ def run_plan(
         problems=plan.problems + choice.problems,
     )
     return RunResult(snapshot=snapshot, plan=plan)
+
+
+def _prepare_screen(
+    portfolio: Portfolio,
+    *,
+    environ: Mapping[str, str],
+    now: Callable[[], datetime],
+    engine: Engine | None,
+) -> Any:
+    """The revenue screen's inputs when the rule set has a `revenue_screen` rule, else None."""
+    if portfolio.rules is None:
+        return None
+    from rotator.rules_run import load_portfolio_ruleset
+    from rotator.screen_run import prepare_screen
+
+    return prepare_screen(
+        load_portfolio_ruleset(portfolio), environ=environ, now=now, engine=engine
+    )
 
 
 def used_prices(portfolio: Portfolio, snapshot: Snapshot) -> tuple[Price, ...]:

@@ -104,11 +104,13 @@ def prepare_screen(
 
 
 def basket_details(outcome: RulesOutcome) -> dict[str, Any]:
-    """`{"basket": [...]}` for Plan.details when the chosen regime spreads weight over a basket.
+    """Plan.details entries when the chosen regime spreads weight over a screened basket.
 
-    Each entry: the rule, the regime's weight for it, and per member the exchange code, gecko_id,
-    share of the basket, resulting portfolio weight and the figures that put it there; or the
-    reason the basket was unavailable (its weight then stays in cash).
+    - ``basket``: asset -> target portfolio weight (decimal string) of every basket member (and
+      CASH for a share the per-token cap left unassigned), what `plan --explain` tabulates;
+    - ``baskets``: per basket rule, the regime's weight for it and per member the exchange code,
+      gecko_id, share of the basket, portfolio weight and the figures that put it there; or the
+      reason the basket was unavailable (its weight then stays in cash).
     """
     regime = next((r for r in outcome.ruleset.regimes if r.name == outcome.choice.regime), None)
     if regime is None or not regime.baskets:
@@ -135,4 +137,9 @@ def basket_details(outcome: RulesOutcome) -> dict[str, Any]:
                 "reason": result.reason if result is not None else "not evaluated",
             }
         )
-    return {"basket": entries}
+    weights: dict[str, Decimal] = {}
+    for entry in entries:
+        for member in entry["members"]:
+            code = member["symbol"]
+            weights[code] = weights.get(code, Decimal(0)) + Decimal(member["portfolio_weight"])
+    return {"basket": {code: str(w) for code, w in weights.items()}, "baskets": entries}

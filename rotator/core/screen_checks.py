@@ -173,7 +173,7 @@ def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFr
     The exchange code is the CoinGecko symbol (or the `symbols` override), applied only after
     the gecko_id join; a symbol shared by two screened tokens is ambiguous and said so.
     """
-    t["tradable_on"] = t["symbol"].map(tradable_on(markets, p.quotes)).fillna("")
+    t["tradable_on"] = t["symbol"].map(tradable_on(markets, p.quotes)).astype(object).fillna("")
     plain = t.loc[~t.index.isin(list(p.symbols)) & (t["symbol"] != ""), "symbol"]
     dupes = plain[plain.duplicated(keep=False)]
     sharers = dupes.groupby(dupes).transform(lambda s: ", ".join(sorted(s.index)))

@@ -117,9 +117,24 @@ def screen_routes() -> dict[str, Body]:
     return routes
 
 
+def binance_ticker_route() -> Body:
+    """The demo's Binance 24 h tickers plus the BTC markets of the demo basket's tokens.
+
+    The demo exchange data (rotator/demo/data) prices only the portfolio's own markets; the
+    basket's TRX, KNC and LRC trade against BTC there, so their tickers (binance_tickers.json,
+    composed from the same USD price table) are added for the planner to size their buys.
+    """
+    from rotator.demo import DATA as EXCHANGE_DATA
+    from rotator.demo import binance_tickers
+
+    recorded = json.loads((EXCHANGE_DATA / "binance" / "api_v3_ticker_24hr.json").read_text())
+    return binance_tickers(recorded + _file("binance_tickers.json"))
+
+
 def mount_screen(server: ReplayServer, prefix: str = "/screen") -> dict[str, str]:
     """Serve the screen's demo data on `server`; return the environment that points at it."""
     server.mount(prefix, screen_routes())
+    server.add_route("GET /binance/api/v3/ticker/24hr", binance_ticker_route())
     base = f"{server.url}{prefix}"
     return {
         "ROTATOR_DEFILLAMA_API_URL": f"{base}/llama",
