@@ -111,6 +111,7 @@ class ReplayServer:
         return fault
 
     def clear_faults(self) -> None:
+        """Remove every injected fault."""
         with self._lock:
             self._faults.clear()
 
@@ -134,11 +135,13 @@ class ReplayServer:
         return [r for r in self.requests if _matches(match, r)]
 
     def reset_requests(self) -> None:
+        """Forget the requests recorded so far."""
         with self._lock:
             self._requests.clear()
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> ReplayServer:
+        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer((self._host, 0), handler)
         self._server.daemon_threads = True
@@ -150,6 +153,7 @@ class ReplayServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving; hanging or delayed handlers are woken and do not block this."""
         self._stopping.set()  # wakes handlers that are hanging or sleeping
         if self._server is not None:
             self._server.shutdown()
