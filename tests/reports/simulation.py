@@ -26,6 +26,8 @@ import yaml
 from rotator.demo import DATA, DEMO_ENVIRON, PORTFOLIO, binance_routes, kraken_routes
 from rotator.demo.replay import ReplayServer, api_urls_for
 
+RULESETS = Path(__file__).resolve().parents[2] / "rotator" / "rulesets"
+PRIOR_HIGH = 100000
 DOLLARS = {"USD", "ZUSD", "USDT", "USDC", "FDUSD", "BUSD", "DAI"}
 BINANCE_PRICE_FIELDS = (
     "weightedAvgPrice",
@@ -93,6 +95,13 @@ class SimulatedMarket:
         for account in config["accounts"]:
             urls = api_urls_for(account["exchange"], f"{self.server.url}/{account['exchange']}")
             account["ccxt"] = {"rateLimit": 1, "urls": urls}
+        # The shipped cycle rule set, with the prior high fixed inside the simulated price path
+        # (30 simulated days hold no previous cycle to find it in); the revenue screen would
+        # need DefiLlama, which a simulation does not reach.
+        config["rules"] = {
+            "file": str(RULESETS / "cycle.yaml"),
+            "overrides": {"btc_above_prior_high": {"level": PRIOR_HIGH}},
+        }
         config["reports"] = {"directory": str(reports)}
         config.update(extra or {})
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -127,6 +136,11 @@ def record_market_day(db_url: str, day: date, btc_close: float, dominance: float
         save_dominance(engine, [DominanceObservation("simulation", day, dominance)])
     finally:
         engine.dispose()
+
+
+def dominance(day_index: int) -> float:
+    """A simulated BTC dominance path (percent): drifting down with a slow swing."""
+    return 58.0 + 1.2 * math.sin(day_index / 5) - 0.05 * day_index
 
 
 def report_clock(day: date) -> str:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from simulation import demo_environ, factor, record_market_day, simulated_market
+from simulation import (
+    demo_environ,
+    dominance,
+    factor,
+    record_market_day,
+    simulated_market,
+)
 
 from rotator.adapters.storage import runs
 from rotator.adapters.storage.db import open_engine
@@ -38,7 +44,7 @@ def test_thirty_simulated_days(tmp_path: Path, environ: None) -> None:
         for index, clock in enumerate(clocks):
             k = factor(index)
             market.set_prices(k)
-            record_market_day(db, clock.date(), market.btc_close(k), 58.0 - 0.05 * index)
+            record_market_day(db, clock.date(), market.btc_close(k), dominance(index))
             result = runner.invoke(
                 cli,
                 ["report", "--config", str(config), "--db", db, "--now", clock.isoformat()],
