@@ -9,6 +9,7 @@ and delivery only after the report is written and recorded.
 from __future__ import annotations
 
 import os
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rotator.errors import ConfigError, ExitCode
-from rotator.redaction import install_logging
+from rotator.redaction import install_logging, redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -40,6 +41,12 @@ class WrittenReport:
     html: Path
     markdown: Path
     content: DailyReport
+
+
+def redact_text_only(html: str) -> str:
+    """Mask credentials in the report's text, leaving embedded chart data untouched."""
+    parts = re.split(r"(data:image/png;base64,[A-Za-z0-9+/=]+)", html)
+    return "".join(part if i % 2 else redact(part) for i, part in enumerate(parts))
 
 
 def report_paths(directory: Path, day: date) -> tuple[Path, Path]:
@@ -117,8 +124,9 @@ def write_report(
 
     content = build_report(engine, stored, history_fallback)
     html_path, md_path = report_paths(directory, content.day)
-    write_atomically(html_path, render_html(content))
-    write_atomically(md_path, render_markdown(content))
+    # Problem texts may quote exchange errors: mask any credential before it reaches a file.
+    write_atomically(html_path, redact_text_only(render_html(content)))
+    write_atomically(md_path, redact(render_markdown(content)))
     save_report(engine, content.day, stored.id, str(html_path), str(md_path))
     return WrittenReport(content.day, stored.id, html_path, md_path, content)
 

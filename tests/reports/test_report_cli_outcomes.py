@@ -90,3 +90,38 @@ def test_unreadable_account_exits_3_with_a_prominent_warning(tmp_path: Path, env
     assert stored[0].complete is False
     assert runs.daily_values(engine, until=stored[0].day) == []  # not a fake value drop
     engine.dispose()
+
+
+def test_credentials_never_reach_report_files_or_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sentinel_key = "SENTINELkey0123456789abcdef"
+    sentinel_secret = "SENTINELsecret0123456789abcdef"
+    for name, value in demo_environ().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BINANCE_API_KEY", sentinel_key)
+    monkeypatch.setenv("BINANCE_SECRET", sentinel_secret)
+    db_file = tmp_path / "r.sqlite3"
+
+    def echo(request) -> bytes:
+        # an exchange error that quotes the request back, headers and query included
+        return json.dumps(
+            {"code": -2015, "msg": f"Invalid API-key {dict(request.headers)} {request.raw_query}"}
+        ).encode()
+
+    with simulated_market(tmp_path) as market:
+        market.server.fault("GET /binance/api/v3/account", status=401, body=echo)
+        config = market.write_config(tmp_path / "p.yaml", tmp_path / "out")
+        result = run_report(config, f"sqlite:///{db_file}")
+        echoed = [r for r in market.server.requests if "/api/v3/account" in r.path]
+    assert result.exit_code == 3, result.output
+    assert echoed and sentinel_key in str(echoed[0].headers)  # the server did get it
+    # the database file and its write-ahead log
+    outputs = [result.output]
+    outputs += [f.read_bytes().decode("latin-1") for f in tmp_path.glob("r.sqlite3*")]
+    outputs += [p.read_text() for p in (tmp_path / "out").iterdir()]
+    for text in outputs:
+        assert sentinel_key not in text
+        assert sentinel_secret not in text
+    html = next((tmp_path / "out").glob("report-*.html")).read_text()
+    assert "binance-main" in html.split('id="warnings"')[1].split("</section>")[0]

@@ -52,6 +52,7 @@ from rotator.core.models import (
     WalletKind,
 )
 from rotator.errors import Problem, Severity
+from rotator.redaction import redact
 
 # A writer called inside save_run's transaction, after the run's own rows, with the new run id.
 ExtraWriter = Callable[[Connection, int], None]
@@ -255,10 +256,11 @@ def _dec(value: Decimal | None) -> str | None:
 
 
 def _problem_row(problem: Problem) -> dict[str, str]:
+    # Messages may quote an exchange's error text; credentials never reach the database.
     return {
         "severity": problem.severity.value,
-        "subject": problem.subject,
-        "message": problem.message,
+        "subject": redact(problem.subject),
+        "message": redact(problem.message),
     }
 
 
