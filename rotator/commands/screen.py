@@ -208,13 +208,17 @@ def _pct(value: Any) -> str:
         return "-"
     if isinstance(value, float) and math.isinf(value):
         return "new"
-    return f"{value:+.1%}" if value < 0 else f"{value:.1%}"
+    return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
 
 
 def _usd(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value / 1e6:,.1f}M"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            scaled = value / size
+            return f"{scaled:,.0f}{unit}" if abs(scaled) >= 100 else f"{scaled:.1f}{unit}"
+    return f"{value:,.0f}"
 
 
 def _print_table(
@@ -229,22 +233,21 @@ def _print_table(
 
     console = console or Console()
     table = Table(title=f"Revenue screen ({rule}) as of {now:%Y-%m-%d %H:%M} UTC", box=None)
-    for header in ("#", "token", "holders/yr", "mcap", "yield", "30d", "vs 90d",
-                   "emission", "FDV/mcap", "supply/yr", "tradable on", "result"):  # fmt: skip
+    for header in ("#", "token", "rev/yr", "mcap", "yield", "30d", "90d", "emis.", "FDV",
+                   "supply", "accts", "basket"):  # fmt: skip
+        left = header in ("token", "basket")
         table.add_column(
-            header,
-            overflow="fold",
-            justify="left" if header in ("token", "tradable on", "result") else "right",
+            header, overflow="fold", justify="left" if left else "right", no_wrap=not left
         )
     for row in outcome.table.itertuples():
         verdict = (
-            f"[green]basket {row.weight:.0%}[/]" if row.in_basket
-            else "[green]pass[/] (over max_count)" if row.passed
+            f"[green]{row.weight:.0%}[/]" if row.in_basket
+            else "[green]pass[/]" if row.passed
             else "[red]fail[/]"
         )  # fmt: skip
         table.add_row(
             "" if math.isnan(row.rank) else str(int(row.rank)),
-            f"{row.symbol} ({row.gecko_id})",
+            row.symbol,
             _usd(row.holders_revenue_annual),
             _usd(row.market_cap),
             _pct(row.revenue_yield),
@@ -253,10 +256,22 @@ def _print_table(
             _pct(row.emission_share),
             "-" if math.isnan(row.fdv_ratio) else f"{row.fdv_ratio:.1f}x",
             _pct(row.supply_growth),
-            row.tradable_on or "-",
+            str(len(row.tradable_on.split(", "))) if row.tradable_on else "-",
             verdict,
         )
     console.print(table)
+    members = outcome.table[outcome.table["in_basket"]]
+    if len(members):
+        shares = ", ".join(
+            f"{r.symbol} ({r.gecko_id}) {r.weight:.1%}" for r in members.itertuples()
+        )
+        console.print(f"[bold]Basket[/]: {shares}", highlight=False)
+        for r in members.itertuples():
+            console.print(f"  {r.symbol} trades on {r.tradable_on}", highlight=False)
+    passed_out = outcome.table[outcome.table["passed"] & ~outcome.table["in_basket"]]
+    if len(passed_out):
+        names = ", ".join(passed_out["symbol"])
+        console.print(f"Passed but beyond max_count: {names}", highlight=False)
     failed = outcome.table[~outcome.table["passed"]]
     if len(failed):
         console.print("[bold]Why tokens fail[/]")
