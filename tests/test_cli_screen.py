@@ -120,9 +120,8 @@ def test_screen_reads_the_rule_set_params_and_says_nothing_is_tradable_without_a
             (FIXTURES / f"overview_fees_{kind}.json").read_text(), content_type="application/json"
         )
     portfolio = write_portfolio(tmp_path)
-    result = invoke(
-        "screen", "--config", str(portfolio), "--format", "json", env=source_env(httpserver)
-    )
+    args = ("--config", str(portfolio), "--format", "json", "--now", "2023-07-29T00:00:00")
+    result = invoke("screen", *args, env=source_env(httpserver))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["rule"] == "revenue_basket" and report["basket"] == {}

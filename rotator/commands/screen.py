@@ -57,6 +57,7 @@ FIELDS = (
 @click.option("--rule", "rule_name", default=None, help="Which revenue_screen rule to run.")
 @click.option("--refresh", is_flag=True, help="Ignore cached DefiLlama/CoinGecko data.")
 @click.option("--db", "db_url", default=None, metavar="URL", help="Database for the cache.")
+@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (tests).")
 def screen(
     config_path: Path | None,
     demo: bool,
@@ -65,6 +66,7 @@ def screen(
     rule_name: str | None,
     refresh: bool,
     db_url: str | None,
+    now_text: str | None,
 ) -> None:
     """Screen tokens for real, revenue-backed yield and show the basket it would build.
 
@@ -72,13 +74,14 @@ def screen(
     token then fails, with the reason).
     """
     install_logging()
+    from rotator.commands.rules_common import parse_now
     from rotator.core.screen import markets_frame
     from rotator.core.screen import screen as run_screen
     from rotator.pipeline import gather_snapshot
     from rotator.rules_run import load_portfolio_ruleset
     from rotator.screen_run import prepare_screen, screen_params
 
-    now = datetime.now(UTC)
+    now = parse_now(now_text) if now_text else datetime.now(UTC)
     with ExitStack() as stack:
         if demo:
             from rotator.demo import demo_session
