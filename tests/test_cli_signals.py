@@ -242,3 +242,26 @@ def test_history_fetch_reports_source_failure(tmp_path: Path, httpserver: HTTPSe
     )
     assert result.exit_code == 3
     assert "failed: CoinGecko GET /global: HTTP 401 (check the API key)" in result.output
+
+
+def test_demo_uses_its_own_database(isolated_dirs: Path):
+    assert invoke("signals", "--demo").exit_code == 0
+    data = isolated_dirs / "data"
+    assert (data / "demo.sqlite3").exists()
+    assert not (data / "rotator.sqlite3").exists()  # the user's default database is untouched
+
+
+def test_import_prices_with_symbol_column(tmp_path: Path):
+    # Kaggle/CoinMarketCap layout: the asset comes from the Symbol column.
+    path = tmp_path / "coin_Ethereum.csv"
+    path.write_text(
+        "SNo,Name,Symbol,Date,High,Low,Open,Close,Volume,Marketcap\n"
+        "1,Ethereum,ETH,2021-07-05 23:59:59,2350.1,2200.2,2321.9,2226.1,18787107145.0,259.5e9\n"
+        "2,Ethereum,ETH,2021-07-06 23:59:59,2346.3,2215.5,2226.5,2322.7,24354670783.0,270.8e9\n"
+    )
+    db = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    result = invoke("history", "import", str(path), "--db", db)
+    assert result.exit_code == 0 and "2 daily closes of ETH/USD" in result.output
+    history = load_history(open_engine(db), ["close:ETH", "high:ETH", "mcap:ETH"], date(2021, 7, 6))
+    assert history["close:ETH"].tolist() == [2226.1, 2322.7]
+    assert history["high:ETH"].iloc[-1] == 2346.3 and history["mcap:ETH"].iloc[-1] == 270.8e9

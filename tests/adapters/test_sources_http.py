@@ -116,3 +116,24 @@ def test_fred_observations(httpserver: HTTPServer):
         ("2024-01-10", 7681569.0),
         ("2024-01-17", 7674436.0),
     ]  # the "." row (no observation) is skipped
+
+
+def test_rate_limit_spaces_calls(httpserver: HTTPServer):
+    httpserver.expect_request("/api/v3/global").respond_with_json(
+        {"data": {"market_cap_percentage": {"btc": 50.0}}}
+    )
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    client = coingecko_client(
+        {}, base_url=httpserver.url_for("/api/v3"), sleep=sleep, clock=lambda: now[0]
+    )
+    with client:
+        fetch_dominance(client, NOW)
+        now[0] += 1.0
+        fetch_dominance(client, NOW)
+    assert slept == [pytest.approx(5.0)]  # free tier: 10 calls a minute -> 6 s apart
