@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from rotator.adapters.sources.csv_import import import_csv
 from rotator.adapters.storage.db import open_engine
@@ -29,9 +32,31 @@ DOMINANCE = HISTORY / "btc_dominance_pct_daily_2018-2021.csv"
 TOTAL = HISTORY / "coingecko_global_total_market_cap_daily_2013-2021.csv"
 
 
-@pytest.fixture
-def engine(tmp_path: Path):
-    return open_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+PG_URL = os.environ.get("ROTATOR_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A real SQLite file; and PostgreSQL (own schema per test) when ROTATOR_TEST_PG_URL is set."""
+    if request.param == "sqlite":
+        eng = open_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+        yield eng
+        eng.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("ROTATOR_TEST_PG_URL not set (CI sets it; see .ci/run)")
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    eng = open_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}")
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def count(engine, table) -> int:
