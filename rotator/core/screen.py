@@ -34,6 +34,7 @@ from rotator.core.screen_checks import (
     Reasons,
     chain_checks,
     data_checks,
+    join_sorted,
     rank,
     threshold_checks,
     tradability,
@@ -198,9 +199,9 @@ def _aggregate(rows: pd.DataFrame) -> pd.DataFrame:
     # min_count=1: a token none of whose protocols reports a figure gets NaN, not a false 0.
     for column in ("holders_30d", "holders_prev_30d", "holders_90d", "revenue_30d"):
         tokens[column] = grouped[column].sum(min_count=1)
-    tokens["protocols"] = grouped["slug"].agg(lambda s: ", ".join(sorted(s)))
+    tokens["protocols"] = join_sorted(rows["slug"], rows["gecko_id"])
     stale = rows[rows["holders_rows"] & rows["holders_30d"].isna()]
-    tokens["stale"] = stale.groupby("gecko_id")["slug"].agg(lambda s: ", ".join(sorted(s)))
+    tokens["stale"] = join_sorted(stale["slug"], stale["gecko_id"])
     return tokens
 
 

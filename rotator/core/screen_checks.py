@@ -23,11 +23,17 @@ def tradable_on(markets: pd.DataFrame, quotes: tuple[str, ...]) -> pd.Series:
     if markets.empty:
         return pd.Series(dtype=object)
     usable = markets[markets["quote"].isin(quotes) & markets["active"]]
-    return (
-        usable.drop_duplicates(["base", "account"])
-        .groupby("base")["account"]
-        .agg(lambda names: ", ".join(sorted(names)))
-    )
+    usable = usable.drop_duplicates(["base", "account"])
+    return join_sorted(usable["account"], usable["base"])
+
+
+def join_sorted(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """Per key, its values sorted and joined with ", " (a grouped string sum, no Python loop)."""
+    if values.empty:
+        return pd.Series(dtype=object)
+    frame = pd.DataFrame({"k": keys.to_numpy(), "v": values.astype(str).to_numpy()})
+    frame = frame.sort_values(["k", "v"])
+    return (frame["v"] + ", ").groupby(frame["k"]).sum().str[:-2]
 
 
 class Reasons:
@@ -45,12 +51,19 @@ class Reasons:
         self.text[mask] = current + np.where(current != "", "; ", "") + msg
 
 
+def _fmt(values: pd.Series, pattern: str, scale: float) -> pd.Series:
+    """printf-style formatting of a whole column at once; NaN becomes "n/a"."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) * scale
+    text = np.char.mod(pattern, np.nan_to_num(numbers, nan=0.0, posinf=0.0, neginf=0.0))
+    return pd.Series(np.where(np.isfinite(numbers), text, "n/a"), index=values.index, dtype=object)
+
+
 def _pct(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: f"{v:.1%}" if pd.notna(v) else "n/a")
+    return _fmt(values, "%.1f%%", 100.0)
 
 
 def _usd(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: f"${v / 1e6:,.1f}M" if pd.notna(v) else "n/a")
+    return _fmt(values, "$%.1fM", 1e-6)
 
 
 def data_checks(
@@ -155,7 +168,7 @@ def threshold_checks(r: Reasons, t: pd.DataFrame, p: ScreenParams, apply: pd.Ser
         add(t["has_market"] & t["fdv_ratio"].isna(), "FDV unknown")
         add(
             t["fdv_ratio"] > p.max_fdv_ratio,
-            "FDV is " + t["fdv_ratio"].map("{:.1f}".format) + f"x the market cap (max "
+            "FDV is " + _fmt(t["fdv_ratio"], "%.1f", 1.0) + f"x the market cap (max "
             f"{p.max_fdv_ratio:g}x)",
         )
     if p.max_supply_inflation is not None:
@@ -176,7 +189,7 @@ def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFr
     t["tradable_on"] = t["symbol"].map(tradable_on(markets, p.quotes)).astype(object).fillna("")
     plain = t.loc[~t.index.isin(list(p.symbols)) & (t["symbol"] != ""), "symbol"]
     dupes = plain[plain.duplicated(keep=False)]
-    sharers = dupes.groupby(dupes).transform(lambda s: ", ".join(sorted(s.index)))
+    sharers = dupes.map(join_sorted(dupes.index.to_series(), dupes))
     # A code the user assigned to one token in `symbols` belongs to that token only.
     assigned = pd.Series({code: gecko for gecko, code in p.symbols.items()}, dtype=object)
     claimed = plain.map(assigned)
