@@ -146,3 +146,14 @@ def test_console_entry_point_exits_2(tmp_path: Path):
     )
     assert proc.returncode == 2, proc.stderr
     assert "rules.up.level: Input should be greater than 0, got -5" in proc.stderr
+
+
+def test_every_rule_kind_has_a_test():
+    """Each registered kind is named (as a quoted string) in some test module."""
+    texts = [p.read_text() for p in (ROOT / "tests").rglob("test_*.py")]
+    untested = [
+        kind
+        for kind in default_registry().kinds()
+        if not any(f'"{kind}"' in t or f"kind: {kind}" in t for t in texts)
+    ]
+    assert untested == []
