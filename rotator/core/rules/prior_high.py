@@ -69,9 +69,10 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     tail = closes.iloc[-p.confirm_closes :].to_numpy()
     last = float(tail[-1])
     above = tail > threshold
-    # Consecutive closes above at the end of the series (for display).
+    # Consecutive closes above at the end of the series (for display; counted up to 30).
+    lookback = max(p.confirm_closes, 30)
     streak = 0
-    for flag in closes.iloc[-max(p.confirm_closes, 30) :].to_numpy()[::-1] > threshold:
+    for flag in closes.iloc[-lookback:].to_numpy()[::-1] > threshold:
         if not flag:
             break
         streak += 1
@@ -91,7 +92,8 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     margin = f" +{p.margin_pct}%" if p.margin_pct else ""
     if held:
         reason = (
-            f"{p.asset} closed above {level:,.0f}{margin} ({where}) for {streak} day(s); "
+            f"{p.asset} closed above {level:,.0f}{margin} ({where}) for the last "
+            f"{streak}{'+' if streak == lookback else ''} closes; "
             f"last {last:,.0f} ({distance:+.1f} %)"
         )
     else:
