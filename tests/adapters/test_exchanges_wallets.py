@@ -94,3 +94,48 @@ def test_demo_session_serves_both_exchanges_through_ccxt():
     link_markets = {m.symbol for m in binance.markets if m.base == "LINK"}
     assert link_markets == {"LINK/BTC", "LINK/ETH"}
     assert {h.asset for h in kraken.holdings} == {"BTC", "ETH", "SOL", "USDC", "USD"}
+
+
+KRAKEN_EARN_BALANCE = {
+    "error": [],
+    "result": {
+        "XXBT": {"balance": "0.5000000000", "hold_trade": "0.1000000000"},
+        "XBT.F": {"balance": "0.2000000000", "hold_trade": "0.0000000000"},
+        "USDT": {"balance": "100.00000000", "hold_trade": "0.00000000"},
+        "DOT.S": {"balance": "250.0000000000", "hold_trade": "0.0000000000"},
+        "ETH2.S": {"balance": "1.5000000000", "hold_trade": "0.0000000000"},
+        "USDT.M": {"balance": "40.00000000", "hold_trade": "0.00000000"},
+    },
+}
+
+
+def _kraken_with_earn(server, kit, wallets):
+    routes = kit.kraken_routes()
+    routes["POST /0/private/BalanceEx"] = json.dumps(KRAKEN_EARN_BALANCE).encode()
+    server.mount("/k", routes)
+    [snap] = _fetch(kit, [kit.account(server, "kraken", "kraken", "/k", wallets=wallets)])
+    assert snap.ok, snap.problems
+    return snap
+
+
+def test_kraken_suffixed_balances_become_base_asset_holdings(server, kit):
+    snap = _kraken_with_earn(server, kit, ("spot",))
+    assert _by_wallet(snap) == {
+        # XBT.F earns automatically but trades as BTC: spot, summed with BTC.
+        ("BTC", WalletKind.SPOT): (Decimal("0.7"), Decimal("0.6")),
+        ("USDT", WalletKind.SPOT): (Decimal("100"), Decimal("100")),
+        ("DOT", WalletKind.EARN): (Decimal("250"), Decimal("250")),
+        ("ETH", WalletKind.EARN): (Decimal("1.5"), Decimal("1.5")),
+        ("USDT", WalletKind.EARN): (Decimal("40"), Decimal("40")),
+    }
+    # Listing earn as well reads nothing more and counts nothing twice.
+    server.reset_requests()
+    both = _kraken_with_earn(server, kit, ("spot", "earn"))
+    assert _by_wallet(both) == _by_wallet(snap)
+    assert len(server.requests_to("POST /k/0/private/BalanceEx")) == 1
+
+
+def test_kraken_earn_alone_reads_only_the_earn_balances(server, kit):
+    snap = _kraken_with_earn(server, kit, ("earn",))
+    assert {h.wallet for h in snap.holdings} == {WalletKind.EARN}
+    assert {h.asset for h in snap.holdings} == {"DOT", "ETH", "USDT"}

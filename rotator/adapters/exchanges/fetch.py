@@ -34,7 +34,13 @@ from rotator.adapters.exchanges.session import (
     exchange_settings,
     open_readonly_exchange,
 )
-from rotator.adapters.exchanges.wallets import read_wallet, split_binance_ld, supports
+from rotator.adapters.exchanges.wallets import (
+    EARN_IN_SPOT_BALANCE,
+    read_wallet,
+    split_binance_ld,
+    split_kraken_suffixes,
+    supports,
+)
 from rotator.config import ExchangeAccount
 from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
 from rotator.errors import Problem, ReadOnlyViolation, Severity
@@ -200,6 +206,11 @@ class _AccountFetch:
     async def _read_wallets(self) -> None:
         ex, found = self.exchange, []
         wallets = [WalletKind(w) for w in self.account.wallets]
+        exchange_id = self.account.exchange
+        if exchange_id in EARN_IN_SPOT_BALANCE and WalletKind.SPOT in wallets:
+            # The spot read already returns the earn balances: reading them again would
+            # count them twice.
+            wallets = [w for w in wallets if w is not WalletKind.EARN]
         for wallet in wallets:
             if not supports(self.account.exchange, wallet):
                 self.problem(
@@ -215,8 +226,10 @@ class _AccountFetch:
                 ))  # fmt: skip
             except FetchFailed as exc:
                 self.problem(Severity.ERROR, str(exc))
-        if self.account.exchange.startswith("binance"):
+        if exchange_id.startswith("binance"):
             found = split_binance_ld(found, ex.markets or {}, WalletKind.EARN in wallets)
+        if exchange_id in EARN_IN_SPOT_BALANCE:
+            found = split_kraken_suffixes(found)
         self.holdings = list(merge_holdings(found))
 
     # -- phase 2: tickers ---------------------------------------------------------------

@@ -9,6 +9,10 @@ Which wallet ccxt can reach differs per exchange:
 - earn: Binance simple-earn flexible and locked positions through ccxt's implicit endpoints.
   Binance also shows flexible earn inside spot as `LD<asset>`: those entries are dropped from
   spot when the earn wallet is read, and reported as earn holdings when it is not.
+  Kraken returns staked and earn balances with the spot balance, as separate codes with a
+  suffix (docs.kraken.com "Get Extended Balance"): `.S` staked, `.M` opt-in rewards, `.B`
+  yield-bearing, `.P` parachain -> EARN holdings of the base asset; `.F` (Kraken Rewards,
+  earning automatically but traded as the base asset) -> SPOT holdings of the base asset.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ FUNDING_PARAMS: dict[str, dict[str, str]] = {
     "kucoin": {"type": "funding"},
     "bingx": {"type": "funding"},
 }
-EARN_EXCHANGES = frozenset({"binance"})
+EARN_EXCHANGES = frozenset({"binance", "kraken"})
+EARN_IN_SPOT_BALANCE = frozenset({"kraken"})  # earn balances arrive with the spot balance
+_KRAKEN_EARN_SUFFIXES = frozenset({"S", "M", "B", "P"})
+_KRAKEN_ALIASES = {"ETH2": "ETH"}  # legacy staked-ETH code
 _EARN_PAGE_SIZE = 100
 _EARN_MAX_PAGES = 50  # 5,000 positions; a bound so a misbehaving endpoint cannot loop forever
 
@@ -62,6 +69,21 @@ def split_binance_ld(
                 result.append(Holding(h.account, underlying, h.total, h.total, WalletKind.EARN))
             continue
         result.append(h)
+    return result
+
+
+def split_kraken_suffixes(holdings: list[Holding]) -> list[Holding]:
+    """Kraken's suffixed codes (BTC.F, DOT.S...) as holdings of the base asset."""
+    result = []
+    for h in holdings:
+        base, dot, suffix = h.asset.rpartition(".")
+        base = _KRAKEN_ALIASES.get(base, base)
+        if dot and suffix == "F":
+            result.append(Holding(h.account, base, h.total, h.free, h.wallet))
+        elif dot and suffix in _KRAKEN_EARN_SUFFIXES:
+            result.append(Holding(h.account, base, h.total, h.total, WalletKind.EARN))
+        else:
+            result.append(h)
     return result
 
 
@@ -102,6 +124,10 @@ async def read_wallet(
         params = dict(FUNDING_PARAMS[exchange_id])
         balance = await call("fetch_balance (funding)", exchange.fetch_balance, params)
         return balance_holdings(account, balance, WalletKind.FUNDING)
+    if wallet is WalletKind.EARN and exchange_id in EARN_IN_SPOT_BALANCE:
+        balance = await call("fetch_balance", exchange.fetch_balance)
+        held = split_kraken_suffixes(balance_holdings(account, balance, WalletKind.SPOT))
+        return [h for h in held if h.wallet is WalletKind.EARN]
     if wallet is WalletKind.EARN and exchange_id in EARN_EXCHANGES:
         return await binance_earn(account, call, exchange)
     raise ValueError(f"wallet {wallet} is not readable on {exchange_id}")
