@@ -157,3 +157,14 @@ def test_every_rule_kind_has_a_test():
         if not any(f'"{kind}"' in t or f"kind: {kind}" in t for t in texts)
     ]
     assert untested == []
+
+
+def test_check_validates_the_rule_set(tmp_path: Path):
+    (tmp_path / "rules.yaml").write_text(GOOD.replace("kind: all", "kind: every"))
+    (tmp_path / "portfolio.yaml").write_text("rules: rules.yaml\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(tmp_path / "portfolio.yaml")])
+    assert result.exit_code == 2
+    assert "rules.yaml:4: rules.both.kind: unknown rule kind 'every'" in result.output
+    (tmp_path / "rules.yaml").write_text(GOOD)
+    ok = CliRunner().invoke(cli, ["check", "--config", str(tmp_path / "portfolio.yaml")])
+    assert ok.exit_code == 0 and "3 rules; regimes rotate, hold" in ok.output

@@ -50,6 +50,13 @@ def check(config_path: Path | None) -> None:
     if targets is not None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
         click.echo(f"  targets: {weights}")
+    if portfolio.rules is not None:
+        from rotator.rules_run import load_portfolio_ruleset
+
+        ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
+        assert ruleset is not None
+        regimes = ", ".join(r.name for r in ruleset.regimes)
+        click.echo(f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes}")
     if missing:
         click.echo(
             f"missing credential variables: {', '.join(missing)} "

@@ -18,12 +18,14 @@ Fetch the inputs with `rotator history fetch` (needs a free FRED API key in FRED
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SERIES = ("WALCL", "WTREGEN", "RRPONTSYD")
 
@@ -50,6 +52,8 @@ class NetLiquidityParams(Params):
 
 
 def _net(p: NetLiquidityParams, ctx: RuleContext, days: int | None) -> pd.Series:
+    import pandas as pd  # here, not at module level: loading a rule set stays light
+
     parts = []
     for name in SERIES:
         series = ctx.series(f"fred:{name}", max_age=p.max_age)
@@ -66,6 +70,8 @@ def _net(p: NetLiquidityParams, ctx: RuleContext, days: int | None) -> pd.Series
 @rule("net_liquidity", params=NetLiquidityParams, inputs=tuple(f"fred:{s}" for s in SERIES))
 def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     """Fed net liquidity (WALCL - TGA - reverse repos): level above/below, or change over days."""
+    import pandas as pd
+
     if p.test != "change":
         net = _net(p, ctx, None)
         last = float(net.iloc[-1])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pandas as pd
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
@@ -47,6 +46,8 @@ class PriorHighParams(Params):
 @rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",))
 def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     """True when the last N daily closes are all above the prior high (by at least x %)."""
+    import pandas as pd  # here, not at module level: loading a rule set stays light
+
     name = f"close:{p.asset}"
     closes = ctx.series(name, max_age=p.max_age)
     if p.level is not None:
