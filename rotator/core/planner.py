@@ -10,8 +10,10 @@ Steps, in order:
    (|w - t| > min(drift_abs, drift_rel * t); any holding of a target-0 asset is outside), all
    the way to target; cash (the sum of `policy.cash_assets`) is the residual.
 3. Scale all trades down together if they would exceed `policy.max_turnover`.
-4. Sell first, from spot balances of exchange accounts only (largest free balance first),
-   then buy with the settlement cash each account holds after those sells (`routing`).
+4. Pay buys on ASSET/BRIDGE markets with a bridge that is over target itself (no round
+   trip); then sell, from spot balances of exchange accounts only (largest free balance
+   first); then buy, largest shortfall first, with the settlement cash each account holds
+   after those sells (`sequencing`, `routing`).
 5. Recompute the allocation after the orders, fees deducted.
 
 Example reason on an order: "ETH 31.2% vs target 20.0% (+11.2 pp, band ±3.0 pp)".
@@ -143,10 +145,14 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
 
     book = Book(snapshot.markets, snapshot.quotes, policy, prices, now=snapshot.as_of)
     run = Sequencer(snapshot, policy, book, prices, base, notes)
-    for d in sorted((d for d in drifts if d.delta < 0), key=lambda d: d.asset):
-        run.sell(d, d.reason() + scale)
-    for d in sorted((d for d in drifts if d.delta > 0), key=lambda d: (-d.delta, d.asset)):
-        run.buy(d, d.reason() + scale)
+    sells = sorted((d for d in drifts if d.delta < 0), key=lambda d: d.asset)
+    buys = sorted((d for d in drifts if d.delta > 0), key=lambda d: (-d.delta, d.asset))
+    reasons = {d.asset: d.reason() + scale for d in drifts}
+    run.net_through_bridges(sells, buys, reasons)
+    for d in sells:
+        run.sell(d, reasons[d.asset])
+    for d in buys:
+        run.buy(d, reasons[d.asset])
 
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:

@@ -159,6 +159,11 @@ class Book:
         """A leg turning `src` into `dst`: sell on SRC/DST, else buy on DST/SRC."""
         return self._leg(account, src, dst, Side.SELL) or self._leg(account, dst, src, Side.BUY)
 
+    def direct(self, account: str, asset: str, quote: str, side: Side) -> Route | None:
+        """The one-leg route for `side` of `asset` on ASSET/QUOTE, if the account lists it."""
+        leg = self._leg(account, asset, quote, side)
+        return None if leg is None else Route(account, asset, quote, (leg,))
+
     def routes(self, account: str, asset: str, side: Side) -> list[Route]:
         """Routes on `account` for `side` of `asset`: direct by quote preference, then bridged.
 

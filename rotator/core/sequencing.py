@@ -4,6 +4,8 @@
 only spends settlement cash that is free after the sells planned before it, fees included, and
 a sell never exceeds the free balance. Sells come from the largest free balances first; buys
 split across accounts (direct markets first, then quote preference, then the most cash).
+A bridge asset that is over target (BTC) first pays directly for buys on ASSET/BTC markets
+(`net_through_bridges`), so it is not sold for cash and bought back as a route's first leg.
 Anything dropped or left undone becomes a note on the plan.
 """
 
@@ -68,6 +70,8 @@ class Sequencer:
                 self.free[(h.account, h.asset)] += h.free
         self.orders: list[tuple[int, Order]] = []
         self.moves: dict[str, Decimal] = defaultdict(Decimal)
+        # Units of an asset already bought or sold by netting (see `net_through_bridges`).
+        self.netted: dict[str, Decimal] = defaultdict(Decimal)
 
     def _value(self, asset: str, units: Decimal) -> Decimal:
         return units * self.prices[asset].in_base
@@ -96,16 +100,60 @@ class Sequencer:
                 self.free[(route.account, currency)] += change
                 self.moves[currency] += change
 
+    def _holders(self, asset: str) -> list[str]:
+        """Accounts with a free spot balance of `asset`, largest first."""
+        return sorted(
+            (acct for acct in self.accounts if self.free[(acct, asset)] > 0),
+            key=lambda acct: (-self.free[(acct, asset)], acct),
+        )
+
+    def net_through_bridges(
+        self, sells: list[Drift], buys: list[Drift], reasons: Mapping[str, str]
+    ) -> None:
+        """Pay for buys on ASSET/BRIDGE markets with a bridge asset that is over target anyway.
+
+        Without this, BTC over target is sold for USDT and then bought back as leg 1 of a
+        USDT -> BTC -> SOL buy: two extra fees and spreads. Here SOL/BTC is bought with the
+        BTC the plan sells anyway, never more of it than its own excess; `sell` and `buy`
+        then only do what is left.
+        """
+        excess = {
+            d.asset: -d.delta / self.prices[d.asset].in_base
+            for d in sells
+            if d.asset in self.book.bridges
+        }
+        for d in buys:
+            need = d.delta / self.prices[d.asset].in_base
+            for bridge, acct in (
+                (b, a) for b in self.book.bridges if b in excess for a in self._holders(b)
+            ):
+                small = self.policy.min_order_value
+                if (
+                    self._value(d.asset, need) < small
+                    or self._value(bridge, excess[bridge]) < small
+                ):
+                    continue
+                route = self.book.direct(acct, d.asset, bridge, Side.BUY)
+                if route is None:
+                    continue
+                budget = min(self.free[(acct, bridge)], excess[bridge])
+                result = self.book.size_buy(route, need, budget)
+                if isinstance(result, Drop):
+                    continue  # not worth a note: the regular routes still buy it
+                note = f"; paid with {bridge}, which is over its target too"
+                self._emit(result, reasons[d.asset] + note)
+                need -= result.units
+                excess[bridge] -= result.cash
+                self.netted[d.asset] += result.units
+                self.netted[bridge] += result.cash
+
     def sell(self, d: Drift, reason: str) -> None:
         """Sell `d.asset` down to target from the largest free spot balances first."""
         want = -d.delta
-        remaining = want / self.prices[d.asset].in_base
+        remaining = want / self.prices[d.asset].in_base - self.netted[d.asset]
         drops: list[str] = []
-        sources = sorted(
-            (acct for acct in self.accounts if self.free[(acct, d.asset)] > 0),
-            key=lambda acct: (-self.free[(acct, d.asset)], acct),
-        )
-        filled = False
+        sources = self._holders(d.asset)
+        filled = self.netted[d.asset] > 0
         for acct in sources:
             if self._value(d.asset, remaining) < self.policy.min_order_value:
                 break  # only dust left (or the whole trade is under the minimum)
@@ -129,7 +177,7 @@ class Sequencer:
     def buy(self, d: Drift, reason: str) -> None:
         """Buy `d.asset` up to target with settlement cash, splitting across accounts."""
         want = d.delta
-        remaining = want / self.prices[d.asset].in_base
+        remaining = want / self.prices[d.asset].in_base - self.netted[d.asset]
         drops: list[str] = []
         rank = {c: i for i, c in enumerate(self.book.settlements)}
         candidates = sorted(
@@ -141,7 +189,7 @@ class Sequencer:
             ),
             key=lambda c: c[:5],
         )
-        filled = False
+        filled = self.netted[d.asset] > 0
         for *_, route in candidates:
             if self._value(d.asset, remaining) < self.policy.min_order_value:
                 break

@@ -393,3 +393,27 @@ def test_bridge_leg_may_use_the_inverse_market() -> None:
     btc_in = sol.amount * sol.price * D("0.999")
     assert usdt.amount * usdt.price * D("1.001") <= btc_in
     assert abs({x.asset: x for x in p.after}["BTC"].value - D("50000")) < D("1")
+
+
+def test_over_target_bridge_pays_for_buys_directly() -> None:
+    # BTC 70% vs 50% and SOL 0% vs 20%, SOL trades only against BTC: SOL is bought with the
+    # BTC that is to be sold anyway, instead of BTC -> USDT -> BTC -> SOL.
+    a = account("a", {"BTC": "1.4", "USDT": "30000"}, ("BTC/USDT", "SOL/BTC"))
+    p = plan(a, t=targets(BTC="0.5", SOL="0.2", CASH="0.3"))
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [("SOL/BTC", Side.BUY, 1)]
+    (buy,) = p.orders
+    # Exactly BTC's excess (0.4 BTC) is spent, fee included: 0.4 / (0.002 * 1.001) SOL.
+    assert buy.amount == D("199.8001")
+    assert buy.reason.endswith("; paid with BTC, which is over its target too")
+    after = {x.asset: x for x in p.after}
+    assert after["BTC"].value == D("70000") - D("199.8001") * D("0.002") * D("1.001") * 50000
+    assert after["SOL"].value == D("19980.01")
+    # When BTC's excess is smaller than the buy, the rest goes the usual two-leg way.
+    a = account("a", {"BTC": "1.1", "USDT": "45000"}, ("BTC/USDT", "SOL/BTC"))
+    p = plan(a, t=targets(BTC="0.5", SOL="0.2", CASH="0.3"))
+    assert [(o.symbol, o.side, o.leg) for o in p.orders] == [
+        ("SOL/BTC", Side.BUY, 1),
+        ("BTC/USDT", Side.BUY, 1),
+        ("SOL/BTC", Side.BUY, 2),
+    ]
+    assert sum(o.amount for o in p.orders if o.symbol == "SOL/BTC") == D("200")
