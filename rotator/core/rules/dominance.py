@@ -14,16 +14,21 @@ Example::
 
     dominance_rolling_over: {kind: dominance, test: fallen_from_peak, window: 90, fallen_pp: 3}
 
-`series` may name another daily percent series (default ``btc_dominance``).
+`confirm_days` (default 1) asks the test to hold on each of the last N days with data, so one
+day's wiggle does not switch a regime. `series` may name another daily percent series (default
+``btc_dominance``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import Params, RuleContext, RuleResult, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Test = Literal["above", "below", "change", "fallen_from_peak", "ma_cross"]
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -45,6 +50,7 @@ class DominanceParams(Params):
     fast: int | None = Field(None, ge=1, description="days, fast moving average")
     slow: int | None = Field(None, ge=2, description="days, slow moving average")
     direction: Literal["below", "above"] = "below"
+    confirm_days: int = Field(1, ge=1, le=60, description="the test must hold on this many days")
     max_age: int = Field(3, ge=0, description="days the newest value may be old")
 
     @model_validator(mode="after")
@@ -65,19 +71,45 @@ class DominanceParams(Params):
 @rule("dominance", params=DominanceParams, inputs=("{series}",))
 def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
     """Tests BTC dominance: level above/below, change over a window, fall from peak, MA cross."""
+    import pandas as pd
+
     days = {"change": p.window, "fallen_from_peak": p.window, "ma_cross": p.slow}.get(p.test)
-    series = ctx.series(p.series, max_age=p.max_age, days=days)
+    span = None if days is None else days + p.confirm_days - 1
+    full = ctx.series(p.series, max_age=p.max_age, days=span)
+    ends = full.index[-p.confirm_days :]
+    if len(ends) < p.confirm_days:
+        return RuleResult.unknown(
+            f"{p.series}: {len(ends)} values, {p.confirm_days} needed for confirm_days"
+        )
+    verdicts = []
+    for end in ends:  # the same test on each of the last `confirm_days` days
+        sub = full.loc[:end]
+        if days is not None:
+            sub = sub[sub.index > end - pd.Timedelta(days=days)]
+        verdicts.append(_test(p, sub))
+    value, inputs, reason = verdicts[-1]
+    as_of = full.index[-1]
+    if value is None:
+        return RuleResult.unknown(reason, inputs, as_of)
+    if p.confirm_days > 1:
+        held = sum(1 for v, _, _ in verdicts if v)
+        inputs["days_holding"] = held
+        reason += f"; true on {held} of the last {p.confirm_days} days (all needed)"
+        value = held == p.confirm_days
+    return RuleResult.of(value, reason, inputs, as_of)
+
+
+def _test(p: DominanceParams, series: pd.Series) -> tuple[bool | None, dict[str, object], str]:
+    """The test on a series that ends on the day judged (already cut to the test's window)."""
     last = float(series.iloc[-1])
-    as_of = series.index[-1]
     inputs: dict[str, object] = {"dominance_pct": round(last, 2)}
     if p.test in ("above", "below"):
         level = p.level or 0.0
         value = last > level if p.test == "above" else last < level
         inputs["level"] = level
-        return RuleResult.of(value, f"dominance {last:.2f}% vs {p.test} {level}%", inputs, as_of)
+        return value, inputs, f"dominance {last:.2f}% vs {p.test} {level}%"
     if p.test == "change":
-        first = float(series.iloc[0])
-        change = last - first
+        change = last - float(series.iloc[0])
         need = p.min_change_pp or 0.0
         value = change >= need if need >= 0 else change <= need
         inputs |= {"change_pp": round(change, 2), "since": series.index[0]}
@@ -85,7 +117,7 @@ def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
         reason = (
             f"dominance {last:.2f}%, {change:+.2f} pp over {p.window} days (needs {word} {need:+g})"
         )
-        return RuleResult.of(value, reason, inputs, as_of)
+        return value, inputs, reason
     if p.test == "fallen_from_peak":
         peak = float(series.max())
         drop = peak - last
@@ -94,18 +126,17 @@ def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
             f"dominance {last:.2f}%, {drop:.2f} pp below its {p.window}-day peak {peak:.2f}% "
             f"({series.idxmax().date()}); needs {p.fallen_pp}"
         )
-        return RuleResult.of(drop >= (p.fallen_pp or 0.0), reason, inputs, as_of)
+        return drop >= (p.fallen_pp or 0.0), inputs, reason
     # ma_cross: averages over the last fast / slow observations.
     if len(series) < (p.slow or 0):
-        return RuleResult.unknown(
+        reason = (
             f"{p.series}: {len(series)} values in the last {p.slow} days, {p.slow} needed for "
-            f"the {p.slow}-day average",
-            inputs,
-            as_of,
+            f"the {p.slow}-day average"
         )
+        return None, inputs, reason
     fast = float(series.iloc[-(p.fast or 1) :].mean())
     slow = float(series.mean())
     value = fast < slow if p.direction == "below" else fast > slow
     inputs |= {"ma_fast": round(fast, 2), "ma_slow": round(slow, 2)}
     reason = f"{p.fast}-day average {fast:.2f}% vs {p.slow}-day {slow:.2f}% (wants {p.direction})"
-    return RuleResult.of(value, reason, inputs, as_of)
+    return value, inputs, reason

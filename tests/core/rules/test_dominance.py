@@ -95,3 +95,24 @@ def test_stale_dominance_is_unknown(history):
 def test_bad_parameters(params, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         DominanceParams(**params)
+
+
+def test_confirm_days_needs_the_fall_on_consecutive_days(dominance_rows, history):
+    # Independently: first day of 2021 on which dominance is >= 10 points below its trailing
+    # 90-day max on that day and on the 2 data days before it.
+    def fallen(i: int) -> bool:
+        day, value = dominance_rows[i]
+        window = [v for d, v in dominance_rows[: i + 1] if d > day - timedelta(days=90)]
+        return max(window) - value >= 10
+
+    start = next(i for i, (d, _) in enumerate(dominance_rows) if d >= date(2021, 1, 1))
+    expected = next(
+        dominance_rows[i][0]
+        for i in range(start, len(dominance_rows))
+        if all(map(fallen, (i - 2, i - 1, i)))
+    )
+    rules = one_rule(test="fallen_from_peak", window=90, fallen_pp=10, confirm_days=3)
+    on = evaluate(rules, history, expected)["dom"]
+    assert on.value is True and on.inputs["days_holding"] == 3
+    before = evaluate(rules, history, expected - timedelta(days=1))["dom"]
+    assert before.value is False and "of the last 3 days (all needed)" in before.reason
