@@ -82,11 +82,12 @@ def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
             f"{p.series}: {len(ends)} values, {p.confirm_days} needed for confirm_days"
         )
     verdicts = []
-    for end in ends:  # the same test on each of the last `confirm_days` days
-        sub = full.loc[:end]
-        if days is not None:
-            sub = sub[sub.index > end - pd.Timedelta(days=days)]
-        verdicts.append(_test(p, sub))
+    index = full.index
+    for pos in range(len(full) - p.confirm_days, len(full)):  # the test on each of the last days
+        lo = (
+            0 if days is None else index.searchsorted(index[pos] - pd.Timedelta(days=days), "right")
+        )
+        verdicts.append(_test(p, full.iloc[lo : pos + 1]))
     value, inputs, reason = verdicts[-1]
     as_of = full.index[-1]
     if value is None:
