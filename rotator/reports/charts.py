@@ -40,6 +40,8 @@ def _figure() -> tuple[Any, Any]:
 
     # Figure() directly (not pyplot): no global state, nothing to close, thread-safe.
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    # Fixed margins instead of tight_layout(): that costs a full extra draw per chart.
+    fig.subplots_adjust(left=0.13, right=0.98, top=0.96, bottom=0.14)
     ax = fig.add_subplot()
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -54,7 +56,6 @@ def _encode(fig: Any) -> str:
         # A few days of history: the date locator falls back to a default interval and
         # says so; the fallback is fine for a short axis.
         warnings.filterwarnings("ignore", message="AutoDateLocator was unable")
-        fig.tight_layout()
         fig.savefig(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -97,7 +98,8 @@ def value_chart(series: Series, base_currency: str) -> Chart:
     fig, ax = _figure()
     days, values = _dates(series.points)
     ax.plot(days, values, color=ACCENT, marker="o", markersize=3, linewidth=1.6)
-    ax.set_ylabel(base_currency)
+    # The currency goes in the legend, not a y label: long tick labels would push it out.
+    ax.legend([f"portfolio value ({base_currency})"], frameon=False, loc="upper left")
     ax.yaxis.set_major_formatter(_thousands())
     if days:
         _format_dates(fig, ax)
