@@ -119,7 +119,7 @@ def write_report(
     engine: Engine, stored: StoredRun, directory: Path, history_fallback: Any = None
 ) -> WrittenReport:
     """Render a stored run's report to HTML and Markdown and record it as its day's report."""
-    from rotator.adapters.storage.runs import save_report
+    from rotator.adapters.storage.report_store import save_report
     from rotator.reports.render import render_html, render_markdown
 
     content = build_report(engine, stored, history_fallback)
@@ -158,7 +158,7 @@ def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -
 def _deliver(
     engine: Engine, written: WrittenReport, portfolio: Portfolio | None
 ) -> list[DeliveryResult]:
-    from rotator.adapters.storage.runs import set_delivery
+    from rotator.adapters.storage.report_store import set_delivery
     from rotator.delivery import ReportMessage, deliver
     from rotator.reports.render import summary_text
 
@@ -240,7 +240,8 @@ def report(
     """
     install_logging()
     from rotator.adapters.storage.db import default_db_url, open_engine
-    from rotator.adapters.storage.runs import load_run, report_for
+    from rotator.adapters.storage.report_store import report_for
+    from rotator.adapters.storage.runs import load_run
     from rotator.config import default_config_path, load_portfolio
     from rotator.paths import data_dir
     from rotator.runlock import run_lock

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from rotator.adapters.storage import runs
+from rotator.adapters.storage import report_store, runs
 from rotator.adapters.storage.db import open_engine
 from rotator.core.models import (
     AccountSnapshot,
@@ -287,14 +287,16 @@ def test_report_row_is_one_per_day(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
     first = runs.save_run(engine, snapshot, plan, prices=prices)
     second = runs.save_run(engine, snapshot, plan, prices=prices)
-    runs.save_report(engine, T0.date(), first, "/r/a.html", "/r/a.md")
-    runs.save_report(engine, T0.date(), second, "/r/b.html", "/r/b.md", delivery=[{"ok": True}])
-    reports = runs.list_reports(engine)
+    report_store.save_report(engine, T0.date(), first, "/r/a.html", "/r/a.md")
+    report_store.save_report(
+        engine, T0.date(), second, "/r/b.html", "/r/b.md", delivery=[{"ok": True}]
+    )
+    reports = report_store.list_reports(engine)
     assert len(reports) == 1
     assert reports[0].run_id == second
     assert reports[0].delivery == ({"ok": True},)
-    runs.set_delivery(engine, T0.date(), [{"target": "x", "ok": False}])
-    assert runs.report_for(engine, T0.date()).delivery == ({"target": "x", "ok": False},)
+    report_store.set_delivery(engine, T0.date(), [{"target": "x", "ok": False}])
+    assert report_store.report_for(engine, T0.date()).delivery == ({"target": "x", "ok": False},)
 
 
 def test_migration_downgrade_removes_run_tables(db_url: str) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from simulation import demo_environ, simulated_market
 
-from rotator.adapters.storage import runs
+from rotator.adapters.storage import report_store, runs
 from rotator.adapters.storage.db import open_engine
 from rotator.cli import cli
 
@@ -39,7 +39,7 @@ def test_delivery_sent_and_recorded(tmp_path: Path, environ: None, httpserver: H
     assert Path(body["report_html"]).exists()
     assert body["orders"] >= 1
     engine = open_engine(db)
-    assert runs.list_reports(engine)[0].delivery[0]["ok"] is True
+    assert report_store.list_reports(engine)[0].delivery[0]["ok"] is True
     engine.dispose()
 
 
@@ -61,7 +61,7 @@ def test_failed_delivery_exits_5_and_keeps_the_report(
     assert len(list((tmp_path / "out").glob("report-*.html"))) == 1
     assert len(list((tmp_path / "out").glob("report-*.md"))) == 1
     engine = open_engine(db)
-    record = runs.list_reports(engine)[0]
+    record = report_store.list_reports(engine)[0]
     assert record.delivery[0]["ok"] is False and record.delivery[0]["attempts"] == 2
     engine.dispose()
 

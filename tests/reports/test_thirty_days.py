@@ -18,7 +18,7 @@ from simulation import (
     simulated_market,
 )
 
-from rotator.adapters.storage import runs
+from rotator.adapters.storage import report_store, runs
 from rotator.adapters.storage.db import open_engine
 from rotator.cli import cli
 
@@ -61,7 +61,7 @@ def test_thirty_simulated_days(tmp_path: Path, environ: None) -> None:
     assert len({v for _, v in values}) == DAYS
     first, last = values[0][1], values[-1][1]
     assert last > first * Decimal("1.05")  # the path ends ~12 % up on the crypto part
-    assert len(runs.list_reports(engine)) == DAYS
+    assert len(report_store.list_reports(engine)) == DAYS
     engine.dispose()
 
     html = (reports / f"report-{clocks[-1].date().isoformat()}.html").read_text()

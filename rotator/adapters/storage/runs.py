@@ -7,12 +7,12 @@ with their values, the prices used, the allocations before/after, the orders, an
 leaves nothing behind. Quantities are stored as exact decimal strings: SQLite has no exact
 numeric type, and a report must show the same amounts the plan printed.
 
-Rows map to records here (`StoredRun`, `RunSummary`); ORM classes carry no logic.
+Tables are in run_tables.py (no logic there); rows map to records here (`StoredRun`,
+`RunSummary`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
@@ -20,25 +20,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Connection,
-    Date,
-    DateTime,
-    Engine,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    delete,
-    func,
-    insert,
-    select,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Connection, Engine, func, insert, select
 
-from rotator.adapters.storage.db import Base
+from rotator.adapters.storage.run_tables import (
+    RunAccountRow,
+    RunAllocationRow,
+    RunHoldingRow,
+    RunOrderRow,
+    RunPriceRow,
+    RunRow,
+)
 from rotator.core.models import (
     Allocation,
     Holding,
@@ -56,118 +47,6 @@ from rotator.redaction import redact
 
 # A writer called inside save_run's transaction, after the run's own rows, with the new run id.
 ExtraWriter = Callable[[Connection, int], None]
-
-
-class RunRow(Base):
-    """One run of the pipeline (a `plan` or a `report`)."""
-
-    __tablename__ = "runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kind: Mapped[str] = mapped_column(String(16))
-    base_currency: Mapped[str] = mapped_column(String(16))
-    total_value: Mapped[str | None] = mapped_column(String(64))
-    complete: Mapped[bool] = mapped_column(Boolean)
-    regime: Mapped[str | None] = mapped_column(String(128))
-    targets_source: Mapped[str] = mapped_column(Text)
-    targets: Mapped[dict[str, str]] = mapped_column(JSON)
-    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    notes: Mapped[list[str]] = mapped_column(JSON)
-    explanation: Mapped[list[str]] = mapped_column(JSON)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class RunAccountRow(Base):
-    """One account (exchange or manual wallet) as the run saw it."""
-
-    __tablename__ = "run_accounts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(128))
-    exchange: Mapped[str] = mapped_column(String(64))
-    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-
-
-class RunHoldingRow(Base):
-    """An amount of one asset in one wallet of one account, with its value in the base."""
-
-    __tablename__ = "run_holdings"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    account: Mapped[str] = mapped_column(String(128))
-    wallet: Mapped[str] = mapped_column(String(16))
-    asset: Mapped[str] = mapped_column(String(32))
-    total: Mapped[str] = mapped_column(String(64))
-    free: Mapped[str] = mapped_column(String(64))
-    price: Mapped[str | None] = mapped_column(String(64))
-    value: Mapped[str | None] = mapped_column(String(64))
-
-
-class RunPriceRow(Base):
-    """The price of one asset in the base currency that the run used, and its route."""
-
-    __tablename__ = "run_prices"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    asset: Mapped[str] = mapped_column(String(32))
-    in_base: Mapped[str] = mapped_column(String(64))
-    route: Mapped[list[str]] = mapped_column(JSON)
-    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class RunAllocationRow(Base):
-    """One allocation row of the plan, before or after its orders."""
-
-    __tablename__ = "run_allocations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    phase: Mapped[str] = mapped_column(String(8))  # "before" | "after"
-    asset: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(String(64))
-    weight: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str | None] = mapped_column(String(64))
-
-
-class RunOrderRow(Base):
-    """One suggested (dry-run, never executed) order of the plan, in plan order."""
-
-    __tablename__ = "run_orders"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    account: Mapped[str] = mapped_column(String(128))
-    symbol: Mapped[str] = mapped_column(String(64))
-    side: Mapped[str] = mapped_column(String(4))
-    amount: Mapped[str] = mapped_column(String(64))
-    price: Mapped[str] = mapped_column(String(64))
-    notional: Mapped[str] = mapped_column(String(64))
-    fee: Mapped[str] = mapped_column(String(64))
-    asset: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    leg: Mapped[int] = mapped_column(Integer)
-
-
-class ReportRow(Base):
-    """The report written for a day: one row per day (a rebuild replaces it)."""
-
-    __tablename__ = "reports"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, unique=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    html_path: Mapped[str] = mapped_column(Text)
-    markdown_path: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivery: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,18 +87,6 @@ class StoredRun:
     @property
     def id(self) -> int:
         return self.summary.id
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRecord:
-    """A report stored for a day."""
-
-    day: date
-    run_id: int
-    html_path: str
-    markdown_path: str
-    created_at: datetime
-    delivery: tuple[Mapping[str, Any], ...]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -640,65 +507,3 @@ def run_count(engine: Engine) -> int:
     """How many runs are stored."""
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(RunRow)).scalar_one()
-
-
-def save_report(
-    engine: Engine,
-    day: date,
-    run_id: int,
-    html_path: str,
-    markdown_path: str,
-    delivery: Sequence[Mapping[str, Any]] = (),
-    created_at: datetime | None = None,
-) -> None:
-    """Record the report of a day, replacing an earlier one for the same day."""
-    table = ReportRow.__table__
-    with engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.day == day))
-        conn.execute(
-            insert(table),
-            {
-                "day": day,
-                "run_id": run_id,
-                "html_path": html_path,
-                "markdown_path": markdown_path,
-                "created_at": created_at or datetime.now(UTC),
-                "delivery": json.loads(json.dumps(to_jsonable(list(delivery)))),
-            },
-        )
-
-
-def set_delivery(engine: Engine, day: date, delivery: Sequence[Mapping[str, Any]]) -> None:
-    """Record the delivery outcome of a day's report."""
-    from sqlalchemy import update
-
-    table = ReportRow.__table__
-    with engine.begin() as conn:
-        conn.execute(
-            update(table).where(table.c.day == day).values(delivery=to_jsonable(list(delivery)))
-        )
-
-
-def report_for(engine: Engine, day: date) -> ReportRecord | None:
-    """The report stored for a day, if any."""
-    table = ReportRow.__table__
-    with engine.connect() as conn:
-        row = conn.execute(select(table).where(table.c.day == day)).first()
-    if row is None:
-        return None
-    return ReportRecord(
-        day=row.day,
-        run_id=row.run_id,
-        html_path=row.html_path,
-        markdown_path=row.markdown_path,
-        created_at=_utc(row.created_at) or row.created_at,
-        delivery=tuple(row.delivery or ()),
-    )
-
-
-def list_reports(engine: Engine) -> list[ReportRecord]:
-    """Every stored report, oldest day first."""
-    table = ReportRow.__table__
-    with engine.connect() as conn:
-        days = conn.execute(select(table.c.day).order_by(table.c.day)).scalars().all()
-    return [r for d in days if (r := report_for(engine, d)) is not None]
