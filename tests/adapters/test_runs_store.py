@@ -317,3 +317,30 @@ def test_migration_downgrade_removes_run_tables(db_url: str) -> None:
     assert not (set(RUN_TABLES) | {"reports"}) & names
     assert "rule_evaluations" in names
     engine.dispose()
+
+
+def test_migration_matches_the_table_classes(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from rotator.adapters.storage import run_tables
+    from rotator.adapters.storage.db import Base
+
+    ours = {*RUN_TABLES, "reports"}
+    assert {t for t in Base.metadata.tables if t in ours} == ours
+    assert run_tables.RunRow.__tablename__ == "runs"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    def table_of(entry: object) -> str | None:
+        item = entry[0] if isinstance(entry, list) else entry
+        for obj in item[1:] if isinstance(item, tuple) else ():
+            name = getattr(obj, "name", None) if not isinstance(obj, str) else obj
+            table = getattr(obj, "table", None)
+            if table is not None:
+                return table.name
+            if name in ours:
+                return name
+        return None
+
+    assert [d for d in diff if table_of(d) in ours] == []
