@@ -117,7 +117,7 @@ def post_webhook(
     url, body = webhook_request(target, message, environ)
     try:
         response = httpx.post(url, json=body, timeout=timeout)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
     if not 200 <= response.status_code < 300:
         raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
@@ -174,6 +174,8 @@ def _attempt(
             error = redact(str(exc))
             if not exc.retry:
                 return DeliveryResult(label, False, attempt, error)
+        except Exception as exc:  # a delivery bug must not take the written report down with it
+            error = redact(f"{type(exc).__name__}: {exc}")
         if attempt == 1:
             sleep(delay)
     return DeliveryResult(label, False, 2, error)

@@ -245,3 +245,10 @@ def test_smtp_server_down_is_retried(message) -> None:
     )
     results = deliver(config, message, environ={}, sleep=no_sleep)
     assert (results[0].ok, results[0].attempts) == (False, 2)
+
+
+def test_malformed_url_is_a_reported_failure(message) -> None:
+    config = DeliveryConfig(webhooks=(WebhookTarget(name="typo", url="htp:/nowhere"),))
+    results = deliver(config, message, environ={}, sleep=no_sleep)
+    assert results[0].ok is False
+    assert results[0].error
