@@ -82,6 +82,7 @@ def prepare_screen(
     data = gather_screen_data(
         ScreenSources.from_environ(environ),
         now=as_of,
+        environ=environ,
         cache=SourceCache(engine) if use_cache else None,
         extra_ids=include,
         refresh=refresh,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -90,8 +91,8 @@ def source_env(server: HTTPServer) -> dict[str, str]:
     return {
         "ROTATOR_DEFILLAMA_API_URL": server.url_for("/llama"),
         "ROTATOR_DEFILLAMA_YIELDS_URL": server.url_for("/yields"),
-        "ROTATOR_COINGECKO_API_URL": server.url_for("/cg"),
-        "ROTATOR_COINGECKO_MIN_INTERVAL": "0",
+        "ROTATOR_COINGECKO_URL": server.url_for("/cg"),
+        "ROTATOR_COINGECKO_CALLS_PER_MINUTE": "0",
     }
 
 
@@ -119,6 +120,9 @@ def test_screen_reads_the_rule_set_params_and_says_nothing_is_tradable_without_a
         ).respond_with_data(
             (FIXTURES / f"overview_fees_{kind}.json").read_text(), content_type="application/json"
         )
+    # Summaries and charts this test does not serve answer 404 (not retried), like DefiLlama's.
+    httpserver.expect_request(re.compile(r"/(llama/summary|cg/coins/[^/]+/market_chart).*"))\
+        .respond_with_data("not found", status=404)  # fmt: skip
     portfolio = write_portfolio(tmp_path)
     args = ("--config", str(portfolio), "--format", "json", "--now", "2023-07-29T00:00:00")
     result = invoke("screen", *args, env=source_env(httpserver))
@@ -135,14 +139,15 @@ def test_screen_reads_the_rule_set_params_and_says_nothing_is_tradable_without_a
 def test_unreadable_source_exits_3_and_unknown_rule_exits_2(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/llama/overview/fees").respond_with_data("boom", status=503)
+    # 404 is not retried (429/5xx are, with backoff: see the adapter tests for those).
+    httpserver.expect_request(re.compile(".*")).respond_with_data("gone", status=404)
     portfolio = write_portfolio(tmp_path)
     env = source_env(httpserver)
     result = CliRunner().invoke(cli, ["screen", "--config", str(portfolio), "--format", "json"],
                                 env=env)  # fmt: skip
     assert result.exit_code == 3
     report = json.loads(result.stdout)
-    assert any("HTTP 503" in p["message"] for p in report["problems"])
+    assert any("HTTP 404" in p["message"] for p in report["problems"])
     bad = CliRunner().invoke(cli, ["screen", "--config", str(portfolio), "--rule", "nope"], env=env)
     assert bad.exit_code == 2
     assert "--rule nope: no revenue_screen rule of that name" in bad.output

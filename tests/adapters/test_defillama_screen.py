@@ -12,7 +12,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
@@ -84,8 +83,9 @@ def sources(server: HTTPServer) -> ScreenSources:
         defillama_api=server.url_for("/llama"),
         defillama_yields=server.url_for("/yields"),
         coingecko_api=server.url_for("/cg"),
-        min_interval=0.0,
+        coingecko_per_minute=0,
         history_limit=10,
+        retries=0,
     )
 
 
@@ -93,8 +93,7 @@ def sources(server: HTTPServer) -> ScreenSources:
 def gathered(httpserver: HTTPServer, tmp_path: Path):
     serve(httpserver)
     cache = SourceCache(open_engine(f"sqlite:///{tmp_path / 'screen.sqlite3'}"))
-    with httpx.Client(timeout=5) as client:
-        data = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache, client=client)
+    data = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache)
     return data, cache
 
 
@@ -196,8 +195,7 @@ def test_basket_holds_only_tradable_passing_tokens(gathered) -> None:
 def test_second_run_within_ttl_reads_the_cache(gathered, httpserver: HTTPServer) -> None:
     data, cache = gathered
     httpserver.clear_log()
-    with httpx.Client(timeout=5) as client:
-        again = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache, client=client)
+    again = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache)
     asked = {request.path for request, _ in httpserver.log}
     # Only what failed the first time (404s: summaries and charts not served) is asked again.
     assert all("/summary/fees/" in p or "/market_chart" in p for p in asked), asked
@@ -216,8 +214,7 @@ def test_unreadable_fees_overview_fails_every_token_with_the_reason(
     httpserver: HTTPServer,
 ) -> None:
     serve(httpserver, fees_status=502)
-    with httpx.Client(timeout=5) as client:
-        data = gather_screen_data(sources(httpserver), now=AS_OF, client=client)
+    data = gather_screen_data(sources(httpserver), now=AS_OF)
     errors = [p for p in data.problems if p.severity is Severity.ERROR]
     assert errors and "HTTP 502" in errors[0].message
     outcome = screen(data, ScreenParams(include=("maker",)), ACCOUNTS_MARKETS, AS_OF)

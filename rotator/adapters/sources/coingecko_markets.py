@@ -10,32 +10,29 @@ Endpoints (docs.coingecko.com; base URL is a constructor argument):
   ``market_caps`` as ``[[unix_ms, value], ...]``; market cap / price is the circulating supply,
   so its growth over the window measures issuance (used to tell a chain's burn from inflation).
 
-The free tier allows about 10 calls a minute: calls are spaced by `min_interval` seconds and a
-429 is retried once after its Retry-After. An API key goes in the header CoinGecko documents
-(``x-cg-demo-api-key`` or ``x-cg-pro-api-key``), never in a URL that could be logged.
+Calls go through the shared `JsonClient` made by `rotator.adapters.sources.coingecko.
+coingecko_client` (free tier: about 10 calls a minute, spaced accordingly; bounded retries on
+429/5xx; an API key only in the header CoinGecko documents, registered for redaction).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 
-from rotator.adapters.sources.defillama import SourceUnavailable, get_json
+from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.core.screen import MARKETS_COLUMNS
 
-API_URL = "https://api.coingecko.com/api/v3"
 PAGE = 250
 
 
 def parse_markets(payload: Any) -> pd.DataFrame:
     """`/coins/markets` payload -> MARKETS_COLUMNS (supply_growth NaN; see `supply_growth`)."""
     if not isinstance(payload, list):
-        raise SourceUnavailable("coingecko coins/markets: expected a list")
+        raise SourceError("CoinGecko /coins/markets: expected a list of coins")
     raw = pd.DataFrame(payload)
     if raw.empty:
         return pd.DataFrame(columns=list(MARKETS_COLUMNS))
@@ -78,48 +75,10 @@ def supply_growth(payload: Any, days: int) -> float | None:
 
 
 class CoinGeckoMarkets:
-    """Read-only CoinGecko client for markets and supply charts."""
+    """Read-only CoinGecko reader for markets and supply charts over a shared JSON client."""
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        api_url: str = API_URL,
-        api_key: str | None = None,
-        pro: bool = False,
-        min_interval: float = 0.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, client: JsonClient) -> None:
         self.client = client
-        self.api_url = api_url.rstrip("/")
-        self.headers = (
-            {("x-cg-pro-api-key" if pro else "x-cg-demo-api-key"): api_key} if api_key else {}
-        )
-        self.min_interval = min_interval
-        self.sleep = sleep
-        self._last = 0.0
-
-    def _get(self, path: str, params: dict[str, Any]) -> Any:
-        url = f"{self.api_url}{path}"
-        for attempt in range(2):
-            wait = self._last + self.min_interval - time.monotonic()
-            if wait > 0:
-                self.sleep(wait)
-            self._last = time.monotonic()
-            response = None
-            try:
-                response = self.client.get(url, params=params, headers=self.headers)
-            except httpx.HTTPError as exc:
-                raise SourceUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
-            if response.status_code == 429 and attempt == 0:
-                self.sleep(float(response.headers.get("retry-after", 60)))
-                continue
-            break
-        if response.status_code != 200:
-            raise SourceUnavailable(f"{url}: HTTP {response.status_code}")
-        try:
-            return response.json()
-        except ValueError:
-            raise SourceUnavailable(f"{url}: response is not valid JSON") from None
 
     def markets(self, gecko_ids: Iterable[str]) -> pd.DataFrame:
         """Market data for `gecko_ids` (pages of 250 ids); unknown ids are simply absent."""
@@ -132,7 +91,7 @@ class CoinGeckoMarkets:
                 "per_page": PAGE,
                 "page": 1,
             }
-            frames.append(parse_markets(self._get("/coins/markets", params)))
+            frames.append(parse_markets(self.client.get("coins/markets", params)))
         if not frames:
             return pd.DataFrame(columns=list(MARKETS_COLUMNS))
         return pd.concat(frames, ignore_index=True).drop_duplicates("gecko_id")
@@ -140,7 +99,4 @@ class CoinGeckoMarkets:
     def supply_growth(self, gecko_id: str, days: int = 90) -> float | None:
         """Annualised circulating-supply growth of one coin over the last `days` days."""
         params = {"vs_currency": "usd", "days": days, "interval": "daily"}
-        return supply_growth(self._get(f"/coins/{gecko_id}/market_chart", params), days)
-
-
-__all__ = ["CoinGeckoMarkets", "get_json", "parse_markets", "supply_growth"]
+        return supply_growth(self.client.get(f"coins/{gecko_id}/market_chart", params), days)

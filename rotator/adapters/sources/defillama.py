@@ -31,32 +31,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 
+from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.core.screen import FEES_COLUMNS, HISTORY_COLUMNS, PARENTS_COLUMNS, POOLS_COLUMNS
 
 API_URL = "https://api.llama.fi"
 YIELDS_URL = "https://yields.llama.fi"
-
-
-class SourceUnavailable(Exception):
-    """A source could not be read; the message names the source, the URL and what failed."""
-
-
-def get_json(client: httpx.Client, url: str, params: dict[str, Any] | None = None) -> Any:
-    """GET `url` and decode JSON, translating httpx errors into SourceUnavailable."""
-    try:
-        response = client.get(url, params=params)
-        response.raise_for_status()
-        return response.json()
-    except httpx.HTTPStatusError as exc:
-        raise SourceUnavailable(f"{url}: HTTP {exc.response.status_code}") from None
-    except httpx.HTTPError as exc:
-        raise SourceUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
-    except ValueError:
-        raise SourceUnavailable(f"{url}: response is not valid JSON") from None
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -80,7 +62,7 @@ def _slugs(frame: pd.DataFrame) -> pd.Series:
 def parse_fees_overview(payload: Any) -> pd.DataFrame:
     """`/overview/fees` payload -> slug, name, parent, protocol_type, disabled, total30d, prev."""
     if not isinstance(payload, dict) or not isinstance(payload.get("protocols"), list):
-        raise SourceUnavailable("fees overview: expected an object with a 'protocols' list")
+        raise SourceError("DefiLlama /overview/fees: expected an object with a 'protocols' list")
     raw = pd.DataFrame(payload["protocols"])
     if raw.empty:
         return pd.DataFrame(columns=["slug", "name", "parent", "protocol_type", "disabled",
@@ -118,7 +100,7 @@ def combine_fees(holders: pd.DataFrame, revenue: pd.DataFrame) -> pd.DataFrame:
 def parse_protocols(payload: Any) -> pd.DataFrame:
     """`/protocols` payload -> slug, gecko_id, symbol, parent ("-" symbols become None)."""
     if not isinstance(payload, list):
-        raise SourceUnavailable("protocols: expected a list")
+        raise SourceError("DefiLlama /protocols: expected a list")
     raw = pd.DataFrame(payload)
     if raw.empty:
         return pd.DataFrame(columns=["slug", "gecko_id", "symbol", "parent"])
@@ -136,7 +118,7 @@ def parse_protocols(payload: Any) -> pd.DataFrame:
 def parse_chains(payload: Any) -> pd.DataFrame:
     """`/v2/chains` payload -> rows shaped like `parse_protocols` (slug from the chain name)."""
     if not isinstance(payload, list):
-        raise SourceUnavailable("v2/chains: expected a list")
+        raise SourceError("DefiLlama /v2/chains: expected a list")
     raw = pd.DataFrame(payload)
     if raw.empty or "name" not in raw:
         return pd.DataFrame(columns=["slug", "gecko_id", "symbol", "parent"])
@@ -154,7 +136,7 @@ def parse_parents(payload: Any) -> pd.DataFrame:
     """`/lite/protocols2` payload -> id ("parent#aave"), gecko_id, name of parent protocols."""
     parents = payload.get("parentProtocols") if isinstance(payload, dict) else None
     if not isinstance(parents, list):
-        raise SourceUnavailable("lite/protocols2: expected an object with 'parentProtocols'")
+        raise SourceError("DefiLlama /lite/protocols2: expected an object with 'parentProtocols'")
     raw = pd.DataFrame(parents)
     if raw.empty:
         return pd.DataFrame(columns=list(PARENTS_COLUMNS))
@@ -167,7 +149,7 @@ def parse_pools(payload: Any) -> pd.DataFrame:
     """Yields `/pools` payload -> project, symbol, tvl_usd, apy, apy_base, apy_reward, chain."""
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
-        raise SourceUnavailable("yields pools: expected an object with a 'data' list")
+        raise SourceError("DefiLlama yields /pools: expected an object with a 'data' list")
     raw = pd.DataFrame(data)
     if raw.empty:
         return pd.DataFrame(columns=[*POOLS_COLUMNS, "chain"])
@@ -188,7 +170,7 @@ def parse_summary(slug: str, payload: Any) -> pd.DataFrame:
     """`/summary/fees/{slug}` payload -> daily rows (slug, day, holders) from totalDataChart."""
     chart = payload.get("totalDataChart") if isinstance(payload, dict) else None
     if not isinstance(chart, list):
-        raise SourceUnavailable(f"summary/fees/{slug}: expected 'totalDataChart'")
+        raise SourceError(f"DefiLlama /summary/fees/{slug}: expected 'totalDataChart'")
     points = pd.DataFrame(chart, columns=["ts", "holders"]) if chart else None
     if points is None:
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
@@ -198,15 +180,21 @@ def parse_summary(slug: str, payload: Any) -> pd.DataFrame:
     )
 
 
-class DefiLlama:
-    """Read-only DefiLlama client. `client` and the base URLs are given by the caller."""
+def defillama_clients(
+    api_url: str = API_URL, yields_url: str = YIELDS_URL, **kwargs: Any
+) -> tuple[JsonClient, JsonClient]:
+    """JSON clients (retries, rate limit) for DefiLlama's API and yields hosts."""
+    return JsonClient("DefiLlama", api_url, **kwargs), JsonClient(
+        "DefiLlama yields", yields_url, **kwargs
+    )
 
-    def __init__(
-        self, client: httpx.Client, api_url: str = API_URL, yields_url: str = YIELDS_URL
-    ) -> None:
-        self.client = client
-        self.api_url = api_url.rstrip("/")
-        self.yields_url = yields_url.rstrip("/")
+
+class DefiLlama:
+    """Read-only DefiLlama reader over two JSON clients (API host, yields host)."""
+
+    def __init__(self, api: JsonClient, yields: JsonClient) -> None:
+        self.api = api
+        self.yields = yields
 
     def fees_overview(self, data_type: str) -> pd.DataFrame:
         """Per-protocol 30-day totals of `data_type` (dailyHoldersRevenue, dailyRevenue)."""
@@ -215,7 +203,7 @@ class DefiLlama:
             "excludeTotalDataChartBreakdown": "true",
             "dataType": data_type,
         }
-        return parse_fees_overview(get_json(self.client, f"{self.api_url}/overview/fees", params))
+        return parse_fees_overview(self.api.get("overview/fees", params))
 
     def fees(self) -> pd.DataFrame:
         """Holders revenue and revenue per protocol, combined (FEES_COLUMNS)."""
@@ -225,19 +213,18 @@ class DefiLlama:
 
     def protocols(self) -> pd.DataFrame:
         """`/protocols` plus the chains of `/v2/chains` (tokens of chain fee entries)."""
-        protocols = parse_protocols(get_json(self.client, f"{self.api_url}/protocols"))
-        chains = parse_chains(get_json(self.client, f"{self.api_url}/v2/chains"))
+        protocols = parse_protocols(self.api.get("protocols"))
+        chains = parse_chains(self.api.get("v2/chains"))
         chains = chains[~chains["slug"].isin(protocols["slug"])]
         return pd.concat([protocols, chains], ignore_index=True)
 
     def parents(self) -> pd.DataFrame:
-        return parse_parents(get_json(self.client, f"{self.api_url}/lite/protocols2"))
+        return parse_parents(self.api.get("lite/protocols2"))
 
     def pools(self) -> pd.DataFrame:
-        return parse_pools(get_json(self.client, f"{self.yields_url}/pools"))
+        return parse_pools(self.yields.get("pools"))
 
     def holders_history(self, slug: str) -> pd.DataFrame:
         """Daily holders revenue of one protocol (for the 90-day trend)."""
-        url = f"{self.api_url}/summary/fees/{slug}"
-        payload = get_json(self.client, url, {"dataType": "dailyHoldersRevenue"})
+        payload = self.api.get(f"summary/fees/{slug}", {"dataType": "dailyHoldersRevenue"})
         return parse_summary(slug, payload)

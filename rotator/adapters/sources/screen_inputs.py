@@ -9,10 +9,12 @@ set against issuance). Each source is cached in the database with its fetch time
 (`SourceCache`); a source that cannot be read becomes a Problem, never an exception, so the
 screen can state why its tokens fail.
 
-Base URLs: environment variables ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL,
-ROTATOR_COINGECKO_API_URL (tests and the demo point them at 127.0.0.1). A CoinGecko key is read
-from COINGECKO_API_KEY (demo tier) or COINGECKO_PRO_API_KEY and sent only as a header; calls are
-spaced 6 s apart without a key, 2 s with one (ROTATOR_COINGECKO_MIN_INTERVAL overrides).
+Base URLs: environment variables ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL and
+ROTATOR_COINGECKO_URL (tests and the demo point them at 127.0.0.1). All calls go through the
+shared `JsonClient` (bounded retries on network errors, 429 and 5xx). CoinGecko's key is read from
+COINGECKO_API_KEY (demo plan) or COINGECKO_PRO_API_KEY (pro plan) and sent only as a header;
+calls are spaced for the plan's limit (10 a minute without a key, 30 with one;
+ROTATOR_COINGECKO_CALLS_PER_MINUTE overrides, 0 for no spacing).
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import pandas as pd
 
-from rotator.adapters.sources.coingecko_markets import API_URL as CG_URL
+from rotator.adapters.sources.coingecko import FREE_URL, KEY_HEADERS, PRO_URL
 from rotator.adapters.sources.coingecko_markets import CoinGeckoMarkets
-from rotator.adapters.sources.defillama import API_URL, YIELDS_URL, DefiLlama, SourceUnavailable
+from rotator.adapters.sources.defillama import API_URL, YIELDS_URL, DefiLlama, defillama_clients
+from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.adapters.storage.source_cache import SourceCache
 from rotator.core.screen import (
     FEES_COLUMNS,
@@ -55,43 +57,49 @@ class ScreenSources:
     """Where and how often to fetch the screen's inputs.
 
     Attributes:
+        coingecko_api: None for CoinGecko's default URL of the plan (free/demo or pro).
+        coingecko_key_env: NAME of the environment variable holding the CoinGecko key.
         ttl: cached data younger than this is reused instead of fetched again.
         history_limit: how many protocols (most holders revenue first) get a daily summary.
         supply_for: "chains" measures supply growth for chain tokens only (their burn must beat
             issuance), "all" for every token with holders revenue (up to `supply_limit`).
-        min_interval: seconds between CoinGecko calls (free tier: about 10 a minute).
+        coingecko_per_minute: call spacing for CoinGecko; None for the plan's default.
+        retries: further attempts after the first on network errors, 429 and 5xx.
     """
 
     defillama_api: str = API_URL
     defillama_yields: str = YIELDS_URL
-    coingecko_api: str = CG_URL
-    coingecko_key: str | None = None
-    coingecko_pro: bool = False
+    coingecko_api: str | None = None
+    coingecko_key_env: str = "COINGECKO_API_KEY"
+    coingecko_plan: str = "demo"
+    coingecko_per_minute: float | None = None
     ttl: timedelta = timedelta(hours=6)
     history_limit: int = 30
     supply_for: str = "chains"
     supply_limit: int = 20
     supply_days: int = 90
-    min_interval: float = 6.0
     timeout: float = 30.0
+    retries: int = 2
+    backoff: float = 2.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> ScreenSources:
-        """Base URLs and CoinGecko key from the environment (see module docstring)."""
-        pro = environ.get("COINGECKO_PRO_API_KEY")
-        key = pro or environ.get("COINGECKO_API_KEY")
+        """Base URLs, CoinGecko plan and call spacing from the environment (module docstring)."""
+        pro = bool(environ.get("COINGECKO_PRO_API_KEY"))
         values: dict[str, object] = {
             "defillama_api": environ.get("ROTATOR_DEFILLAMA_API_URL") or API_URL,
             "defillama_yields": environ.get("ROTATOR_DEFILLAMA_YIELDS_URL") or YIELDS_URL,
-            "coingecko_api": environ.get("ROTATOR_COINGECKO_API_URL") or CG_URL,
-            "coingecko_key": key or None,
-            "coingecko_pro": bool(pro),
-            "min_interval": 2.0 if key else 6.0,
+            "coingecko_api": environ.get("ROTATOR_COINGECKO_URL") or None,
+            "coingecko_key_env": "COINGECKO_PRO_API_KEY" if pro else "COINGECKO_API_KEY",
+            "coingecko_plan": "pro" if pro else "demo",
         }
-        if interval := environ.get("ROTATOR_COINGECKO_MIN_INTERVAL"):
-            values["min_interval"] = float(interval)
+        if per_minute := environ.get("ROTATOR_COINGECKO_CALLS_PER_MINUTE"):
+            values["coingecko_per_minute"] = float(per_minute)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    def coingecko_url(self) -> str:
+        return self.coingecko_api or (PRO_URL if self.coingecko_plan == "pro" else FREE_URL)
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -118,7 +126,7 @@ class _Fetcher:
                 return hit
         try:
             frame = fetch()
-        except SourceUnavailable as exc:
+        except SourceError as exc:
             self.problems.append(Problem(severity, subject, f"could not be read: {exc}"))
             return None, None
         if self.cache is not None:
@@ -130,8 +138,8 @@ def gather_screen_data(
     sources: ScreenSources,
     *,
     now: datetime,
+    environ: Mapping[str, str] | None = None,
     cache: SourceCache | None = None,
-    client: httpx.Client | None = None,
     extra_ids: Iterable[str] = (),
     refresh: bool = False,
     supply_min_yield: float = 0.0,
@@ -139,40 +147,49 @@ def gather_screen_data(
     """Fetch (or reuse from cache) every input of the revenue screen.
 
     Args:
-        sources: base URLs, key, TTL and limits.
+        sources: base URLs, CoinGecko plan, TTL, limits and retries.
         now: the run's time; becomes the as-of of everything fetched now.
+        environ: where the CoinGecko key is read (by `sources.coingecko_key_env`).
         cache: the database cache; None fetches everything.
-        client: an httpx client (tests pass one); one with `sources.timeout` is made otherwise.
         extra_ids: gecko_ids to fetch market data for besides the mapped ones (include lists).
         refresh: ignore the cache and fetch everything again.
         supply_min_yield: measure supply growth only for tokens whose holders revenue yield
             reaches this (a chain failing the yield minimum anyway needs no chart call).
     """
-    own = client is None
-    http = client or httpx.Client(timeout=sources.timeout, follow_redirects=True)
-    try:
-        return _gather(sources, now, cache, http, tuple(extra_ids), refresh, supply_min_yield)
-    finally:
-        if own:
-            http.close()
+    common = {"timeout": sources.timeout, "retries": sources.retries, "backoff": sources.backoff}
+    api, yields = defillama_clients(
+        sources.defillama_api, sources.defillama_yields, calls_per_minute=0, **common
+    )
+    # Same header and spacing rules as rotator.adapters.sources.coingecko.coingecko_client,
+    # plus an explicit spacing override (the demo and tests serve CoinGecko locally).
+    key = (environ or {}).get(sources.coingecko_key_env)
+    headers = {KEY_HEADERS[sources.coingecko_plan]: key} if key else {}
+    per_minute = sources.coingecko_per_minute
+    if per_minute is None:
+        per_minute = 10.0 if sources.coingecko_plan == "demo" and not key else 30.0
+    gecko = JsonClient(
+        "CoinGecko", sources.coingecko_url(), headers=headers, calls_per_minute=per_minute,
+        **common,
+    )  # fmt: skip
+    with api, yields, gecko:
+        return _gather(
+            sources, now, cache, DefiLlama(api, yields), CoinGeckoMarkets(gecko),
+            tuple(extra_ids), refresh, supply_min_yield,
+        )  # fmt: skip
 
 
 def _gather(
     sources: ScreenSources,
     now: datetime,
     cache: SourceCache | None,
-    http: httpx.Client,
+    llama: DefiLlama,
+    gecko: CoinGeckoMarkets,
     extra_ids: tuple[str, ...],
     refresh: bool,
     supply_min_yield: float,
 ) -> ScreenData:
-    llama = DefiLlama(http, sources.defillama_api, sources.defillama_yields)
-    gecko = CoinGeckoMarkets(
-        http, sources.coingecko_api, sources.coingecko_key, sources.coingecko_pro,
-        min_interval=sources.min_interval,
-    )  # fmt: skip
     # Cache keys carry the base URLs: data from a test or demo server never poses as real data.
-    origin = _digest([sources.defillama_api, sources.defillama_yields, sources.coingecko_api])
+    origin = _digest([sources.defillama_api, sources.defillama_yields, sources.coingecko_url()])
     f = _Fetcher(cache, now, sources.ttl, refresh, origin)
     as_of: dict[str, datetime] = {}
     frames: dict[str, pd.DataFrame] = {}

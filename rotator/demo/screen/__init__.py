@@ -139,7 +139,7 @@ def mount_screen(server: ReplayServer, prefix: str = "/screen") -> dict[str, str
     return {
         "ROTATOR_DEFILLAMA_API_URL": f"{base}/llama",
         "ROTATOR_DEFILLAMA_YIELDS_URL": f"{base}/yields",
-        "ROTATOR_COINGECKO_API_URL": f"{base}/coingecko",
+        "ROTATOR_COINGECKO_URL": f"{base}/coingecko",
         "ROTATOR_SCREEN_NO_CACHE": "1",
-        "ROTATOR_COINGECKO_MIN_INTERVAL": "0",
+        "ROTATOR_COINGECKO_CALLS_PER_MINUTE": "0",
     }
