@@ -151,3 +151,23 @@ def test_unreadable_source_exits_3_and_unknown_rule_exits_2(
     bad = CliRunner().invoke(cli, ["screen", "--config", str(portfolio), "--rule", "nope"], env=env)
     assert bad.exit_code == 2
     assert "--rule nope: no revenue_screen rule of that name" in bad.output
+
+
+def test_bad_screen_parameter_in_the_rule_set_is_exit_2_naming_file_and_field(
+    tmp_path: Path,
+) -> None:
+    portfolio = write_portfolio(tmp_path)
+    (tmp_path / "rules.yaml").write_text(
+        "rules:\n"
+        "  revenue_basket:\n"
+        "    kind: revenue_screen\n"
+        "    max_weight: 35\n"
+        "    weighting: by_vibes\n"
+        "regimes:\n"
+        "  - name: hold\n"
+        "    targets: {BTC: 1.0}\n"
+    )
+    result = CliRunner().invoke(cli, ["screen", "--config", str(portfolio)])
+    assert result.exit_code == 2
+    assert "rules.yaml:4" in result.output and "max_weight" in result.output
+    assert "rules.yaml:5" in result.output and "weighting" in result.output
