@@ -184,10 +184,7 @@ def _fetch_candles(
     if not chosen:
         where = f"no account named {account_name!r}" if account_name else "no exchange account"
         return [f"candles: {where} in portfolio.yaml to fetch them from"]
-    # Candles are public: drop the credentials so no key is read or sent for them.
-    public = chosen[0].model_copy(
-        update={"api_key_env": None, "secret_env": None, "password_env": None}
-    )
+    public = chosen[0]
     return asyncio.run(_candles_async(engine, public, assets, markets, start, today))
 
 
@@ -207,7 +204,8 @@ async def _candles_async(
     from rotator.core.history import USD_QUOTES
 
     failures: list[str] = []
-    exchange = await open_readonly_exchange(account, {})
+    # Candles are public: no key is read or sent for them.
+    exchange = await open_readonly_exchange(account, {}, with_credentials=False)
     try:
         try:
             listed = await exchange.load_markets()
