@@ -96,8 +96,14 @@ def gather_snapshot(
     environ: Mapping[str, str],
     now: Callable[[], datetime],
     extra_assets: frozenset[str] = frozenset(),
+    cache_markets: bool = True,
 ) -> Snapshot:
-    """Fetch every exchange account concurrently and add the declared wallets."""
+    """Fetch every exchange account concurrently and add the declared wallets.
+
+    Args:
+        cache_markets: keep market definitions in the user cache dir (off for the demo, whose
+            local server moves to a new port every run).
+    """
     from rotator.adapters.exchanges import fetch_accounts
 
     as_of = now()
@@ -107,7 +113,7 @@ def gather_snapshot(
         wanted_assets(portfolio, targets) | extra_assets,
         environ=environ,
         now=now,
-        cache_dir=cache_dir() / "markets",
+        cache_dir=cache_dir() / "markets" if cache_markets else None,
     )
     return Snapshot(
         as_of=as_of,
@@ -175,6 +181,7 @@ def run_plan(
     engine: Engine | None = None,
     rules_as_of: date | None = None,
     force_regime: str | None = None,
+    cache_markets: bool = True,
 ) -> RunResult:
     """One pass: targets (rules on stored history), snapshot, plan. Nothing places an order.
 
@@ -182,6 +189,7 @@ def run_plan(
         engine: the store the rules read (default: `open_engine()`); unused without `rules:`.
         rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
         force_regime: use this regime of the rule set regardless of its condition.
+        cache_markets: see `gather_snapshot`.
     """
     from dataclasses import replace
 
@@ -193,7 +201,11 @@ def run_plan(
         # The revenue screen needs the accounts' markets (tradability), so with a screen rule
         # the accounts are read first, asking for every asset a regime or the basket may need.
         snapshot = gather_snapshot(
-            portfolio, environ=environ, now=now, extra_assets=prepared.assets
+            portfolio,
+            environ=environ,
+            now=now,
+            extra_assets=prepared.assets,
+            cache_markets=cache_markets,
         )
         snapshot = replace(snapshot, screen=prepared.data)
         choice = select_targets(
@@ -202,7 +214,9 @@ def run_plan(
     else:
         choice = select_targets(portfolio, as_of=day, engine=engine, force_regime=force_regime)
         wanted = frozenset(a for a in choice.targets.weights if a != CASH_BUCKET)
-        snapshot = gather_snapshot(portfolio, environ=environ, now=now, extra_assets=wanted)
+        snapshot = gather_snapshot(
+            portfolio, environ=environ, now=now, extra_assets=wanted, cache_markets=cache_markets
+        )
     snapshot = replace(snapshot, history=choice.history)
     plan = plan_orders(snapshot, choice.targets, portfolio.policy())
     plan = replace(

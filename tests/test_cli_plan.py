@@ -249,3 +249,22 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     accounts = {order["account"] for order in plan["orders"]}
     assert accounts, "the demo portfolio is off target: it should suggest orders"
     assert "cold-storage" not in accounts  # the cold wallet is never sold from
+
+
+def test_every_plan_is_stored_unless_told_not_to(tmp_path: Path, server: ReplayServer) -> None:
+    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    db = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+
+    first = run(config, "--format", "json", "--db", db)
+    run(config, "--format", "json", "--db", db, "--no-save")
+    listed = CliRunner().invoke(cli, ["history", "list", "--db", db, "--format", "json"])
+
+    assert first.exit_code == 0, first.output
+    assert "saved as run #1" in first.stderr
+    runs = json.loads(listed.stdout)
+    assert [r["kind"] for r in runs] == ["plan"]
+    plan = json.loads(first.stdout)
+    assert runs[0]["order_count"] == len(plan["orders"])
+    assert Decimal(runs[0]["total_value"]) == Decimal(plan["total_value"])
+    shown = CliRunner().invoke(cli, ["history", "show", "1", "--db", db, "--format", "json"])
+    assert shown.exit_code == 0 and "binance-main" in shown.stdout

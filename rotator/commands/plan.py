@@ -45,6 +45,7 @@ from rotator.redaction import install_logging
 )
 @click.option("--regime", default=None, help="Use this regime of the rule set (skip conditions).")
 @click.option("--db", "db_url", default=None, metavar="URL", help="Market-history database URL.")
+@click.option("--no-save", is_flag=True, help="Do not record this run in the database.")
 @click.option("--now", "now_text", default=None, hidden=True, help="Clock override (tests).")
 def plan(
     config_path: Path | None,
@@ -55,6 +56,7 @@ def plan(
     as_of: str | None,
     regime: str | None,
     db_url: str | None,
+    no_save: bool,
     now_text: str | None,
 ) -> None:
     """Suggest rebalance orders. A dry-run list: rotator never places an order.
@@ -93,7 +95,16 @@ def plan(
             engine=engine,
             rules_as_of=rules_as_of,
             force_regime=regime,
+            cache_markets=not demo,
         )
+    run_id = None
+    if not no_save:
+        # Every run is remembered (demo runs in the demo's own database): snapshot, prices,
+        # rule evaluations, plan and orders, in one transaction.
+        from rotator.adapters.storage.db import open_engine
+        from rotator.pipeline import store_run
+
+        run_id = store_run(engine or open_engine(db_url), portfolio, result)
 
     plan_ = result.plan
     if output_format == "json":
@@ -115,6 +126,9 @@ def plan(
                 render_table(plan_, Console(file=handle, width=160), explain=explain)
         else:
             render_table(plan_, Console(), explain=explain)
+    if run_id is not None:
+        where = " --demo" if demo else (f" --db {db_url}" if db_url else "")
+        click.echo(f"saved as run #{run_id} (rotator history show {run_id}{where})", err=True)
     if not plan_.complete:
         click.echo(
             "plan incomplete: some accounts or prices could not be read; see above (exit 3)",

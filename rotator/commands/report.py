@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.errors import ConfigError, ExitCode
+from rotator.errors import ExitCode
 from rotator.redaction import install_logging, redact
 
 if TYPE_CHECKING:
@@ -132,13 +132,9 @@ def write_report(
 
 
 def _now(text: str | None) -> datetime:
-    if not text:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--now: expected an ISO date-time, got {text!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    from rotator.commands.rules_common import parse_now
+
+    return parse_now(text) if text else datetime.now(UTC)
 
 
 def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -> Path:
@@ -298,6 +294,7 @@ def report(
                 now=lambda: now,
                 engine=engine,
                 rules_as_of=rules_as_of,
+                cache_markets=not demo,
             )
             history = result.snapshot.history
             new_id = store_run(engine, portfolio, result, kind="report")

@@ -105,7 +105,11 @@ def screen(
         assert prepared is not None
         # Accounts report markets only between assets asked for: ask for every candidate.
         snapshot = gather_snapshot(
-            portfolio, environ=environ, now=lambda: now, extra_assets=prepared.candidates
+            portfolio,
+            environ=environ,
+            now=lambda: now,
+            extra_assets=prepared.candidates,
+            cache_markets=not demo,
         )
     outcome = run_screen(prepared.data, params, markets_frame(snapshot.markets), now)
     account_problems = [p for p in snapshot.all_problems if p.severity is Severity.ERROR]
