@@ -70,8 +70,13 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
             continue
         tw[CASH_BUCKET if asset == CASH_BUCKET else bucket(asset)] += Decimal(weight)
     tw.setdefault(CASH_BUCKET, ZERO)
+    # A canonical order: Decimal rounds at 28 digits, so sums must not depend on the order in
+    # which the accounts happen to be listed.
     holdings = tuple(
-        h for h in snapshot.holdings if h.asset not in policy.ignore_assets and h.total > 0
+        sorted(
+            (h for h in snapshot.holdings if h.asset not in policy.ignore_assets and h.total > 0),
+            key=lambda h: (h.asset, h.account, h.wallet),
+        )
     )
     held = sorted({h.asset for h in holdings})
     wanted = [*held, *(a for a in tw if a != CASH_BUCKET), *policy.quote_preference]
@@ -157,10 +162,10 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:
         units[h.asset] += h.total
-    for asset, moved in run.moves.items():
+    for asset, moved in sorted(run.moves.items()):
         units[asset] += moved
     after_values: dict[str, Decimal] = defaultdict(Decimal)
-    for asset, amount in units.items():
+    for asset, amount in sorted(units.items()):
         if asset in prices:
             after_values[bucket(asset)] += amount * prices[asset].in_base
     after_total = sum(after_values.values(), ZERO)

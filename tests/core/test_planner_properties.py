@@ -248,4 +248,4 @@ def test_missing_data_withholds_every_order(case: Case, what: str) -> None:
 def test_plan_does_not_depend_on_account_order(case: Case) -> None:
     shuffled = replace(case.snapshot, accounts=case.snapshot.accounts[::-1])
     a, b = case.plan(), plan_orders(shuffled, case.targets, case.policy)
-    assert (a.orders, a.notes, a.after) == (b.orders, b.notes, b.after)
+    assert (a.orders, a.notes, a.before, a.after) == (b.orders, b.notes, b.before, b.after)
