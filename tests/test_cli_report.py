@@ -186,9 +186,29 @@ def test_schedule_prints_cron_and_systemd_for_the_config(
     assert "ExecStart=" in units.output and f'"{config.resolve()}"' in units.output
     assert "[Install]\nWantedBy=timers.target" in units.output
 
+    assert "history fetch" not in cron.output + units.output  # no rules: no history to record
+
     assert invoke("schedule", "--config", str(config)).exit_code == 2
     broken = tmp_path / "broken.yaml"
     broken.write_text("targets: {BTC: 2}\n")
     bad = invoke("schedule", "--cron", "--config", str(broken))
     assert bad.exit_code == 2
     assert "broken.yaml" in bad.output
+
+
+def test_schedule_records_market_history_before_the_report_when_rules_read_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text("base_currency: USD\nrules: rules/cycle.yaml\n")
+
+    cron = invoke("schedule", "--cron", "--config", str(config))
+    units = invoke("schedule", "--systemd", "--config", str(config))
+
+    assert cron.exit_code == units.exit_code == 0, cron.output + units.output
+    line = next(x for x in cron.output.splitlines() if not x.startswith("#") and "report" in x)
+    fetch, report = line.index(f"history fetch --config {config}"), line.index("report --config")
+    assert fetch < report
+    # A failed fetch must not stop the report (`;`, and systemd's "-" prefix).
+    assert "&& " not in line[fetch:]
+    assert "ExecStartPre=-" in units.output and "history fetch" in units.output

@@ -49,7 +49,8 @@ def _time(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def _credential_names(config: Path) -> list[str]:
+def _job_needs(config: Path) -> tuple[list[str], bool]:
+    """(credential variable names the job needs, whether its rules read market history)."""
     from rotator.config import load_portfolio
 
     portfolio = load_portfolio(config)
@@ -59,14 +60,29 @@ def _credential_names(config: Path) -> list[str]:
         names += [n for n in (hook.url_env, hook.bot_token_env) if n]
     if delivery.email:
         names += [n for n in (delivery.email.username_env, delivery.email.password_env) if n]
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(names)), portfolio.rules is not None
 
 
-def crontab(command: list[str], hour: int, minute: int, envfile: Path, log: Path) -> str:
-    """One crontab line (with comments) running the report daily at hour:minute."""
-    quoted = " ".join(shlex.quote(part) for part in command)
+def crontab(
+    command: list[str],
+    hour: int,
+    minute: int,
+    envfile: Path,
+    log: Path,
+    before: list[str] | None = None,
+) -> str:
+    """One crontab line running the report daily at hour:minute (after `before`, if given).
+
+    `before` (the history fetch) may fail without stopping the report: the report then says
+    which inputs are stale.
+    """
     source = f"set -a; [ -f {shlex.quote(str(envfile))} ] && . {shlex.quote(str(envfile))}; set +a"
-    return f"{minute} {hour} * * * {source}; {quoted} >> {shlex.quote(str(log))} 2>&1"
+    steps = [part for part in (before, command) if part]
+    runs = "; ".join(
+        f"{' '.join(shlex.quote(p) for p in step)} >> {shlex.quote(str(log))} 2>&1"
+        for step in steps
+    )
+    return f"{minute} {hour} * * * {source}; {runs}"
 
 
 def _systemd_quote(part: str) -> str:
@@ -76,10 +92,17 @@ def _systemd_quote(part: str) -> str:
 
 
 def systemd_units(
-    command: list[str], hour: int, minute: int, envfile: Path, workdir: Path
+    command: list[str],
+    hour: int,
+    minute: int,
+    envfile: Path,
+    workdir: Path,
+    before: list[str] | None = None,
 ) -> tuple[str, str]:
-    """(service, timer) unit file texts for a daily `rotator report`."""
+    """(service, timer) unit file texts for a daily `rotator report` (after `before`)."""
     exec_start = " ".join(_systemd_quote(p) for p in command)
+    # "-": a failed history fetch does not stop the report, which then flags stale inputs.
+    pre = f"ExecStartPre=-{' '.join(_systemd_quote(p) for p in before)}\n" if before else ""
     extra = "".join(
         f"Environment={name}={_systemd_quote(os.environ[name])}\n"
         for name in LOCATION_VARS
@@ -96,6 +119,7 @@ def systemd_units(
         f"WorkingDirectory={_systemd_quote(str(workdir))}\n"
         f"EnvironmentFile=-{_systemd_quote(str(envfile))}\n"
         f"{extra}"
+        f"{pre}"
         f"ExecStart={exec_start}\n"
         "# 3: report written but some data was missing; 5: written but delivery failed.\n"
         "SuccessExitStatus=3 5\n"
@@ -135,8 +159,12 @@ def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
         raise click.UsageError("choose --cron or --systemd")
     hour, minute = _time(at)
     config = (config_path or default_config_path()).absolute()
-    names = _credential_names(config)  # also validates the config: exit 2 when broken
+    names, reads_history = _job_needs(config)  # also validates the config: exit 2 when broken
     command = [*rotator_command(), "report", "--config", str(config)]
+    # Rules read market history; CoinGecko's dominance history is paid-only, so the job records
+    # each day itself before the report.
+    before = [*rotator_command(), "history", "fetch", "--config", str(config)]
+    before = before if reads_history else None
     envfile = env_file()
     needs = ", ".join(names) if names else "none for this config"
     header = (
@@ -152,9 +180,9 @@ def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
         )
         log = data_dir() / "report.log"
         click.echo(header + "# Add with `crontab -e`:\n" + env, nl=False)
-        click.echo(crontab(command, hour, minute, envfile, log))
+        click.echo(crontab(command, hour, minute, envfile, log, before))
         return
-    service, timer = systemd_units(command, hour, minute, envfile, config.parent)
+    service, timer = systemd_units(command, hour, minute, envfile, config.parent, before)
     unit_dir = "~/.config/systemd/user"
     click.echo(header, nl=False)
     click.echo(f"# {unit_dir}/{SERVICE}.service")
