@@ -133,13 +133,13 @@ def test_history_list_show_and_diff() -> None:
 
     listed = invoke("history", "list", "--demo", "--format", "json")
     assert listed.exit_code == 0, listed.output
-    rows = json.loads(listed.output)
+    rows = json.loads(listed.stdout)
     assert [r["id"] for r in rows] == [2, 1]
     assert all(r["kind"] == "report" and r["order_count"] > 0 for r in rows)
     table = invoke("history", "list", "--demo")
     assert "regime" in table.output and "orders" in table.output
 
-    shown = json.loads(invoke("history", "show", "--demo", "1", "--format", "json").output)
+    shown = json.loads(invoke("history", "show", "--demo", "1", "--format", "json").stdout)
     assert shown["run"]["id"] == 1
     assets = {h["asset"] for h in shown["holdings"]}
     assert {"BTC", "ETH"} <= assets
@@ -147,7 +147,7 @@ def test_history_list_show_and_diff() -> None:
     text_view = invoke("history", "show", "--demo", "1")
     assert "Holdings" in text_view.output and "DRY RUN" in text_view.output
 
-    diff = json.loads(invoke("history", "diff", "--demo", "1", "2", "--format", "json").output)
+    diff = json.loads(invoke("history", "diff", "--demo", "1", "2", "--format", "json").stdout)
     btc = next(r for r in diff["assets"] if r["asset"] == "BTC")
     assert btc["amount_a"] == btc["amount_b"]
     assert Decimal_str(btc["amount_change"]) == 0

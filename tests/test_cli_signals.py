@@ -41,7 +41,7 @@ def signals_json(db: str, *args: str) -> dict:
     rules = str(ROOT / "rules" / "cycle.yaml")
     result = invoke("signals", "--rules", rules, "--db", db, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_what_did_my_rules_say_on_a_day(db: str):
@@ -92,14 +92,14 @@ def test_signals_table_output(db: str):
 def test_signals_demo_offline():
     result = invoke("signals", "--demo", "--format", "json")
     assert result.exit_code == 0
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["rules_as_of"] == "2021-05-20" and report["regime"] == "rotate"
 
 
 def test_plan_demo_explain_shows_regime_and_rules():
     result = invoke("plan", "--demo", "--explain", "--format", "json")
     assert result.exit_code == 0, result.output
-    plan = json.loads(result.output)
+    plan = json.loads(result.stdout)
     assert plan["regime"] == "rotate"
     assert any("regime rotate: chosen" in line for line in plan["explanation"])
 
@@ -107,7 +107,7 @@ def test_plan_demo_explain_shows_regime_and_rules():
 def test_plan_demo_forced_regime_and_bad_regime():
     forced = invoke("plan", "--demo", "--regime", "accumulate", "--format", "json")
     assert forced.exit_code == 0
-    assert json.loads(forced.output)["regime"] == "accumulate"
+    assert json.loads(forced.stdout)["regime"] == "accumulate"
     bad = CliRunner().invoke(cli, ["plan", "--demo", "--regime", "moon"])
     assert bad.exit_code == 2
     assert (
@@ -118,7 +118,7 @@ def test_plan_demo_forced_regime_and_bad_regime():
 
 def test_plan_explain_stale_history_falls_through():
     result = invoke("plan", "--demo", "--explain", "--as-of", "2023-01-01", "--format", "json")
-    plan = json.loads(result.output)
+    plan = json.loads(result.stdout)
     assert plan["regime"] == "accumulate"
     assert any(
         "is unknown (does not fire on missing or stale data)" in x for x in plan["explanation"]

@@ -11,18 +11,13 @@ from pathlib import Path
 
 import click
 
+from rotator.commands.rules_common import config_option
 from rotator.config import credential_status, default_config_path, load_portfolio
 from rotator.errors import ExitCode
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml to check (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
-)
+@config_option("portfolio.yaml to check (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
 def check(config_path: Path | None) -> None:
     """Validate portfolio.yaml and list which credential variables are set or missing.
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rotator.commands.rules_common import choose_ruleset, db_option, parse_as_of, today_utc
+from rotator.commands.rules_common import (
+    choose_ruleset,
+    config_option,
+    db_option,
+    parse_as_of,
+    rules_option,
+    today_utc,
+)
 from rotator.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -62,20 +69,8 @@ def import_file(
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml: its rule set says which series to fetch, its accounts where.",
-)
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Fetch the inputs of this rule-set file instead of the portfolio's.",
-)
+@config_option("portfolio.yaml: its rule set says which series to fetch, its accounts where.")
+@rules_option("Fetch the inputs of this rule-set file instead of the portfolio's.")
 @click.option("--account", default=None, help="Exchange account for candles (default: the first).")
 @click.option(
     "--market", "markets", multiple=True, help="Market to fetch, e.g. BTC/USDT (repeatable)."

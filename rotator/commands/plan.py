@@ -10,19 +10,14 @@ from pathlib import Path
 
 import click
 
+from rotator.commands.rules_common import config_option
 from rotator.config import default_config_path, load_portfolio
 from rotator.errors import ExitCode
 from rotator.redaction import install_logging
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
-)
+@config_option("portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
 @click.option(
     "--demo", is_flag=True, help="Run on bundled recorded exchange data: no keys, no network."
 )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rotator.commands.rules_common import config_option
 from rotator.errors import ExitCode
 from rotator.redaction import install_logging, redact
 
@@ -186,13 +187,7 @@ def _deliver(
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
-)
+@config_option("portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
 @click.option(
     "--demo",
     is_flag=True,

@@ -46,6 +46,28 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+def config_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--config PATH` (portfolio.yaml), passed as `config_path`; `help_text` says its use here."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=help_text,
+    )
+
+
+def rules_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--rules FILE` (a rule-set file instead of the portfolio's), passed as `rules_path`."""
+    return click.option(
+        "--rules",
+        "rules_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=help_text,
+    )
+
+
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """`--db URL`: the SQLAlchemy URL of the store (default $ROTATOR_DB_URL or the data dir)."""
     return click.option(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from rotator.commands.rules_common import config_option
 from rotator.errors import ConfigError
 
 SERVICE = "rotator-report"
@@ -142,13 +143,7 @@ def systemd_units(
 @click.command()
 @click.option("--cron", "kind", flag_value="cron", help="Print a crontab line.")
 @click.option("--systemd", "kind", flag_value="systemd", help="Print a service + timer pair.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml the job uses (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
-)
+@config_option("portfolio.yaml the job uses (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
 @click.option("--at", "at", default="07:00", show_default=True, help="Daily time, HH:MM.")
 def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
     """Print a crontab line (--cron) or systemd units (--systemd) running the daily report."""

@@ -8,24 +8,19 @@ from typing import Any
 
 import click
 
-from rotator.commands.rules_common import choose_ruleset, db_option, parse_as_of, today_utc
+from rotator.commands.rules_common import (
+    choose_ruleset,
+    config_option,
+    db_option,
+    parse_as_of,
+    rules_option,
+    today_utc,
+)
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="portfolio.yaml whose `rules:` to evaluate (default: ./portfolio.yaml).",
-)
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Evaluate this rule-set file instead of the portfolio's.",
-)
+@config_option("portfolio.yaml whose `rules:` to evaluate (default: ./portfolio.yaml).")
+@rules_option("Evaluate this rule-set file instead of the portfolio's.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Evaluate on history as of DATE's close.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @click.option("--demo", is_flag=True, help="Use the bundled 2013-2021 history (offline).")
