@@ -11,11 +11,15 @@ Run: python bench/screen_universe.py
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from rotator.core.screen import ScreenData, screen
 from rotator.core.screen_params import ScreenParams
