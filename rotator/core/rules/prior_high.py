@@ -1,16 +1,26 @@
 """`prior_high_break`: has an asset broken above its prior cycle high and held there?
 
 True when the last `confirm_closes` daily closes are all above the level by at least `margin_pct`
-percent. The level is given (`level: 110000`) or found automatically as the highest close in a
-past window: from `lookback_days` ago up to `skip_recent_days` ago, so the high being tested is
-the *previous* cycle's, not this week's. Reports the distance of the last close to the level.
+percent. The level is given (`level: 110000`) or found automatically (`find:`):
+
+- `window`: the highest close from `lookback_days` ago up to `skip_recent_days` ago, so the high
+  being tested is an older one, not this week's;
+- `drawdown`: the previous cycle's top, i.e. the all-time high as it stood on the last day the
+  close was at least `drawdown_pct` percent below it (the last bear-market day). A bear market
+  resets the level to the top it fell from; new highs after a breakout do not move it, and a
+  later fall of `drawdown_pct` starts the next cycle. With the window method a bear market a
+  year after the top can read as "above the prior high"; with this one it cannot.
+
+Reports the distance of the last close to the level.
 
 Example::
 
     btc_above_prior_high:
       kind: prior_high_break
       asset: BTC
-      level: 110000          # leave out to find it automatically
+      level: 110000          # leave out to find it automatically:
+      # find: drawdown       # the top before the last fall of drawdown_pct % (a cycle)
+      # drawdown_pct: 50
       confirm_closes: 3
       margin_pct: 1.0
 """
@@ -18,15 +28,25 @@ Example::
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class PriorHighParams(Params):
     asset: str = Field("BTC", min_length=1, description="asset whose USD close is tested")
     level: float | None = Field(None, gt=0, description="the prior high; None = find it")
+    find: Literal["window", "drawdown"] = Field(
+        "window", description="auto level: max close in a window, or the top before a drawdown"
+    )
+    drawdown_pct: float = Field(
+        50.0, gt=0, lt=100, description="auto level (drawdown): a fall this deep ends a cycle"
+    )
     lookback_days: int = Field(1460, gt=1, description="auto level: window start, days back")
     skip_recent_days: int = Field(365, ge=0, description="auto level: window end, days back")
     confirm_closes: int = Field(3, ge=1, le=60, description="consecutive closes above needed")
@@ -35,7 +55,11 @@ class PriorHighParams(Params):
 
     @model_validator(mode="after")
     def _window(self) -> PriorHighParams:
-        if self.level is None and self.skip_recent_days >= self.lookback_days:
+        if (
+            self.level is None
+            and self.find == "window"
+            and (self.skip_recent_days >= self.lookback_days)
+        ):
             raise ValueError(
                 f"skip_recent_days ({self.skip_recent_days}) must be smaller than "
                 f"lookback_days ({self.lookback_days})"
@@ -52,6 +76,8 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     closes = ctx.series(name, max_age=p.max_age)
     if p.level is not None:
         level, where = p.level, "given level"
+    elif p.find == "drawdown":
+        level, where = _top_before_drawdown(closes, p.drawdown_pct, name)
     else:
         end = ctx.as_of - timedelta(days=p.skip_recent_days)
         start = ctx.as_of - timedelta(days=p.lookback_days)
@@ -103,3 +129,24 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
             f"{level:,.0f} ({where}); needs {p.confirm_closes} closes above{margin}, has {streak}"
         )
     return RuleResult.of(held, reason, inputs, closes.index[-1])
+
+
+def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> tuple[float, str]:
+    """The all-time high as it stood on the last close `drawdown_pct` % or more below it."""
+    import numpy as np
+
+    values = closes.to_numpy(dtype=float)
+    running_high = np.maximum.accumulate(values)
+    deep = np.flatnonzero(values <= running_high * (1 - drawdown_pct / 100))
+    if deep.size == 0:
+        raise MissingInput(
+            f"{name}: never closed {drawdown_pct:g} % below its high, so there is no previous "
+            "cycle top yet (give `level:` or use find: window)"
+        )
+    last_deep = int(deep[-1])
+    top = int(values[: last_deep + 1].argmax())
+    where = (
+        f"top of {closes.index[top].date()} before the {drawdown_pct:g} % drawdown "
+        f"lasting to {closes.index[last_deep].date()}"
+    )
+    return float(running_high[last_deep]), where

@@ -111,3 +111,54 @@ def test_data_after_as_of_is_invisible(history):
         == evaluate(rules, cut, date(2020, 12, 1))["brk"]
     )
     assert isinstance(history["close:BTC"], pd.Series)
+
+
+def top_before_last_drawdown(rows, day: date, drawdown: float) -> tuple[float, date]:
+    """Independently, with a loop: the running high on the last close `drawdown` below it."""
+    high, found = 0.0, None
+    for d, close in rows:
+        if d > day:
+            break
+        high = max(high, close)
+        if close <= high * (1 - drawdown):
+            found = (high, d)
+    assert found is not None
+    return found
+
+
+def test_drawdown_level_holds_the_2017_top_through_the_bear_market(btc_rows, history):
+    high_2017 = max(v for d, v in btc_rows if d.year == 2017)
+    rules = one_rule(find="drawdown", drawdown_pct=50, confirm_closes=3)
+    for day in (date(2018, 6, 30), date(2019, 6, 26), date(2020, 3, 12), date(2020, 10, 1)):
+        level, _ = top_before_last_drawdown(btc_rows, day, 0.5)
+        assert level == high_2017
+        result = evaluate(rules, history, day)["brk"]
+        assert result.value is False, day  # a bear market is never "above the prior high"
+        assert result.inputs["level"] == round(high_2017, 2)
+        assert "2017-12-16" in result.inputs["level_source"]
+
+
+def test_drawdown_level_confirms_the_late_2020_breakout_and_nothing_before(btc_rows, history):
+    high_2017 = max(v for d, v in btc_rows if d.year == 2017)
+    expected = first_confirmation(btc_rows, high_2017, 3, date(2018, 1, 1))
+    # The cycle that broke 2013's top ends with the first 50 % fall from the 2017 top.
+    bear_starts = next(d for d, v in btc_rows if d.year == 2018 and v <= 0.5 * high_2017)
+    rules = one_rule(find="drawdown", drawdown_pct=50, confirm_closes=3)
+    assert evaluate(rules, history, bear_starts - timedelta(days=1))["brk"].value is True
+    fired = [d for d in days(bear_starts, expected) if evaluate(rules, history, d)["brk"].value]
+    assert fired == [expected]
+
+
+def test_drawdown_level_moves_to_the_2021_top_after_the_2021_crash(btc_rows, history):
+    day = date(2021, 12, 31)
+    level, deep_day = top_before_last_drawdown(btc_rows, day, 0.5)
+    assert deep_day.year == 2021 and level > 60_000  # the April 2021 top, after the July crash
+    result = evaluate(one_rule(find="drawdown", drawdown_pct=50), history, day)["brk"]
+    assert result.inputs["level"] == round(level, 2)
+
+
+def test_drawdown_without_a_completed_cycle_is_unknown(history):
+    young = {"close:BTC": history["close:BTC"].loc["2020-12-01":"2021-01-31"]}
+    result = evaluate(one_rule(find="drawdown", drawdown_pct=50), young, date(2021, 1, 31))["brk"]
+    assert result.value is None
+    assert "no previous cycle top" in result.reason
