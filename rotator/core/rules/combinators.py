@@ -72,28 +72,27 @@ def _summary(parts: list[tuple[str, RuleResult]]) -> str:
     return ", ".join(f"{name}={r.state}" for name, r in parts)
 
 
-@rule("all", params=ManyParams)
-def all_(p: ManyParams, ctx: RuleContext) -> RuleResult:
-    """True when every listed rule is true; false when one is false; else unknown."""
-    parts = _parts(p, ctx)
-    value = all_values([r.value for _, r in parts])
+def _combined(parts: list[tuple[str, RuleResult]], value: bool | None) -> RuleResult:
+    """The result of a combinator whose three-valued answer is `value`."""
     inputs = {name: r.state for name, r in parts}
     if value is None:
         unknown = [n for n, r in parts if r.value is None]
         return RuleResult.unknown(f"unknown because {', '.join(unknown)} unknown", inputs)
     return RuleResult.of(value, _summary(parts), inputs, _oldest(parts))
+
+
+@rule("all", params=ManyParams)
+def all_(p: ManyParams, ctx: RuleContext) -> RuleResult:
+    """True when every listed rule is true; false when one is false; else unknown."""
+    parts = _parts(p, ctx)
+    return _combined(parts, all_values([r.value for _, r in parts]))
 
 
 @rule("any", params=ManyParams)
 def any_(p: ManyParams, ctx: RuleContext) -> RuleResult:
     """True when at least one listed rule is true; false when all are false; else unknown."""
     parts = _parts(p, ctx)
-    value = any_values([r.value for _, r in parts])
-    inputs = {name: r.state for name, r in parts}
-    if value is None:
-        unknown = [n for n, r in parts if r.value is None]
-        return RuleResult.unknown(f"unknown because {', '.join(unknown)} unknown", inputs)
-    return RuleResult.of(value, _summary(parts), inputs, _oldest(parts))
+    return _combined(parts, any_values([r.value for _, r in parts]))
 
 
 @rule("not", params=OneParams)
