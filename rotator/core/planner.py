@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from rotator.core.models import (
     CASH_BUCKET,
+    ZERO,
     Allocation,
     Order,
     Plan,
@@ -41,7 +42,6 @@ from rotator.core.sequencing import Drift, Sequencer
 from rotator.core.valuation import price_assets, price_subject, value_holdings
 from rotator.errors import Problem, Severity
 
-ZERO = Decimal(0)
 TargetOf = Callable[[str], Decimal | None]
 
 

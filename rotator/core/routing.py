@@ -20,7 +20,6 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Decimal, l
 
 from rotator.core.models import MarketInfo, Price, Quote, RebalancePolicy, Side
 
-ZERO = Decimal(0)
 ONE = Decimal(1)
 
 

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rotator.core.models import Order, Price, RebalancePolicy, Side, Snapshot
+from rotator.core.models import ZERO, Order, Price, RebalancePolicy, Side, Snapshot
 from rotator.core.routing import Book, Drop, Fill, leg_effects
 
-ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
