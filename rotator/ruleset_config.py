@@ -31,11 +31,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rotator.config import WEIGHT_TOLERANCE, location, read_yaml
+from rotator.config import WEIGHT_TOLERANCE
 from rotator.core.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
 from rotator.core.rules.registry import Registry, default_registry
 from rotator.errors import ConfigError
+from rotator.yamlfile import location, read_yaml
 
 PACKAGED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
