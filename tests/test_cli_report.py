@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from rotator.adapters.storage import report_store, runs
+from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
 from rotator.cli import cli
 from rotator.paths import data_dir
@@ -63,12 +63,12 @@ def test_report_demo_writes_html_and_markdown_offline_once_per_day() -> None:
     assert again.exit_code == 0
     assert "already written" in again.output
     engine = demo_engine()
-    assert runs.run_count(engine) == 1
+    assert run_queries.run_count(engine) == 1
     assert len(report_store.list_reports(engine)) == 1
 
     forced = invoke("report", "--demo", "--force")
     assert forced.exit_code == 0, forced.output
-    assert runs.run_count(engine) == 2
+    assert run_queries.run_count(engine) == 2
     reports = report_store.list_reports(engine)
     assert len(reports) == 1 and reports[0].run_id == 2  # replaced, not duplicated
     assert len(list(folder.glob("report-*"))) == 2
@@ -118,7 +118,7 @@ def test_two_concurrent_report_processes_leave_one_report(isolated_dirs: Path) -
     assert sum("already written" in out for out, _ in outputs) == 1
     engine = demo_engine()
     assert len(report_store.list_reports(engine)) == 1
-    assert runs.run_count(engine) == 1  # the second process did not even run
+    assert run_queries.run_count(engine) == 1  # the second process did not even run
     engine.dispose()
     folder = data_dir() / "demo-reports"
     assert len(list(folder.glob("report-*.html"))) == 1

@@ -11,7 +11,7 @@ import click
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from rotator.adapters.storage.runs import StoredRun
+    from rotator.adapters.storage.run_queries import StoredRun
 
 db_option = click.option(
     "--db", "db_url", default=None, help="SQLAlchemy URL (default: $ROTATOR_DB_URL)."
@@ -38,7 +38,7 @@ def _engine(db_url: str | None, demo: bool) -> Engine:
 
 
 def _load(engine: Engine, run_id: int) -> StoredRun:
-    from rotator.adapters.storage.runs import load_run
+    from rotator.adapters.storage.run_queries import load_run
 
     stored = load_run(engine, run_id)
     if stored is None:
@@ -63,10 +63,10 @@ def _console() -> Any:
 @format_option
 def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """List stored runs, newest first: date, value, regime, number of orders."""
-    from rotator.adapters.storage import runs
+    from rotator.adapters.storage import run_queries, runs
 
     engine = _engine(db_url, demo)
-    found = runs.list_runs(engine, limit=limit)
+    found = run_queries.list_runs(engine, limit=limit)
     if output_format == "json":
         click.echo(json.dumps(runs.to_jsonable(found), indent=2))
         return

@@ -25,7 +25,7 @@ from rotator.redaction import install_logging, redact
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from rotator.adapters.storage.runs import StoredRun
+    from rotator.adapters.storage.run_queries import StoredRun
     from rotator.config import Portfolio
     from rotator.delivery import DeliveryResult
     from rotator.reports.daily import DailyReport
@@ -94,7 +94,7 @@ def market_series(
 
 def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None) -> DailyReport:
     """The report content of a stored run: with its value history, yesterday and the market."""
-    from rotator.adapters.storage.runs import daily_values, latest_run_before, load_run
+    from rotator.adapters.storage.run_queries import daily_values, latest_run_before, load_run
     from rotator.reports.daily import build_daily
 
     day = stored.summary.day
@@ -232,7 +232,7 @@ def report(
     install_logging()
     from rotator.adapters.storage.db import default_db_url, open_engine
     from rotator.adapters.storage.report_store import report_for
-    from rotator.adapters.storage.runs import load_run
+    from rotator.adapters.storage.run_queries import load_run
     from rotator.config import default_config_path, load_portfolio
     from rotator.paths import data_dir
     from rotator.runlock import run_lock

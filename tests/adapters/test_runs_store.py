@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from rotator.adapters.storage import report_store, runs
+from rotator.adapters.storage import report_store, run_queries, runs
 from rotator.adapters.storage.db import open_engine
 from rotator.core.models import (
     AccountSnapshot,
@@ -148,7 +148,7 @@ def make_run(as_of: datetime = T0, btc_price: str = "60000") -> tuple[Snapshot, 
 def test_save_and_load_round_trip_is_exact(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
     run_id = runs.save_run(engine, snapshot, plan, prices=prices, kind="report")
-    stored = runs.load_run(engine, run_id)
+    stored = run_queries.load_run(engine, run_id)
     assert stored is not None
     assert stored.plan.total_value == plan.total_value  # exact Decimal, no float rounding
     assert stored.plan.orders == plan.orders
@@ -218,7 +218,7 @@ def test_failure_after_snapshot_rows_leaves_no_partial_run(engine: Engine) -> No
             engine, snapshot, plan, prices=prices, evaluations=[evaluation], extra_writers=[explode]
         )
     assert count_rows(engine) == before
-    assert len(runs.list_runs(engine)) == 1
+    assert len(run_queries.list_runs(engine)) == 1
 
 
 KILL_SCRIPT = textwrap.dedent(
@@ -263,13 +263,13 @@ def test_list_runs_newest_first_and_daily_values(engine: Engine) -> None:
     # a second, later run on the last day: the day's value is the last complete run's
     snapshot, plan, prices = make_run(T0 + timedelta(days=4, hours=3), btc_price="70000")
     last_id = runs.save_run(engine, snapshot, plan, prices=prices)
-    listed = runs.list_runs(engine)
+    listed = run_queries.list_runs(engine)
     assert listed[0].id == last_id
     assert len(listed) == 6
-    values = runs.daily_values(engine, until=date(2026, 3, 5))
+    values = run_queries.daily_values(engine, until=date(2026, 3, 5))
     assert [d for d, _ in values] == [date(2026, 3, d) for d in range(1, 6)]
-    assert values[-1][1] == runs.load_run(engine, last_id).plan.total_value
-    assert len(runs.daily_values(engine, until=date(2026, 3, 5), days=2)) == 2
+    assert values[-1][1] == run_queries.load_run(engine, last_id).plan.total_value
+    assert len(run_queries.daily_values(engine, until=date(2026, 3, 5), days=2)) == 2
 
 
 def test_incomplete_runs_stay_out_of_the_value_series(engine: Engine) -> None:
@@ -278,9 +278,9 @@ def test_incomplete_runs_stay_out_of_the_value_series(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
     broken = replace(plan, problems=(Problem(Severity.ERROR, "account binance-main", "timed out"),))
     run_id = runs.save_run(engine, snapshot, broken, prices=prices)
-    assert runs.load_run(engine, run_id).summary.complete is False
-    assert runs.daily_values(engine, until=T0.date()) == []
-    assert runs.latest_run_before(engine, T0.date()) is None
+    assert run_queries.load_run(engine, run_id).summary.complete is False
+    assert run_queries.daily_values(engine, until=T0.date()) == []
+    assert run_queries.latest_run_before(engine, T0.date()) is None
 
 
 def test_report_row_is_one_per_day(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from simulation import demo_environ, simulated_market
 
-from rotator.adapters.storage import report_store, runs
+from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
 from rotator.cli import cli
 
@@ -86,9 +86,9 @@ def test_unreadable_account_exits_3_with_a_prominent_warning(tmp_path: Path, env
     assert "Incomplete data" in html
     assert "kraken" in html.split('id="warnings"')[1].split("</section>")[0]
     engine = open_engine(db)
-    stored = runs.list_runs(engine)
+    stored = run_queries.list_runs(engine)
     assert stored[0].complete is False
-    assert runs.daily_values(engine, until=stored[0].day) == []  # not a fake value drop
+    assert run_queries.daily_values(engine, until=stored[0].day) == []  # not a fake value drop
     engine.dispose()
 
 

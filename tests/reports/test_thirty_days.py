@@ -18,7 +18,7 @@ from simulation import (
     simulated_market,
 )
 
-from rotator.adapters.storage import report_store, runs
+from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
 from rotator.cli import cli
 
@@ -52,10 +52,10 @@ def test_thirty_simulated_days(tmp_path: Path, environ: None) -> None:
             assert result.exit_code == 0, result.output
 
     engine = open_engine(db)
-    listed = runs.list_runs(engine, limit=100)
+    listed = run_queries.list_runs(engine, limit=100)
     assert len(listed) == DAYS
     assert sorted(r.day for r in listed) == [c.date() for c in clocks]
-    values = runs.daily_values(engine, until=clocks[-1].date())
+    values = run_queries.daily_values(engine, until=clocks[-1].date())
     assert len(values) == DAYS
     # prices moved, so did the value: it follows the price factor, not a constant
     assert len({v for _, v in values}) == DAYS
