@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rotator.adapters.exchanges import fetch_accounts
-from rotator.config import ExchangeAccount
+from rotator.config.portfolio import ExchangeAccount
 from rotator.demo import DEMO_ENVIRON, binance_routes
 from rotator.demo.replay import ReplayServer, api_urls_for
 

@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from rotator.adapters.storage.db import open_engine  # noqa: E402
 from rotator.adapters.storage.market import save_bars, save_dominance  # noqa: E402
+from rotator.config.ruleset import load_ruleset  # noqa: E402
 from rotator.core.history import DailyBar, DominanceObservation  # noqa: E402
-from rotator.core.regimes import choose_regime  # noqa: E402
 from rotator.core.rules.engine import evaluate  # noqa: E402
-from rotator.rules_run import run_rules  # noqa: E402
-from rotator.ruleset_config import load_ruleset  # noqa: E402
+from rotator.core.rules.regimes import choose_regime  # noqa: E402
+from rotator.pipeline.rules import run_rules  # noqa: E402
 
 HISTORY = ROOT / "tests" / "fixtures" / "history"
 START, END = date(2012, 1, 1), date(2021, 12, 31)

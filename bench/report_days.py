@@ -41,7 +41,7 @@ def main() -> None:
         simulated_market,
     )
 
-    from rotator.cli import cli
+    from rotator.cli.app import cli
 
     os.environ.update(demo_environ())
     db = f"sqlite:///{scratch / 'bench.sqlite3'}"

@@ -21,8 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from rotator.core.screen import ScreenData, screen
-from rotator.core.screen_params import ScreenParams
+from rotator.core.screen.params import ScreenParams
+from rotator.core.screen.screening import ScreenData, screen
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 Expected data problems (an unpriceable asset, a failed account, a stale signal) are `Problem`
 records carried inside a snapshot or plan and shown to the user. Failures that stop a run are
-`RotatorError` subclasses, turned into one clean message and an exit code in `rotator.cli`.
+`RotatorError` subclasses, turned into one clean message and an exit code in `rotator.cli.app`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rotator.cli import cli
+from rotator.cli.app import cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_check_passes_when_all_credentials_set(monkeypatch: pytest.MonkeyPatch) 
 def test_help_and_check_do_not_import_ccxt_or_pandas(args: list[str]) -> None:
     probe = (
         "import sys\n"
-        "from rotator.cli import main\n"
+        "from rotator.cli.app import main\n"
         f"sys.argv = ['rotator', *{args!r}]\n"
         "try:\n"
         "    main()\n"

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from rotator.cli import cli
+from rotator.cli.app import cli
 from rotator.demo.replay import Body, ReplayServer, api_urls_for
-from rotator.render import ORDER_FIELDS
+from rotator.reports.plan import ORDER_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "exchanges"

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from rotator.adapters.runlock import run_lock
 from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
-from rotator.cli import cli
-from rotator.paths import data_dir
-from rotator.runlock import run_lock
+from rotator.cli.app import cli
+from rotator.config.paths import data_dir
 
 MD_SECTIONS = (
     "## Portfolio value",

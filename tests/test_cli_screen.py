@@ -17,7 +17,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from rotator.cli import cli
+from rotator.cli.app import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "defillama"
 

@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from rotator.adapters.storage.db import open_engine
 from rotator.adapters.storage.market import load_evaluations, load_history
-from rotator.cli import cli
+from rotator.cli.app import cli
 from rotator.demo.replay import ReplayServer, api_urls_for
 
 ROOT = Path(__file__).resolve().parents[1]

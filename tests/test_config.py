@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rotator.cli import cli
-from rotator.config import load_portfolio
+from rotator.cli.app import cli
+from rotator.config.portfolio import load_portfolio
 from rotator.core.models import CASH_BUCKET
 from rotator.errors import ConfigError
 

@@ -13,8 +13,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from rotator.config import DeliveryConfig, EmailTarget, WebhookTarget
-from rotator.delivery import ReportMessage, deliver
+from rotator.adapters.delivery import ReportMessage, deliver
+from rotator.config.portfolio import DeliveryConfig, EmailTarget, WebhookTarget
 
 SECRET = "sentinel-SECRET-9f8e7d"
 

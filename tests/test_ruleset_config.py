@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rotator.cli import cli
-from rotator.config import load_portfolio
+from rotator.cli.app import cli
+from rotator.config.portfolio import load_portfolio
+from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
 from rotator.core.rules.registry import default_registry
 from rotator.errors import ConfigError
-from rotator.rules_run import load_portfolio_ruleset
-from rotator.ruleset_config import PACKAGED_RULESETS, load_ruleset
+from rotator.pipeline.rules import load_portfolio_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "rules").glob("*.yaml"))

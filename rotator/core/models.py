@@ -19,7 +19,7 @@ from rotator.errors import Problem, Severity
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rotator.core.screen import ScreenData
+    from rotator.core.screen.screening import ScreenData
 
 ZERO = Decimal(0)
 

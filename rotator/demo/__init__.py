@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rotator.config import Portfolio, load_portfolio
+from rotator.config.portfolio import Portfolio, load_portfolio
 from rotator.demo.replay import Body, RecordedRequest, ReplayServer, api_urls_for
 
 DATA = Path(str(resources.files("rotator.demo") / "data"))

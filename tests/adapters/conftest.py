@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rotator.config import ExchangeAccount
+from rotator.config.portfolio import ExchangeAccount
 from rotator.demo import binance_tickers, kraken_tickers
 from rotator.demo.replay import Body, ReplayServer, api_urls_for
 

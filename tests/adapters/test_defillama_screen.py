@@ -20,7 +20,7 @@ from werkzeug import Request, Response
 from rotator.adapters.sources.screen_inputs import ScreenSources, gather_screen_data
 from rotator.adapters.storage.db import open_engine
 from rotator.adapters.storage.source_cache import SourceCache
-from rotator.core.screen import ScreenParams, screen
+from rotator.core.screen.screening import ScreenParams, screen
 from rotator.errors import Severity
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "defillama"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rotator.adapters.exchanges import open_readonly_exchange
 from rotator.adapters.sources.ohlcv import fetch_daily_bars
-from rotator.config import ExchangeAccount
+from rotator.config.portfolio import ExchangeAccount
 from rotator.demo.replay import ReplayServer, api_urls_for
 
 EXCHANGE_INFO = Path(__file__).resolve().parents[1] / "fixtures" / "exchanges" / "binance"

@@ -18,10 +18,10 @@ FORBIDDEN_IMPORTS = {
     "alembic",
     "yaml",
     "rotator.adapters",
+    "rotator.cli.app",
+    "rotator.config.portfolio",
+    "rotator.pipeline.run",
     "rotator.cli",
-    "rotator.config",
-    "rotator.pipeline",
-    "rotator.commands",
 }
 FORBIDDEN_CALLS = {"open", "now", "today", "utcnow", "read_text", "read_bytes"}
 

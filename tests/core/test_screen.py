@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from rotator.core.screen import ScreenData, ScreenParams, screen
+from rotator.core.screen.screening import ScreenData, ScreenParams, screen
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 

@@ -23,11 +23,11 @@ from rotator.core.models import (
     Snapshot,
 )
 from rotator.core.planner import plan_orders
-from rotator.core.regimes import Ref, Regime, choose_regime
 from rotator.core.rules.engine import RuleSet, RuleSpec, evaluate
+from rotator.core.rules.regimes import Ref, Regime, choose_regime
 from rotator.core.rules.registry import default_registry
-from rotator.core.screen import ScreenData
-from rotator.core.screen_params import ScreenParams
+from rotator.core.screen.params import ScreenParams
+from rotator.core.screen.screening import ScreenData
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 TOKENS = {  # gecko_id: (symbol, holders revenue 30 d, market cap, USD price)

@@ -13,7 +13,7 @@ from simulation import demo_environ, simulated_market
 
 from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
-from rotator.cli import cli
+from rotator.cli.app import cli
 
 
 @pytest.fixture

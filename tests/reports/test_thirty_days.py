@@ -20,7 +20,7 @@ from simulation import (
 
 from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
-from rotator.cli import cli
+from rotator.cli.app import cli
 
 DAYS = 30
 

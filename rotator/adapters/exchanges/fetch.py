@@ -41,7 +41,7 @@ from rotator.adapters.exchanges.wallets import (
     split_kraken_suffixes,
     supports,
 )
-from rotator.config import ExchangeAccount
+from rotator.config.portfolio import ExchangeAccount
 from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
 from rotator.errors import Problem, ReadOnlyViolation, Severity
 from rotator.redaction import redact

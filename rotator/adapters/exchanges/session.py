@@ -27,7 +27,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 
 from rotator.adapters.exchanges.guard import ReadOnlyExchange
-from rotator.config import ExchangeAccount
+from rotator.config.portfolio import ExchangeAccount
 from rotator.redaction import RedactingFilter, redact, register_secret
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from rotator.adapters.sources.http import JsonClient, SourceError
-from rotator.core.screen import MARKETS_COLUMNS
+from rotator.core.screen.screening import MARKETS_COLUMNS
 
 PAGE = 250
 

@@ -35,7 +35,12 @@ import numpy as np
 import pandas as pd
 
 from rotator.adapters.sources.http import JsonClient, SourceError
-from rotator.core.screen import FEES_COLUMNS, HISTORY_COLUMNS, PARENTS_COLUMNS, POOLS_COLUMNS
+from rotator.core.screen.screening import (
+    FEES_COLUMNS,
+    HISTORY_COLUMNS,
+    PARENTS_COLUMNS,
+    POOLS_COLUMNS,
+)
 
 API_URL = "https://api.llama.fi"
 YIELDS_URL = "https://yields.llama.fi"

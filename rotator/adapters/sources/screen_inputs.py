@@ -30,7 +30,7 @@ from rotator.adapters.sources.coingecko_markets import CoinGeckoMarkets
 from rotator.adapters.sources.defillama import API_URL, YIELDS_URL, DefiLlama, defillama_clients
 from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.adapters.storage.source_cache import SourceCache
-from rotator.core.screen import (
+from rotator.core.screen.screening import (
     FEES_COLUMNS,
     HISTORY_COLUMNS,
     MARKETS_COLUMNS,

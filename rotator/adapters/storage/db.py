@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -19,7 +19,7 @@ def default_db_url() -> str:
     """$ROTATOR_DB_URL, else a SQLite file in the user data directory."""
     if url := os.environ.get("ROTATOR_DB_URL"):
         return url
-    from rotator.paths import data_dir
+    from rotator.config.paths import data_dir
 
     return f"sqlite:///{data_dir() / 'rotator.sqlite3'}"
 

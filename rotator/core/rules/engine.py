@@ -1,6 +1,6 @@
 """A configured rule set and its evaluation: rules in dependency order, then the regime.
 
-`RuleSet` is what rotator.ruleset_config builds from a rule-set file; `evaluate` runs every rule
+`RuleSet` is what rotator.config.ruleset builds from a rule-set file; `evaluate` runs every rule
 on one day's history and returns results by rule name. It is pure: the caller loads the history
 (`RuleSet.inputs()` names it) and stores the results.
 """
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from rotator.core.models import Snapshot
-    from rotator.core.regimes import Regime
+    from rotator.core.rules.regimes import Regime
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rotator.core.rules.registry import RuleContext, RuleResult, rule
-from rotator.core.screen_params import ScreenParams
+from rotator.core.screen.params import ScreenParams
 from rotator.errors import Severity
 
 if TYPE_CHECKING:
-    from rotator.core.screen import ScreenOutcome
+    from rotator.core.screen.screening import ScreenOutcome
 
 KIND = "revenue_screen"
 
@@ -58,8 +58,8 @@ def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
 def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
     """Basket of tradable tokens paying holders real revenue (yield, trend, emissions filters)."""
     # pandas is imported here, not at module level: loading a rule set must stay light.
-    from rotator.core.basket import to_basket
-    from rotator.core.screen import markets_frame, screen
+    from rotator.core.screen.basket import to_basket
+    from rotator.core.screen.screening import markets_frame, screen
 
     snapshot = ctx.snapshot
     if snapshot is None or snapshot.screen is None:

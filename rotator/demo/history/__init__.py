@@ -25,7 +25,7 @@ DEMO_SOURCE = "demo"
 
 def demo_db_url() -> str:
     """The demo's own SQLite file in the user data directory."""
-    from rotator.paths import data_dir
+    from rotator.config.paths import data_dir
 
     return f"sqlite:///{data_dir() / 'demo.sqlite3'}"
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from rotator.core.models import CASH_BUCKET
-from rotator.core.regimes import All, AnyOf, Not, Ref, Regime, choose_regime, truth
 from rotator.core.rules.combinators import ManyParams, OneParams
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order, evaluate
+from rotator.core.rules.regimes import All, AnyOf, Not, Ref, Regime, choose_regime, truth
 from rotator.core.rules.registry import Params, Registry, RuleContext, RuleResult
 
 T, F, U = RuleResult.of(True, "t"), RuleResult.of(False, "f"), RuleResult.unknown("no data")

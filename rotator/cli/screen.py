@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.commands.rules_common import config_option
-from rotator.config import default_config_path, load_portfolio
+from rotator.cli.options import config_option
+from rotator.config.portfolio import default_config_path, load_portfolio
 from rotator.errors import ConfigError, ExitCode, Severity
 from rotator.redaction import install_logging
 
 if TYPE_CHECKING:
-    from rotator.core.screen import ScreenOutcome
+    from rotator.core.screen.screening import ScreenOutcome
 
 # Columns of JSON rows and CSV, in order: identity, figures, verdict.
 FIELDS = (
@@ -69,12 +69,12 @@ def screen(
     token then fails, with the reason).
     """
     install_logging()
-    from rotator.commands.rules_common import parse_now
-    from rotator.core.screen import markets_frame
-    from rotator.core.screen import screen as run_screen
-    from rotator.pipeline import gather_snapshot
-    from rotator.rules_run import load_portfolio_ruleset
-    from rotator.screen_run import prepare_screen, screen_params
+    from rotator.cli.options import parse_now
+    from rotator.core.screen.screening import markets_frame
+    from rotator.core.screen.screening import screen as run_screen
+    from rotator.pipeline.rules import load_portfolio_ruleset
+    from rotator.pipeline.run import gather_snapshot
+    from rotator.pipeline.screen import prepare_screen, screen_params
 
     now = parse_now(now_text) if now_text else datetime.now(UTC)
     with ExitStack() as stack:
@@ -121,7 +121,7 @@ def screen(
 
 
 def _pick(params_by_rule: dict[str, Any], rule_name: str | None) -> tuple[str, Any]:
-    from rotator.core.screen_params import ScreenParams
+    from rotator.core.screen.params import ScreenParams
 
     if rule_name is not None:
         if rule_name not in params_by_rule:
@@ -180,7 +180,7 @@ def _render(
         writer.writeheader()
         writer.writerows(rows(outcome))
         return buffer.getvalue()
-    from rotator.core.basket import to_basket
+    from rotator.core.screen.basket import to_basket
 
     table = outcome.table
     basket = to_basket(table) if table["in_basket"].any() else {}

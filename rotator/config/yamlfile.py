@@ -1,7 +1,7 @@
 """Reading a YAML settings file, with errors that name the file, the line and the field path.
 
-Used by rotator.config (portfolio.yaml) and rotator.ruleset_config (rule sets): the only two
-readers of configuration files. A pydantic error becomes
+Used by rotator.config.portfolio (portfolio.yaml) and rotator.config.ruleset (rule sets): the
+only two readers of configuration files. A pydantic error becomes
 `portfolio.yaml:7: targets: weights must sum to 1, got 0.9 (...)`.
 """
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from rotator.commands.rules_common import config_option
-from rotator.config import default_config_path, load_portfolio
+from rotator.cli.options import config_option
+from rotator.config.portfolio import default_config_path, load_portfolio
 from rotator.errors import ExitCode
 from rotator.redaction import install_logging
 
@@ -60,9 +60,9 @@ def plan(
     price could not be read; orders depending on it are withheld).
     """
     install_logging()
-    from rotator.commands.rules_common import fixed_clock, parse_as_of
-    from rotator.pipeline import run_plan
-    from rotator.render import render_csv, render_json, render_table
+    from rotator.cli.options import fixed_clock, parse_as_of
+    from rotator.pipeline.run import run_plan
+    from rotator.reports.plan import render_csv, render_json, render_table
 
     rules_as_of = parse_as_of(as_of)
     clock = fixed_clock(now_text) if now_text else (lambda: datetime.now(UTC))
@@ -97,7 +97,7 @@ def plan(
         # Every run is remembered (demo runs in the demo's own database): snapshot, prices,
         # rule evaluations, plan and orders, in one transaction.
         from rotator.adapters.storage.db import open_engine
-        from rotator.pipeline import store_run
+        from rotator.pipeline.run import store_run
 
         run_id = store_run(engine or open_engine(db_url), portfolio, result)
 

@@ -4,7 +4,7 @@ Pure and vectorised (pandas): the inputs arrive as a `ScreenData` record fetched
 adapters (DefiLlama fees/protocols/pools, CoinGecko markets); `screen()` joins them, computes the
 figures per token, applies the filters and returns every candidate with its figures, pass/fail
 and the reason for each failure. Turning the passing tokens into basket weights lives in
-`rotator.core.basket`.
+`rotator.core.screen.basket`.
 
 Joins (why they are this way; DefiLlama docs and defillama-server's dimension handlers):
 - fees overview entries carry `slug` and `parentProtocol` but no `gecko_id`; `/protocols` maps
@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from rotator.core.basket import basket_weights
 from rotator.core.models import MarketInfo
-from rotator.core.screen_checks import (
+from rotator.core.screen.basket import basket_weights
+from rotator.core.screen.checks import (
     Reasons,
     chain_checks,
     data_checks,
@@ -39,7 +39,7 @@ from rotator.core.screen_checks import (
     threshold_checks,
     tradability,
 )
-from rotator.core.screen_params import ScreenParams
+from rotator.core.screen.params import ScreenParams
 from rotator.errors import Problem, Severity
 
 DAYS_PER_YEAR = 365.0

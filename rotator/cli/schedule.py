@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from rotator.commands.rules_common import config_option
+from rotator.cli.options import config_option
 from rotator.errors import ConfigError
 
 SERVICE = "rotator-report"
@@ -52,7 +52,7 @@ def _time(text: str) -> tuple[int, int]:
 
 def _job_needs(config: Path) -> tuple[list[str], bool]:
     """(credential variable names the job needs, whether its rules read market history)."""
-    from rotator.config import load_portfolio
+    from rotator.config.portfolio import load_portfolio
 
     portfolio = load_portfolio(config)
     names = [env for a in portfolio.accounts for env in a.credential_envs().values()]
@@ -147,8 +147,8 @@ def systemd_units(
 @click.option("--at", "at", default="07:00", show_default=True, help="Daily time, HH:MM.")
 def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
     """Print a crontab line (--cron) or systemd units (--systemd) running the daily report."""
-    from rotator.config import default_config_path
-    from rotator.paths import data_dir
+    from rotator.config.paths import data_dir
+    from rotator.config.portfolio import default_config_path
 
     if kind is None:
         raise click.UsageError("choose --cron or --systemd")

@@ -1,7 +1,7 @@
 """Parameters of the revenue screen (`revenue_screen` rule kind), validated when a rule set loads.
 
-Kept apart from rotator.core.screen so loading a rule set (and `rotator check`) does not import
-pandas.
+Kept apart from rotator.core.screen.screening so loading a rule set (and `rotator check`) does
+not import pandas.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rotator.config import Portfolio
+from rotator.config.paths import cache_dir
+from rotator.config.portfolio import Portfolio
 from rotator.core.models import (
     CASH_BUCKET,
     AccountSnapshot,
@@ -24,7 +25,6 @@ from rotator.core.models import (
     WalletKind,
 )
 from rotator.errors import ConfigError, Problem
-from rotator.paths import cache_dir
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -148,7 +148,7 @@ def select_targets(
             )
         return TargetChoice(targets=targets, explanation=("static targets from portfolio.yaml",))
     from rotator.adapters.storage.db import open_engine
-    from rotator.rules_run import load_portfolio_ruleset, plan_details, run_rules
+    from rotator.pipeline.rules import load_portfolio_ruleset, plan_details, run_rules
 
     ruleset = load_portfolio_ruleset(portfolio)
     assert ruleset is not None
@@ -160,7 +160,7 @@ def select_targets(
         force_regime=force_regime,
         snapshot=snapshot,  # rules that read the run's snapshot (the revenue screen)
     )
-    from rotator.screen_run import basket_details
+    from rotator.pipeline.screen import basket_details
 
     header = f"rule set {ruleset.name}, evaluated on market history as of {as_of}"
     return TargetChoice(
@@ -239,8 +239,8 @@ def _prepare_screen(
     """The revenue screen's inputs when the rule set has a `revenue_screen` rule, else None."""
     if portfolio.rules is None:
         return None
-    from rotator.rules_run import load_portfolio_ruleset
-    from rotator.screen_run import prepare_screen
+    from rotator.pipeline.rules import load_portfolio_ruleset
+    from rotator.pipeline.screen import prepare_screen
 
     return prepare_screen(
         load_portfolio_ruleset(portfolio), environ=environ, now=now, engine=engine

@@ -1,6 +1,6 @@
 """Wires the rule set to the market store: load history, evaluate, choose the regime, save.
 
-Like rotator.pipeline this module joins adapters (the store) and the pure core (rules,
+Like rotator.pipeline.run this module joins adapters (the store) and the pure core (rules,
 regimes); `rotator plan`, `rotator signals` and the replay bench all go through `run_rules`.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rotator.core.regimes import RegimeChoice, choose_regime
 from rotator.core.rules.engine import RuleSet, evaluate
+from rotator.core.rules.regimes import RegimeChoice, choose_regime
 from rotator.core.rules.registry import RuleResult
 from rotator.errors import ConfigError, Problem, Severity
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy import Engine
 
-    from rotator.config import Portfolio
+    from rotator.config.portfolio import Portfolio
     from rotator.core.models import Snapshot
 
 
@@ -38,7 +38,7 @@ class RulesOutcome:
 
 def load_portfolio_ruleset(portfolio: Portfolio) -> RuleSet | None:
     """The rule set portfolio.yaml names under `rules:` (with its overrides), or None."""
-    from rotator.ruleset_config import load_ruleset, resolve_ruleset_path
+    from rotator.config.ruleset import load_ruleset, resolve_ruleset_path
 
     if portfolio.rules is None:
         return None
@@ -92,7 +92,7 @@ def run_rules(
 
 
 def _names(cond: Any) -> tuple[str, ...]:
-    from rotator.core.regimes import condition_rules
+    from rotator.core.rules.regimes import condition_rules
 
     return condition_rules(cond)
 

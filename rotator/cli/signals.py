@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from rotator.commands.rules_common import (
+from rotator.cli.options import (
     choose_ruleset,
     config_option,
     db_option,
@@ -42,12 +42,12 @@ def signals(
     fires on it.
     """
     from rotator.adapters.storage.db import open_engine
-    from rotator.rules_run import plan_details, run_rules
+    from rotator.pipeline.rules import plan_details, run_rules
 
     day = parse_as_of(as_of)
     if demo:
+        from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
         from rotator.demo.history import DEMO_AS_OF, demo_engine
-        from rotator.ruleset_config import PACKAGED_RULESETS, load_ruleset
 
         engine = demo_engine()
         ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / "cycle.yaml")

@@ -1,7 +1,8 @@
 """The revenue screen's checks: each failing check adds a stated reason to the token's row.
 
-Vectorised over the token table built by `rotator.core.screen`: every check is a boolean mask
-plus a message column, so a universe of thousands of tokens needs no Python loop per token.
+Vectorised over the token table built by `rotator.core.screen.screening`: every check is a
+boolean mask plus a message column, so a universe of thousands of tokens needs no Python loop
+per token.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 from rotator.errors import Problem, Severity
 
 if TYPE_CHECKING:
-    from rotator.core.screen import ScreenParams
+    from rotator.core.screen.screening import ScreenParams
 
 
 def tradable_on(markets: pd.DataFrame, quotes: tuple[str, ...]) -> pd.Series:

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from rotator.config import DeliveryConfig, EmailTarget, WebhookTarget
+from rotator.config.portfolio import DeliveryConfig, EmailTarget, WebhookTarget
 from rotator.redaction import redact, register_secret
 
 # Message size limits of the chat APIs (characters of text).

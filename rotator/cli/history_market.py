@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rotator.commands.rules_common import (
+from rotator.cli.options import (
     choose_ruleset,
     config_option,
     db_option,
@@ -23,7 +23,7 @@ from rotator.errors import ExitCode
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from rotator.config import ExchangeAccount
+    from rotator.config.portfolio import ExchangeAccount
 
 
 def _safe_url(engine: Engine) -> str:
@@ -158,7 +158,7 @@ def fetch(
 
 
 def _exchange_accounts(config_path: Path | None) -> tuple[ExchangeAccount, ...]:
-    from rotator.config import default_config_path, load_portfolio
+    from rotator.config.portfolio import default_config_path, load_portfolio
 
     path = config_path or default_config_path()
     if not path.exists():

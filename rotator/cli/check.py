@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from rotator.commands.rules_common import config_option
-from rotator.config import credential_status, default_config_path, load_portfolio
+from rotator.cli.options import config_option
+from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
 from rotator.errors import ExitCode
 
 
@@ -46,7 +46,7 @@ def check(config_path: Path | None) -> None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
         click.echo(f"  targets: {weights}")
     if portfolio.rules is not None:
-        from rotator.rules_run import load_portfolio_ruleset
+        from rotator.pipeline.rules import load_portfolio_ruleset
 
         ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
         assert ruleset is not None

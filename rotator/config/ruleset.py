@@ -1,7 +1,7 @@
 """Rule-set files (rules/*.yaml): parse and validate into a core `RuleSet`, with clear errors.
 
-Reading YAML goes through rotator.config (`read_yaml`, `location`), so every error names the
-file, the line and the field path, e.g.::
+Reading YAML goes through rotator.config.yamlfile (`read_yaml`, `location`), so every error
+names the file, the line and the field path, e.g.::
 
     rules/cycle.yaml:7: rules.btc_above_prior_high.confirm_closes: Input should be greater
     than or equal to 1, got 0
@@ -19,7 +19,7 @@ Format::
       - name: accumulate
         targets: {BTC: 0.85, CASH: 0.15}
 
-A target key that is a rule name refers to that rule's basket (see rotator.core.regimes).
+A target key that is a rule name refers to that rule's basket (see rotator.core.rules.regimes).
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rotator.config import WEIGHT_TOLERANCE
-from rotator.core.regimes import All, AnyOf, Condition, Not, Ref, Regime
+from rotator.config.portfolio import WEIGHT_TOLERANCE
+from rotator.config.yamlfile import location, read_yaml
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
+from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.registry import Registry, default_registry
 from rotator.errors import ConfigError
-from rotator.yamlfile import location, read_yaml
 
-PACKAGED_RULESETS = Path(__file__).resolve().parent / "rulesets"
+PACKAGED_RULESETS = Path(__file__).resolve().parents[1] / "rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
 REGIME_KEYS = {"name", "when", "targets", "description"}
 

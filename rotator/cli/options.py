@@ -85,9 +85,9 @@ def choose_ruleset(rules_path: Path | None, config_path: Path | None) -> tuple[R
     `--rules FILE` wins; then the `rules:` of portfolio.yaml (--config or the default path);
     without either, the shipped default rule set (cycle.yaml).
     """
-    from rotator.config import default_config_path, load_portfolio
-    from rotator.rules_run import load_portfolio_ruleset
-    from rotator.ruleset_config import PACKAGED_RULESETS, load_ruleset
+    from rotator.config.portfolio import default_config_path, load_portfolio
+    from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+    from rotator.pipeline.rules import load_portfolio_ruleset
 
     if rules_path is not None:
         return load_ruleset(rules_path), f"rule set {rules_path}"

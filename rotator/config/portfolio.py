@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from rotator.config.yamlfile import location, read_yaml, validate
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.errors import ConfigError
-from rotator.yamlfile import location, read_yaml, validate
 
 WEIGHT_TOLERANCE = Decimal("0.0001")
 
@@ -167,7 +167,7 @@ class RuleSetRef(StrictModel):
 
     Written as `rules: rules/cycle.yaml`, or as `rules: {file: ..., overrides: {rule: {param:
     value}}}`. When present, the rule set's regimes choose the targets (static `targets:` are
-    then ignored); see rotator.ruleset_config.
+    then ignored); see rotator.config.ruleset.
     """
 
     file: str = Field(min_length=1)

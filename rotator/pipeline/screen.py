@@ -1,6 +1,6 @@
 """Wires the revenue screen into a run: fetch its inputs once, up front, and report its basket.
 
-Like rotator.rules_run this joins adapters (DefiLlama/CoinGecko sources, the source cache) and
+Like rotator.pipeline.rules this joins adapters (DefiLlama/CoinGecko sources, the source cache) and
 the pure core (the screen). The pipeline calls `prepare_screen` before it reads the exchange
 accounts: the screen's inputs go into `Snapshot.screen`, and the symbols of every token that
 passes the screen on its data alone (tradability aside) are fetched with the accounts, so a
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from rotator.core.rules.engine import RuleSet
-    from rotator.core.screen import ScreenData
-    from rotator.core.screen_params import ScreenParams
-    from rotator.rules_run import RulesOutcome
+    from rotator.core.screen.params import ScreenParams
+    from rotator.core.screen.screening import ScreenData
+    from rotator.pipeline.rules import RulesOutcome
 
 SCREEN_KIND = "revenue_screen"
 
@@ -73,7 +73,7 @@ def prepare_screen(
         return None
     from rotator.adapters.sources.screen_inputs import ScreenSources, gather_screen_data
     from rotator.adapters.storage.source_cache import SourceCache
-    from rotator.core.screen import screen
+    from rotator.core.screen.screening import screen
 
     as_of = now()
     include = {gecko for p in params.values() for gecko in p.include}

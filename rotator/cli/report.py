@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.commands.rules_common import config_option
+from rotator.cli.options import config_option
 from rotator.errors import ExitCode
 from rotator.redaction import install_logging, redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from rotator.adapters.delivery import DeliveryResult
     from rotator.adapters.storage.run_queries import StoredRun
-    from rotator.config import Portfolio
-    from rotator.delivery import DeliveryResult
+    from rotator.config.portfolio import Portfolio
     from rotator.reports.daily import DailyReport
 
 DEMO_DB = "demo.sqlite3"
@@ -133,13 +133,13 @@ def write_report(
 
 
 def _now(text: str | None) -> datetime:
-    from rotator.commands.rules_common import parse_now
+    from rotator.cli.options import parse_now
 
     return parse_now(text) if text else datetime.now(UTC)
 
 
 def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -> Path:
-    from rotator.paths import data_dir
+    from rotator.config.paths import data_dir
 
     if demo or portfolio is None:
         return data_dir() / "demo-reports"
@@ -155,8 +155,8 @@ def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -
 def _deliver(
     engine: Engine, written: WrittenReport, portfolio: Portfolio | None
 ) -> list[DeliveryResult]:
+    from rotator.adapters.delivery import ReportMessage, deliver
     from rotator.adapters.storage.report_store import set_delivery
-    from rotator.delivery import ReportMessage, deliver
     from rotator.reports.render import summary_text
 
     if portfolio is None or not (portfolio.delivery.webhooks or portfolio.delivery.email):
@@ -230,12 +230,12 @@ def report(
     delivery failed after a retry.
     """
     install_logging()
+    from rotator.adapters.runlock import run_lock
     from rotator.adapters.storage.db import default_db_url, open_engine
     from rotator.adapters.storage.report_store import report_for
     from rotator.adapters.storage.run_queries import load_run
-    from rotator.config import default_config_path, load_portfolio
-    from rotator.paths import data_dir
-    from rotator.runlock import run_lock
+    from rotator.config.paths import data_dir
+    from rotator.config.portfolio import default_config_path, load_portfolio
 
     now = _now(now_text)
     portfolio = None
@@ -271,7 +271,7 @@ def report(
                     f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                 )
                 return
-            from rotator.pipeline import run_plan, store_run
+            from rotator.pipeline.run import run_plan, store_run
 
             rules_as_of = None
             if demo:

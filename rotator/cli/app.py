@@ -1,7 +1,7 @@
 """The `rotator` command line: the only module that prints to the terminal or exits.
 
 Commands are imported lazily so `rotator --help` and `rotator check` start without importing
-ccxt or pandas (about half a second each). Each command lives in `rotator/commands/<name>.py`.
+ccxt or pandas (about half a second each). Each command lives in `rotator/cli/<name>.py`.
 Failures that stop a run (`RotatorError`) become one clean message and a documented exit code.
 """
 
@@ -18,19 +18,19 @@ from rotator.errors import ExitCode, RotatorError
 
 # command name -> "module:attribute"; nested groups use the same table shape.
 COMMANDS: dict[str, str] = {
-    "plan": "rotator.commands.plan:plan",
-    "screen": "rotator.commands.screen:screen",
-    "check": "rotator.commands.check:check",
-    "report": "rotator.commands.report:report",
-    "schedule": "rotator.commands.schedule:schedule",
-    "signals": "rotator.commands.signals:signals",
+    "plan": "rotator.cli.plan:plan",
+    "screen": "rotator.cli.screen:screen",
+    "check": "rotator.cli.check:check",
+    "report": "rotator.cli.report:report",
+    "schedule": "rotator.cli.schedule:schedule",
+    "signals": "rotator.cli.signals:signals",
 }
 HISTORY_COMMANDS: dict[str, str] = {
-    "list": "rotator.commands.history_runs:list_runs",
-    "show": "rotator.commands.history_runs:show_run",
-    "diff": "rotator.commands.history_runs:diff_runs",
-    "fetch": "rotator.commands.history_market:fetch",
-    "import": "rotator.commands.history_market:import_file",
+    "list": "rotator.cli.history_runs:list_runs",
+    "show": "rotator.cli.history_runs:show_run",
+    "diff": "rotator.cli.history_runs:diff_runs",
+    "fetch": "rotator.cli.history_market:fetch",
+    "import": "rotator.cli.history_market:import_file",
 }
 
 

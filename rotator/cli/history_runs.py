@@ -28,10 +28,10 @@ format_option = click.option(
 
 def _engine(db_url: str | None, demo: bool) -> Engine:
     from rotator.adapters.storage.db import default_db_url, open_engine
-    from rotator.paths import data_dir
+    from rotator.config.paths import data_dir
 
     if db_url is None and demo:
-        from rotator.commands.report import DEMO_DB
+        from rotator.cli.report import DEMO_DB
 
         db_url = f"sqlite:///{data_dir() / DEMO_DB}"
     return open_engine(db_url or default_db_url())
@@ -123,7 +123,7 @@ def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) ->
         return
     from rich.table import Table
 
-    from rotator.render import render_table
+    from rotator.reports.plan import render_table
 
     console = _console()
     s = stored.summary

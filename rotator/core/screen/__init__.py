@@ -1,0 +1,1 @@
+"""The revenue-backed staking-yield screen: data, parameters, checks and basket weights."""
