@@ -96,7 +96,7 @@ def main() -> None:
         sample = days[:: len(days) // 200]
         started = time.perf_counter()
         for day in sample:
-            run_rules(ruleset, engine, day)
+            run_rules(ruleset, engine, day, save=True)
         full = time.perf_counter() - started
         engine.dispose()
     print(

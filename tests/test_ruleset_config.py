@@ -10,10 +10,9 @@ from click.testing import CliRunner
 
 from rotator.cli.app import cli
 from rotator.config.portfolio import load_portfolio
-from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+from rotator.config.ruleset import PACKAGED_RULESETS, load_portfolio_ruleset, load_ruleset
 from rotator.core.rules.registry import default_registry
 from rotator.errors import ConfigError
-from rotator.pipeline.rules import load_portfolio_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "rules").glob("*.yaml"))

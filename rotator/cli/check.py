@@ -46,7 +46,7 @@ def check(config_path: Path | None) -> None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
         click.echo(f"  targets: {weights}")
     if portfolio.rules is not None:
-        from rotator.pipeline.rules import load_portfolio_ruleset
+        from rotator.config.ruleset import load_portfolio_ruleset
 
         ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
         assert ruleset is not None

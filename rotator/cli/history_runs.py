@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from rotator.adapters.storage.run_queries import StoredRun
+    from rotator.core.models import Plan
 
 db_option = click.option(
     "--db", "db_url", default=None, help="SQLAlchemy URL (default: $ROTATOR_DB_URL)."
@@ -99,6 +101,18 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
     _console().print(table)
 
 
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A stored plan as JSON: its fields, with the rule reports and baskets under `details`."""
+    from rotator.adapters.storage.runs import to_jsonable
+    from rotator.reports.plan import details_to_dict
+
+    records = {"rules", "baskets", "prices"}
+    data = {
+        f.name: to_jsonable(getattr(plan, f.name)) for f in fields(plan) if f.name not in records
+    }
+    return {**data, "details": to_jsonable(details_to_dict(plan))}
+
+
 @click.command("show")
 @click.argument("run_id", type=int)
 @db_option
@@ -117,7 +131,7 @@ def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) ->
                 {**to_jsonable(h.holding), "price": to_jsonable(h.price), "value": _dec(h.value)}
                 for h in stored.holdings
             ],
-            "plan": to_jsonable(plan),
+            "plan": plan_json(plan),
         }
         click.echo(json.dumps(data, indent=2))
         return

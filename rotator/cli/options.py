@@ -86,8 +86,7 @@ def choose_ruleset(rules_path: Path | None, config_path: Path | None) -> tuple[R
     without either, the shipped default rule set (cycle.yaml).
     """
     from rotator.config.portfolio import default_config_path, load_portfolio
-    from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
-    from rotator.pipeline.rules import load_portfolio_ruleset
+    from rotator.config.ruleset import PACKAGED_RULESETS, load_portfolio_ruleset, load_ruleset
 
     if rules_path is not None:
         return load_ruleset(rules_path), f"rule set {rules_path}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from rotator.cli.options import config_option
+from rotator.config.paths import cache_dir
 from rotator.config.portfolio import default_config_path, load_portfolio
 from rotator.errors import ExitCode
 from rotator.redaction import install_logging
@@ -83,6 +84,13 @@ def plan(
                 from rotator.adapters.storage.db import open_engine
 
                 engine = open_engine(db_url)
+        store = None
+        if not no_save:
+            # Every run is remembered (demo runs in the demo's own database): snapshot, prices,
+            # rule evaluations, plan and orders, in one transaction, after the plan is made.
+            from rotator.adapters.storage.db import open_engine
+
+            store = engine or open_engine(db_url)
         result = run_plan(
             portfolio,
             environ=environ,
@@ -90,16 +98,10 @@ def plan(
             engine=engine,
             rules_as_of=rules_as_of,
             force_regime=regime,
-            cache_markets=not demo,
+            market_cache=None if demo else cache_dir() / "markets",
+            save_to=store,
         )
-    run_id = None
-    if not no_save:
-        # Every run is remembered (demo runs in the demo's own database): snapshot, prices,
-        # rule evaluations, plan and orders, in one transaction.
-        from rotator.adapters.storage.db import open_engine
-        from rotator.pipeline.run import store_run
-
-        run_id = store_run(engine or open_engine(db_url), portfolio, result)
+    run_id = result.run_id
 
     plan_ = result.plan
     if output_format == "json":

@@ -101,8 +101,8 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
     previous_summary = latest_run_before(engine, day, on_or_before=False)
     previous = load_run(engine, previous_summary.id) if previous_summary else None
     # The market charts show the history the rules read: as of their evaluation day.
-    rules_day = stored.plan.details.get("rules_as_of")
-    market_day = date.fromisoformat(rules_day) if isinstance(rules_day, str) else day
+    rules = stored.plan.rules
+    market_day = day if rules is None else rules.as_of
     btc, dominance = market_series(engine, market_day, history_fallback)
     return build_daily(
         stored.plan,
@@ -271,7 +271,8 @@ def report(
                     f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                 )
                 return
-            from rotator.pipeline.run import run_plan, store_run
+            from rotator.config.paths import cache_dir
+            from rotator.pipeline.run import run_plan
 
             rules_as_of = None
             if demo:
@@ -289,10 +290,13 @@ def report(
                 now=lambda: now,
                 engine=engine,
                 rules_as_of=rules_as_of,
-                cache_markets=not demo,
+                market_cache=None if demo else cache_dir() / "markets",
+                save_to=engine,
+                kind="report",
             )
             history = result.snapshot.history
-            new_id = store_run(engine, portfolio, result, kind="report")
+            new_id = result.run_id
+            assert new_id is not None
             stored = load_run(engine, new_id)
             assert stored is not None
         written = write_report(engine, stored, directory, history)

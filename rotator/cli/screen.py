@@ -70,11 +70,14 @@ def screen(
     """
     install_logging()
     from rotator.cli.options import parse_now
+    from rotator.config.paths import cache_dir
+    from rotator.config.ruleset import load_portfolio_ruleset
+    from rotator.core.rules.engine import RuleSpec
     from rotator.core.screen.screening import markets_frame
     from rotator.core.screen.screening import screen as run_screen
-    from rotator.pipeline.rules import load_portfolio_ruleset
-    from rotator.pipeline.run import gather_snapshot
-    from rotator.pipeline.screen import prepare_screen, screen_params
+    from rotator.pipeline.gather import read_accounts
+    from rotator.pipeline.loading import LoadContext
+    from rotator.pipeline.screen import DATASET, load_revenue_screen, screen_rules
 
     now = parse_now(now_text) if now_text else datetime.now(UTC)
     with ExitStack() as stack:
@@ -86,27 +89,28 @@ def screen(
             portfolio = load_portfolio(config_path or default_config_path())
             environ = dict(os.environ)
         ruleset = load_portfolio_ruleset(portfolio)
-        params_by_rule = screen_params(ruleset)
+        params_by_rule = screen_rules(ruleset.declaring(DATASET)) if ruleset else {}
         name, params = _pick(params_by_rule, rule_name)
         engine = None
         if not demo:
             from rotator.adapters.storage.db import open_engine
 
             engine = open_engine(db_url)
-        prepared = prepare_screen(
-            _single(ruleset, name, params), environ=environ, now=lambda: now, engine=engine,
-            refresh=refresh,
-        )  # fmt: skip
-        assert prepared is not None
+        # The screen's own loader, for this one rule's parameters.
+        loaded = load_revenue_screen(
+            (RuleSpec(name=name, kind="revenue_screen", params=params),),
+            LoadContext(environ=environ, now=now, engine=engine, refresh=refresh),
+        )
         # Accounts report markets only between assets asked for: ask for every candidate.
-        snapshot = gather_snapshot(
+        snapshot = read_accounts(
             portfolio,
             environ=environ,
             now=lambda: now,
-            extra_assets=prepared.candidates,
-            cache_markets=not demo,
+            extra_assets=loaded.candidates,
+            market_cache=None if demo else cache_dir() / "markets",
         )
-    outcome = run_screen(prepared.data, params, markets_frame(snapshot.markets), now)
+    data = loaded.value
+    outcome = run_screen(data, params, markets_frame(snapshot.markets), now)
     account_problems = [p for p in snapshot.all_problems if p.severity is Severity.ERROR]
     text = _render(outcome, output_format, name, now, account_problems)
     if output:
@@ -133,19 +137,6 @@ def _pick(params_by_rule: dict[str, Any], rule_name: str | None) -> tuple[str, A
     if params_by_rule:
         return next(iter(params_by_rule.items()))
     return "revenue_screen (defaults)", ScreenParams()
-
-
-def _single(ruleset: Any, name: str, params: Any) -> Any:
-    """A one-rule set holding just the screen, so `prepare_screen` fetches for it alone."""
-    from rotator.core.rules.engine import RuleSet, RuleSpec
-    from rotator.core.rules.registry import default_registry
-
-    return RuleSet(
-        name=getattr(ruleset, "name", "screen"),
-        rules=(RuleSpec(name=name, kind="revenue_screen", params=params),),
-        regimes=(),
-        registry=default_registry(),
-    )
 
 
 def _value(value: Any) -> Any:

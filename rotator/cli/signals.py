@@ -42,7 +42,8 @@ def signals(
     fires on it.
     """
     from rotator.adapters.storage.db import open_engine
-    from rotator.pipeline.rules import plan_details, run_rules
+    from rotator.pipeline.rules import run_rules
+    from rotator.reports.plan import rules_to_dict
 
     day = parse_as_of(as_of)
     if demo:
@@ -59,7 +60,7 @@ def signals(
         day = day or today_utc()
     outcome = run_rules(ruleset, engine, day, save=not no_save)
     report: dict[str, Any] = {
-        **plan_details(outcome),
+        **rules_to_dict(outcome.report),
         "regime": outcome.choice.regime,
         "targets": {a: str(w) for a, w in outcome.choice.targets.weights.items()},
         "explanation": list(outcome.choice.explanation),

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rotator.config.portfolio import WEIGHT_TOLERANCE
+from rotator.config.portfolio import WEIGHT_TOLERANCE, Portfolio
 from rotator.config.yamlfile import location, read_yaml
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
 from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
@@ -250,3 +250,11 @@ def _targets(
     if (targets or baskets) and abs(total - 1) > WEIGHT_TOLERANCE:
         err(loc, f"weights must sum to 1, got {total.normalize()}; give the remainder to CASH")
     return targets, baskets
+
+
+def load_portfolio_ruleset(portfolio: Portfolio) -> RuleSet | None:
+    """The rule set portfolio.yaml names under `rules:` (with its overrides), or None."""
+    if portfolio.rules is None:
+        return None
+    path = resolve_ruleset_path(portfolio.rules.file, portfolio.rules.base_dir)
+    return load_ruleset(path, overrides=portfolio.rules.overrides)

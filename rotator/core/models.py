@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rotator.core.records import BasketReport, RulesReport, basket_weights
 from rotator.errors import Problem, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from rotator.core.screen.screening import ScreenData
 
 ZERO = Decimal(0)
 
@@ -143,6 +142,9 @@ class Snapshot:
     Attributes:
         history: named daily series for rules (e.g. "btc_dominance", "close:BTC"), indexed by
             UTC date; filled by the history store for rule evaluation.
+        datasets: declared dataset inputs by name (e.g. "dataset:revenue_screen" -> the screen's
+            inputs), gathered by their loaders (rotator.pipeline.gather) before the rules run.
+            Rules read them with `RuleContext.dataset(name, type)`, which checks the type.
     """
 
     as_of: datetime
@@ -150,7 +152,7 @@ class Snapshot:
     accounts: tuple[AccountSnapshot, ...]
     problems: tuple[Problem, ...] = ()
     history: Mapping[str, pd.Series] = field(default_factory=dict)
-    screen: ScreenData | None = None  # revenue-screen inputs, when a rule set uses the screen
+    datasets: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def holdings(self) -> tuple[Holding, ...]:
@@ -302,7 +304,9 @@ class Plan:
         notes: orders considered and dropped (below minimums, no market...), with reasons.
         regime: the regime that chose the targets, when rules were used.
         explanation: lines saying why the targets are what they are (rule values, regime).
-        details: extra structured output of earlier stages (rule results, basket) for renderers.
+        rules: every rule's answer and the evaluation day, when a rule set chose the targets.
+        baskets: the basket rules the chosen regime names, with their members.
+        prices: the base-currency prices the planner valued the portfolio with.
     """
 
     as_of: datetime
@@ -316,8 +320,15 @@ class Plan:
     notes: tuple[str, ...] = ()
     regime: str | None = None
     explanation: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
+    rules: RulesReport | None = None
+    baskets: tuple[BasketReport, ...] = ()
+    prices: tuple[Price, ...] = ()
 
     @property
     def complete(self) -> bool:
         return not any(p.severity is Severity.ERROR for p in self.problems)
+
+    @property
+    def basket(self) -> dict[str, Decimal]:
+        """Asset -> target portfolio weight of every basket member (empty without baskets)."""
+        return basket_weights(self.baskets)

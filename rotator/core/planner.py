@@ -88,6 +88,8 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         now=snapshot.as_of,
         max_age_seconds=policy.max_price_age_seconds,
     )
+    # The prices the plan is valued with, carried on it (the run store records them).
+    used = tuple(prices[a] for a in held if a in prices)
     problems = list(snapshot.all_problems)
     for p in price_problems:
         asset = next(a for a in wanted if price_subject(a, base) == p.subject)
@@ -123,14 +125,32 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         )
         notes.append(f"weights shown are shares of the known part only ({total:.2f} {base})")
         return Plan(
-            snapshot.as_of, base, None, targets, before, before, (), tuple(problems), tuple(notes)
+            snapshot.as_of,
+            base,
+            None,
+            targets,
+            before,
+            before,
+            (),
+            tuple(problems),
+            tuple(notes),
+            prices=used,
         )
 
     before = _allocations(buckets, values, total, target_of)
     if total <= 0:
         notes.append("the portfolio has no value: nothing to rebalance")
         return Plan(
-            snapshot.as_of, base, total, targets, before, before, (), tuple(problems), tuple(notes)
+            snapshot.as_of,
+            base,
+            total,
+            targets,
+            before,
+            before,
+            (),
+            tuple(problems),
+            tuple(notes),
+            prices=used,
         )
 
     drifts = _drifts(buckets, values, total, target_of, tw, prices, policy, notes)
@@ -173,7 +193,16 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     after = _allocations(buckets[:-1] + extra + buckets[-1:], after_values, after_total, target_of)
     orders = tuple(o for _, o in sorted(run.orders, key=_order_key))
     return Plan(
-        snapshot.as_of, base, total, targets, before, after, orders, tuple(problems), tuple(notes)
+        snapshot.as_of,
+        base,
+        total,
+        targets,
+        before,
+        after,
+        orders,
+        tuple(problems),
+        tuple(notes),
+        prices=used,
     )
 
 

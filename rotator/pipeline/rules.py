@@ -1,7 +1,8 @@
-"""Wires the rule set to the market store: load history, evaluate, choose the regime, save.
+"""Rules without a plan: `rotator signals` and the replay bench evaluate a rule set on stored
+history alone (no accounts, no datasets), choose the regime and optionally save the evaluations.
 
-Like rotator.pipeline.run this module joins adapters (the store) and the pure core (rules,
-regimes); `rotator plan`, `rotator signals` and the replay bench all go through `run_rules`.
+A plan run goes through rotator.pipeline.run instead (stages 1-6); both use the core's
+`evaluate` / `choose_regime`.
 """
 
 from __future__ import annotations
@@ -9,41 +10,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rotator.core.rules.engine import RuleSet, evaluate
+from sqlalchemy import Engine
+
+from rotator.adapters.storage.market import load_history, save_evaluations
+from rotator.adapters.storage.plan_records import evaluation_rows
+from rotator.core.records import RulesReport
+from rotator.core.rules.engine import RuleSet, evaluate, history_only, report
 from rotator.core.rules.regimes import RegimeChoice, choose_regime
 from rotator.core.rules.registry import RuleResult
-from rotator.errors import ConfigError, Problem, Severity
+from rotator.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy import Engine
-
-    from rotator.config.portfolio import Portfolio
-    from rotator.core.models import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
 class RulesOutcome:
-    """One evaluation of a rule set: every rule's result and the regime chosen."""
+    """One evaluation of a rule set: every rule's result, their report and the regime chosen."""
 
     ruleset: RuleSet
     as_of: date
     results: Mapping[str, RuleResult]
     choice: RegimeChoice
-    problems: tuple[Problem, ...] = ()
+    report: RulesReport
     history: Mapping[str, pd.Series] = field(default_factory=dict)
-
-
-def load_portfolio_ruleset(portfolio: Portfolio) -> RuleSet | None:
-    """The rule set portfolio.yaml names under `rules:` (with its overrides), or None."""
-    from rotator.config.ruleset import load_ruleset, resolve_ruleset_path
-
-    if portfolio.rules is None:
-        return None
-    path = resolve_ruleset_path(portfolio.rules.file, portfolio.rules.base_dir)
-    return load_ruleset(path, overrides=portfolio.rules.overrides)
 
 
 def check_regime(ruleset: RuleSet, name: str | None) -> None:
@@ -55,99 +47,20 @@ def check_regime(ruleset: RuleSet, name: str | None) -> None:
         )
 
 
-def run_rules(
-    ruleset: RuleSet,
-    engine: Engine,
-    as_of: date,
-    *,
-    snapshot: Snapshot | None = None,
-    cash_assets: frozenset[str] = frozenset(),
-    force_regime: str | None = None,
-    save: bool = True,
-    run_id: str | None = None,
-) -> RulesOutcome:
-    """Load the rule set's inputs as of `as_of`'s close, evaluate, choose a regime, save results.
+def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = False) -> RulesOutcome:
+    """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
+
+    Datasets (the revenue screen) are not gathered here: rules reading them answer unknown.
 
     Args:
-        force_regime: use this regime regardless of conditions (validated against the set).
-        save: store the evaluations (replacing earlier ones for the same day and run).
-        run_id: the run they belong to (issue 5's runs), None for standalone evaluations.
+        save: store the evaluations as standalone ones (no run), replacing earlier ones for the
+            same day; the only write, after everything was evaluated.
     """
-    from rotator.adapters.storage.market import load_history, save_evaluations
-
-    check_regime(ruleset, force_regime)
-    history = load_history(engine, ruleset.inputs(), as_of)
-    results = evaluate(ruleset, history, as_of, snapshot)
+    history = load_history(engine, ruleset.series_inputs(), as_of)
+    results = evaluate(ruleset, history, as_of, history_only(as_of, history))
     depends = {spec.name: spec.references for spec in ruleset.rules}
-    choice = choose_regime(ruleset.regimes, results, cash_assets, force_regime, depends)
-    used = {n for r in ruleset.regimes if r.when is not None for n in _names(r.when)}
-    problems = tuple(
-        Problem(Severity.WARNING, f"rule {name}", f"unknown: {result.reason}")
-        for name, result in results.items()
-        if result.value is None and name in used
-    )
+    choice = choose_regime(ruleset.regimes, results, frozenset(), None, depends)
+    rules = report(ruleset, as_of, results)
     if save:
-        save_evaluations(engine, ruleset.name, as_of, evaluation_rows(ruleset, results), run_id)
-    return RulesOutcome(ruleset, as_of, results, choice, problems + choice.problems, history)
-
-
-def _names(cond: Any) -> tuple[str, ...]:
-    from rotator.core.rules.regimes import condition_rules
-
-    return condition_rules(cond)
-
-
-def evaluation_rows(ruleset: RuleSet, results: Mapping[str, RuleResult]) -> list[dict[str, Any]]:
-    """Results as storable rows: rule, kind, value ("true"/"false"/"unknown"), reason, inputs."""
-    kinds = {spec.name: spec.kind for spec in ruleset.rules}
-    rows = []
-    for name, result in results.items():
-        inputs = dict(result.inputs)
-        if result.basket is not None:
-            inputs["basket"] = {a: str(w) for a, w in result.basket.items()}
-        if result.as_of is not None:
-            inputs["data_as_of"] = result.as_of.isoformat()
-        rows.append(
-            {
-                "rule": name,
-                "kind": kinds.get(name, "?"),
-                "value": result.state,
-                "reason": result.reason,
-                "inputs": inputs,
-            }
-        )
-    return rows
-
-
-def rule_details(outcome: RulesOutcome) -> list[dict[str, Any]]:
-    """Per rule, what `signals` and `plan --explain/--format json` show (JSON-friendly)."""
-    kinds = {spec.name: spec.kind for spec in outcome.ruleset.rules}
-    out = []
-    for name, result in outcome.results.items():
-        age = None if result.as_of is None else (outcome.as_of - result.as_of).days
-        out.append(
-            {
-                "rule": name,
-                "name": name,  # the key renderers and the run store read
-                "kind": kinds.get(name, "?"),
-                "value": result.state,
-                "reason": result.reason,
-                "inputs": dict(result.inputs),
-                "basket": None
-                if result.basket is None
-                else {a: str(w) for a, w in result.basket.items()},
-                "data_as_of": None if result.as_of is None else result.as_of.isoformat(),
-                "as_of": None if result.as_of is None else result.as_of.isoformat(),
-                "age_days": age,
-            }
-        )
-    return out
-
-
-def plan_details(outcome: RulesOutcome) -> dict[str, Any]:
-    """What goes into Plan.details: the rule set, evaluation day and every rule's result."""
-    return {
-        "ruleset": outcome.ruleset.name,
-        "rules_as_of": outcome.as_of.isoformat(),
-        "rules": rule_details(outcome),
-    }
+        save_evaluations(engine, rules.ruleset, rules.as_of, evaluation_rows(rules))
+    return RulesOutcome(ruleset, as_of, results, choice, rules, history)

@@ -1,176 +1,174 @@
-"""Wires the adapters to the core, one direction: fetch -> snapshot -> targets -> plan.
+"""One run of rotator, always in one order; each stage a function of the previous stage's value.
 
-This is the only module that imports both adapters and core. Each stage returns a new value
-for the next; nothing calls back upward.
+Modelled on beancount's `loader._load` (parse, book, plugins, validate) and the numbered
+algorithm of zipline's `pipeline/engine.py`:
+
+1. **load** `load(portfolio, ...) -> RunConfig`: the portfolio, its rule set (the YAML parsed
+   once per run), the rebalance policy, the rules' evaluation day and a forced regime (checked
+   against the rule set).
+2. **gather** `rotator.pipeline.gather.gather(...) -> Snapshot`: every declared input, up front:
+   the daily series the rules name (market-history store), the datasets they name
+   (`dataset:revenue_screen`, each from its loader), then the exchange accounts, asked about the
+   static targets, every regime's targets and the datasets' candidates; plus declared wallets.
+3. **evaluate** `evaluate_rules(config, snapshot) -> Evaluation`: every rule on that snapshot
+   (never on None), as results and as typed `RulesReport`.
+4. **choose** `choose_targets(config, evaluation) -> TargetChoice`: the first regime whose
+   condition holds (or the forced one), its baskets resolved; static `targets:` without rules.
+5. **plan** `make_plan(config, snapshot, choice) -> Plan`: the dry-run orders. The plan carries
+   the rule reports, the baskets and the prices the planner valued the portfolio with.
+6. **store** `store(engine, result, kind) -> run id`: only when saving, in one transaction
+   (snapshot, prices, allocations, orders, each rule evaluation once).
+7. **render**: in the command (rotator.cli.*) with rotator.reports.
+
+Nothing here places an order, and nothing is written to a database before stage 6 (a dataset
+loader may refresh its source cache outside the demo).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
 
-from rotator.config.paths import cache_dir
+from sqlalchemy import Engine
+
+from rotator.adapters.storage.db import open_engine
+from rotator.adapters.storage.runs import save_run
 from rotator.config.portfolio import Portfolio
-from rotator.core.models import (
-    CASH_BUCKET,
-    AccountSnapshot,
-    Holding,
-    Plan,
-    Price,
-    Snapshot,
-    TargetWeights,
-    WalletKind,
-)
-from rotator.errors import ConfigError, Problem
+from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
+from rotator.core.planner import plan_orders
+from rotator.core.records import BasketReport, RulesReport
+from rotator.core.rules.engine import RuleSet, basket_reports, evaluate, report
+from rotator.core.rules.regimes import choose_regime, condition_rules
+from rotator.core.rules.registry import RuleResult
+from rotator.errors import ConfigError, Problem, Severity
+from rotator.pipeline.gather import gather
+from rotator.pipeline.rules import check_regime
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Stage 1: what the run is configured to do.
+
+    Attributes:
+        ruleset: the portfolio's rule set (None: static `targets:`).
+        day: the day whose close the rules evaluate history as of.
+        force_regime: use this regime regardless of its condition.
+    """
+
+    portfolio: Portfolio
+    ruleset: RuleSet | None
+    policy: RebalancePolicy
+    day: date
+    force_regime: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Stage 3: every rule's result on the snapshot (empty without a rule set)."""
+
+    results: Mapping[str, RuleResult] = field(default_factory=dict)
+    report: RulesReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TargetChoice:
-    """The target weights a run aims at, and why.
+    """Stage 4: the target weights the run aims at, and why.
 
     Attributes:
-        details: structured output for Plan.details (rule set, rule results) when rules ran.
         problems: warnings about the choice (unknown rules, unavailable baskets).
-        history: the daily series the rules read, for Snapshot.history (charts, reports).
+        baskets: the basket rules the chosen regime names, resolved.
     """
 
     targets: TargetWeights
     regime: str | None = None
     explanation: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
-    history: Mapping[str, Any] = field(default_factory=dict)
+    baskets: tuple[BasketReport, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """What one run produced: the snapshot it saw and the plan it suggests."""
+    """What one run produced: the snapshot it saw, the plan it suggests, its stored id."""
 
     snapshot: Snapshot
     plan: Plan
+    run_id: int | None = None
 
 
-def manual_wallets(portfolio: Portfolio, now: datetime) -> tuple[AccountSnapshot, ...]:
-    """Declared wallets as account snapshots; their holdings are never sellable."""
-    return tuple(
-        AccountSnapshot(
-            name=wallet.name,
-            exchange="manual",
-            holdings=tuple(
-                Holding(
-                    account=wallet.name,
-                    asset=asset,
-                    total=Decimal(amount),
-                    free=Decimal(0),
-                    wallet=WalletKind.MANUAL,
-                )
-                for asset, amount in wallet.holdings.items()
-            ),
-            fetched_at=now,
-        )
-        for wallet in portfolio.wallets
-    )
-
-
-def wanted_assets(portfolio: Portfolio, targets: TargetWeights | None) -> frozenset[str]:
-    """Assets the run must be able to price and trade, besides whatever is held."""
-    policy = portfolio.policy()
-    assets = {portfolio.base_currency, *policy.quote_preference, *policy.bridge_assets}
-    assets |= set(policy.cash_assets)
-    if targets is not None:
-        assets |= {a for a in targets.weights if a != CASH_BUCKET}
-    for wallet in portfolio.wallets:
-        assets |= set(wallet.holdings)
-    return frozenset(assets - set(policy.ignore_assets))
-
-
-def gather_snapshot(
-    portfolio: Portfolio,
-    *,
-    environ: Mapping[str, str],
-    now: Callable[[], datetime],
-    extra_assets: frozenset[str] = frozenset(),
-    cache_markets: bool = True,
-) -> Snapshot:
-    """Fetch every exchange account concurrently and add the declared wallets.
-
-    Args:
-        cache_markets: keep market definitions in the user cache dir (off for the demo, whose
-            local server moves to a new port every run).
-    """
-    from rotator.adapters.exchanges import fetch_accounts
-
-    as_of = now()
-    targets = portfolio.static_targets()
-    exchange_accounts = fetch_accounts(
-        portfolio.accounts,
-        wanted_assets(portfolio, targets) | extra_assets,
-        environ=environ,
-        now=now,
-        cache_dir=cache_dir() / "markets" if cache_markets else None,
-    )
-    return Snapshot(
-        as_of=as_of,
-        base_currency=portfolio.base_currency,
-        accounts=exchange_accounts + manual_wallets(portfolio, as_of),
-    )
-
-
-def select_targets(
-    portfolio: Portfolio,
-    *,
-    as_of: date,
-    engine: Engine | None = None,
-    force_regime: str | None = None,
-    snapshot: Snapshot | None = None,
-) -> TargetChoice:
-    """The target weights for this run: the regime the rule set chooses, else static `targets:`.
-
-    With `rules:` in portfolio.yaml the rule set is evaluated on the market-history store as of
-    `as_of`'s close (evaluations are saved), and the first regime whose condition holds (or
-    `force_regime`) gives the targets. Without it, the static `targets:` are used.
-    """
-    if portfolio.rules is None:
+def load(portfolio: Portfolio, *, day: date, force_regime: str | None = None) -> RunConfig:
+    """Stage 1: the rule set (parsed once) and policy; a bad --regime is a ConfigError."""
+    ruleset = load_portfolio_ruleset(portfolio)
+    if ruleset is None:
         if force_regime is not None:
             raise ConfigError(
                 f"--regime {force_regime}: portfolio.yaml names no rule set (`rules:`)"
             )
-        targets = portfolio.static_targets()
-        if targets is None:
+        if portfolio.static_targets() is None:
             raise ConfigError(
                 "portfolio.yaml: targets: required field is missing (or name `rules:`)"
             )
+    else:
+        check_regime(ruleset, force_regime)
+    return RunConfig(portfolio, ruleset, portfolio.policy(), day, force_regime)
+
+
+def evaluate_rules(config: RunConfig, snapshot: Snapshot) -> Evaluation:
+    """Stage 3: every rule on the snapshot as of the evaluation day's close."""
+    if config.ruleset is None:
+        return Evaluation()
+    results = evaluate(config.ruleset, snapshot.history, config.day, snapshot)
+    return Evaluation(results, report(config.ruleset, config.day, results))
+
+
+def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
+    """Stage 4: the regime the rules choose (or the forced one), else the static targets."""
+    ruleset = config.ruleset
+    if ruleset is None:
+        targets = config.portfolio.static_targets()
+        assert targets is not None  # checked in stage 1
         return TargetChoice(targets=targets, explanation=("static targets from portfolio.yaml",))
-    from rotator.adapters.storage.db import open_engine
-    from rotator.pipeline.rules import load_portfolio_ruleset, plan_details, run_rules
-
-    ruleset = load_portfolio_ruleset(portfolio)
-    assert ruleset is not None
-    outcome = run_rules(
-        ruleset,
-        engine or open_engine(),
-        as_of,
-        cash_assets=portfolio.policy().cash_assets,
-        force_regime=force_regime,
-        snapshot=snapshot,  # rules that read the run's snapshot (the revenue screen)
+    results = evaluation.results
+    depends = {spec.name: spec.references for spec in ruleset.rules}
+    choice = choose_regime(
+        ruleset.regimes, results, config.policy.cash_assets, config.force_regime, depends
     )
-    from rotator.pipeline.screen import basket_details
-
-    header = f"rule set {ruleset.name}, evaluated on market history as of {as_of}"
+    used = {n for r in ruleset.regimes if r.when is not None for n in condition_rules(r.when)}
+    unknown = tuple(
+        Problem(Severity.WARNING, f"rule {name}", f"unknown: {result.reason}")
+        for name, result in results.items()
+        if result.value is None and name in used
+    )
+    header = f"rule set {ruleset.name}, evaluated on market history as of {config.day}"
     return TargetChoice(
-        targets=outcome.choice.targets,
-        regime=outcome.choice.regime,
-        explanation=(header, *outcome.choice.explanation),
-        details={**plan_details(outcome), **basket_details(outcome)},
-        problems=outcome.problems,
-        history=outcome.history,
+        targets=choice.targets,
+        regime=choice.regime,
+        explanation=(header, *choice.explanation),
+        problems=unknown + choice.problems,
+        baskets=basket_reports(ruleset, results, choice.regime),
     )
+
+
+def make_plan(
+    config: RunConfig, snapshot: Snapshot, evaluation: Evaluation, choice: TargetChoice
+) -> Plan:
+    """Stage 5: the dry-run plan, carrying the rule reports, baskets and prices it used."""
+    plan = plan_orders(snapshot, choice.targets, config.policy)
+    return replace(
+        plan,
+        regime=choice.regime,
+        explanation=choice.explanation,
+        problems=plan.problems + choice.problems,
+        rules=evaluation.report,
+        baskets=choice.baskets,
+    )
+
+
+def store(engine: Engine, result: RunResult, kind: str = "plan") -> int:
+    """Stage 6: save the run (snapshot, prices, rule evaluations, plan, orders) at once."""
+    return save_run(engine, result.snapshot, result.plan, kind=kind)
 
 
 def run_plan(
@@ -181,90 +179,37 @@ def run_plan(
     engine: Engine | None = None,
     rules_as_of: date | None = None,
     force_regime: str | None = None,
-    cache_markets: bool = True,
+    market_cache: Path | None = None,
+    save_to: Engine | None = None,
+    kind: str = "plan",
 ) -> RunResult:
-    """One pass: targets (rules on stored history), snapshot, plan. Nothing places an order.
+    """Stages 1-6 in order. Nothing places an order.
 
     Args:
-        engine: the store the rules read (default: `open_engine()`); unused without `rules:`.
+        engine: the store the rules' series come from (default: `open_engine()`, only opened
+            when the portfolio has a rule set).
         rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
         force_regime: use this regime of the rule set regardless of its condition.
-        cache_markets: see `gather_snapshot`.
+        market_cache: folder for cached market definitions; None: no cache.
+        save_to: store the run there (stage 6); None: nothing is written.
+        kind: what the stored run is ("plan" or "report").
     """
-    from dataclasses import replace
-
-    from rotator.core.planner import plan_orders
-
     day = rules_as_of or now().astimezone(UTC).date()
-    prepared = _prepare_screen(portfolio, environ=environ, now=now, engine=engine)
-    if prepared is not None:
-        # The revenue screen needs the accounts' markets (tradability), so with a screen rule
-        # the accounts are read first, asking for every asset a regime or the basket may need.
-        snapshot = gather_snapshot(
-            portfolio,
-            environ=environ,
-            now=now,
-            extra_assets=prepared.assets,
-            cache_markets=cache_markets,
-        )
-        snapshot = replace(snapshot, screen=prepared.data)
-        choice = select_targets(
-            portfolio, as_of=day, engine=engine, force_regime=force_regime, snapshot=snapshot
-        )
-    else:
-        choice = select_targets(portfolio, as_of=day, engine=engine, force_regime=force_regime)
-        wanted = frozenset(a for a in choice.targets.weights if a != CASH_BUCKET)
-        snapshot = gather_snapshot(
-            portfolio, environ=environ, now=now, extra_assets=wanted, cache_markets=cache_markets
-        )
-    snapshot = replace(snapshot, history=choice.history)
-    plan = plan_orders(snapshot, choice.targets, portfolio.policy())
-    plan = replace(
-        plan,
-        regime=choice.regime,
-        explanation=choice.explanation,
-        details={**plan.details, **choice.details},
-        problems=plan.problems + choice.problems,
+    config = load(portfolio, day=day, force_regime=force_regime)
+    if config.ruleset is not None and engine is None:
+        engine = open_engine()
+    snapshot = gather(
+        portfolio,
+        config.ruleset,
+        day=day,
+        engine=engine,
+        environ=environ,
+        now=now,
+        market_cache=market_cache,
     )
-    return RunResult(snapshot=snapshot, plan=plan)
-
-
-def _prepare_screen(
-    portfolio: Portfolio,
-    *,
-    environ: Mapping[str, str],
-    now: Callable[[], datetime],
-    engine: Engine | None,
-) -> Any:
-    """The revenue screen's inputs when the rule set has a `revenue_screen` rule, else None."""
-    if portfolio.rules is None:
-        return None
-    from rotator.pipeline.rules import load_portfolio_ruleset
-    from rotator.pipeline.screen import prepare_screen
-
-    return prepare_screen(
-        load_portfolio_ruleset(portfolio), environ=environ, now=now, engine=engine
-    )
-
-
-def used_prices(portfolio: Portfolio, snapshot: Snapshot) -> tuple[Price, ...]:
-    """Base-currency prices of every held asset, valued as the planner values them."""
-    from rotator.core.valuation import price_assets
-
-    held = sorted({h.asset for h in snapshot.holdings})
-    prices, _problems = price_assets(
-        snapshot.quotes,
-        held,
-        snapshot.base_currency,
-        now=snapshot.as_of,
-        max_age_seconds=portfolio.policy().max_price_age_seconds,
-    )
-    return tuple(prices.values())
-
-
-def store_run(engine: Engine, portfolio: Portfolio, result: RunResult, kind: str = "plan") -> int:
-    """Save a run (snapshot, prices, rule evaluations, plan, orders) in one transaction."""
-    from rotator.adapters.storage.runs import save_run
-
-    prices = used_prices(portfolio, result.snapshot)
-    return save_run(engine, result.snapshot, result.plan, prices=prices, kind=kind)
+    evaluation = evaluate_rules(config, snapshot)
+    choice = choose_targets(config, evaluation)
+    result = RunResult(snapshot, make_plan(config, snapshot, evaluation, choice))
+    if save_to is not None:
+        result = replace(result, run_id=store(save_to, result, kind))
+    return result

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from rotator.core.models import CASH_BUCKET, Order, Plan
+from rotator.core.records import RulesReport
 from rotator.errors import Problem, Severity
 
-# A rule input older than this many days (relative to the report day) is flagged stale.
+# A rule input older than this many days (relative to the rules' evaluation day) is stale.
 STALE_AFTER_DAYS = 2
 # Weight moves smaller than this (fraction) are not worth a line in "what changed".
 WEIGHT_CHANGE_MIN = Decimal("0.005")
@@ -151,67 +152,31 @@ def drift_rows(plan: Plan) -> tuple[DriftRow, ...]:
     return tuple(sorted(rows, key=lambda r: (r.asset == CASH_BUCKET, -r.weight, r.asset)))
 
 
-def _parse_day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _state(value: Any) -> str:
-    if value is True or value == "true":
-        return "true"
-    if value is False or value == "false":
-        return "false"
-    return "unknown"
-
-
-def rule_rows(details: Mapping[str, Any], day: date) -> tuple[RuleRow, ...]:
-    """Rules from `Plan.details["rules"]` (list of mappings: name, kind, value, reason, as_of)."""
+def rule_rows(rules: RulesReport | None) -> tuple[RuleRow, ...]:
+    """Every rule of the plan's rule report, with its age relative to the evaluation day."""
+    if rules is None:
+        return ()
     rows = []
-    for item in details.get("rules") or ():
-        if not isinstance(item, Mapping):
-            continue
-        as_of = _parse_day(item.get("as_of"))
-        age = item.get("age_days")  # relative to the rules' evaluation day, when given
-        if not isinstance(age, int):
-            age = None if as_of is None else (day - as_of).days
-        state = _state(item.get("state", item.get("value")))
+    for rule in rules.rules:
+        age = rule.age_days(rules.as_of)
         rows.append(
             RuleRow(
-                name=str(item.get("name") or item.get("rule") or "?"),
-                kind=str(item.get("kind") or ""),
-                state=state,
-                reason=str(item.get("reason") or ""),
-                as_of=as_of,
+                name=rule.name,
+                kind=rule.kind,
+                state=rule.state,
+                reason=rule.reason,
+                as_of=rule.data_as_of,
                 age_days=age,
-                stale=state == "unknown" or (age is not None and age > STALE_AFTER_DAYS),
-                inputs=dict(item.get("inputs") or {}),
+                stale=rule.state == "unknown" or (age is not None and age > STALE_AFTER_DAYS),
+                inputs=dict(rule.inputs),
             )
         )
     return tuple(rows)
 
 
-def basket_rows(details: Mapping[str, Any]) -> tuple[tuple[str, Decimal], ...]:
-    """`Plan.details["basket"]` (asset -> weight, or a list of {asset, weight}) as rows."""
-    basket = details.get("basket") or {}
-    if isinstance(basket, Mapping) and isinstance(basket.get("weights"), Mapping):
-        basket = basket["weights"]
-    if isinstance(basket, Mapping):
-        pairs = [(str(a), Decimal(str(w))) for a, w in basket.items()]
-    else:
-        pairs = [
-            (str(b.get("asset") or b.get("symbol")), Decimal(str(b.get("weight"))))
-            for b in basket
-            if isinstance(b, Mapping) and b.get("weight") is not None
-        ]
-    return tuple(sorted(pairs, key=lambda p: -p[1]))
+def basket_rows(plan: Plan) -> tuple[tuple[str, Decimal], ...]:
+    """The plan's basket members (asset, portfolio weight), heaviest first."""
+    return tuple(sorted(plan.basket.items(), key=lambda p: -p[1]))
 
 
 def prior_high_level(rules: Sequence[RuleRow]) -> float | None:
@@ -302,15 +267,15 @@ def build_daily(
     """The day's report content.
 
     Args:
-        plan: the day's plan (details as plain JSON data, see storage.runs.to_jsonable).
+        plan: the day's plan (with its rule reports and baskets).
         complete: whether the run behind the plan had all its data.
         previous: the last complete run's plan from an earlier day, for "what changed".
         value_history: (day, value) of stored complete runs up to and including `day`.
         btc_closes, dominance: daily market series up to the market day, oldest first (the
             charts show their last BTC_CHART_DAYS / DOMINANCE_CHART_DAYS days).
     """
-    rules = rule_rows(plan.details, day)
-    previous_rules = rule_rows(previous.details, day) if previous else ()
+    rules = rule_rows(plan.rules)
+    previous_rules = rule_rows(previous.rules) if previous else ()
     history = [(d, v) for d, v in value_history if d <= day]
     if plan.total_value is not None and complete:
         history = [(d, v) for d, v in history if d != day] + [(day, plan.total_value)]
@@ -334,7 +299,7 @@ def build_daily(
         allocation=drift_rows(plan),
         since_yesterday=changes_since(plan, previous, rules, previous_rules),
         rules=rules,
-        basket=basket_rows(plan.details),
+        basket=basket_rows(plan),
         orders=tuple(plan.orders),
         notes=tuple(plan.notes),
         warnings=warnings,

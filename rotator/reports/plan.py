@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rotator.core.models import Allocation, Order, Plan
+from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
 
 ORDER_FIELDS = (
@@ -71,8 +73,65 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for p in plan.problems
         ],
         "notes": list(plan.notes),
-        "details": _jsonable(dict(plan.details)),
+        "details": _jsonable(details_to_dict(plan)),
     }
+
+
+def rule_to_dict(rule: RuleReport, day: date) -> dict[str, Any]:
+    """One rule as `plan --format json` and `signals --format json` show it."""
+    data_as_of = None if rule.data_as_of is None else rule.data_as_of.isoformat()
+    return {
+        "rule": rule.name,
+        "name": rule.name,
+        "kind": rule.kind,
+        "value": rule.state,
+        "reason": rule.reason,
+        "inputs": dict(rule.inputs),
+        "basket": None if rule.basket is None else {a: str(w) for a, w in rule.basket.items()},
+        "data_as_of": data_as_of,
+        "as_of": data_as_of,
+        "age_days": rule.age_days(day),
+    }
+
+
+def rules_to_dict(report: RulesReport) -> dict[str, Any]:
+    """The rule set, its evaluation day and every rule's answer (JSON-ready)."""
+    return {
+        "ruleset": report.ruleset,
+        "rules_as_of": report.as_of.isoformat(),
+        "rules": [rule_to_dict(r, report.as_of) for r in report.rules],
+    }
+
+
+def baskets_to_dict(baskets: tuple[BasketReport, ...]) -> dict[str, Any]:
+    """`basket` (asset -> portfolio weight) and `baskets` (per basket rule, its members)."""
+    if not baskets:
+        return {}
+    entries = [
+        {
+            "rule": b.rule,
+            "regime_weight": str(b.regime_weight),
+            "members": [
+                {
+                    "symbol": m.symbol,
+                    **m.figures,
+                    "basket_weight": str(m.basket_weight),
+                    "portfolio_weight": str(m.portfolio_weight),
+                }
+                for m in b.members
+            ],
+            "reason": b.reason,
+        }
+        for b in baskets
+    ]
+    weights = basket_weights(baskets)
+    return {"basket": {code: str(w) for code, w in weights.items()}, "baskets": entries}
+
+
+def details_to_dict(plan: Plan) -> dict[str, Any]:
+    """What the rules and baskets contributed to the plan, under the JSON key `details`."""
+    rules = {} if plan.rules is None else rules_to_dict(plan.rules)
+    return {**rules, **baskets_to_dict(plan.baskets)}
 
 
 def render_json(plan: Plan) -> str:
@@ -121,26 +180,25 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
 
 def _print_explanation(plan: Plan, console: Console) -> None:
     parts: list[Any] = [Text(line) for line in plan.explanation]
-    rules = plan.details.get("rules")
-    if rules:
+    if plan.rules is not None and plan.rules.rules:
         table = Table(title="Rules", show_lines=False)
         for column in ("rule", "value", "reason", "as of"):
             table.add_column(column)
-        for row in rules:
+        for rule in plan.rules.rules:
             table.add_row(
-                str(row.get("name", "")),
-                str(row.get("value", "")),
-                str(row.get("reason", "")),
-                str(row.get("as_of", "")),
+                rule.name,
+                rule.state,
+                rule.reason,
+                "None" if rule.data_as_of is None else rule.data_as_of.isoformat(),
             )
         parts.append(table)
-    basket = plan.details.get("basket")
+    basket = plan.basket
     if basket:
         table = Table(title="Basket")
         table.add_column("asset")
         table.add_column("weight", justify="right")
         for asset, weight in basket.items():
-            table.add_row(str(asset), f"{Decimal(str(weight)):.2%}")
+            table.add_row(asset, f"{weight:.2%}")
         parts.append(table)
     console.print(Panel(Group(*parts), title="Why these targets", border_style="cyan"))
 

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +35,7 @@ from rotator.core.models import (
     TargetWeights,
     WalletKind,
 )
+from rotator.core.records import RuleReport, RulesReport
 from rotator.errors import Problem, Severity
 
 PG_URL = os.environ.get("ROTATOR_TEST_PG_URL")
@@ -140,7 +142,20 @@ def make_run(as_of: datetime = T0, btc_price: str = "60000") -> tuple[Snapshot, 
         notes=("ETH: held in a manual wallet, never sold",),
         regime="accumulate",
         explanation=("regime accumulate: default",),
-        details={"rules": [{"name": "btc_above_prior_high", "value": None, "as_of": as_of}]},
+        rules=RulesReport(
+            "rules/x.yaml",
+            as_of.date(),
+            (
+                RuleReport(
+                    "btc_above_prior_high",
+                    "prior_high_break",
+                    "unknown",
+                    "no fresh BTC closes",
+                    {"level": Decimal("110000")},
+                    as_of.date(),
+                ),
+            ),
+        ),
     )
     return snapshot, plan, prices
 
@@ -159,7 +174,11 @@ def test_save_and_load_round_trip_is_exact(engine: Engine) -> None:
     assert stored.plan.notes == plan.notes
     assert stored.plan.regime == "accumulate"
     assert stored.plan.as_of == T0
-    assert stored.plan.details["rules"][0]["as_of"] == T0.isoformat()
+    assert stored.plan.rules is not None
+    assert stored.plan.rules.rules[0].data_as_of == T0.date()
+    assert stored.plan.rules == replace(
+        plan.rules, rules=(replace(plan.rules.rules[0], inputs={"level": "110000"}),)
+    )
     assert stored.summary.kind == "report"
     assert stored.summary.order_count == 1
     values = {(h.holding.account, h.holding.asset): h.value for h in stored.holdings}
@@ -174,21 +193,17 @@ def test_save_and_load_round_trip_is_exact(engine: Engine) -> None:
 def test_rule_evaluations_are_linked_to_the_run(engine: Engine) -> None:
     from rotator.adapters.storage.market import load_evaluations
 
-    snapshot, plan, prices = make_run()
-    evaluation = {
-        "rule": "btc_above_prior_high",
-        "kind": "prior_high_break",
-        "value": "unknown",
-        "reason": "no fresh BTC closes",
-        "inputs": {"level": Decimal("110000")},
-    }
-    run_id = runs.save_run(
-        engine, snapshot, plan, prices=prices, evaluations=[evaluation], ruleset="rules/x.yaml"
-    )
+    snapshot, plan, prices = make_run()  # the plan carries one rule report
+    run_id = runs.save_run(engine, snapshot, plan, prices=prices)
     stored = load_evaluations(engine, run_id=str(run_id))
     assert [(e.rule, e.value, e.inputs) for e in stored] == [
-        ("btc_above_prior_high", "unknown", {"level": "110000"})
+        (
+            "btc_above_prior_high",
+            "unknown",
+            {"level": "110000", "data_as_of": T0.date().isoformat()},
+        )
     ]
+    assert {e.ruleset for e in stored} == {"rules/x.yaml"}
 
 
 def count_rows(engine: Engine) -> dict[str, int]:
@@ -212,11 +227,9 @@ def test_failure_after_snapshot_rows_leaves_no_partial_run(engine: Engine) -> No
         assert n == 3
         raise RuntimeError("injected failure after the snapshot was written")
 
-    evaluation = {"rule": "r", "kind": "k", "value": "true", "reason": "x", "inputs": {}}
+    assert before["rule_evaluations"] == 1  # the plan carries one rule report
     with pytest.raises(RuntimeError, match="injected"):
-        runs.save_run(
-            engine, snapshot, plan, prices=prices, evaluations=[evaluation], extra_writers=[explode]
-        )
+        runs.save_run(engine, snapshot, plan, prices=prices, extra_writers=[explode])
     assert count_rows(engine) == before
     assert len(run_queries.list_runs(engine)) == 1
 

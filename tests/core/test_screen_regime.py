@@ -109,7 +109,12 @@ def snapshot() -> Snapshot:
         quotes=tuple(quote(f"{b}/USDT", p) for b, p in usdt),
         fetched_at=NOW,
     )
-    return Snapshot(as_of=NOW, base_currency="USDT", accounts=(account,), screen=screen_data())
+    return Snapshot(
+        as_of=NOW,
+        base_currency="USDT",
+        accounts=(account,),
+        datasets={"dataset:revenue_screen": screen_data()},
+    )
 
 
 def test_rotation_buys_only_tradable_basket_members_at_the_basket_weight() -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from rotator.core.models import Allocation, Order, Plan, Side, TargetWeights
+from rotator.core.records import BasketMember, BasketReport, RuleReport, RulesReport
 from rotator.errors import Problem
 
 DAY = date(2026, 3, 30)
@@ -58,28 +59,36 @@ def make_plan(
             "BTC 50.0% vs target 60.0% (-10.0 pp)",
         ),
     )
-    details: dict[str, object] = {
-        "rules": [
-            {
-                "name": "btc_above_prior_high",
-                "kind": "prior_high_break",
-                "value": rules_state,
-                "reason": "BTC closed below 110,000",
-                "as_of": (as_of.date() - timedelta(days=1)).isoformat(),
-                "inputs": {"level": 110000.0, "close": 66000.0},
-            },
-            {
-                "name": "dominance_rolling_over",
-                "kind": "dominance",
-                "value": "unknown",
-                "reason": "btc_dominance is stale: newest value 2026-03-20 is 10 days old",
-                "as_of": None,
-                "inputs": {},
-            },
-        ]
-    }
+    rules = RulesReport(
+        ruleset="rules/cycle.yaml",
+        as_of=DAY,
+        rules=(
+            RuleReport(
+                name="btc_above_prior_high",
+                kind="prior_high_break",
+                state=rules_state,
+                reason="BTC closed below 110,000",
+                inputs={"level": 110000.0, "close": 66000.0},
+                data_as_of=as_of.date() - timedelta(days=1),
+            ),
+            RuleReport(
+                name="dominance_rolling_over",
+                kind="dominance",
+                state="unknown",
+                reason="btc_dominance is stale: newest value 2026-03-20 is 10 days old",
+                inputs={},
+                data_as_of=None,
+            ),
+        ),
+    )
+    baskets: tuple[BasketReport, ...] = ()
     if basket:
-        details["basket"] = basket
+        members = tuple(
+            BasketMember(asset, Decimal(w) / sum(map(Decimal, basket.values())), Decimal(w))
+            for asset, w in basket.items()
+        )
+        total = sum((m.portfolio_weight for m in members), Decimal(0))
+        baskets = (BasketReport("revenue_basket", total, members, "screened"),)
     return Plan(
         as_of=as_of,
         base_currency="USD",
@@ -92,7 +101,8 @@ def make_plan(
         notes=("SOL: below the minimum order value (12.00 < 50), dropped",),
         regime=regime,
         explanation=(f"regime {regime}: default (no condition)",),
-        details=details,
+        rules=rules,
+        baskets=baskets,
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from conftest import AS_OF, DAY, make_plan, series
 
+from rotator.core.records import RuleReport, RulesReport
 from rotator.errors import Problem, Severity
 from rotator.reports.daily import build_daily, drift_rows, rule_rows, value_changes
 from rotator.reports.render import render_html, render_markdown, summary_text
@@ -52,16 +53,18 @@ def test_drift_rows_include_unheld_targets_and_cash_last() -> None:
 
 
 def test_rule_rows_freshness_and_stale_warning() -> None:
-    rules = rule_rows(make_plan().details, DAY)
+    rules = rule_rows(make_plan().rules)
     assert [(r.name, r.state, r.age_days, r.stale) for r in rules] == [
         ("btc_above_prior_high", "false", 1, False),
         ("dominance_rolling_over", "unknown", None, True),
     ]
-    old = {"rules": [{"name": "x", "value": "true", "reason": "r", "as_of": "2026-03-20"}]}
-    (row,) = rule_rows(old, DAY)
+    old = RulesReport(
+        "rules/x.yaml", DAY, (RuleReport("x", "", "true", "r", {}, date(2026, 3, 20)),)
+    )
+    (row,) = rule_rows(old)
     assert row.stale and row.age_days == 10
     report = build_daily(
-        replace(make_plan(), details=old),
+        replace(make_plan(), rules=old),
         day=DAY,
         run_id=1,
         complete=True,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from rotator.adapters.storage.plan_records import records_from_json
 from rotator.adapters.storage.run_tables import (
     RunAccountRow,
     RunAllocationRow,
@@ -173,6 +174,7 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             for h in rows(RunHoldingRow)
         )
         allocations = rows(RunAllocationRow)
+        rules, baskets = records_from_json(row.details)
         plan = Plan(
             as_of=summary.as_of,
             base_currency=row.base_currency,
@@ -201,7 +203,9 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             notes=tuple(row.notes),
             regime=row.regime,
             explanation=tuple(row.explanation),
-            details=dict(row.details or {}),
+            rules=rules,
+            baskets=baskets,
+            prices=prices,
         )
         accounts = tuple(
             AccountRecord(

@@ -1,11 +1,12 @@
 """Run history store: every run's snapshot, prices, allocations, plan and orders, by run id.
 
 Tables are created by alembic revision 0002 (rotator/migrations/versions/0002_runs.py).
-`save_run` writes one run in ONE transaction: the run row, per-account and per-asset holdings
-with their values, the prices used, the allocations before/after, the orders, and (through
-`extra_writers`) the rule evaluations that belong to it. A run that fails or is killed half-way
-leaves nothing behind. Quantities are stored as exact decimal strings: SQLite has no exact
-numeric type, and a report must show the same amounts the plan printed.
+`save_run` writes one run in ONE transaction: the run row (with the plan's rule reports and
+baskets), per-account and per-asset holdings with their values, the prices used, the allocations
+before/after, the orders, each rule evaluation once, and (through `extra_writers`) whatever must
+commit with it. A run that fails or is killed half-way leaves nothing behind. Quantities are
+stored as exact decimal strings: SQLite has no exact numeric type, and a report must show the
+same amounts the plan printed.
 
 Tables are in run_tables.py (no logic there); reading runs back (`StoredRun`, `RunSummary`,
 `load_run`, `list_runs`, `daily_values`) is in run_queries.py.
@@ -22,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
+from rotator.adapters.storage.market import RuleEvaluationRow
+from rotator.adapters.storage.plan_records import evaluation_rows, records_to_json
 from rotator.adapters.storage.run_tables import (
     RunAccountRow,
     RunAllocationRow,
@@ -30,11 +33,8 @@ from rotator.adapters.storage.run_tables import (
     RunPriceRow,
     RunRow,
 )
-from rotator.core.models import (
-    Plan,
-    Price,
-    Snapshot,
-)
+from rotator.core.models import Plan, Price, Snapshot
+from rotator.core.records import RulesReport
 from rotator.errors import Problem
 from rotator.redaction import redact
 
@@ -45,8 +45,7 @@ ExtraWriter = Callable[[Connection, int], None]
 def to_jsonable(value: Any) -> Any:
     """Plain JSON data from records: Decimal -> str, datetime -> ISO, dataclass -> dict.
 
-    Used for `Plan.details` (rule results, basket) so any stage's structured output can be
-    stored and rendered the same way whether it comes from a fresh run or the database.
+    For JSON columns and `rotator history show --format json`.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -88,23 +87,6 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _prices_from_holdings(snapshot: Snapshot, plan: Plan) -> dict[str, Price]:
-    """Per-asset prices implied by the plan when the pipeline passes none.
-
-    The plan's allocation is per asset (cash folded into one bucket), so an asset's price is
-    its allocated value divided by the total amount held; cash assets are left unpriced here.
-    """
-    amounts: dict[str, Decimal] = {}
-    for holding in snapshot.holdings:
-        amounts[holding.asset] = amounts.get(holding.asset, Decimal(0)) + holding.total
-    prices = {}
-    for row in plan.before:
-        amount = amounts.get(row.asset)
-        if amount and amount > 0:
-            prices[row.asset] = Price(row.asset, row.value / amount, (), plan.as_of)
-    return prices
-
-
 def save_run(
     engine: Engine,
     snapshot: Snapshot,
@@ -112,28 +94,23 @@ def save_run(
     *,
     prices: Iterable[Price] = (),
     kind: str = "plan",
-    evaluations: Sequence[Mapping[str, Any]] | None = None,
-    ruleset: str | None = None,
     extra_writers: Sequence[ExtraWriter] = (),
     created_at: datetime | None = None,
 ) -> int:
     """Store one run in a single transaction and return its run id.
 
+    The plan's typed records are serialised once here (rotator.adapters.storage.plan_records):
+    the rule reports and baskets into the run's `details`, each rule evaluation once into
+    `rule_evaluations` (linked to the run), the prices into `run_prices`.
+
     Args:
-        prices: the prices the run valued holdings with; derived from the plan when empty.
+        prices: the prices the run valued holdings with (default: `plan.prices`, the ones the
+            planner used).
         kind: what produced the run: "plan" or "report".
-        evaluations: rule evaluations (mappings with rule, kind, value, reason, inputs, as in
-            rotator.adapters.storage.market.save_evaluations), saved linked to this run;
-            by default those in `plan.details["rules"]` (see `evaluations_from_plan`).
-        ruleset: the rule set file the evaluations came from (default: details["ruleset"]).
         extra_writers: more writes that must commit or fail together with the run; each is
             called with the open connection and the new run id after the run's own rows.
     """
-    price_map = {p.asset: p for p in prices} or _prices_from_holdings(snapshot, plan)
-    if evaluations is None:
-        evaluations = evaluations_from_plan(plan)
-    if ruleset is None:
-        ruleset = str(plan.details.get("ruleset") or plan.targets.source)
+    price_map = {p.asset: p for p in (tuple(prices) or plan.prices)}
     as_of = _as_utc(plan.as_of)
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -152,7 +129,7 @@ def save_run(
                 "problems": [_problem_row(p) for p in plan.problems],
                 "notes": list(plan.notes),
                 "explanation": list(plan.explanation),
-                "details": to_jsonable(dict(plan.details)),
+                "details": to_jsonable(records_to_json(plan.rules, plan.baskets)),
             },
         ).scalar_one()
         accounts = [
@@ -233,59 +210,29 @@ def save_run(
                     for seq, o in enumerate(plan.orders)
                 ],
             )
-        if evaluations:
-            _insert_evaluations(conn, run_id, as_of, evaluations, ruleset or "")
+        if plan.rules is not None and plan.rules.rules:
+            _insert_evaluations(conn, run_id, as_of, plan.rules)
         for writer in extra_writers:
             writer(conn, run_id)
     return run_id
 
 
-def evaluations_from_plan(plan: Plan) -> list[dict[str, Any]]:
-    """Rule evaluation rows from `plan.details["rules"]` (name, kind, value, reason, inputs)."""
-    rows = []
-    for item in plan.details.get("rules") or ():
-        if not isinstance(item, Mapping) or not (item.get("name") or item.get("rule")):
-            continue
-        value = item.get("state", item.get("value"))
-        state = {True: "true", False: "false", "true": "true", "false": "false"}.get(
-            value, "unknown"
-        )
-        rows.append(
-            {
-                "rule": str(item.get("name") or item.get("rule")),
-                "kind": str(item.get("kind") or ""),
-                "value": state,
-                "reason": str(item.get("reason") or ""),
-                "inputs": item.get("inputs") or {},
-            }
-        )
-    return rows
-
-
-def _insert_evaluations(
-    conn: Connection,
-    run_id: int,
-    as_of: datetime,
-    evaluations: Sequence[Mapping[str, Any]],
-    ruleset: str,
-) -> None:
+def _insert_evaluations(conn: Connection, run_id: int, as_of: datetime, rules: RulesReport) -> None:
     """Rule evaluations into the market store's table, linked to the run, same transaction."""
-    from rotator.adapters.storage.market import RuleEvaluationRow
-
     conn.execute(
         insert(RuleEvaluationRow.__table__),
         [
             {
-                "ruleset": ruleset,
+                "ruleset": rules.ruleset,
                 "rule": e["rule"],
                 "kind": e["kind"],
                 "value": e["value"],
                 "reason": e["reason"],
-                "inputs": to_jsonable(dict(e.get("inputs") or {})),
+                "inputs": to_jsonable(e["inputs"]),
                 "as_of": as_of.date(),
                 "evaluated_at": as_of,
                 "run_id": str(run_id),
             }
-            for e in evaluations
+            for e in evaluation_rows(rules)
         ],
     )

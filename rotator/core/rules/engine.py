@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rotator.core.rules.registry import MissingInput, Params, Registry, RuleContext, RuleResult
+from rotator.core.models import Snapshot
+from rotator.core.records import BasketMember, BasketReport, RuleReport, RulesReport
+from rotator.core.rules.registry import (
+    DATASET_PREFIX,
+    MissingInput,
+    Params,
+    Registry,
+    RuleContext,
+    RuleResult,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rotator.core.models import Snapshot
     from rotator.core.rules.regimes import Regime
 
 
@@ -50,13 +59,39 @@ class RuleSet:
     registry: Registry
 
     def inputs(self) -> tuple[str, ...]:
-        """Every series name the rules read, each once, in first-use order."""
+        """Every input the rules declare (series and datasets), each once, in first-use order."""
         names: dict[str, None] = {}
         for spec in self.rules:
             kind = self.registry.get(spec.kind)
             if kind is not None:
                 names.update(dict.fromkeys(kind.inputs_for(spec.params)))
         return tuple(names)
+
+    def series_inputs(self) -> tuple[str, ...]:
+        """The daily series the rules read (served by the market-history store)."""
+        return tuple(n for n in self.inputs() if not n.startswith(DATASET_PREFIX))
+
+    def dataset_inputs(self) -> tuple[str, ...]:
+        """The datasets the rules read ("dataset:<name>", each served by its own loader)."""
+        return tuple(n for n in self.inputs() if n.startswith(DATASET_PREFIX))
+
+    def declaring(self, name: str) -> tuple[RuleSpec, ...]:
+        """The rules that declare input `name` (a loader reads their parameters)."""
+        out = []
+        for spec in self.rules:
+            kind = self.registry.get(spec.kind)
+            if kind is not None and name in kind.inputs_for(spec.params):
+                out.append(spec)
+        return tuple(out)
+
+    def kind_of(self, rule: str) -> str:
+        return next((s.kind for s in self.rules if s.name == rule), "?")
+
+
+def history_only(as_of: date, history: Mapping[str, pd.Series]) -> Snapshot:
+    """A snapshot with history and no accounts or datasets (replays, `rotator signals`)."""
+    moment = datetime.combine(as_of, time(), tzinfo=UTC)
+    return Snapshot(as_of=moment, base_currency="", accounts=(), history=history)
 
 
 def evaluate(
@@ -67,22 +102,87 @@ def evaluate(
 ) -> dict[str, RuleResult]:
     """Evaluate every rule of `ruleset` on `history` as it stood at `as_of`'s close.
 
+    Args:
+        snapshot: the run's snapshot (accounts, datasets); without one (replays) the rules see
+            `history_only(as_of, history)`, so a rule's context always has a snapshot.
+
     Returns:
         rule name -> result, in the rule set's evaluation order. A rule whose inputs are missing
         or stale is unknown with the reason; it never raises for missing data.
     """
+    seen = snapshot if snapshot is not None else history_only(as_of, history)
     results: dict[str, RuleResult] = {}
     for spec in ruleset.rules:
         kind = ruleset.registry.get(spec.kind)
         if kind is None:  # the loader rejects unknown kinds; guard for hand-built rule sets
             results[spec.name] = RuleResult.unknown(f"unknown rule kind {spec.kind!r}")
             continue
-        ctx = RuleContext(as_of, history, results, snapshot)
+        ctx = RuleContext(as_of, history, seen, results)
         try:
             results[spec.name] = kind.func(spec.params, ctx)
         except MissingInput as exc:
             results[spec.name] = RuleResult.unknown(str(exc))
     return results
+
+
+def report(ruleset: RuleSet, as_of: date, results: Mapping[str, RuleResult]) -> RulesReport:
+    """The results as typed reports (what the plan carries and the run store saves)."""
+    return RulesReport(
+        ruleset=ruleset.name,
+        as_of=as_of,
+        rules=tuple(
+            RuleReport(
+                name=name,
+                kind=ruleset.kind_of(name),
+                state=result.state,
+                reason=result.reason,
+                inputs=dict(result.inputs),
+                data_as_of=result.as_of,
+                basket=None if result.basket is None else dict(result.basket),
+            )
+            for name, result in results.items()
+        ),
+    )
+
+
+def basket_reports(
+    ruleset: RuleSet, results: Mapping[str, RuleResult], regime_name: str | None
+) -> tuple[BasketReport, ...]:
+    """The baskets the chosen regime spreads weight over, with each member's weights.
+
+    Per basket rule the regime names: its weight, and per member the share of the basket, the
+    portfolio weight and the figures that put it there (the rule's `inputs["basket"]` entries,
+    matched by symbol); or no members and the reason the basket was unavailable (its weight then
+    stays in cash).
+    """
+    regime = next((r for r in ruleset.regimes if r.name == regime_name), None)
+    if regime is None or not regime.baskets:
+        return ()
+    out = []
+    for rule_name, weight in regime.baskets.items():
+        result = results.get(rule_name)
+        basket = dict(result.basket or {}) if result is not None else {}
+        total = sum(basket.values(), Decimal(0))
+        listed = result.inputs.get("basket", []) if result is not None else []
+        figures = {m["symbol"]: m for m in listed}
+        members = tuple(
+            BasketMember(
+                symbol=code,
+                basket_weight=share / total,
+                portfolio_weight=weight * share / total,
+                figures={k: v for k, v in figures.get(code, {}).items() if k != "symbol"},
+            )
+            for code, share in basket.items()
+        ) if total > 0 else ()  # fmt: skip
+        out.append(
+            BasketReport(
+                rule=rule_name,
+                regime_weight=weight,
+                members=members,
+                reason=result.reason if result is not None else "not evaluated",
+            )
+        )
+    return tuple(out)
 
 
 def dependency_order(specs: Mapping[str, RuleSpec]) -> tuple[list[str], list[str] | None]:

@@ -40,8 +40,13 @@ Writing a rule kind
 - A kind that refers to other rules (like ``all``/``any``/``not``) gives its params model a
   ``references() -> tuple[str, ...]`` method; the loader checks the names exist and rejects cycles,
   and the evaluator runs referenced rules first; read their results with ``ctx.result(name)``.
-- Kinds that need more than daily series can read ``ctx.snapshot`` (holdings, quotes) when the
-  pipeline provides it (None in replays and ``rotator signals``).
+- Kinds that need more than daily series declare a dataset input, ``"dataset:<name>"`` (e.g.
+  ``revenue_screen`` declares ``dataset:revenue_screen``); the pipeline's loader for that name
+  (rotator.pipeline.gather) fetches it once, up front, into ``Snapshot.datasets``, and the rule
+  reads it with ``ctx.dataset(name, Type)``: absent (replays, ``rotator signals``) it raises
+  ``MissingInput``. ``ctx.snapshot`` (holdings, markets, quotes) is always there; in replays and
+  ``rotator signals`` it holds no accounts. A new data-backed kind is one module here plus one
+  loader there.
 
 Baskets
 -------
@@ -76,14 +81,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from rotator.core.models import Snapshot
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rotator.core.models import Snapshot
+T = TypeVar("T")
+DATASET_PREFIX = "dataset:"
 
 # Modules whose import registers the built-in rule kinds (add yours here).
 BUILTIN_RULE_MODULES: tuple[str, ...] = (
@@ -264,13 +272,30 @@ class RuleContext:
         as_of: the evaluation day; data after it is invisible to `series`.
         history: series name -> daily series (may extend past `as_of` in replays).
         results: results of the rules evaluated before this one (for references).
-        snapshot: the run's snapshot when there is one (None in replays and `rotator signals`).
+        snapshot: the run's snapshot: accounts and declared datasets (in replays and
+            `rotator signals` it has no accounts and no datasets).
     """
 
     as_of: date
     history: Mapping[str, pd.Series]
+    snapshot: Snapshot
     results: Mapping[str, RuleResult] = field(default_factory=dict)
-    snapshot: Snapshot | None = None
+
+    def dataset(self, name: str, kind: type[T]) -> T:
+        """The declared dataset input `name` (e.g. "dataset:revenue_screen") of type `kind`.
+
+        Raises:
+            MissingInput: the run did not gather it (replays, `rotator signals`).
+            TypeError: its loader produced something else (a programming error).
+        """
+        value = self.snapshot.datasets.get(name)
+        if value is None:
+            raise MissingInput(
+                f"{name} not gathered (only `rotator plan` and `rotator screen` fetch it)"
+            )
+        if not isinstance(value, kind):
+            raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+        return value
 
     def series(self, name: str, max_age: int | None = None, days: int | None = None) -> pd.Series:
         """The series `name` up to and including `as_of`, optionally only its last `days` days.

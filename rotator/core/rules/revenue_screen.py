@@ -16,8 +16,9 @@ Example (rules/cycle.yaml)::
         when: {all: [btc_above_prior_high, dominance_rolling_over]}
         targets: {BTC: 0.55, revenue_basket: 0.25, CASH: 0.20}
 
-The screen's inputs (DefiLlama fees/protocols/pools, CoinGecko markets) are fetched once by the
-pipeline into `Snapshot.screen`; the rule only reads them. Without them (e.g. `rotator signals`,
+The screen's inputs (DefiLlama fees/protocols/pools, CoinGecko markets) are the declared input
+`dataset:revenue_screen`: its loader (rotator.pipeline.gather) fetches them once, before the
+rules run, into `Snapshot.datasets`; the rule only reads them. Without them (e.g. `rotator signals`,
 replays) or with a stale/missing source the answer is unknown, so a rotation never aims at a
 basket that could not be established. Every parameter: see `ScreenParams` and README
 "Revenue screen".
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from rotator.core.screen.screening import ScreenOutcome
 
 KIND = "revenue_screen"
+DATASET = "dataset:revenue_screen"
 
 
 def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
@@ -54,19 +56,20 @@ def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
     ]
 
 
-@rule(KIND, params=ScreenParams)
+@rule(KIND, params=ScreenParams, inputs=(DATASET,))
 def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
     """Basket of tradable tokens paying holders real revenue (yield, trend, emissions filters)."""
     # pandas is imported here, not at module level: loading a rule set must stay light.
     from rotator.core.screen.basket import to_basket
-    from rotator.core.screen.screening import markets_frame, screen
+    from rotator.core.screen.screening import ScreenData, markets_frame, screen
 
     snapshot = ctx.snapshot
-    if snapshot is None or snapshot.screen is None:
+    if DATASET not in snapshot.datasets:
         return RuleResult.unknown(
             "revenue screen data not gathered (only `rotator plan` and `rotator screen` fetch it)"
         )
-    outcome = screen(snapshot.screen, p, markets_frame(snapshot.markets), snapshot.as_of)
+    data = ctx.dataset(DATASET, ScreenData)
+    outcome = screen(data, p, markets_frame(snapshot.markets), snapshot.as_of)
     errors = [pr for pr in outcome.problems if pr.severity is Severity.ERROR]
     if errors:
         return RuleResult.unknown("revenue screen inputs: " + "; ".join(map(str, errors)))

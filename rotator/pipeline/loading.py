@@ -1,0 +1,50 @@
+"""What a dataset loader receives and returns (see rotator.pipeline.gather)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from rotator.core.rules.engine import RuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class LoadContext:
+    """What a dataset loader may use.
+
+    Attributes:
+        environ: variables the sources read (base URLs, API key names).
+        now: the run's clock reading.
+        engine: the database whose source cache a loader may use; None: no cache.
+        refresh: ignore cached source data.
+    """
+
+    environ: Mapping[str, str]
+    now: datetime
+    engine: Engine | None = None
+    refresh: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDataset:
+    """A dataset as its loader produced it.
+
+    Attributes:
+        value: what the rules read (`RuleContext.dataset(name, type)` checks its type).
+        assets: exchange currency codes the accounts must be asked about for it.
+        candidates: every code the dataset names (`rotator screen` shows where each trades).
+
+    A source that could not be read shows in the value itself (the screen's problems): the
+    rules reading it then answer unknown, with the reason.
+    """
+
+    value: object
+    assets: frozenset[str] = frozenset()
+    candidates: frozenset[str] = frozenset()
+
+
+# A loader reads the parameters of the rules declaring its input.
+DatasetLoader = Callable[[tuple[RuleSpec, ...], LoadContext], LoadedDataset]
