@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rotator.adapters.exchanges import fetch_accounts
-from rotator.config.portfolio import ExchangeAccount
+from rotator.adapters.exchanges import AccountSettings, fetch_accounts
 from rotator.demo import DEMO_ENVIRON, binance_routes
 from rotator.demo.replay import ReplayServer, api_urls_for
 
@@ -29,9 +28,9 @@ REPEATS = 3
 WANTED = {"BTC", "ETH", "BNB", "USDT", "LINK", "ADA"}
 
 
-def accounts(server: ReplayServer, count: int) -> list[ExchangeAccount]:
+def accounts(server: ReplayServer, count: int) -> list[AccountSettings]:
     return [
-        ExchangeAccount(
+        AccountSettings(
             name=f"binance-{i}",
             exchange="binance",
             api_key_env="BINANCE_API_KEY",

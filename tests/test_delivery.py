@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 
 from rotator.adapters.delivery import ReportMessage, deliver
 from rotator.config.portfolio import DeliveryConfig, EmailTarget, WebhookTarget
+from rotator.pipeline.report import delivery_settings
 
 SECRET = "sentinel-SECRET-9f8e7d"
 
@@ -54,7 +55,10 @@ def test_generic_slack_and_discord_webhooks(httpserver: HTTPServer, message) -> 
         )
     )
     results = deliver(
-        config, message, environ={"SLACK_URL": httpserver.url_for("/slack")}, sleep=no_sleep
+        delivery_settings(config),
+        message,
+        environ={"SLACK_URL": httpserver.url_for("/slack")},
+        sleep=no_sleep,
     )
     assert [(r.target, r.ok, r.attempts) for r in results] == [
         ("webhook generic", True, 1),
@@ -85,7 +89,9 @@ def test_telegram_send_message(httpserver: HTTPServer, message) -> None:
             ),
         )
     )
-    results = deliver(config, message, environ={"TG_TOKEN": token}, sleep=no_sleep)
+    results = deliver(
+        delivery_settings(config), message, environ={"TG_TOKEN": token}, sleep=no_sleep
+    )
     assert results[0].ok, results[0].error
     body = json.loads(httpserver.log[0][0].get_data())
     assert body["chat_id"] == "-100200"
@@ -111,7 +117,9 @@ def test_failed_webhook_is_retried_once_and_reported_without_secret(
         ),
         retry_delay_seconds=7,
     )
-    results = deliver(config, message, environ={"TG_TOKEN": token}, sleep=slept.append)
+    results = deliver(
+        delivery_settings(config), message, environ={"TG_TOKEN": token}, sleep=slept.append
+    )
     assert len(httpserver.log) == 2  # first try and one retry
     assert slept == [7]
     assert results[0].ok is False and results[0].attempts == 2
@@ -129,7 +137,7 @@ def test_retry_succeeds_after_one_failure(httpserver: HTTPServer, message) -> No
 
     httpserver.expect_request("/hook").respond_with_handler(flaky)
     config = DeliveryConfig(webhooks=(WebhookTarget(url=httpserver.url_for("/hook")),))
-    results = deliver(config, message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
     assert (results[0].ok, results[0].attempts) == (True, 2)
 
 
@@ -141,7 +149,7 @@ def test_unreachable_webhook_and_missing_env(message) -> None:
         ),
         timeout_seconds=2,
     )
-    results = deliver(config, message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
     assert (results[0].ok, results[0].attempts) == (False, 2)
     assert "ConnectError" in results[0].error
     # a missing variable will not appear by retrying: reported at once
@@ -201,7 +209,7 @@ def test_email_with_html_attached(smtp_server, message) -> None:
         )
     )
     environ = {"SMTP_USER": "rotator", "SMTP_PASSWORD": SECRET}
-    results = deliver(config, message, environ=environ, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ=environ, sleep=no_sleep)
     assert results[0].ok, results[0].error
     mail_from, rcpt, content = inbox.messages[0]
     assert mail_from == "rotator@example.org"
@@ -230,7 +238,10 @@ def test_email_bad_password_fails_without_retry_or_leak(smtp_server, message) ->
     )
     wrong = "wrong-" + SECRET
     results = deliver(
-        config, message, environ={"SMTP_USER": "u", "SMTP_PASSWORD": wrong}, sleep=no_sleep
+        delivery_settings(config),
+        message,
+        environ={"SMTP_USER": "u", "SMTP_PASSWORD": wrong},
+        sleep=no_sleep,
     )
     assert (results[0].ok, results[0].attempts) == (False, 1)
     assert "SMTPAuthenticationError" in results[0].error
@@ -243,12 +254,12 @@ def test_smtp_server_down_is_retried(message) -> None:
         email=EmailTarget(host="127.0.0.1", port=9, security="none", sender="a@b.c", to=("d@e.f",)),
         timeout_seconds=2,
     )
-    results = deliver(config, message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
     assert (results[0].ok, results[0].attempts) == (False, 2)
 
 
 def test_malformed_url_is_a_reported_failure(message) -> None:
     config = DeliveryConfig(webhooks=(WebhookTarget(name="typo", url="htp:/nowhere"),))
-    results = deliver(config, message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
     assert results[0].ok is False
     assert results[0].error

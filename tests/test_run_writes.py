@@ -15,7 +15,12 @@ from sqlalchemy import Engine, func, inspect, select, text
 
 from rotator.adapters.storage.market import load_evaluations
 from rotator.cli.app import cli
-from rotator.demo.history import demo_engine
+from rotator.config.env import settings
+from rotator.pipeline.store import demo_engine as open_demo
+
+
+def demo_engine() -> Engine:
+    return open_demo(settings().demo_db_url)
 
 
 def table_counts(engine: Engine) -> dict[str, int]:

@@ -19,8 +19,48 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from rotator.config.portfolio import DeliveryConfig, EmailTarget, WebhookTarget
 from rotator.redaction import redact, register_secret
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """One webhook (validated from portfolio.yaml's `delivery.webhooks`); secrets by NAME."""
+
+    name: str | None = None
+    format: str = "generic"  # generic, slack, discord, telegram
+    url: str | None = None
+    url_env: str | None = None
+    bot_token_env: str | None = None
+    chat_id: str | None = None
+    api_base: str = "https://api.telegram.org"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.format
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTarget:
+    """The SMTP target (validated from portfolio.yaml's `delivery.email`); secrets by NAME."""
+
+    host: str
+    sender: str
+    to: tuple[str, ...]
+    port: int = 587
+    security: str = "starttls"  # starttls, ssl, none
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """Where to send the report, and how patiently."""
+
+    webhooks: tuple[WebhookTarget, ...] = ()
+    email: EmailTarget | None = None
+    timeout_seconds: float = 15
+    retry_delay_seconds: float = 5
+
 
 # Message size limits of the chat APIs (characters of text).
 DISCORD_LIMIT = 2000
@@ -182,7 +222,7 @@ def _attempt(
 
 
 def deliver(
-    config: DeliveryConfig,
+    config: DeliverySettings,
     message: ReportMessage,
     *,
     environ: Mapping[str, str],

@@ -13,11 +13,12 @@ import click
 
 from rotator.cli.options import config_option
 from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
+from rotator.config.ruleset import load_portfolio_ruleset
 from rotator.errors import ExitCode
 
 
 @click.command()
-@config_option("portfolio.yaml to check (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
+@config_option
 def check(config_path: Path | None) -> None:
     """Validate portfolio.yaml and list which credential variables are set or missing.
 
@@ -46,8 +47,6 @@ def check(config_path: Path | None) -> None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
         click.echo(f"  targets: {weights}")
     if portfolio.rules is not None:
-        from rotator.config.ruleset import load_portfolio_ruleset
-
         ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
         assert ruleset is not None
         regimes = ", ".join(r.name for r in ruleset.regimes)

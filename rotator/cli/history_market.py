@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from rotator.cli.options import (
-    choose_ruleset,
-    config_option,
-    db_option,
-    parse_as_of,
-    rules_option,
-    today_utc,
-)
+from rotator.cli.options import config_option, db_option, parse_as_of, rules_option, today_utc
+from rotator.cli.session import open_session
+from rotator.core.history import parse_series_name
 from rotator.errors import ExitCode
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from rotator.config.portfolio import ExchangeAccount
-
-
-def _safe_url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+from rotator.pipeline.backfill import (
+    fetch_candles,
+    fetch_dominance_today,
+    fetch_fred,
+    import_csv_file,
+)
+from rotator.pipeline.store import safe_url
 
 
 @click.command("import")
@@ -55,22 +44,15 @@ def import_file(
     Accepted: date + dominance; date + btc_market_cap + total_market_cap; date + close (optional
     open/high/low/volume/market_cap); CoinGecko's export snapped_at,price,market_cap,total_volume.
     """
-    from rotator.adapters.sources.csv_import import import_csv
-    from rotator.adapters.storage.db import open_engine
-    from rotator.adapters.storage.market import save_bars, save_dominance
-
-    imported = import_csv(
-        file, kind=kind, asset=asset.upper() if asset else None, quote=quote, source=source
-    )
-    engine = open_engine(db_url)
-    save_bars(engine, imported.bars)
-    save_dominance(engine, imported.dominance)
-    click.echo(f"imported {imported.description} from {file} into {_safe_url(engine)}")
+    with open_session(db_url=db_url) as session:
+        engine = session.engine()
+        what = import_csv_file(engine, file, kind=kind, asset=asset, quote=quote, source=source)
+        click.echo(f"imported {what} from {file} into {safe_url(engine)}")
 
 
 @click.command()
-@config_option("portfolio.yaml: its rule set says which series to fetch, its accounts where.")
-@rules_option("Fetch the inputs of this rule-set file instead of the portfolio's.")
+@config_option
+@rules_option
 @click.option("--account", default=None, help="Exchange account for candles (default: the first).")
 @click.option(
     "--market", "markets", multiple=True, help="Market to fetch, e.g. BTC/USDT (repeatable)."
@@ -129,166 +111,46 @@ def fetch(
     CoinGecko (its history endpoint is paid-only: your daily record is the history).
     Exit code 3 when a source failed (the others are still saved).
     """
-    from rotator.adapters.storage.db import open_engine
-    from rotator.core.history import parse_series_name
-
-    ruleset, note = choose_ruleset(rules_path, config_path)
-    click.echo(note)
-    engine = open_engine(db_url)
-    today = today_utc()
-    start = parse_as_of(since)
-    environ = dict(os.environ)
-    failures: list[str] = []
-    parsed = [p for p in (parse_series_name(n) for n in ruleset.inputs()) if p is not None]
-    assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed if p.markets))
-    if ohlcv and (assets or markets):
-        accounts = _exchange_accounts(config_path)
-        failures += _fetch_candles(engine, accounts, account, assets, markets, start, today)
-    if dominance and any(p.field == "dominance" for p in parsed):
-        failures += _fetch_dominance(
-            engine, environ, dominance_method, coingecko_url, coingecko_key_env, coingecko_plan
-        )
-    fred_series = [p.series for p in parsed if p.field == "macro" and p.series]
-    if fred_series:
-        failures += _fetch_fred(engine, environ, fred_series, fred_url, fred_key_env, start, today)
+    with open_session(config_path=config_path, db_url=db_url) as session:
+        ruleset, note = session.ruleset(rules_path)
+        click.echo(note)
+        engine = session.engine()
+        today = today_utc()
+        start = parse_as_of(since)
+        environ = session.environ
+        failures: list[str] = []
+        series = ruleset.series_inputs()
+        parsed = [p for p in (parse_series_name(n) for n in series) if p is not None]
+        assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed if p.markets))
+        if ohlcv and (assets or markets):
+            path = session.config_path
+            accounts = session.portfolio.accounts if path and path.exists() else ()
+            failures += fetch_candles(
+                engine, accounts, click.echo, account, assets, markets, start, today
+            )
+        if dominance and any(p.field == "dominance" for p in parsed):
+            failures += fetch_dominance_today(
+                engine,
+                click.echo,
+                environ,
+                dominance_method,
+                coingecko_url or session.settings.coingecko_url,
+                coingecko_key_env,
+                coingecko_plan,
+            )
+        fred_series = [p.series for p in parsed if p.field == "macro" and p.series]
+        if fred_series:
+            failures += fetch_fred(
+                engine,
+                click.echo,
+                environ,
+                fred_series,
+                fred_url or session.settings.fred_url,
+                fred_key_env,
+                start,
+                today,
+            )
     for failure in failures:
         click.echo(f"failed: {failure}", err=True)
     if failures:
         raise SystemExit(int(ExitCode.INCOMPLETE))
-
-
-def _exchange_accounts(config_path: Path | None) -> tuple[ExchangeAccount, ...]:
-    from rotator.config.portfolio import default_config_path, load_portfolio
-
-    path = config_path or default_config_path()
-    if not path.exists():
-        return ()
-    return load_portfolio(path).accounts
-
-
-def _fetch_candles(
-    engine: Engine,
-    accounts: tuple[ExchangeAccount, ...],
-    account_name: str | None,
-    assets: list[str],
-    markets: tuple[str, ...],
-    start: date | None,
-    today: date,
-) -> list[str]:
-    chosen = [a for a in accounts if account_name in (None, a.name)]
-    if not chosen:
-        where = f"no account named {account_name!r}" if account_name else "no exchange account"
-        return [f"candles: {where} in portfolio.yaml to fetch them from"]
-    public = chosen[0]
-    return asyncio.run(_candles_async(engine, public, assets, markets, start, today))
-
-
-async def _candles_async(
-    engine: Engine,
-    account: ExchangeAccount,
-    assets: list[str],
-    markets: tuple[str, ...],
-    start: date | None,
-    today: date,
-) -> list[str]:
-    from rich.progress import Progress
-
-    from rotator.adapters.exchanges import open_readonly_exchange
-    from rotator.adapters.sources.ohlcv import default_since, fetch_daily_bars, pick_market
-    from rotator.adapters.storage.market import last_day, save_bars
-    from rotator.core.history import USD_QUOTES
-
-    failures: list[str] = []
-    # Candles are public: no key is read or sent for them.
-    exchange = await open_readonly_exchange(account, {}, with_credentials=False)
-    try:
-        try:
-            listed = await exchange.load_markets()
-        except Exception as exc:  # ccxt errors: report and go on with the other sources
-            return [f"{account.name}: cannot load markets ({type(exc).__name__}: {exc})"]
-        symbols = list(markets)
-        for asset in assets:
-            symbol = pick_market(listed, asset, ("USD", "USDT", "USDC"))
-            if symbol is None:
-                failures.append(f"{account.name}: no {asset} market against {'/'.join(USD_QUOTES)}")
-            elif symbol not in symbols:
-                symbols.append(symbol)
-        with Progress(transient=True) as progress:
-            for symbol in symbols:
-                stored = last_day(engine, exchange.id, symbol)
-                # Re-fetch the newest stored day: it may have been saved from a partial view.
-                begin = stored or start or default_since(today)
-                task = progress.add_task(
-                    f"{exchange.id} {symbol}", total=max((today - begin).days, 1)
-                )
-                try:
-                    bars = await fetch_daily_bars(
-                        exchange,
-                        symbol,
-                        begin,
-                        today,
-                        progress=lambda n, t=task: progress.advance(t, n),
-                    )
-                except Exception as exc:
-                    failures.append(f"{account.name} {symbol}: {type(exc).__name__}: {exc}")
-                    continue
-                save_bars(engine, bars)
-                span = f" ({bars[0].day} to {bars[-1].day})" if bars else ""
-                click.echo(f"{exchange.id} {symbol}: {len(bars)} daily closes saved{span}")
-    finally:
-        await exchange.close()
-    return failures
-
-
-def _fetch_dominance(
-    engine: Engine,
-    environ: dict[str, str],
-    method: str,
-    url: str | None,
-    key_env: str,
-    plan: str,
-) -> list[str]:
-    from rotator.adapters.sources.coingecko import coingecko_client, fetch_dominance
-    from rotator.adapters.sources.http import SourceError
-    from rotator.adapters.storage.market import save_dominance
-
-    try:
-        with coingecko_client(environ, base_url=url, key_env=key_env, plan=plan) as client:
-            observation = fetch_dominance(client, datetime.now(UTC), method)
-    except SourceError as exc:
-        return [str(exc)]
-    save_dominance(engine, [observation])
-    click.echo(
-        f"{observation.source}: BTC dominance {observation.dominance_pct:.2f}% on {observation.day}"
-    )
-    return []
-
-
-def _fetch_fred(
-    engine: Engine,
-    environ: dict[str, str],
-    series: list[str],
-    url: str | None,
-    key_env: str,
-    start: date | None,
-    today: date,
-) -> list[str]:
-    from rotator.adapters.sources.fred import fetch_series, fred_client
-    from rotator.adapters.sources.http import SourceError
-    from rotator.adapters.storage.market import save_macro
-
-    key = environ.get(key_env)
-    if not key:
-        return [f"FRED: set {key_env} to a FRED API key to fetch {', '.join(series)}"]
-    failures = []
-    begin = start or today - timedelta(days=800)
-    with fred_client(environ, base_url=url) as client:
-        for name in series:
-            try:
-                observations = fetch_series(client, name, key, begin)
-            except SourceError as exc:
-                failures.append(str(exc))
-                continue
-            save_macro(engine, observations)
-            click.echo(f"FRED {name}: {len(observations)} observations saved")
-    return failures

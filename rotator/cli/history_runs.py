@@ -5,43 +5,25 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from rotator.adapters.storage.run_queries import StoredRun
-    from rotator.core.models import Plan
-
-db_option = click.option(
-    "--db", "db_url", default=None, help="SQLAlchemy URL (default: $ROTATOR_DB_URL)."
-)
-demo_option = click.option("--demo", is_flag=True, help="Use the demo database (report --demo).")
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+from rotator.cli.options import db_option, demo_option, format_option
+from rotator.cli.session import open_session
+from rotator.core.models import Plan
+from rotator.pipeline import store
+from rotator.pipeline.store import Engine, StoredRun, load_run, to_jsonable
+from rotator.reports.plan import details_to_dict
 
 
 def _engine(db_url: str | None, demo: bool) -> Engine:
-    from rotator.adapters.storage.db import default_db_url, open_engine
-    from rotator.config.paths import data_dir
-
-    if db_url is None and demo:
-        from rotator.cli.report import DEMO_DB
-
-        db_url = f"sqlite:///{data_dir() / DEMO_DB}"
-    return open_engine(db_url or default_db_url())
+    """The session's database, open until the command ends."""
+    session = click.get_current_context().with_resource(open_session(demo=demo, db_url=db_url))
+    return session.engine()
 
 
 def _load(engine: Engine, run_id: int) -> StoredRun:
-    from rotator.adapters.storage.run_queries import load_run
-
     stored = load_run(engine, run_id)
     if stored is None:
         raise click.BadParameter(f"no stored run with id {run_id} (see `rotator history list`)")
@@ -62,15 +44,13 @@ def _console() -> Any:
 @click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True)
 @db_option
 @demo_option
-@format_option
+@format_option("table", "json")
 def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """List stored runs, newest first: date, value, regime, number of orders."""
-    from rotator.adapters.storage import run_queries, runs
-
     engine = _engine(db_url, demo)
-    found = run_queries.list_runs(engine, limit=limit)
+    found = store.list_runs(engine, limit=limit)
     if output_format == "json":
-        click.echo(json.dumps(runs.to_jsonable(found), indent=2))
+        click.echo(json.dumps(to_jsonable(found), indent=2))
         return
     if not found:
         click.echo("no runs stored yet: `rotator plan` and `rotator report` store every run")
@@ -103,9 +83,6 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
 
 def plan_json(plan: Plan) -> dict[str, Any]:
     """A stored plan as JSON: its fields, with the rule reports and baskets under `details`."""
-    from rotator.adapters.storage.runs import to_jsonable
-    from rotator.reports.plan import details_to_dict
-
     records = {"rules", "baskets", "prices"}
     data = {
         f.name: to_jsonable(getattr(plan, f.name)) for f in fields(plan) if f.name not in records
@@ -117,11 +94,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 @click.argument("run_id", type=int)
 @db_option
 @demo_option
-@format_option
+@format_option("table", "json")
 def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """Show one stored run: holdings per account, allocation, orders and problems."""
-    from rotator.adapters.storage.runs import to_jsonable
-
     stored = _load(_engine(db_url, demo), run_id)
     plan = stored.plan
     if output_format == "json":
@@ -209,11 +184,9 @@ def diff_rows(a: StoredRun, b: StoredRun) -> list[dict[str, Any]]:
 @click.argument("run_b", type=int)
 @db_option
 @demo_option
-@format_option
+@format_option("table", "json")
 def diff_runs(run_a: int, run_b: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """Compare two stored runs: holdings (amounts) and weights per asset, value and regime."""
-    from rotator.adapters.storage.runs import to_jsonable
-
     engine = _engine(db_url, demo)
     a, b = _load(engine, run_a), _load(engine, run_b)
     rows = diff_rows(a, b)

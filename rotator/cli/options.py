@@ -1,20 +1,22 @@
-"""Options and helpers shared by the commands that evaluate rules or touch the market store."""
+"""Every option shared by commands, each defined once, and the parsers of their values.
+
+A command stacks the decorators it needs (`@config_option`, `@db_option`, `@demo_option`...);
+the parameter names they pass (`config_path`, `db_url`, `demo`, `output_format`, `as_of`,
+`now_text`, `rules_path`, `no_save`) are the same in every command.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from rotator.errors import ConfigError
 
-if TYPE_CHECKING:
-    from rotator.core.rules.engine import RuleSet
-
-DEFAULT_RULESET = "cycle.yaml"
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def parse_as_of(value: str | None) -> date | None:
@@ -46,57 +48,56 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-def config_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`--config PATH` (portfolio.yaml), passed as `config_path`; `help_text` says its use here."""
+config_option: Decorator = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).",
+)
+
+rules_option: Decorator = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A rule-set file to use instead of the portfolio's `rules:`.",
+)
+
+db_option: Decorator = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="Database URL (default: $ROTATOR_DB_URL, else a SQLite file in the data dir).",
+)
+
+demo_option: Decorator = click.option(
+    "--demo",
+    is_flag=True,
+    help="The bundled demo: recorded exchange data and 2013-2021 history, offline, in its own "
+    "database (<data dir>/demo.sqlite3), never yours.",
+)
+
+as_of_option: Decorator = click.option(
+    "--as-of", "as_of", metavar="DATE", help="Evaluate the rules on history as of DATE's close."
+)
+
+now_option: Decorator = click.option(
+    "--now", "now_text", default=None, hidden=True, help="Clock override (tests, simulations)."
+)
+
+no_save_option: Decorator = click.option(
+    "--no-save", is_flag=True, help="Write nothing to the database."
+)
+
+
+def format_option(*choices: str) -> Decorator:
+    """`--format`, passed as `output_format`: the first choice is the default."""
     return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help=help_text,
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
     )
-
-
-def rules_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`--rules FILE` (a rule-set file instead of the portfolio's), passed as `rules_path`."""
-    return click.option(
-        "--rules",
-        "rules_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help=help_text,
-    )
-
-
-def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`--db URL`: the SQLAlchemy URL of the store (default $ROTATOR_DB_URL or the data dir)."""
-    return click.option(
-        "--db",
-        "db_url",
-        default=None,
-        metavar="URL",
-        help="Database URL (default: $ROTATOR_DB_URL, else a SQLite file in the data dir).",
-    )(func)
-
-
-def choose_ruleset(rules_path: Path | None, config_path: Path | None) -> tuple[RuleSet, str]:
-    """The rule set to evaluate and a note saying where it came from.
-
-    `--rules FILE` wins; then the `rules:` of portfolio.yaml (--config or the default path);
-    without either, the shipped default rule set (cycle.yaml).
-    """
-    from rotator.config.portfolio import default_config_path, load_portfolio
-    from rotator.config.ruleset import PACKAGED_RULESETS, load_portfolio_ruleset, load_ruleset
-
-    if rules_path is not None:
-        return load_ruleset(rules_path), f"rule set {rules_path}"
-    path = config_path or default_config_path()
-    if config_path is not None or path.exists():
-        portfolio = load_portfolio(path)
-        ruleset = load_portfolio_ruleset(portfolio)
-        if ruleset is not None:
-            return ruleset, f"rule set {ruleset.name} (from {path})"
-        note = f"{path} names no rule set (`rules:`): using the shipped {DEFAULT_RULESET}"
-    else:
-        note = f"no {path}: using the shipped {DEFAULT_RULESET}"
-    return load_ruleset(PACKAGED_RULESETS / DEFAULT_RULESET), note

@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.console import Console
 
-from rotator.cli.options import config_option
-from rotator.config.paths import cache_dir
-from rotator.config.portfolio import default_config_path, load_portfolio
+from rotator.cli.options import (
+    as_of_option,
+    config_option,
+    db_option,
+    demo_option,
+    format_option,
+    no_save_option,
+    now_option,
+    parse_as_of,
+)
+from rotator.cli.session import open_session
 from rotator.errors import ExitCode
+from rotator.pipeline.run import run_plan
 from rotator.redaction import install_logging
+from rotator.reports.plan import render_csv, render_json, render_table
 
 
 @click.command()
-@config_option("portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
-@click.option(
-    "--demo", is_flag=True, help="Run on bundled recorded exchange data: no keys, no network."
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@config_option
+@demo_option
+@format_option("table", "json", "csv")
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -36,13 +36,11 @@ from rotator.redaction import install_logging
     help="Write the plan to this file instead of the terminal.",
 )
 @click.option("--explain", is_flag=True, help="Show which targets were chosen and why.")
-@click.option(
-    "--as-of", "as_of", metavar="DATE", help="Evaluate the rules on history as of DATE's close."
-)
+@as_of_option
 @click.option("--regime", default=None, help="Use this regime of the rule set (skip conditions).")
-@click.option("--db", "db_url", default=None, metavar="URL", help="Market-history database URL.")
-@click.option("--no-save", is_flag=True, help="Do not record this run in the database.")
-@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (tests).")
+@db_option
+@no_save_option
+@now_option
 def plan(
     config_path: Path | None,
     demo: bool,
@@ -61,47 +59,24 @@ def plan(
     price could not be read; orders depending on it are withheld).
     """
     install_logging()
-    from rotator.cli.options import fixed_clock, parse_as_of
-    from rotator.pipeline.run import run_plan
-    from rotator.reports.plan import render_csv, render_json, render_table
-
     rules_as_of = parse_as_of(as_of)
-    clock = fixed_clock(now_text) if now_text else (lambda: datetime.now(UTC))
-    with ExitStack() as stack:
-        engine = None
-        if demo:
-            from rotator.demo import demo_session
-            from rotator.demo.history import DEMO_AS_OF, demo_engine
-
-            portfolio, environ = stack.enter_context(demo_session())
-            # The demo's rules read the bundled 2013-2021 history from the demo's own database.
-            engine = demo_engine()
-            rules_as_of = rules_as_of or DEMO_AS_OF
-        else:
-            portfolio = load_portfolio(config_path or default_config_path())
-            environ = dict(os.environ)
-            if portfolio.rules is not None:
-                from rotator.adapters.storage.db import open_engine
-
-                engine = open_engine(db_url)
-        store = None
-        if not no_save:
-            # Every run is remembered (demo runs in the demo's own database): snapshot, prices,
-            # rule evaluations, plan and orders, in one transaction, after the plan is made.
-            from rotator.adapters.storage.db import open_engine
-
-            store = engine or open_engine(db_url)
+    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+        portfolio = s.portfolio
+        # The rules read their series from the session's database (the demo's: bundled history).
+        engine = s.engine() if portfolio.rules is not None or not no_save else None
         result = run_plan(
             portfolio,
-            environ=environ,
-            now=clock,
+            environ=s.environ,
+            settings=s.settings,
+            now=s.clock,
             engine=engine,
-            rules_as_of=rules_as_of,
+            rules_as_of=rules_as_of or s.rules_as_of,
             force_regime=regime,
-            market_cache=None if demo else cache_dir() / "markets",
-            save_to=store,
+            market_cache=s.market_cache,
+            # Every run is remembered unless told not to: in one transaction, at the end.
+            save_to=None if no_save else engine,
         )
-    run_id = result.run_id
+        hint = s.db_hint
 
     plan_ = result.plan
     if output_format == "json":
@@ -115,17 +90,16 @@ def plan(
             output.write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False)
+    elif output:
+        with output.open("w", encoding="utf-8") as handle:
+            render_table(plan_, Console(file=handle, width=160), explain=explain)
     else:
-        from rich.console import Console
-
-        if output:
-            with output.open("w", encoding="utf-8") as handle:
-                render_table(plan_, Console(file=handle, width=160), explain=explain)
-        else:
-            render_table(plan_, Console(), explain=explain)
-    if run_id is not None:
-        where = " --demo" if demo else (f" --db {db_url}" if db_url else "")
-        click.echo(f"saved as run #{run_id} (rotator history show {run_id}{where})", err=True)
+        render_table(plan_, Console(), explain=explain)
+    if result.run_id is not None:
+        click.echo(
+            f"saved as run #{result.run_id} (rotator history show {result.run_id}{hint})",
+            err=True,
+        )
     if not plan_.complete:
         click.echo(
             "plan incomplete: some accounts or prices could not be read; see above (exit 3)",

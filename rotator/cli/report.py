@@ -8,194 +8,25 @@ and delivery only after the report is written and recorded.
 
 from __future__ import annotations
 
-import os
-import re
-from contextlib import ExitStack
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.cli.options import config_option
+from rotator.cli.options import config_option, db_option, demo_option, now_option
+from rotator.cli.session import open_session
 from rotator.errors import ExitCode
-from rotator.redaction import install_logging, redact
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from rotator.adapters.delivery import DeliveryResult
-    from rotator.adapters.storage.run_queries import StoredRun
-    from rotator.config.portfolio import Portfolio
-    from rotator.reports.daily import DailyReport
-
-DEMO_DB = "demo.sqlite3"
-
-
-@dataclass(frozen=True, slots=True)
-class WrittenReport:
-    """A report written to disk and recorded for its day."""
-
-    day: date
-    run_id: int
-    html: Path
-    markdown: Path
-    content: DailyReport
-
-
-def redact_text_only(html: str) -> str:
-    """Mask credentials in the report's text, leaving embedded chart data untouched."""
-    parts = re.split(r"(data:image/png;base64,[A-Za-z0-9+/=]+)", html)
-    return "".join(part if i % 2 else redact(part) for i, part in enumerate(parts))
-
-
-def report_paths(directory: Path, day: date) -> tuple[Path, Path]:
-    """Where the report of `day` is written: report-YYYY-MM-DD.html / .md."""
-    stem = f"report-{day.isoformat()}"
-    return directory / f"{stem}.html", directory / f"{stem}.md"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def market_series(
-    engine: Engine, day: date, fallback: Any = None
-) -> tuple[list[tuple[date, float]], list[tuple[date, float]]]:
-    """BTC daily closes and BTC dominance up to `day`, from the market store.
-
-    Falls back to the run's own `Snapshot.history` when the store has none (e.g. history
-    loaded from bundled files for the demo).
-    """
-    from rotator.adapters.storage.market import load_history
-
-    names = ("close:BTC", "btc_dominance")
-    found = load_history(engine, names, as_of=day)
-    if fallback:
-        found = {name: found.get(name, fallback.get(name)) for name in names}
-
-    def points(name: str) -> list[tuple[date, float]]:
-        series = found.get(name)
-        if series is None:
-            return []
-        return [
-            (stamp.date(), float(value))
-            for stamp, value in series.items()
-            if stamp.date() <= day and value == value  # drop NaN
-        ]
-
-    return points("close:BTC"), points("btc_dominance")
-
-
-def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None) -> DailyReport:
-    """The report content of a stored run: with its value history, yesterday and the market."""
-    from rotator.adapters.storage.run_queries import daily_values, latest_run_before, load_run
-    from rotator.reports.daily import build_daily
-
-    day = stored.summary.day
-    previous_summary = latest_run_before(engine, day, on_or_before=False)
-    previous = load_run(engine, previous_summary.id) if previous_summary else None
-    # The market charts show the history the rules read: as of their evaluation day.
-    rules = stored.plan.rules
-    market_day = day if rules is None else rules.as_of
-    btc, dominance = market_series(engine, market_day, history_fallback)
-    return build_daily(
-        stored.plan,
-        day=day,
-        run_id=stored.id,
-        complete=stored.summary.complete,
-        previous=previous.plan if previous else None,
-        value_history=daily_values(engine, until=day),
-        btc_closes=btc,
-        dominance=dominance,
-    )
-
-
-def write_report(
-    engine: Engine, stored: StoredRun, directory: Path, history_fallback: Any = None
-) -> WrittenReport:
-    """Render a stored run's report to HTML and Markdown and record it as its day's report."""
-    from rotator.adapters.storage.report_store import save_report
-    from rotator.reports.render import render_html, render_markdown
-
-    content = build_report(engine, stored, history_fallback)
-    html_path, md_path = report_paths(directory, content.day)
-    # Problem texts may quote exchange errors: mask any credential before it reaches a file.
-    write_atomically(html_path, redact_text_only(render_html(content)))
-    write_atomically(md_path, redact(render_markdown(content)))
-    save_report(engine, content.day, stored.id, str(html_path), str(md_path))
-    return WrittenReport(content.day, stored.id, html_path, md_path, content)
-
-
-def _now(text: str | None) -> datetime:
-    from rotator.cli.options import parse_now
-
-    return parse_now(text) if text else datetime.now(UTC)
-
-
-def _reports_dir(portfolio: Portfolio | None, config: Path | None, demo: bool) -> Path:
-    from rotator.config.paths import data_dir
-
-    if demo or portfolio is None:
-        return data_dir() / "demo-reports"
-    directory = portfolio.reports.directory
-    if directory is None:
-        return data_dir() / "reports"
-    directory = directory.expanduser()
-    if not directory.is_absolute() and config is not None:
-        directory = config.resolve().parent / directory
-    return directory
-
-
-def _deliver(
-    engine: Engine, written: WrittenReport, portfolio: Portfolio | None
-) -> list[DeliveryResult]:
-    from rotator.adapters.delivery import ReportMessage, deliver
-    from rotator.adapters.storage.report_store import set_delivery
-    from rotator.reports.render import summary_text
-
-    if portfolio is None or not (portfolio.delivery.webhooks or portfolio.delivery.email):
-        return []
-    content = written.content
-    message = ReportMessage(
-        subject=content.title,
-        summary=summary_text(content),
-        day=content.day.isoformat(),
-        html_path=written.html,
-        markdown_path=written.markdown,
-        total_value=None if content.total_value is None else str(content.total_value),
-        base_currency=content.base_currency,
-        regime=content.regime,
-        order_count=len(content.orders),
-        complete=content.complete,
-    )
-    results = deliver(portfolio.delivery, message, environ=dict(os.environ))
-    set_delivery(
-        engine,
-        written.day,
-        [
-            {"target": r.target, "ok": r.ok, "attempts": r.attempts, "error": r.error}
-            for r in results
-        ],
-    )
-    return results
+from rotator.pipeline.report import deliver_report, write_report
+from rotator.pipeline.run import run_plan
+from rotator.pipeline.store import load_run, report_for, run_lock
+from rotator.redaction import install_logging
 
 
 @click.command()
-@config_option("portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
-@click.option(
-    "--demo",
-    is_flag=True,
-    help="Bundled recorded exchange data, offline; uses <data dir>/demo.sqlite3, never your DB.",
-)
+@config_option
+@demo_option
 @click.option("--run", "run_id", type=int, default=None, help="Rebuild the report of a stored run.")
 @click.option("--force", is_flag=True, help="Rebuild today's report even if it exists.")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: $ROTATOR_DB_URL).")
+@db_option
 @click.option(
     "--out",
     "out_dir",
@@ -211,7 +42,7 @@ def _deliver(
     help="Seconds to wait for another running rotator to finish before giving up (exit 4).",
 )
 @click.option("--no-deliver", is_flag=True, help="Write the report but send nothing.")
-@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (simulations).")
+@now_option
 def report(
     config_path: Path | None,
     demo: bool,
@@ -230,31 +61,16 @@ def report(
     delivery failed after a retry.
     """
     install_logging()
-    from rotator.adapters.runlock import run_lock
-    from rotator.adapters.storage.db import default_db_url, open_engine
-    from rotator.adapters.storage.report_store import report_for
-    from rotator.adapters.storage.run_queries import load_run
-    from rotator.config.paths import data_dir
-    from rotator.config.portfolio import default_config_path, load_portfolio
-
-    now = _now(now_text)
-    portfolio = None
-    config = None
-    if not demo:
-        config = config_path or default_config_path()
-        if run_id is None or config.exists():
-            portfolio = load_portfolio(config)
-    directory = out_dir or _reports_dir(portfolio, config, demo)
-    url = db_url or (f"sqlite:///{data_dir() / DEMO_DB}" if demo else default_db_url())
-
-    with run_lock(data_dir(), wait), ExitStack() as stack:
-        if demo and db_url is None:
-            from rotator.demo.history import demo_engine
-
-            engine = demo_engine()  # the demo database, with the bundled market history
-        else:
-            engine = open_engine(url)
-        stack.callback(engine.dispose)
+    with (
+        open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s,
+        run_lock(s.settings.data_dir, wait),
+    ):
+        now = s.now()
+        # A stored run's report needs no portfolio.yaml; when there is one, it says where
+        # reports go and where they are delivered.
+        has_config = s.demo or (s.config_path is not None and s.config_path.exists())
+        directory = out_dir or s.reports_dir
+        engine = s.engine()
         history = None
         if run_id is not None:
             stored = load_run(engine, run_id)
@@ -271,33 +87,20 @@ def report(
                     f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                 )
                 return
-            from rotator.config.paths import cache_dir
-            from rotator.pipeline.run import run_plan
-
-            rules_as_of = None
-            if demo:
-                from rotator.demo import demo_session
-                from rotator.demo.history import DEMO_AS_OF
-
-                portfolio, environ = stack.enter_context(demo_session())
-                rules_as_of = DEMO_AS_OF  # the bundled history ends in 2021
-            else:
-                environ = dict(os.environ)
-            assert portfolio is not None
             result = run_plan(
-                portfolio,
-                environ=environ,
+                s.portfolio,
+                environ=s.environ,
+                settings=s.settings,
                 now=lambda: now,
                 engine=engine,
-                rules_as_of=rules_as_of,
-                market_cache=None if demo else cache_dir() / "markets",
+                rules_as_of=s.rules_as_of,
+                market_cache=s.market_cache,
                 save_to=engine,
                 kind="report",
             )
             history = result.snapshot.history
-            new_id = result.run_id
-            assert new_id is not None
-            stored = load_run(engine, new_id)
+            assert result.run_id is not None
+            stored = load_run(engine, result.run_id)
             assert stored is not None
         written = write_report(engine, stored, directory, history)
         click.echo(f"report {written.day} (run #{written.run_id}):")
@@ -305,7 +108,9 @@ def report(
         click.echo(f"  markdown: {written.markdown}")
         for warning in written.content.warnings:
             click.echo(f"  {warning.severity.value}: {warning}", err=True)
-        results = [] if no_deliver or demo else _deliver(engine, written, portfolio)
+        results = []
+        if s.deliver and not no_deliver and has_config:
+            results = deliver_report(engine, written, s.portfolio, s.environ)
 
     failed = [r for r in results if not r.ok]
     for r in results:

@@ -18,11 +18,11 @@ from pathlib import Path
 import click
 
 from rotator.cli.options import config_option
+from rotator.config.env import settings
+from rotator.config.portfolio import default_config_path, load_portfolio
 from rotator.errors import ConfigError
 
 SERVICE = "rotator-report"
-# Variables that locate rotator's files; carried into the job when set (they hold no secret).
-LOCATION_VARS = ("ROTATOR_DATA_DIR", "ROTATOR_CACHE_DIR")
 
 
 def rotator_command() -> list[str]:
@@ -52,8 +52,6 @@ def _time(text: str) -> tuple[int, int]:
 
 def _job_needs(config: Path) -> tuple[list[str], bool]:
     """(credential variable names the job needs, whether its rules read market history)."""
-    from rotator.config.portfolio import load_portfolio
-
     portfolio = load_portfolio(config)
     names = [env for a in portfolio.accounts for env in a.credential_envs().values()]
     delivery = portfolio.delivery
@@ -104,10 +102,9 @@ def systemd_units(
     exec_start = " ".join(_systemd_quote(p) for p in command)
     # "-": a failed history fetch does not stop the report, which then flags stale inputs.
     pre = f"ExecStartPre=-{' '.join(_systemd_quote(p) for p in before)}\n" if before else ""
+    # Variables that locate rotator's files travel with the job when set (they hold no secret).
     extra = "".join(
-        f"Environment={name}={_systemd_quote(os.environ[name])}\n"
-        for name in LOCATION_VARS
-        if os.environ.get(name)
+        f"Environment={name}={_systemd_quote(value)}\n" for name, value in settings().locations
     )
     service = (
         "[Unit]\n"
@@ -143,13 +140,10 @@ def systemd_units(
 @click.command()
 @click.option("--cron", "kind", flag_value="cron", help="Print a crontab line.")
 @click.option("--systemd", "kind", flag_value="systemd", help="Print a service + timer pair.")
-@config_option("portfolio.yaml the job uses (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
+@config_option
 @click.option("--at", "at", default="07:00", show_default=True, help="Daily time, HH:MM.")
 def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
     """Print a crontab line (--cron) or systemd units (--systemd) running the daily report."""
-    from rotator.config.paths import data_dir
-    from rotator.config.portfolio import default_config_path
-
     if kind is None:
         raise click.UsageError("choose --cron or --systemd")
     hour, minute = _time(at)
@@ -168,12 +162,9 @@ def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
         f"# Put ROTATOR_DB_URL there too if you use PostgreSQL.\n"
     )
     if kind == "cron":
-        env = "".join(
-            f"{name}={shlex.quote(os.environ[name])}\n"
-            for name in LOCATION_VARS
-            if os.environ.get(name)
-        )
-        log = data_dir() / "report.log"
+        found = settings()
+        env = "".join(f"{name}={shlex.quote(value)}\n" for name, value in found.locations)
+        log = found.data_dir / "report.log"
         click.echo(header + "# Add with `crontab -e`:\n" + env, nl=False)
         click.echo(crontab(command, hour, minute, envfile, log, before))
         return

@@ -12,18 +12,17 @@ import csv
 import io
 import json
 import math
-import os
 import sys
-from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotator.cli.options import config_option
-from rotator.config.portfolio import default_config_path, load_portfolio
-from rotator.errors import ConfigError, ExitCode, Severity
+from rotator.cli.options import config_option, db_option, demo_option, format_option, now_option
+from rotator.cli.session import open_session
+from rotator.errors import ExitCode, Severity
+from rotator.pipeline.screen import run_screen
 from rotator.redaction import install_logging
 
 if TYPE_CHECKING:
@@ -39,20 +38,14 @@ FIELDS = (
 
 
 @click.command()
-@config_option("portfolio.yaml to read (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
-@click.option("--demo", is_flag=True, help="Run on bundled data: no keys, no network.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@config_option
+@demo_option
+@format_option("table", "json", "csv")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--rule", "rule_name", default=None, help="Which revenue_screen rule to run.")
 @click.option("--refresh", is_flag=True, help="Ignore cached DefiLlama/CoinGecko data.")
-@click.option("--db", "db_url", default=None, metavar="URL", help="Database for the cache.")
-@click.option("--now", "now_text", default=None, hidden=True, help="Clock override (tests).")
+@db_option
+@now_option
 def screen(
     config_path: Path | None,
     demo: bool,
@@ -69,49 +62,20 @@ def screen(
     token then fails, with the reason).
     """
     install_logging()
-    from rotator.cli.options import parse_now
-    from rotator.config.paths import cache_dir
-    from rotator.config.ruleset import load_portfolio_ruleset
-    from rotator.core.rules.engine import RuleSpec
-    from rotator.core.screen.screening import markets_frame
-    from rotator.core.screen.screening import screen as run_screen
-    from rotator.pipeline.gather import read_accounts
-    from rotator.pipeline.loading import LoadContext
-    from rotator.pipeline.screen import DATASET, load_revenue_screen, screen_rules
-
-    now = parse_now(now_text) if now_text else datetime.now(UTC)
-    with ExitStack() as stack:
-        if demo:
-            from rotator.demo import demo_session
-
-            portfolio, environ = stack.enter_context(demo_session())
-        else:
-            portfolio = load_portfolio(config_path or default_config_path())
-            environ = dict(os.environ)
-        ruleset = load_portfolio_ruleset(portfolio)
-        params_by_rule = screen_rules(ruleset.declaring(DATASET)) if ruleset else {}
-        name, params = _pick(params_by_rule, rule_name)
-        engine = None
-        if not demo:
-            from rotator.adapters.storage.db import open_engine
-
-            engine = open_engine(db_url)
-        # The screen's own loader, for this one rule's parameters.
-        loaded = load_revenue_screen(
-            (RuleSpec(name=name, kind="revenue_screen", params=params),),
-            LoadContext(environ=environ, now=now, engine=engine, refresh=refresh),
+    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+        now = s.now()
+        done = run_screen(
+            s.portfolio,
+            rule_name=rule_name,
+            environ=s.environ,
+            settings=s.settings,
+            now=now,
+            # The source cache lives in the database, unless the settings keep it out (demo).
+            engine=None if s.settings.screen_no_cache else s.engine(),
+            refresh=refresh,
+            market_cache=s.market_cache,
         )
-        # Accounts report markets only between assets asked for: ask for every candidate.
-        snapshot = read_accounts(
-            portfolio,
-            environ=environ,
-            now=lambda: now,
-            extra_assets=loaded.candidates,
-            market_cache=None if demo else cache_dir() / "markets",
-        )
-    data = loaded.value
-    outcome = run_screen(data, params, markets_frame(snapshot.markets), now)
-    account_problems = [p for p in snapshot.all_problems if p.severity is Severity.ERROR]
+    outcome, name, account_problems = done.outcome, done.rule, list(done.account_problems)
     text = _render(outcome, output_format, name, now, account_problems)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -122,21 +86,6 @@ def screen(
     if any(p.severity is Severity.ERROR for p in outcome.problems):
         click.echo("screen incomplete: a source could not be read or is stale (exit 3)", err=True)
         sys.exit(ExitCode.INCOMPLETE)
-
-
-def _pick(params_by_rule: dict[str, Any], rule_name: str | None) -> tuple[str, Any]:
-    from rotator.core.screen.params import ScreenParams
-
-    if rule_name is not None:
-        if rule_name not in params_by_rule:
-            known = ", ".join(params_by_rule) or "none"
-            raise ConfigError(
-                f"--rule {rule_name}: no revenue_screen rule of that name (rule set has: {known})"
-            )
-        return rule_name, params_by_rule[rule_name]
-    if params_by_rule:
-        return next(iter(params_by_rule.items()))
-    return "revenue_screen (defaults)", ScreenParams()
 
 
 def _value(value: Any) -> Any:

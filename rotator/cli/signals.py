@@ -9,22 +9,28 @@ from typing import Any
 import click
 
 from rotator.cli.options import (
-    choose_ruleset,
+    as_of_option,
     config_option,
     db_option,
+    demo_option,
+    format_option,
+    no_save_option,
     parse_as_of,
     rules_option,
     today_utc,
 )
+from rotator.cli.session import open_session
+from rotator.pipeline.rules import run_rules
+from rotator.reports.plan import rules_to_dict
 
 
 @click.command()
-@config_option("portfolio.yaml whose `rules:` to evaluate (default: ./portfolio.yaml).")
-@rules_option("Evaluate this rule-set file instead of the portfolio's.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Evaluate on history as of DATE's close.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
-@click.option("--demo", is_flag=True, help="Use the bundled 2013-2021 history (offline).")
-@click.option("--no-save", is_flag=True, help="Do not store the evaluations.")
+@config_option
+@rules_option
+@as_of_option
+@format_option("table", "json")
+@demo_option
+@no_save_option
 @db_option
 def signals(
     config_path: Path | None,
@@ -41,24 +47,10 @@ def signals(
     `rotator history import`. A rule whose data is missing or stale is "unknown" and no regime
     fires on it.
     """
-    from rotator.adapters.storage.db import open_engine
-    from rotator.pipeline.rules import run_rules
-    from rotator.reports.plan import rules_to_dict
-
-    day = parse_as_of(as_of)
-    if demo:
-        from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
-        from rotator.demo.history import DEMO_AS_OF, demo_engine
-
-        engine = demo_engine()
-        ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / "cycle.yaml")
-        note = f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
-        day = day or DEMO_AS_OF
-    else:
-        ruleset, note = choose_ruleset(rules_path, config_path)
-        engine = open_engine(db_url)
-        day = day or today_utc()
-    outcome = run_rules(ruleset, engine, day, save=not no_save)
+    with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
+        ruleset, note = s.ruleset(rules_path)
+        day = parse_as_of(as_of) or s.rules_as_of or today_utc()
+        outcome = run_rules(ruleset, s.engine(), day, save=not no_save)
     report: dict[str, Any] = {
         **rules_to_dict(outcome.report),
         "regime": outcome.choice.regime,

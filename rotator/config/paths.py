@@ -1,18 +1,21 @@
-"""Per-user directories (platformdirs): data (database, reports) and cache (markets)."""
+"""Per-user directories (platformdirs): data (database, reports) and cache (markets).
+
+Both come from rotator.config.env (ROTATOR_DATA_DIR / ROTATOR_CACHE_DIR, else the platform's
+user directories).
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from platformdirs import user_cache_dir, user_data_dir
+from rotator.config.env import settings
 
 
 def data_dir() -> Path:
     """$ROTATOR_DATA_DIR, else the platform's user data directory for rotator."""
-    return Path(os.environ.get("ROTATOR_DATA_DIR") or user_data_dir("rotator"))
+    return settings().data_dir
 
 
 def cache_dir() -> Path:
     """$ROTATOR_CACHE_DIR, else the platform's user cache directory for rotator."""
-    return Path(os.environ.get("ROTATOR_CACHE_DIR") or user_cache_dir("rotator"))
+    return settings().cache_dir

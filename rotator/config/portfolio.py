@@ -7,7 +7,6 @@ validated `Portfolio` (or the core records derived from it) as arguments.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -24,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from rotator.config.env import settings
 from rotator.config.yamlfile import location, read_yaml, validate
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.errors import ConfigError
@@ -386,4 +386,4 @@ def find_secret_keys(data: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ..
 
 def default_config_path() -> Path:
     """./portfolio.yaml, or $ROTATOR_CONFIG when set."""
-    return Path(os.environ.get("ROTATOR_CONFIG", "portfolio.yaml"))
+    return settings().config_path

@@ -19,18 +19,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from rotator.adapters.exchanges import fetch_accounts
 from rotator.adapters.storage.market import load_history
+from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
-from rotator.core.models import CASH_BUCKET, AccountSnapshot, Holding, Snapshot, WalletKind
+from rotator.core.models import Snapshot
 from rotator.core.rules.engine import RuleSet
 from rotator.errors import ConfigError
+from rotator.pipeline.accounts import read_accounts
 from rotator.pipeline.loading import DatasetLoader, LoadContext, LoadedDataset
 from rotator.pipeline.screen import DATASET, load_revenue_screen
 
@@ -79,78 +79,6 @@ def load_inputs(
     return Inputs(history=history, datasets=datasets)
 
 
-def manual_wallets(portfolio: Portfolio, now: datetime) -> tuple[AccountSnapshot, ...]:
-    """Declared wallets as account snapshots; their holdings are never sellable."""
-    return tuple(
-        AccountSnapshot(
-            name=wallet.name,
-            exchange="manual",
-            holdings=tuple(
-                Holding(
-                    account=wallet.name,
-                    asset=asset,
-                    total=Decimal(amount),
-                    free=Decimal(0),
-                    wallet=WalletKind.MANUAL,
-                )
-                for asset, amount in wallet.holdings.items()
-            ),
-            fetched_at=now,
-        )
-        for wallet in portfolio.wallets
-    )
-
-
-def wanted_assets(portfolio: Portfolio, ruleset: RuleSet | None) -> frozenset[str]:
-    """Assets the run must be able to price and trade, besides whatever is held.
-
-    The base currency, quote/bridge/cash assets, declared wallets' assets, the static targets
-    and every regime's targets (the regime is chosen after the accounts are read).
-    """
-    policy = portfolio.policy()
-    assets = {portfolio.base_currency, *policy.quote_preference, *policy.bridge_assets}
-    assets |= set(policy.cash_assets)
-    targets = portfolio.static_targets()
-    if targets is not None:
-        assets |= set(targets.weights)
-    if ruleset is not None:
-        for regime in ruleset.regimes:
-            assets |= set(regime.targets)
-    for wallet in portfolio.wallets:
-        assets |= set(wallet.holdings)
-    return frozenset(assets - set(policy.ignore_assets) - {CASH_BUCKET})
-
-
-def read_accounts(
-    portfolio: Portfolio,
-    *,
-    environ: Mapping[str, str],
-    now: Callable[[], datetime],
-    extra_assets: frozenset[str] = frozenset(),
-    ruleset: RuleSet | None = None,
-    market_cache: Path | None = None,
-) -> Snapshot:
-    """Fetch every exchange account concurrently and add the declared wallets.
-
-    Args:
-        market_cache: folder for cached market definitions (None: no cache; the demo's local
-            server moves to a new port every run).
-    """
-    as_of = now()
-    exchange_accounts = fetch_accounts(
-        portfolio.accounts,
-        wanted_assets(portfolio, ruleset) | extra_assets,
-        environ=environ,
-        now=now,
-        cache_dir=market_cache,
-    )
-    return Snapshot(
-        as_of=as_of,
-        base_currency=portfolio.base_currency,
-        accounts=exchange_accounts + manual_wallets(portfolio, as_of),
-    )
-
-
 def gather(
     portfolio: Portfolio,
     ruleset: RuleSet | None,
@@ -158,13 +86,13 @@ def gather(
     day: date,
     engine: Engine | None,
     environ: Mapping[str, str],
+    settings: Settings,
     now: Callable[[], datetime],
     market_cache: Path | None,
 ) -> Snapshot:
     """Stage 2: series and datasets the rules declare, then the accounts; one Snapshot."""
-    inputs = load_inputs(
-        ruleset, day=day, engine=engine, context=LoadContext(environ=environ, now=now())
-    )
+    context = LoadContext(environ=environ, settings=settings, now=now())
+    inputs = load_inputs(ruleset, day=day, engine=engine, context=context)
     snapshot = read_accounts(
         portfolio,
         environ=environ,

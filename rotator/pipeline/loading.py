@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from rotator.config.env import Settings
 from rotator.core.rules.engine import RuleSpec
 
 
@@ -16,13 +17,15 @@ class LoadContext:
     """What a dataset loader may use.
 
     Attributes:
-        environ: variables the sources read (base URLs, API key names).
+        environ: where API keys are looked up by name.
+        settings: the ROTATOR_* variables (source base URLs, caching).
         now: the run's clock reading.
         engine: the database whose source cache a loader may use; None: no cache.
         refresh: ignore cached source data.
     """
 
     environ: Mapping[str, str]
+    settings: Settings
     now: datetime
     engine: Engine | None = None
     refresh: bool = False

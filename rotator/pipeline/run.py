@@ -33,8 +33,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from rotator.adapters.storage.db import open_engine
 from rotator.adapters.storage.runs import save_run
+from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
 from rotator.config.ruleset import load_portfolio_ruleset
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
@@ -175,6 +175,7 @@ def run_plan(
     portfolio: Portfolio,
     *,
     environ: Mapping[str, str],
+    settings: Settings,
     now: Callable[[], datetime],
     engine: Engine | None = None,
     rules_as_of: date | None = None,
@@ -186,8 +187,9 @@ def run_plan(
     """Stages 1-6 in order. Nothing places an order.
 
     Args:
-        engine: the store the rules' series come from (default: `open_engine()`, only opened
-            when the portfolio has a rule set).
+        environ: where credentials are looked up, by the names portfolio.yaml gives.
+        settings: the ROTATOR_* variables (source URLs, caching), read once by the caller.
+        engine: the store the rules' series come from (required with a rule set).
         rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
         force_regime: use this regime of the rule set regardless of its condition.
         market_cache: folder for cached market definitions; None: no cache.
@@ -197,13 +199,14 @@ def run_plan(
     day = rules_as_of or now().astimezone(UTC).date()
     config = load(portfolio, day=day, force_regime=force_regime)
     if config.ruleset is not None and engine is None:
-        engine = open_engine()
+        raise ValueError("run_plan: a rule set reads its series from a database: pass engine")
     snapshot = gather(
         portfolio,
         config.ruleset,
         day=day,
         engine=engine,
         environ=environ,
+        settings=settings,
         now=now,
         market_cache=market_cache,
     )

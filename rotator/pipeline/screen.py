@@ -10,20 +10,31 @@ planner sizes its buy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import Engine
 
-from rotator.adapters.sources.screen_inputs import ScreenSources, gather_screen_data
+from rotator.adapters.sources.screen_inputs import (
+    API_URL,
+    YIELDS_URL,
+    ScreenSources,
+    gather_screen_data,
+)
 from rotator.adapters.storage.source_cache import SourceCache
-from rotator.core.rules.revenue_screen import DATASET
+from rotator.config.env import Settings
+from rotator.config.portfolio import Portfolio
+from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.core.rules.engine import RuleSpec
+from rotator.core.rules.revenue_screen import DATASET, KIND
 from rotator.core.screen.params import ScreenParams
-from rotator.core.screen.screening import screen
+from rotator.core.screen.screening import ScreenData, ScreenOutcome, markets_frame, screen
+from rotator.errors import ConfigError, Problem, Severity
+from rotator.pipeline.accounts import read_accounts
 from rotator.pipeline.loading import LoadContext, LoadedDataset
-
-if TYPE_CHECKING:
-    from rotator.core.rules.engine import RuleSpec
 
 __all__ = ["DATASET", "load_revenue_screen", "screen_rules"]
 
@@ -33,19 +44,33 @@ def screen_rules(specs: Iterable[RuleSpec]) -> dict[str, ScreenParams]:
     return {s.name: s.params for s in specs if isinstance(s.params, ScreenParams)}
 
 
+def screen_sources(settings: Settings, environ: Mapping[str, str]) -> ScreenSources:
+    """The sources' frozen settings: base URLs and call spacing from the ROTATOR_* settings;
+    CoinGecko's plan from which key variable is set (the key itself is read by its name)."""
+    pro = bool(environ.get("COINGECKO_PRO_API_KEY"))
+    return ScreenSources(
+        defillama_api=settings.defillama_api_url or API_URL,
+        defillama_yields=settings.defillama_yields_url or YIELDS_URL,
+        coingecko_api=settings.coingecko_url,
+        coingecko_key_env="COINGECKO_PRO_API_KEY" if pro else "COINGECKO_API_KEY",
+        coingecko_plan="pro" if pro else "demo",
+        coingecko_per_minute=settings.coingecko_per_minute,
+    )
+
+
 def load_revenue_screen(specs: tuple[RuleSpec, ...], context: LoadContext) -> LoadedDataset:
     """Fetch the screen's inputs for the rules `specs` (their parameters widen the fetch).
 
-    The source cache of `context.engine` is used unless the environment sets
-    ROTATOR_SCREEN_NO_CACHE (the demo serves its own data) or `context.refresh` is set.
+    The source cache of `context.engine` is used unless the settings say not to
+    (ROTATOR_SCREEN_NO_CACHE: the demo serves its own data); `context.refresh` ignores it.
     """
     params = screen_rules(specs)
     environ = context.environ
     as_of = context.now
     include = {gecko for p in params.values() for gecko in p.include}
-    use_cache = context.engine is not None and not environ.get("ROTATOR_SCREEN_NO_CACHE")
+    use_cache = context.engine is not None and not context.settings.screen_no_cache
     data = gather_screen_data(
-        ScreenSources.from_environ(environ),
+        screen_sources(context.settings, environ),
         now=as_of,
         environ=environ,
         cache=SourceCache(context.engine) if use_cache and context.engine else None,
@@ -62,3 +87,66 @@ def load_revenue_screen(specs: tuple[RuleSpec, ...], context: LoadContext) -> Lo
         assets |= {s for s in table.loc[table["passed"], "symbol"] if s} | set(p.quotes)
         candidates |= {s for s in table["symbol"] if s} | set(p.quotes)
     return LoadedDataset(value=data, assets=frozenset(assets), candidates=frozenset(candidates))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScreenRun:
+    """`rotator screen`'s result: which rule, the screen's outcome, the accounts' errors."""
+
+    rule: str
+    params: ScreenParams
+    outcome: ScreenOutcome
+    account_problems: tuple[Problem, ...]
+
+
+def pick_rule(
+    params_by_rule: Mapping[str, ScreenParams], rule_name: str | None
+) -> tuple[str, ScreenParams]:
+    """The rule `--rule` names, else the rule set's first screen rule, else the defaults."""
+    if rule_name is not None:
+        if rule_name not in params_by_rule:
+            known = ", ".join(params_by_rule) or "none"
+            raise ConfigError(
+                f"--rule {rule_name}: no revenue_screen rule of that name (rule set has: {known})"
+            )
+        return rule_name, params_by_rule[rule_name]
+    if params_by_rule:
+        return next(iter(params_by_rule.items()))
+    return "revenue_screen (defaults)", ScreenParams()
+
+
+def run_screen(
+    portfolio: Portfolio,
+    *,
+    rule_name: str | None,
+    environ: Mapping[str, str],
+    settings: Settings,
+    now: datetime,
+    engine: Engine | None,
+    refresh: bool,
+    market_cache: Path | None,
+) -> ScreenRun:
+    """Load one screen rule's dataset, read the accounts' markets for every candidate, screen.
+
+    Args:
+        engine: the database whose source cache is used (None: fetch without caching).
+    """
+    ruleset = load_portfolio_ruleset(portfolio)
+    params_by_rule = screen_rules(ruleset.declaring(DATASET)) if ruleset else {}
+    name, params = pick_rule(params_by_rule, rule_name)
+    loaded = load_revenue_screen(
+        (RuleSpec(name=name, kind=KIND, params=params),),
+        LoadContext(environ=environ, settings=settings, now=now, engine=engine, refresh=refresh),
+    )
+    # Accounts report markets only between assets asked for: ask for every candidate.
+    snapshot = read_accounts(
+        portfolio,
+        environ=environ,
+        now=lambda: now,
+        extra_assets=loaded.candidates,
+        market_cache=market_cache,
+    )
+    assert isinstance(loaded.value, ScreenData)
+    outcome = screen(loaded.value, params, markets_frame(snapshot.markets), now)
+    errors = tuple(p for p in snapshot.all_problems if p.severity is Severity.ERROR)
+    return ScreenRun(name, params, outcome, errors)

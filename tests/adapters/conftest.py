@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rotator.config.portfolio import ExchangeAccount
+from rotator.adapters.exchanges import AccountSettings
 from rotator.demo import binance_tickers, kraken_tickers
 from rotator.demo.replay import Body, ReplayServer, api_urls_for
 
@@ -75,13 +75,13 @@ def make_account(
     key_env: str | None = None,
     secret_env: str | None = None,
     **ccxt: Any,
-) -> ExchangeAccount:
+) -> AccountSettings:
     """An account whose ccxt urls point at `server` under `prefix` ("/b1")."""
     upper = exchange.upper()
     # Plain HTTP on loopback: no pacing, and no 250 ms SSL grace sleep when closing.
     settings = {"rateLimit": 1, "timeout": 2000, "timeout_on_exit": 0, **ccxt}
     settings["urls"] = api_urls_for(exchange, server.url + prefix)
-    return ExchangeAccount(
+    return AccountSettings(
         name=name,
         exchange=exchange,
         api_key_env=key_env or f"{upper}_API_KEY",

@@ -7,9 +7,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from rotator.adapters.exchanges import open_readonly_exchange
+from rotator.adapters.exchanges import AccountSettings, open_readonly_exchange
 from rotator.adapters.sources.ohlcv import fetch_daily_bars
-from rotator.config.portfolio import ExchangeAccount
 from rotator.demo.replay import ReplayServer, api_urls_for
 
 EXCHANGE_INFO = Path(__file__).resolve().parents[1] / "fixtures" / "exchanges" / "binance"
@@ -40,7 +39,7 @@ def test_backfill_pages_until_the_last_closed_day():
         "GET /api/v3/klines": klines(closes),
     }
     with ReplayServer(routes) as server:
-        account = ExchangeAccount(
+        account = AccountSettings(
             name="pub",
             exchange="binance",
             ccxt={"rateLimit": 1, "timeout": 2000, "urls": api_urls_for("binance", server.url)},

@@ -28,6 +28,7 @@ from rotator.adapters.exchanges.guard import ReadOnlyExchange
 from rotator.adapters.exchanges.normalize import is_spot, market_info, merge_holdings, quote_of
 from rotator.adapters.exchanges.session import (
     DEFAULT_TIMEOUT_MS,
+    AccountSettings,
     MarketCache,
     MissingCredentials,
     credential_hint,
@@ -41,7 +42,6 @@ from rotator.adapters.exchanges.wallets import (
     split_kraken_suffixes,
     supports,
 )
-from rotator.config.portfolio import ExchangeAccount
 from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
 from rotator.errors import Problem, ReadOnlyViolation, Severity
 from rotator.redaction import redact
@@ -73,7 +73,7 @@ class _Settings:
 class _AccountFetch:
     """State of one account across both phases."""
 
-    account: ExchangeAccount
+    account: AccountSettings
     settings: _Settings
     exchange: ReadOnlyExchange | None = None
     holdings: list[Holding] = field(default_factory=list)
@@ -321,7 +321,7 @@ def _http_status(text: str) -> int | None:
 
 
 async def fetch_accounts_async(
-    accounts: Sequence[ExchangeAccount],
+    accounts: Sequence[AccountSettings],
     wanted_assets: Iterable[str],
     *,
     environ: Mapping[str, str],
@@ -349,7 +349,7 @@ async def fetch_accounts_async(
 
 
 def fetch_accounts(
-    accounts: Sequence[ExchangeAccount],
+    accounts: Sequence[AccountSettings],
     wanted_assets: Iterable[str],
     *,
     environ: Mapping[str, str],

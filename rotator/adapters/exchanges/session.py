@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -27,13 +27,43 @@ import ccxt
 import ccxt.async_support as ccxt_async
 
 from rotator.adapters.exchanges.guard import ReadOnlyExchange
-from rotator.config.portfolio import ExchangeAccount
 from rotator.redaction import RedactingFilter, redact, register_secret
 
 log = logging.getLogger(__name__)
 
 # ccxt logs every request with its headers (API keys) at DEBUG. Hand ccxt a logger of ours
 # whose filter redacts each record before any handler sees it.
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """One exchange account as the adapter needs it (built from portfolio.yaml's account).
+
+    Attributes:
+        exchange: ccxt exchange id.
+        wallets: which wallets to read ("spot", "funding", "earn").
+        ccxt: extra ccxt constructor settings (urls, timeout, options...).
+        api_key_env, secret_env, password_env: NAMES of the variables holding the credentials.
+    """
+
+    name: str
+    exchange: str
+    wallets: tuple[str, ...] = ("spot",)
+    ccxt: Mapping[str, Any] = field(default_factory=dict)
+    api_key_env: str | None = None
+    secret_env: str | None = None
+    password_env: str | None = None
+
+    def credential_envs(self) -> dict[str, str]:
+        """ccxt credential field -> environment variable name, for the fields configured."""
+        pairs = {
+            "apiKey": self.api_key_env,
+            "secret": self.secret_env,
+            "password": self.password_env,
+        }
+        return {name: env for name, env in pairs.items() if env}
+
+
 CCXT_LOG = logging.getLogger("rotator.ccxt")
 if not any(isinstance(f, RedactingFilter) for f in CCXT_LOG.filters):
     CCXT_LOG.addFilter(RedactingFilter())
@@ -68,7 +98,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def exchange_settings(account: ExchangeAccount) -> dict[str, Any]:
+def exchange_settings(account: AccountSettings) -> dict[str, Any]:
     """The ccxt constructor settings for `account`, without credentials."""
     defaults: dict[str, Any] = {"enableRateLimit": True, "timeout": DEFAULT_TIMEOUT_MS}
     # Only spot markets are planned: load just those where the exchange lets us choose (saves
@@ -90,7 +120,7 @@ def _default_options(exchange_id: str) -> dict[str, Any]:
     return dict(getattr(ccxt, exchange_id)().options)
 
 
-def read_credentials(account: ExchangeAccount, environ: Mapping[str, str]) -> dict[str, str]:
+def read_credentials(account: AccountSettings, environ: Mapping[str, str]) -> dict[str, str]:
     """ccxt credential fields read from the environment; each value is registered for redaction.
 
     Raises:
@@ -98,11 +128,11 @@ def read_credentials(account: ExchangeAccount, environ: Mapping[str, str]) -> di
     """
     found: dict[str, str] = {}
     missing: list[str] = []
-    for field, env in account.credential_envs().items():
+    for name, env in account.credential_envs().items():
         value = environ.get(env)
         if value:
             register_secret(value)
-            found[field] = value
+            found[name] = value
         else:
             missing.append(env)
     if missing:
@@ -111,7 +141,7 @@ def read_credentials(account: ExchangeAccount, environ: Mapping[str, str]) -> di
 
 
 async def open_readonly_exchange(
-    account: ExchangeAccount, environ: Mapping[str, str], *, with_credentials: bool = True
+    account: AccountSettings, environ: Mapping[str, str], *, with_credentials: bool = True
 ) -> ReadOnlyExchange:
     """A guarded async ccxt instance for `account`; the caller must `await ex.close()`.
 
@@ -137,7 +167,7 @@ async def open_readonly_exchange(
     return ReadOnlyExchange(exchange)
 
 
-def credential_hint(account: ExchangeAccount) -> str:
+def credential_hint(account: AccountSettings) -> str:
     """'KRAKEN_API_KEY/KRAKEN_SECRET' (variable names only) for messages."""
     names = list(account.credential_envs().values())
     return "/".join(names) if names else "api_key_env/secret_env in portfolio.yaml"
@@ -153,14 +183,14 @@ class MarketCache:
     folder: Path
     ttl: timedelta
 
-    def path_for(self, account: ExchangeAccount) -> Path:
+    def path_for(self, account: AccountSettings) -> Path:
         """File for the account's exchange and endpoint settings (never credentials)."""
         settings = exchange_settings(account)
         keyed = {k: settings.get(k) for k in ("urls", "options", "hostname")}
         digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode())
         return self.folder / f"markets-{account.exchange}-{digest.hexdigest()[:16]}.json"
 
-    def load(self, account: ExchangeAccount, now: datetime) -> tuple[Any, Any] | None:
+    def load(self, account: AccountSettings, now: datetime) -> tuple[Any, Any] | None:
         """(markets, currencies) when a fresh entry exists, else None."""
         path = self.path_for(account)
         try:
@@ -175,7 +205,7 @@ class MarketCache:
             log.warning("ignoring unreadable market cache %s: %s", path, redact(str(exc)))
             return None
 
-    def save(self, account: ExchangeAccount, now: datetime, markets: Any, currencies: Any) -> None:
+    def save(self, account: AccountSettings, now: datetime, markets: Any, currencies: Any) -> None:
         """Write atomically; a failure to write only costs a reload next time."""
         path = self.path_for(account)
         payload = {"saved_at": now.isoformat(), "markets": markets, "currencies": currencies}

@@ -47,9 +47,7 @@ def coingecko_client(
     key = environ.get(key_env) if key_env else None
     if key:
         headers[KEY_HEADERS[plan]] = key
-    url = (
-        base_url or environ.get("ROTATOR_COINGECKO_URL") or (PRO_URL if plan == "pro" else FREE_URL)
-    )
+    url = base_url or (PRO_URL if plan == "pro" else FREE_URL)
     per_minute = 10.0 if plan == "demo" and not key else 30.0
     return JsonClient("CoinGecko", url, headers=headers, calls_per_minute=per_minute, **kwargs)
 

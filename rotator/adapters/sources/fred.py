@@ -26,7 +26,7 @@ def fred_client(
     environ: Mapping[str, str], *, base_url: str | None = None, **kwargs: Any
 ) -> JsonClient:
     """A client for the FRED API (120 calls a minute allowed; we stay well below)."""
-    url = base_url or environ.get("ROTATOR_FRED_URL") or FRED_URL
+    url = base_url or FRED_URL
     return JsonClient("FRED", url, calls_per_minute=60, **kwargs)
 
 

@@ -9,12 +9,13 @@ set against issuance). Each source is cached in the database with its fetch time
 (`SourceCache`); a source that cannot be read becomes a Problem, never an exception, so the
 screen can state why its tokens fail.
 
-Base URLs: environment variables ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL and
-ROTATOR_COINGECKO_URL (tests and the demo point them at 127.0.0.1). All calls go through the
+Base URLs and call spacing come in `ScreenSources` (built by rotator.pipeline.screen from the
+ROTATOR_DEFILLAMA_API_URL, ROTATOR_DEFILLAMA_YIELDS_URL and ROTATOR_COINGECKO_URL settings:
+tests and the demo point them at 127.0.0.1). All calls go through the
 shared `JsonClient` (bounded retries on network errors, 429 and 5xx). CoinGecko's key is read from
 COINGECKO_API_KEY (demo plan) or COINGECKO_PRO_API_KEY (pro plan) and sent only as a header;
 calls are spaced for the plan's limit (10 a minute without a key, 30 with one;
-ROTATOR_COINGECKO_CALLS_PER_MINUTE overrides, 0 for no spacing).
+`coingecko_per_minute` overrides, 0 for no spacing).
 """
 
 from __future__ import annotations
@@ -81,22 +82,6 @@ class ScreenSources:
     timeout: float = 30.0
     retries: int = 2
     backoff: float = 2.0
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> ScreenSources:
-        """Base URLs, CoinGecko plan and call spacing from the environment (module docstring)."""
-        pro = bool(environ.get("COINGECKO_PRO_API_KEY"))
-        values: dict[str, object] = {
-            "defillama_api": environ.get("ROTATOR_DEFILLAMA_API_URL") or API_URL,
-            "defillama_yields": environ.get("ROTATOR_DEFILLAMA_YIELDS_URL") or YIELDS_URL,
-            "coingecko_api": environ.get("ROTATOR_COINGECKO_URL") or None,
-            "coingecko_key_env": "COINGECKO_PRO_API_KEY" if pro else "COINGECKO_API_KEY",
-            "coingecko_plan": "pro" if pro else "demo",
-        }
-        if per_minute := environ.get("ROTATOR_COINGECKO_CALLS_PER_MINUTE"):
-            values["coingecko_per_minute"] = float(per_minute)
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
 
     def coingecko_url(self) -> str:
         return self.coingecko_api or (PRO_URL if self.coingecko_plan == "pro" else FREE_URL)

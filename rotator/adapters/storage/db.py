@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -15,18 +14,9 @@ class Base(DeclarativeBase):
     """Declarative base for every table; its metadata is alembic's target."""
 
 
-def default_db_url() -> str:
-    """$ROTATOR_DB_URL, else a SQLite file in the user data directory."""
-    if url := os.environ.get("ROTATOR_DB_URL"):
-        return url
-    from rotator.config.paths import data_dir
-
-    return f"sqlite:///{data_dir() / 'rotator.sqlite3'}"
-
-
-def open_engine(url: str | None = None) -> Engine:
-    """Create an engine for `url` (default: `default_db_url()`) and migrate it to head."""
-    url = url or default_db_url()
+def open_engine(url: str) -> Engine:
+    """Create an engine for `url` and migrate it to head (the default URL is the caller's:
+    rotator.config.env.Settings.db_url)."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)

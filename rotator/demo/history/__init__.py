@@ -1,9 +1,10 @@
 """Bundled market history for the demo (`rotator signals --demo`, `rotator plan --demo`).
 
 Real recorded CoinGecko data (see SOURCES.md here): BTC daily prices 2013-2021 and BTC
-dominance 2018-2021. The demo loads them into its own SQLite file (<data dir>/demo.sqlite3),
-never the user's database, and evaluates the rules as of DEMO_AS_OF, the last stretch of the
-2021 cycle in that data, because the bundled history ends on 2021-12-31.
+dominance 2018-2021. The demo loads them into its own SQLite file (<data dir>/demo.sqlite3, by
+rotator.pipeline.store.demo_engine), never the user's database, and evaluates the rules as of
+DEMO_AS_OF, the last stretch of the 2021 cycle in that data, because the bundled history ends
+on 2021-12-31.
 """
 
 from __future__ import annotations
@@ -11,35 +12,9 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 HISTORY = Path(str(resources.files("rotator.demo.history")))
 BTC_PRICES = HISTORY / "coingecko_btc-usd_daily_2013-2021.csv"
 DOMINANCE = HISTORY / "btc_dominance_pct_daily_2018-2021.csv"
 DEMO_AS_OF = date(2021, 5, 20)
 DEMO_SOURCE = "demo"
-
-
-def demo_db_url() -> str:
-    """The demo's own SQLite file in the user data directory."""
-    from rotator.config.paths import data_dir
-
-    return f"sqlite:///{data_dir() / 'demo.sqlite3'}"
-
-
-def demo_engine() -> Engine:
-    """An engine on the demo database, with the bundled history loaded (once; idempotent)."""
-    from rotator.adapters.sources.csv_import import import_csv
-    from rotator.adapters.storage.db import open_engine
-    from rotator.adapters.storage.market import last_day, save_bars, save_dominance
-
-    engine = open_engine(demo_db_url())
-    if last_day(engine, DEMO_SOURCE, "BTC/USD") != date(2021, 12, 31):
-        save_bars(engine, import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars)
-        save_dominance(
-            engine, import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
-        )
-    return engine

@@ -1,0 +1,222 @@
+"""What a command runs with: portfolio, rule set, environ, settings, database and clock.
+
+`open_session(demo=...)` is the one place that tells a real session from the demo; commands
+never branch on `--demo` themselves. Both factories give a `Session`:
+
+- `user_session`: portfolio.yaml from --config / $ROTATOR_CONFIG, credentials from the process
+  environment, the database from --db / $ROTATOR_DB_URL, markets cached in the cache dir.
+- `demo_session`: the bundled demo portfolio pointed at a local replay server (started on first
+  use), dummy credentials, the revenue screen's data served by the same server, the demo's own
+  database with the bundled 2013-2021 history, rules evaluated as of DEMO_AS_OF, nothing cached
+  and nothing delivered.
+
+The portfolio and the database are opened on first use, so `rotator plan --no-save` on static
+targets opens no database and `history list` reads no portfolio.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rotator.cli.options import fixed_clock
+from rotator.config.env import Settings, read_settings
+from rotator.config.portfolio import Portfolio, load_portfolio
+from rotator.config.ruleset import PACKAGED_RULESETS, load_portfolio_ruleset, load_ruleset
+from rotator.core.rules.engine import RuleSet
+from rotator.demo import DEMO_ENVIRON, demo_server, point_at
+from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
+from rotator.demo.history import DEMO_AS_OF
+from rotator.demo.screen import mount_screen
+from rotator.pipeline.store import Engine, demo_engine, open_store
+
+DEFAULT_RULESET = "cycle.yaml"
+
+
+@dataclass(eq=False)
+class Session:
+    """A command's world. Build one with `open_session`; attributes are read-only by use.
+
+    Attributes:
+        settings: the ROTATOR_* variables (rotator.config.env).
+        environ: where credentials are looked up by the names portfolio.yaml gives.
+        clock: the time now (frozen by --now in tests and simulations).
+        db_url: the database this session reads and writes.
+        demo: a demo session (for messages that tell the user how to repeat a command).
+        rules_as_of: the rules' evaluation day when the command is given none (demo: the end
+            of its bundled history); None means today.
+        market_cache: folder for cached exchange markets (None for the demo, whose server
+            moves to a new port every run).
+        deliver: whether reports are delivered (never for the demo).
+        config_path: the portfolio file (None for the demo's bundled one).
+    """
+
+    settings: Settings
+    environ: Mapping[str, str]
+    clock: Callable[[], datetime]
+    db_url: str
+    demo: bool
+    rules_as_of: date | None
+    market_cache: Path | None
+    deliver: bool
+    config_path: Path | None
+    _portfolio: Callable[[], Portfolio]
+    _engine: Callable[[str], Engine]
+    _signals_ruleset: Callable[[Path | None], tuple[RuleSet, str]]
+    _opened: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def portfolio(self) -> Portfolio:
+        if "portfolio" not in self._opened:
+            self._opened["portfolio"] = self._portfolio()
+        return self._opened["portfolio"]  # type: ignore[return-value]
+
+    def engine(self) -> Engine:
+        """The session's database, opened (and migrated) on first use."""
+        if "engine" not in self._opened:
+            self._opened["engine"] = self._engine(self.db_url)
+        return self._opened["engine"]  # type: ignore[return-value]
+
+    def ruleset(self, rules_path: Path | None) -> tuple[RuleSet, str]:
+        """The rule set `rotator signals` / `history fetch` evaluate, and where it came from."""
+        return self._signals_ruleset(rules_path)
+
+    def close(self) -> None:
+        """Release the database connections (the session's factory calls this at its end)."""
+        engine = self._opened.pop("engine", None)
+        if engine is not None:
+            engine.dispose()  # type: ignore[attr-defined]
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def db_hint(self) -> str:
+        """How to point a follow-up command at this session's database."""
+        if self.demo:
+            return " --demo"
+        return "" if self.db_url == self.settings.db_url else f" --db {self.db_url}"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where reports go: reports.directory of portfolio.yaml, else <data dir>/reports."""
+        if self.demo:
+            return self.settings.data_dir / "demo-reports"
+        if self.config_path is None or not self.config_path.exists():
+            return self.settings.data_dir / "reports"
+        directory = self.portfolio.reports.directory
+        if directory is None:
+            return self.settings.data_dir / "reports"
+        directory = directory.expanduser()
+        if not directory.is_absolute():
+            directory = self.config_path.resolve().parent / directory
+        return directory
+
+
+def _clock(now_text: str | None) -> Callable[[], datetime]:
+    return fixed_clock(now_text) if now_text else (lambda: datetime.now(UTC))
+
+
+def choose_ruleset(
+    rules_path: Path | None, config_path: Path | None, settings: Settings
+) -> tuple[RuleSet, str]:
+    """`--rules FILE` wins; then the `rules:` of portfolio.yaml (--config or the default path);
+    without either, the shipped default rule set (cycle.yaml)."""
+    if rules_path is not None:
+        return load_ruleset(rules_path), f"rule set {rules_path}"
+    path = config_path or settings.config_path
+    if config_path is not None or path.exists():
+        portfolio = load_portfolio(path)
+        ruleset = load_portfolio_ruleset(portfolio)
+        if ruleset is not None:
+            return ruleset, f"rule set {ruleset.name} (from {path})"
+        note = f"{path} names no rule set (`rules:`): using the shipped {DEFAULT_RULESET}"
+    else:
+        note = f"no {path}: using the shipped {DEFAULT_RULESET}"
+    return load_ruleset(PACKAGED_RULESETS / DEFAULT_RULESET), note
+
+
+@contextmanager
+def user_session(
+    *,
+    config_path: Path | None = None,
+    db_url: str | None = None,
+    now_text: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[Session]:
+    """A session on the user's portfolio.yaml, environment and database."""
+    env = dict(os.environ if environ is None else environ)
+    settings = read_settings(env)
+    path = config_path or settings.config_path
+    session = Session(
+        settings=settings,
+        environ=env,
+        clock=_clock(now_text),
+        db_url=db_url or settings.db_url,
+        demo=False,
+        rules_as_of=None,
+        market_cache=settings.market_cache,
+        deliver=True,
+        config_path=path,
+        _portfolio=lambda: load_portfolio(path),
+        _engine=open_store,
+        _signals_ruleset=lambda rules: choose_ruleset(rules, config_path, settings),
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
+    """The demo's rule set for `signals`: --rules, else the shipped cycle.yaml."""
+    ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / DEFAULT_RULESET)
+    return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
+
+
+@contextmanager
+def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> Iterator[Session]:
+    """A session on the bundled demo (see the module docstring)."""
+    with demo_server() as server:
+        # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
+        environ: dict[str, str] = {**os.environ, **DEMO_ENVIRON, **mount_screen(server)}
+        settings = read_settings(environ)
+        portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
+        session = Session(
+            settings=settings,
+            environ=environ,
+            clock=_clock(now_text),
+            db_url=db_url or settings.demo_db_url,
+            demo=True,
+            rules_as_of=DEMO_AS_OF,
+            market_cache=None,
+            deliver=False,
+            config_path=None,
+            _portfolio=lambda: portfolio,
+            _engine=demo_engine,
+            _signals_ruleset=demo_ruleset,
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+@contextmanager
+def open_session(
+    *,
+    demo: bool = False,
+    config_path: Path | None = None,
+    db_url: str | None = None,
+    now_text: str | None = None,
+) -> Iterator[Session]:
+    """The session a command runs in: the demo's or the user's (the only `--demo` branch)."""
+    factory = demo_session(db_url=db_url, now_text=now_text) if demo else user_session(
+        config_path=config_path, db_url=db_url, now_text=now_text
+    )  # fmt: skip
+    with factory as session:
+        yield session

@@ -1,0 +1,163 @@
+"""`rotator history fetch` / `import`: fill the market-history store from its sources.
+
+Candles come from an exchange account through the read-only adapter (public endpoints, no keys
+are read), BTC dominance from CoinGecko, macro series from FRED (keys by variable NAME, looked
+up in the given environ), files from CSV. Each source's failure is returned as a line, never
+raised, so the others are still saved. `echo` receives progress lines for the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from rich.progress import Progress
+from sqlalchemy import Engine
+
+from rotator.adapters.exchanges import AccountSettings, open_readonly_exchange
+from rotator.adapters.sources.coingecko import coingecko_client, fetch_dominance
+from rotator.adapters.sources.csv_import import import_csv
+from rotator.adapters.sources.fred import fetch_series, fred_client
+from rotator.adapters.sources.http import SourceError
+from rotator.adapters.sources.ohlcv import default_since, fetch_daily_bars, pick_market
+from rotator.adapters.storage.market import last_day, save_bars, save_dominance, save_macro
+from rotator.config.portfolio import ExchangeAccount
+from rotator.core.history import USD_QUOTES
+from rotator.pipeline.accounts import account_settings
+
+Echo = Callable[[str], None]
+
+
+def import_csv_file(
+    engine: Engine, file: Path, *, kind: str, asset: str | None, quote: str, source: str
+) -> str:
+    """Import daily prices or BTC dominance from a CSV file; returns what was imported."""
+    imported = import_csv(
+        file, kind=kind, asset=asset.upper() if asset else None, quote=quote, source=source
+    )
+    save_bars(engine, imported.bars)
+    save_dominance(engine, imported.dominance)
+    return imported.description
+
+
+def fetch_candles(
+    engine: Engine,
+    accounts: tuple[ExchangeAccount, ...],
+    echo: Echo,
+    account_name: str | None,
+    assets: list[str],
+    markets: tuple[str, ...],
+    start: date | None,
+    today: date,
+) -> list[str]:
+    chosen = [a for a in accounts if account_name in (None, a.name)]
+    if not chosen:
+        where = f"no account named {account_name!r}" if account_name else "no exchange account"
+        return [f"candles: {where} in portfolio.yaml to fetch them from"]
+    public = chosen[0]
+    settings = account_settings(public)
+    return asyncio.run(_candles_async(engine, settings, echo, assets, markets, start, today))
+
+
+async def _candles_async(
+    engine: Engine,
+    account: AccountSettings,
+    echo: Echo,
+    assets: list[str],
+    markets: tuple[str, ...],
+    start: date | None,
+    today: date,
+) -> list[str]:
+
+    failures: list[str] = []
+    # Candles are public: no key is read or sent for them.
+    exchange = await open_readonly_exchange(account, {}, with_credentials=False)
+    try:
+        try:
+            listed = await exchange.load_markets()
+        except Exception as exc:  # ccxt errors: report and go on with the other sources
+            return [f"{account.name}: cannot load markets ({type(exc).__name__}: {exc})"]
+        symbols = list(markets)
+        for asset in assets:
+            symbol = pick_market(listed, asset, ("USD", "USDT", "USDC"))
+            if symbol is None:
+                failures.append(f"{account.name}: no {asset} market against {'/'.join(USD_QUOTES)}")
+            elif symbol not in symbols:
+                symbols.append(symbol)
+        with Progress(transient=True) as progress:
+            for symbol in symbols:
+                stored = last_day(engine, exchange.id, symbol)
+                # Re-fetch the newest stored day: it may have been saved from a partial view.
+                begin = stored or start or default_since(today)
+                task = progress.add_task(
+                    f"{exchange.id} {symbol}", total=max((today - begin).days, 1)
+                )
+                try:
+                    bars = await fetch_daily_bars(
+                        exchange,
+                        symbol,
+                        begin,
+                        today,
+                        progress=lambda n, t=task: progress.advance(t, n),
+                    )
+                except Exception as exc:
+                    failures.append(f"{account.name} {symbol}: {type(exc).__name__}: {exc}")
+                    continue
+                save_bars(engine, bars)
+                span = f" ({bars[0].day} to {bars[-1].day})" if bars else ""
+                echo(f"{exchange.id} {symbol}: {len(bars)} daily closes saved{span}")
+    finally:
+        await exchange.close()
+    return failures
+
+
+def fetch_dominance_today(
+    engine: Engine,
+    echo: Echo,
+    environ: Mapping[str, str],
+    method: str,
+    url: str | None,
+    key_env: str,
+    plan: str,
+) -> list[str]:
+
+    try:
+        with coingecko_client(environ, base_url=url, key_env=key_env, plan=plan) as client:
+            observation = fetch_dominance(client, datetime.now(UTC), method)
+    except SourceError as exc:
+        return [str(exc)]
+    save_dominance(engine, [observation])
+    echo(
+        f"{observation.source}: BTC dominance {observation.dominance_pct:.2f}% on {observation.day}"
+    )
+    return []
+
+
+def fetch_fred(
+    engine: Engine,
+    echo: Echo,
+    environ: Mapping[str, str],
+    series: list[str],
+    url: str | None,
+    key_env: str,
+    start: date | None,
+    today: date,
+) -> list[str]:
+
+    key = environ.get(key_env)
+    if not key:
+        return [f"FRED: set {key_env} to a FRED API key to fetch {', '.join(series)}"]
+    failures = []
+    begin = start or today - timedelta(days=800)
+    with fred_client(environ, base_url=url) as client:
+        for name in series:
+            try:
+                observations = fetch_series(client, name, key, begin)
+            except SourceError as exc:
+                failures.append(str(exc))
+                continue
+            save_macro(engine, observations)
+            echo(f"FRED {name}: {len(observations)} observations saved")
+    return failures

@@ -1,0 +1,75 @@
+"""The store as the command line sees it: open a database, read runs back, hold the run lock.
+
+The command line (rotator.cli) imports no adapter: what it needs of the storage adapter is
+named here, so this module is the whole surface between the face and the database. Writing a
+run is stage 6 of rotator.pipeline.run, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+
+from rotator.adapters.runlock import run_lock
+from rotator.adapters.sources.csv_import import import_csv
+from rotator.adapters.storage.db import open_engine
+from rotator.adapters.storage.market import (
+    last_day,
+    load_evaluations,
+    load_history,
+    save_bars,
+    save_dominance,
+)
+from rotator.adapters.storage.report_store import report_for
+from rotator.adapters.storage.run_queries import (
+    RunSummary,
+    StoredRun,
+    daily_values,
+    latest_run_before,
+    list_runs,
+    load_run,
+)
+from rotator.adapters.storage.runs import to_jsonable
+from rotator.demo.history import BTC_PRICES, DEMO_SOURCE, DOMINANCE
+
+__all__ = [
+    "Engine",
+    "RunSummary",
+    "StoredRun",
+    "daily_values",
+    "demo_engine",
+    "latest_run_before",
+    "list_runs",
+    "load_evaluations",
+    "load_history",
+    "load_run",
+    "open_store",
+    "report_for",
+    "run_lock",
+    "safe_url",
+    "to_jsonable",
+]
+
+DEMO_HISTORY_END = date(2021, 12, 31)
+
+
+def open_store(url: str) -> Engine:
+    """An engine on `url`, migrated to the newest schema."""
+    return open_engine(url)
+
+
+def safe_url(engine: Engine) -> str:
+    """The engine's URL with any password masked (for messages)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def demo_engine(url: str) -> Engine:
+    """An engine on the demo database, with the bundled history loaded (once; idempotent)."""
+    engine = open_engine(url)
+    if last_day(engine, DEMO_SOURCE, "BTC/USD") != DEMO_HISTORY_END:
+        save_bars(engine, import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars)
+        save_dominance(
+            engine, import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
+        )
+    return engine
