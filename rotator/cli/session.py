@@ -183,8 +183,11 @@ def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> I
     """A session on the bundled demo (see the module docstring)."""
     with demo_server() as server:
         # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
-        environ: dict[str, str] = {**os.environ, **DEMO_ENVIRON, **mount_screen(server)}
-        settings = read_settings(environ)
+        served = mount_screen(server)
+        # Dummy keys only: the demo never sees the user's credentials. Its settings are the
+        # user's locations (data dir, cache dir) with the sources pointed at the local server.
+        environ: dict[str, str] = {**DEMO_ENVIRON, **served}
+        settings = read_settings({**os.environ, **served})
         portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
         session = Session(
             settings=settings,

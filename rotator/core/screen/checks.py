@@ -16,7 +16,7 @@ import pandas as pd
 from rotator.errors import Problem, Severity
 
 if TYPE_CHECKING:
-    from rotator.core.screen.screening import ScreenParams
+    from rotator.core.screen.params import ScreenParams
 
 
 def tradable_on(markets: pd.DataFrame, quotes: tuple[str, ...]) -> pd.Series:

@@ -1,0 +1,248 @@
+"""The folders are the architecture: which package may import which, checked on every module.
+
+Every module under rotator/ is parsed with `ast`; every import counts: top-level, inside
+functions, and under `if TYPE_CHECKING:` (a type-only import is still an arrow a reader must
+follow). The arrows (README, "Architecture (for contributors)"):
+
+    cli ──> pipeline ──> adapters ──> core
+     │         │  └────> config ───┘   ↑
+     │         └───────> reports ──────┤
+     └──> config, reports, core, demo  │
+                                      errors, redaction (everyone)
+
+- core imports only core, rotator.errors, the standard library, pandas/numpy, and pydantic (the
+  rule kinds' parameter models are pydantic: validated once when a rule set is loaded);
+- adapters never import cli, config, reports, pipeline or demo: they take frozen settings;
+- reports never import adapters, pipeline, cli or config: they format records they are given;
+- pipeline is the only package that imports adapters (so the only one joining them to core);
+- cli imports no adapter: the pipeline (run, store, report, backfill) is its one door to I/O.
+  The demo's replay server and bundled files are a package of their own that the cli's session
+  factory uses; the demo imports no adapter either.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import rotator
+
+ROOT = Path(rotator.__file__).resolve().parent
+
+COMMON = ("rotator.errors", "rotator.redaction")
+# Package -> the rotator packages it may import (itself included).
+ALLOWED: Mapping[str, tuple[str, ...]] = {
+    "rotator.core": ("rotator.core", "rotator.errors"),
+    "rotator.config": ("rotator.config", "rotator.core", *COMMON),
+    "rotator.adapters": ("rotator.adapters", "rotator.core", *COMMON),
+    "rotator.reports": ("rotator.reports", "rotator.core", *COMMON),
+    "rotator.demo": ("rotator.demo", "rotator.config", *COMMON),
+    "rotator.pipeline": (
+        "rotator.pipeline",
+        "rotator.adapters",
+        "rotator.config",
+        "rotator.core",
+        "rotator.reports",
+        "rotator.demo",
+        *COMMON,
+    ),
+    "rotator.cli": (
+        "rotator.cli",
+        "rotator.pipeline",
+        "rotator.config",
+        "rotator.core",
+        "rotator.reports",
+        "rotator.demo",
+        *COMMON,
+    ),
+    "rotator.errors": ("rotator.errors",),
+    "rotator.redaction": ("rotator.redaction",),
+    "rotator.__main__": ("rotator.cli",),
+    "rotator": ("rotator",),
+}
+# Third-party libraries the core may use; everything else it imports must be the stdlib.
+CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic"})
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str  # the importing module, e.g. rotator.core.planner
+    target: str  # what it imports, e.g. rotator.core.models
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.line} imports {self.target}"
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(root: Path) -> Iterator[Import]:
+    """Every import of every module under `root` (a package folder), wherever it stands."""
+    for path in sorted(root.rglob("*.py")):
+        name = module_name(root, path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield Import(name, alias.name, node.lineno)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolve against the importing package
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                yield Import(name, base, node.lineno)
+
+
+def owner(module: str, packages: Mapping[str, tuple[str, ...]]) -> str:
+    """The most specific package of `packages` that `module` belongs to."""
+    found = [p for p in packages if module == p or module.startswith(p + ".")]
+    return max(found, key=len)
+
+
+def within(target: str, prefixes: tuple[str, ...]) -> bool:
+    return any(target == p or target.startswith(p + ".") for p in prefixes)
+
+
+def violations(root: Path, allowed: Mapping[str, tuple[str, ...]] = ALLOWED) -> list[str]:
+    """Imports under `root` that break the arrows, as readable lines."""
+    top = root.name
+    bad = []
+    for imp in imports_of(root):
+        package = owner(imp.module, allowed)
+        if imp.target == top:
+            continue  # the package itself: its version
+        if imp.target.startswith(top + "."):
+            if not within(imp.target, allowed[package]):
+                bad.append(f"{imp} ({package} may import only {', '.join(allowed[package])})")
+        elif package == f"{top}.core":
+            first = imp.target.split(".")[0]
+            if first != "__future__" and first not in sys.stdlib_module_names:
+                if first not in CORE_THIRD_PARTY:
+                    bad.append(f"{imp} (core may use only the stdlib, pandas, numpy, pydantic)")
+    return bad
+
+
+def core_cycles(root: Path) -> list[list[str]]:
+    """Import cycles among the core's modules (TYPE_CHECKING imports included)."""
+    core = f"{root.name}.core"
+    modules = {module_name(root, p) for p in (root / "core").rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for imp in imports_of(root):
+        if imp.module not in graph:
+            continue
+        # `from rotator.core.rules.registry import rule`: the module is the longest known prefix.
+        candidates = [m for m in modules if within(imp.target, (m,)) and m != core]
+        if candidates:
+            graph[imp.module].add(max(candidates, key=len))
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            # A package's __init__ importing its own submodules is not a cycle through it.
+            if nxt.startswith(node + "."):
+                continue
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def test_every_module_follows_the_arrows() -> None:
+    assert violations(ROOT) == []
+
+
+def test_every_module_belongs_to_a_declared_package() -> None:
+    names = {module_name(ROOT, p) for p in ROOT.rglob("*.py")}
+    assert all(any(within(n, (p,)) for p in ALLOWED) for n in names)
+    stray = sorted(n for n in names if owner(n, ALLOWED) == "rotator" and n != "rotator")
+    assert stray == [], "a new top-level module needs its arrows declared in ALLOWED"
+
+
+def test_the_core_has_no_import_cycle() -> None:
+    assert core_cycles(ROOT) == []
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """A synthetic `rotator` package under `root` with the given modules."""
+    for name, text in files.items():
+        path = root / "rotator" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for parent in [path.parent, *path.parent.parents]:
+            if parent == root:
+                break
+            (parent / "__init__.py").touch()
+        path.write_text(text, encoding="utf-8")
+    return root / "rotator"
+
+
+WRONG_IMPORTS = {
+    "core reads the exchange (function level)": (
+        "core/models.py",
+        "def load():\n    from rotator.adapters.exchanges import fetch_accounts\n",
+    ),
+    "core type-checks against config": (
+        "core/planner.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from rotator.config.portfolio import Portfolio\n",
+    ),
+    "core uses an HTTP library": ("core/valuation.py", "import httpx\n"),
+    "adapter reads a config model": (
+        "adapters/delivery.py",
+        "from rotator.config.portfolio import DeliveryConfig\n",
+    ),
+    "report reads the database": (
+        "reports/daily.py",
+        "from rotator.adapters.storage import runs\n",
+    ),
+    "command opens the store itself": (
+        "cli/plan.py",
+        "def plan():\n    from rotator.adapters.storage.db import open_engine\n",
+    ),
+    "relative import into adapters": ("cli/history.py", "from ..adapters import storage\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_IMPORTS))
+def test_a_wrong_import_in_a_synthetic_tree_is_caught(tmp_path: Path, case: str) -> None:
+    module, text = WRONG_IMPORTS[case]
+    clean = write_tree(tmp_path / "clean", {module: "from rotator.errors import Problem\n"})
+    assert violations(clean) == []
+    broken = write_tree(tmp_path / "broken", {module: text})
+    found = violations(broken)
+    assert len(found) == 1, found
+    assert f"rotator.{module[:-3].replace('/', '.')}:" in found[0]
+
+
+def test_a_type_checking_cycle_in_a_synthetic_core_is_caught(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "core/models.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from rotator.core.screen.data import ScreenData\n",
+            "core/screen/data.py": "from rotator.core.models import MarketInfo\n",
+        },
+    )
+    assert core_cycles(root) == [
+        ["rotator.core.models", "rotator.core.screen.data", "rotator.core.models"]
+    ]
