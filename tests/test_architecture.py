@@ -126,9 +126,9 @@ def violations(root: Path, allowed: Mapping[str, tuple[str, ...]] = ALLOWED) -> 
                 bad.append(f"{imp} ({package} may import only {', '.join(allowed[package])})")
         elif package == f"{top}.core":
             first = imp.target.split(".")[0]
-            if first != "__future__" and first not in sys.stdlib_module_names:
-                if first not in CORE_THIRD_PARTY:
-                    bad.append(f"{imp} (core may use only the stdlib, pandas, numpy, pydantic)")
+            known = {"__future__", *sys.stdlib_module_names, *CORE_THIRD_PARTY}
+            if first not in known:
+                bad.append(f"{imp} (core may use only the stdlib, pandas, numpy, pydantic)")
     return bad
 
 
