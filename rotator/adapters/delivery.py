@@ -19,6 +19,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from rotator.redaction import redact, register_secret
 
 
@@ -152,7 +154,6 @@ def post_webhook(
     target: WebhookTarget, message: ReportMessage, environ: Mapping[str, str], timeout: float
 ) -> None:
     """POST the message to one webhook; raises DeliveryFailed on any error or non-2xx."""
-    import httpx
 
     url, body = webhook_request(target, message, environ)
     try:

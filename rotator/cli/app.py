@@ -15,6 +15,7 @@ import click
 
 from rotator import __version__
 from rotator.errors import ExitCode, RotatorError
+from rotator.redaction import print_redacted_traceback, redact
 
 # command name -> "module:attribute"; nested groups use the same table shape.
 COMMANDS: dict[str, str] = {
@@ -54,8 +55,6 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RotatorError as exc:
-            from rotator.redaction import redact
-
             click.echo(f"error: {redact(str(exc))}", err=True)
             ctx.exit(int(exc.exit_code))
 
@@ -118,7 +117,5 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException:
-        from rotator.redaction import print_redacted_traceback
-
         print_redacted_traceback()
         sys.exit(ExitCode.INTERNAL_ERROR)

@@ -20,6 +20,7 @@ calls are spaced for the plan's limit (10 a minute without a key, 30 with one;
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,7 +218,6 @@ def _gather(
 
 
 def _digest(ids: list[str]) -> str:
-    import hashlib
 
     return hashlib.sha1(",".join(ids).encode()).hexdigest()[:16]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase
 
@@ -36,9 +38,6 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 def migrate(engine: Engine) -> None:
     """Upgrade the database schema to the newest alembic revision."""
-    from alembic import command
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

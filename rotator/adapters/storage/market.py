@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -25,11 +26,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    func,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rotator.adapters.storage.db import Base
 from rotator.core.history import (
@@ -38,9 +40,6 @@ from rotator.core.history import (
     MacroObservation,
     parse_series_name,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 class OhlcvRow(Base):
@@ -202,7 +201,6 @@ def save_macro(
 
 def last_day(engine: Engine, source: str, market: str) -> date | None:
     """The newest stored day of a market from a source (for incremental fetches)."""
-    from sqlalchemy import func
 
     with engine.connect() as conn:
         return conn.execute(
@@ -261,7 +259,6 @@ def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str,
 
 def _to_series(rows: Sequence[Any], priority: Mapping[str, int]) -> pd.Series | None:
     """Rows of (day, value[, market]) -> one value per day: the preferred market, else newest."""
-    import pandas as pd
 
     if not rows:
         return None
@@ -320,7 +317,6 @@ def load_evaluations(
     engine: Engine, as_of: date | None = None, run_id: str | None = None
 ) -> list[RuleEvaluationRow]:
     """Stored rule evaluations for a day and/or a run, oldest first."""
-    from sqlalchemy.orm import Session
 
     stmt = select(RuleEvaluationRow).order_by(RuleEvaluationRow.id)
     if as_of is not None:

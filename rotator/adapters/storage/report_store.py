@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from rotator.adapters.storage.run_tables import ReportRow
 from rotator.adapters.storage.runs import to_jsonable
@@ -62,7 +62,6 @@ def save_report(
 
 def set_delivery(engine: Engine, day: date, delivery: Sequence[Mapping[str, Any]]) -> None:
     """Record the delivery outcome of a day's report."""
-    from sqlalchemy import update
 
     table = ReportRow.__table__
     with engine.begin() as conn:

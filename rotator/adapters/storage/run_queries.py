@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from rotator.adapters.storage.plan_records import records_from_json
 from rotator.adapters.storage.run_tables import (
@@ -115,7 +116,6 @@ def list_runs(
     until: date | None = None,
 ) -> list[RunSummary]:
     """Stored runs, newest first."""
-    from sqlalchemy.orm import Session
 
     stmt = _summary_query().order_by(RunRow.as_of.desc(), RunRow.id.desc())
     if since is not None:
@@ -145,7 +145,6 @@ def daily_values(
 
 def load_run(engine: Engine, run_id: int) -> StoredRun | None:
     """A stored run with its plan, holdings and prices; None when there is no such run."""
-    from sqlalchemy.orm import Session
 
     with Session(engine) as session:
         found = session.execute(_summary_query().where(RunRow.id == run_id)).first()
@@ -231,7 +230,6 @@ def _problem(row: Mapping[str, str]) -> Problem:
 
 def latest_run_before(engine: Engine, day: date, *, on_or_before: bool = True) -> RunSummary | None:
     """The last complete run on or before `day` (or strictly before it)."""
-    from sqlalchemy.orm import Session
 
     cond = RunRow.day <= day if on_or_before else RunRow.day < day
     stmt = (
