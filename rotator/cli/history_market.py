@@ -123,8 +123,7 @@ def fetch(
         parsed = [p for p in (parse_series_name(n) for n in series) if p is not None]
         assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed if p.markets))
         if ohlcv and (assets or markets):
-            path = session.config_path
-            accounts = session.portfolio.accounts if path and path.exists() else ()
+            accounts = session.portfolio.accounts if session.has_portfolio else ()
             failures += fetch_candles(
                 engine, accounts, click.echo, account, assets, markets, start, today
             )

@@ -68,7 +68,6 @@ def report(
         now = s.now()
         # A stored run's report needs no portfolio.yaml; when there is one, it says where
         # reports go and where they are delivered.
-        has_config = s.demo or (s.config_path is not None and s.config_path.exists())
         directory = out_dir or s.reports_dir
         engine = s.engine()
         history = None
@@ -109,7 +108,7 @@ def report(
         for warning in written.content.warnings:
             click.echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
-        if s.deliver and not no_deliver and has_config:
+        if s.deliver and not no_deliver and s.has_portfolio:
             results = deliver_report(engine, written, s.portfolio, s.environ)
 
     failed = [r for r in results if not r.ok]

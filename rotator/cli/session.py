@@ -102,11 +102,16 @@ class Session:
         return "" if self.db_url == self.settings.db_url else f" --db {self.db_url}"
 
     @property
+    def has_portfolio(self) -> bool:
+        """Whether there is a portfolio to read (the demo's, or portfolio.yaml exists)."""
+        return self.demo or (self.config_path is not None and self.config_path.exists())
+
+    @property
     def reports_dir(self) -> Path:
         """Where reports go: reports.directory of portfolio.yaml, else <data dir>/reports."""
         if self.demo:
             return self.settings.data_dir / "demo-reports"
-        if self.config_path is None or not self.config_path.exists():
+        if not self.has_portfolio:
             return self.settings.data_dir / "reports"
         directory = self.portfolio.reports.directory
         if directory is None:
