@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.progress import Progress
 
 from rotator.cli.options import config_option, db_option, parse_as_of, rules_option, today_utc
 from rotator.cli.session import open_session
@@ -124,9 +126,15 @@ def fetch(
         assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed if p.markets))
         if ohlcv and (assets or markets):
             accounts = session.portfolio.accounts if session.has_portfolio else ()
-            failures += fetch_candles(
-                engine, accounts, click.echo, account, assets, markets, start, today
-            )
+            with Progress(transient=True) as progress:
+
+                def track(label: str, total: int) -> Callable[[int], None]:
+                    task = progress.add_task(label, total=total)
+                    return lambda n: progress.advance(task, n)
+
+                failures += fetch_candles(
+                    engine, accounts, click.echo, track, account, assets, markets, start, today
+                )
         if dominance and any(p.field == "dominance" for p in parsed):
             failures += fetch_dominance_today(
                 engine,

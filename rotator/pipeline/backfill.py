@@ -3,7 +3,8 @@
 Candles come from an exchange account through the read-only adapter (public endpoints, no keys
 are read), BTC dominance from CoinGecko, macro series from FRED (keys by variable NAME, looked
 up in the given environ), files from CSV. Each source's failure is returned as a line, never
-raised, so the others are still saved. `echo` receives progress lines for the user.
+raised, so the others are still saved. `echo` receives lines for the user and `track` shows
+progress (the command line gives both; nothing here prints).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from rich.progress import Progress
 from sqlalchemy import Engine
 
 from rotator.adapters.exchanges import AccountSettings, open_readonly_exchange
@@ -28,6 +28,8 @@ from rotator.core.history import USD_QUOTES
 from rotator.pipeline.accounts import account_settings
 
 Echo = Callable[[str], None]
+# A progress display: (label, total days) -> advance(by days).
+Track = Callable[[str, int], Callable[[int], None]]
 
 
 def import_csv_file(
@@ -46,6 +48,7 @@ def fetch_candles(
     engine: Engine,
     accounts: tuple[ExchangeAccount, ...],
     echo: Echo,
+    track: Track,
     account_name: str | None,
     assets: list[str],
     markets: tuple[str, ...],
@@ -58,13 +61,14 @@ def fetch_candles(
         return [f"candles: {where} in portfolio.yaml to fetch them from"]
     public = chosen[0]
     settings = account_settings(public)
-    return asyncio.run(_candles_async(engine, settings, echo, assets, markets, start, today))
+    return asyncio.run(_candles_async(engine, settings, echo, track, assets, markets, start, today))
 
 
 async def _candles_async(
     engine: Engine,
     account: AccountSettings,
     echo: Echo,
+    track: Track,
     assets: list[str],
     markets: tuple[str, ...],
     start: date | None,
@@ -86,28 +90,19 @@ async def _candles_async(
                 failures.append(f"{account.name}: no {asset} market against {'/'.join(USD_QUOTES)}")
             elif symbol not in symbols:
                 symbols.append(symbol)
-        with Progress(transient=True) as progress:
-            for symbol in symbols:
-                stored = last_day(engine, exchange.id, symbol)
-                # Re-fetch the newest stored day: it may have been saved from a partial view.
-                begin = stored or start or default_since(today)
-                task = progress.add_task(
-                    f"{exchange.id} {symbol}", total=max((today - begin).days, 1)
-                )
-                try:
-                    bars = await fetch_daily_bars(
-                        exchange,
-                        symbol,
-                        begin,
-                        today,
-                        progress=lambda n, t=task: progress.advance(t, n),
-                    )
-                except Exception as exc:
-                    failures.append(f"{account.name} {symbol}: {type(exc).__name__}: {exc}")
-                    continue
-                save_bars(engine, bars)
-                span = f" ({bars[0].day} to {bars[-1].day})" if bars else ""
-                echo(f"{exchange.id} {symbol}: {len(bars)} daily closes saved{span}")
+        for symbol in symbols:
+            stored = last_day(engine, exchange.id, symbol)
+            # Re-fetch the newest stored day: it may have been saved from a partial view.
+            begin = stored or start or default_since(today)
+            advance = track(f"{exchange.id} {symbol}", max((today - begin).days, 1))
+            try:
+                bars = await fetch_daily_bars(exchange, symbol, begin, today, progress=advance)
+            except Exception as exc:
+                failures.append(f"{account.name} {symbol}: {type(exc).__name__}: {exc}")
+                continue
+            save_bars(engine, bars)
+            span = f" ({bars[0].day} to {bars[-1].day})" if bars else ""
+            echo(f"{exchange.id} {symbol}: {len(bars)} daily closes saved{span}")
     finally:
         await exchange.close()
     return failures
