@@ -43,11 +43,11 @@ DATASET_LOADERS: Mapping[str, DatasetLoader] = {
 }
 
 
-def get_loader(name: str) -> DatasetLoader:
+def get_loader(name: str, loaders: Mapping[str, DatasetLoader] = DATASET_LOADERS) -> DatasetLoader:
     """The loader serving dataset input `name` (a ConfigError names a kind without one)."""
-    loader = DATASET_LOADERS.get(name)
+    loader = loaders.get(name)
     if loader is None:
-        known = ", ".join(sorted(DATASET_LOADERS))
+        known = ", ".join(sorted(loaders))
         raise ConfigError(f"no loader for declared input {name!r} (loaders: {known})")
     return loader
 
@@ -65,7 +65,12 @@ class Inputs:
 
 
 def load_inputs(
-    ruleset: RuleSet | None, *, day: date, engine: Engine | None, context: LoadContext
+    ruleset: RuleSet | None,
+    *,
+    day: date,
+    engine: Engine | None,
+    context: LoadContext,
+    loaders: Mapping[str, DatasetLoader] = DATASET_LOADERS,
 ) -> Inputs:
     """Every series and dataset the rule set declares, as of `day`'s close."""
     if ruleset is None:
@@ -73,7 +78,7 @@ def load_inputs(
     series = ruleset.series_inputs()
     history = load_history(engine, series, day) if series and engine is not None else {}
     datasets = {
-        name: get_loader(name)(ruleset.declaring(name), context)
+        name: get_loader(name, loaders)(ruleset.declaring(name), context)
         for name in ruleset.dataset_inputs()
     }
     return Inputs(history=history, datasets=datasets)
