@@ -1,9 +1,10 @@
 """The bundled demo: recorded and composed exchange responses replayed to the real ccxt.
 
-`demo_session()` starts a `ReplayServer` on 127.0.0.1 serving Binance and Kraken responses
-(rotator/demo/data, provenance in data/SOURCES.md), loads rotator/demo/portfolio.yaml and
-points each account's ccxt `urls` at the server, so `rotator plan --demo` runs the same code
-path as a real run. Tickers are stamped with the time of the request so they are fresh.
+`demo_server()` starts a `ReplayServer` on 127.0.0.1 serving Binance and Kraken responses
+(rotator/demo/data, provenance in data/SOURCES.md) and `point_at` sends each account of
+rotator/demo/portfolio.yaml there, so `rotator plan --demo` runs the same code path as a real
+run (the command line's demo session, rotator.cli.session.demo_session, does both). Tickers are
+stamped with the time of the request so they are fresh.
 """
 
 from __future__ import annotations
