@@ -121,7 +121,7 @@ def write_report(
 ) -> WrittenReport:
     """Render a stored run's report to HTML and Markdown and record it as its day's report."""
     from rotator.adapters.storage.report_store import save_report
-    from rotator.reports.render import render_html, render_markdown
+    from rotator.reports.daily_render import render_html, render_markdown
 
     content = build_report(engine, stored, history_fallback)
     html_path, md_path = report_paths(directory, content.day)
@@ -157,7 +157,7 @@ def _deliver(
 ) -> list[DeliveryResult]:
     from rotator.adapters.delivery import ReportMessage, deliver
     from rotator.adapters.storage.report_store import set_delivery
-    from rotator.reports.render import summary_text
+    from rotator.reports.daily_render import summary_text
 
     if portfolio is None or not (portfolio.delivery.webhooks or portfolio.delivery.email):
         return []

@@ -1,4 +1,5 @@
-"""DailyReport -> HTML (one self-contained file, charts embedded) and Markdown, via jinja2.
+"""The daily report's rendering: DailyReport -> HTML (one self-contained file, charts
+embedded), Markdown, and a few summary lines for chat and mail, via jinja2.
 
 Templates live in rotator/reports/templates/. The HTML has no external resource at all (inline
 CSS, charts as data URIs), so it opens offline, from a mail attachment, or from a file share.
