@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from click.testing import CliRunner
 
 from rotator.cli.app import cli
 from rotator.config.portfolio import load_portfolio
-from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+from rotator.config.ruleset import load_ruleset, resolve_ruleset_path, shipped_ruleset
 from rotator.core.rules.registry import default_registry
 from rotator.errors import ConfigError
 from rotator.pipeline.rules import load_portfolio_ruleset
@@ -33,10 +32,19 @@ regimes:
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
-def test_shipped_rule_sets_validate_and_are_packaged(path: Path):
+def test_shipped_rule_sets_validate(path: Path):
     ruleset = load_ruleset(path)
     assert ruleset.regimes[-1].when is None
-    assert filecmp.cmp(path, PACKAGED_RULESETS / path.name, shallow=False)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_rule_sets_are_the_rules_folder(path: Path, tmp_path: Path):
+    # Installed (editable, as the tests run) rotator finds its shipped rule sets through
+    # importlib.resources, and they are the files of rules/ themselves: there is one copy.
+    assert shipped_ruleset(path.name).resolve() == path.resolve()
+    # A portfolio.yaml naming rules/<set> with no such file next to it gets the shipped one.
+    assert resolve_ruleset_path(f"rules/{path.name}", tmp_path).resolve() == path.resolve()
+    assert not (ROOT / "rotator" / "rulesets").exists()
 
 
 def test_repo_portfolio_uses_cycle_yaml():

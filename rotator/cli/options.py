@@ -86,7 +86,7 @@ def choose_ruleset(rules_path: Path | None, config_path: Path | None) -> tuple[R
     without either, the shipped default rule set (cycle.yaml).
     """
     from rotator.config.portfolio import default_config_path, load_portfolio
-    from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+    from rotator.config.ruleset import load_ruleset, shipped_ruleset
     from rotator.pipeline.rules import load_portfolio_ruleset
 
     if rules_path is not None:
@@ -100,4 +100,4 @@ def choose_ruleset(rules_path: Path | None, config_path: Path | None) -> tuple[R
         note = f"{path} names no rule set (`rules:`): using the shipped {DEFAULT_RULESET}"
     else:
         note = f"no {path}: using the shipped {DEFAULT_RULESET}"
-    return load_ruleset(PACKAGED_RULESETS / DEFAULT_RULESET), note
+    return load_ruleset(shipped_ruleset(DEFAULT_RULESET)), note

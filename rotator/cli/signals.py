@@ -47,11 +47,11 @@ def signals(
 
     day = parse_as_of(as_of)
     if demo:
-        from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+        from rotator.config.ruleset import load_ruleset, shipped_ruleset
         from rotator.demo.history import DEMO_AS_OF, demo_engine
 
         engine = demo_engine()
-        ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / "cycle.yaml")
+        ruleset = load_ruleset(rules_path or shipped_ruleset("cycle.yaml"))
         note = f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
         day = day or DEMO_AS_OF
     else:

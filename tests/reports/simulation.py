@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
+from rotator.config.ruleset import shipped_ruleset
 from rotator.demo import DATA, DEMO_ENVIRON, PORTFOLIO, binance_routes, kraken_routes
 from rotator.demo.replay import ReplayServer, api_urls_for
 
-RULESETS = Path(__file__).resolve().parents[2] / "rotator" / "rulesets"
 PRIOR_HIGH = 100000
 DOLLARS = {"USD", "ZUSD", "USDT", "USDC", "FDUSD", "BUSD", "DAI"}
 BINANCE_PRICE_FIELDS = (
@@ -99,7 +99,7 @@ class SimulatedMarket:
         # (30 simulated days hold no previous cycle to find it in); the revenue screen would
         # need DefiLlama, which a simulation does not reach.
         config["rules"] = {
-            "file": str(RULESETS / "cycle.yaml"),
+            "file": str(shipped_ruleset("cycle.yaml")),
             "overrides": {"btc_above_prior_high": {"level": PRIOR_HIGH}},
         }
         config["reports"] = {"directory": str(reports)}
