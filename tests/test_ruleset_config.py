@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -156,15 +157,33 @@ def test_console_entry_point_exits_2(tmp_path: Path):
     assert "rules.up.level: Input should be greater than 0, got -5" in proc.stderr
 
 
+def defined_test_functions(folder: Path) -> set[str]:
+    """Names of the test functions defined at module level in the test modules under `folder`."""
+    names: set[str] = set()
+    for path in folder.rglob("test_*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names.add(node.name)
+    return names
+
+
 def test_every_rule_kind_has_a_test():
-    """Each registered kind is named (as a quoted string) in some test module."""
-    texts = [p.read_text() for p in (ROOT / "tests").rglob("test_*.py")]
-    untested = [
-        kind
-        for kind in default_registry().kinds()
-        if not any(f'"{kind}"' in t or f"kind: {kind}" in t for t in texts)
-    ]
+    """Each registered kind has a test function named `test_<kind>` (datasette's
+    `test_plugin_hooks_have_tests`): a mention in a string or a YAML snippet is not enough."""
+    defined = defined_test_functions(ROOT / "tests")
+    untested = [k for k in default_registry().kinds() if f"test_{k}" not in defined]
     assert untested == []
+
+
+def test_kind_test_finder_needs_the_exact_function_name(tmp_path: Path):
+    (tmp_path / "test_x.py").write_text(
+        'KIND = "dominance"\n'
+        "def test_dominance_falls():\n    pass\n"
+        "class TestKinds:\n    def test_any(self):\n        pass\n"
+        "def test_all():\n    assert True\n"
+    )
+    (tmp_path / "helpers.py").write_text("def test_not():\n    pass\n")
+    assert defined_test_functions(tmp_path) == {"test_dominance_falls", "test_all"}
 
 
 def test_check_validates_the_rule_set(tmp_path: Path):

@@ -45,3 +45,26 @@ def test_level_and_staleness():
     assert stale.value is None and "fred:WALCL is stale" in stale.reason
     missing = evaluate(one(), {"fred:WALCL": HISTORY["fred:WALCL"]}, date(2024, 1, 31))["liq"]
     assert missing.value is None and "no fred:WTREGEN history" in missing.reason
+
+
+def test_net_liquidity():
+    # Net liquidity on 2024-01-31: 7,500,000 M * 0.001 - 700 - 600 = 6,200 B.
+    below = evaluate(one(test="below", level=6300), HISTORY, date(2024, 1, 31))["liq"]
+    assert below.value is True and below.inputs == {"net_liquidity_bn": 6200.0}
+    assert below.as_of == date(2024, 1, 31)
+    assert "net liquidity 6,200B vs below 6,300B" in below.reason
+    # `scales` converts each series' unit: WALCL counted in billions here would dwarf the rest.
+    raw = {"WALCL": 1.0, "WTREGEN": 1.0, "RRPONTSYD": 1.0}
+    unscaled = evaluate(one(test="below", level=6300, scales=raw), HISTORY, date(2024, 1, 31))
+    assert unscaled["liq"].value is False
+    assert unscaled["liq"].inputs == {"net_liquidity_bn": 7_498_700.0}
+    # Over 14 days it rose (2024-01-17: 7,600 - 850 - 600 = 6,150 -> 6,200): +0.81 %.
+    rising = evaluate(one(window=14, min_change_pct=0), HISTORY, date(2024, 1, 31))["liq"]
+    assert rising.value is True and rising.inputs["change_pct"] == round((6200 / 6150 - 1) * 100, 2)
+    assert (
+        evaluate(one(window=14, min_change_pct=1), HISTORY, date(2024, 1, 31))["liq"].value is False
+    )
+    # A series missing altogether: unknown, naming it.
+    partial = {k: v for k, v in HISTORY.items() if k != "fred:WTREGEN"}
+    missing = evaluate(one(test="above", level=1), partial, date(2024, 1, 31))["liq"]
+    assert missing.value is None and "no fred:WTREGEN history" in missing.reason
