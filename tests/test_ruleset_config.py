@@ -129,12 +129,6 @@ def test_bad_override_names_portfolio(tmp_path: Path):
     assert "(value set in portfolio.yaml: rules.overrides.up.level)" in message
 
 
-def test_every_rule_kind_is_documented_in_readme():
-    readme = (ROOT / "README.md").read_text()
-    for kind in default_registry().kinds():
-        assert f"`{kind}`" in readme.split("## Rules reference", 1)[1], kind
-
-
 def _db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
 
