@@ -1,4 +1,4 @@
-"""Rule-set files (rules/*.yaml): parse and validate into a core `RuleSet`, with clear errors.
+"""Rule sets (YAML files such as rules/cycle.yaml): parse and validate into a core `RuleSet`.
 
 Reading YAML goes through rotator.config.yamlfile (`read_yaml`, `location`), so every error
 names the file, the line and the field path, e.g.::
@@ -76,7 +76,7 @@ def load_ruleset(
     registry: Registry | None = None,
     overrides_origin: str = "portfolio.yaml: rules.overrides",
 ) -> RuleSet:
-    """Read, validate and order a rule-set file.
+    """Read, validate and order a rule set (a YAML file).
 
     Args:
         overrides: rule name -> parameters replacing the file's values (from portfolio.yaml).

@@ -1,7 +1,7 @@
 """Rule registry: rule kinds are small pure functions registered by name, configured in YAML.
 
 A *rule kind* (e.g. ``prior_high_break``) is a function ``(params, ctx) -> RuleResult``. A *rule*
-is a named instance of a kind in a rule-set file (``rules/cycle.yaml``)::
+is a named instance of a kind in a *rule set*, a YAML file (``rules/cycle.yaml``)::
 
     rules:
       btc_above_prior_high: {kind: prior_high_break, asset: BTC, level: 110000, confirm_closes: 3}
