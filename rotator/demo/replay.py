@@ -28,6 +28,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+def utc_now() -> datetime:
+    """The real time, aware UTC: the clock of a server given none."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
     """One request as the server received it."""
@@ -39,7 +44,7 @@ class RecordedRequest:
     headers: Mapping[str, str]
     body: bytes
     at: float  # time.monotonic() on arrival
-    received: datetime  # the server's clock on arrival (aware UTC)
+    received: datetime = field(default_factory=utc_now)  # the server's clock on arrival
 
     @property
     def route(self) -> str:
@@ -48,11 +53,6 @@ class RecordedRequest:
 
 Body = bytes | Callable[[RecordedRequest], bytes]
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real time, aware UTC: the clock of a server given none."""
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
