@@ -95,14 +95,19 @@ def realised_vol_bp(yields_pct: pd.Series, window: int) -> pd.Series:
 
 def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, str]:
     """(series, label, data note): MOVE or the proxy, as public at ctx.as_of."""
+    move_problem = ""
     if p.source in ("move", "auto"):
         try:
             series, note = published(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
             return series.dropna(), "MOVE", note
-        except MissingInput:
+        except MissingInput as exc:
             if p.source == "move":
                 raise
-    yields, note = published(ctx, p.proxy_series, lag_days=p.lag_days, max_age=p.max_age)
+            move_problem = f"{exc}; "
+    try:
+        yields, note = published(ctx, p.proxy_series, lag_days=p.lag_days, max_age=p.max_age)
+    except MissingInput as exc:
+        raise MissingInput(f"{move_problem}proxy: {exc}") from None
     vol = realised_vol_bp(yields, p.proxy_window)
     if vol.empty:
         raise MissingInput(
