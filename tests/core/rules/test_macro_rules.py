@@ -32,7 +32,7 @@ def bd(values: list[float], start: str) -> pd.Series:
 
 
 # MOVE closes: calm around 60, a spike to 140 on 2025-04-08, easing to 98 by 2025-04-30.
-MOVE = daily([60, 61, 59, 60, 62, 61, 60, 59, 60, 61] + [90, 120, 140, 130], "2025-03-27")
+MOVE = daily([60, 61, 59, 60, 62, 61, 60, 59, 60, 61, 90, 120, 140, 130], "2025-03-27")
 MOVE = pd.concat([MOVE, daily([125, 118, 110, 104, 100, 98], "2025-04-10")])
 MOVE = pd.concat([MOVE, daily([98] * 20, "2025-04-16")])
 
