@@ -2,7 +2,8 @@
 
 Real recorded data (see SOURCES.md here): CoinGecko BTC daily prices 2013-2021 and BTC
 dominance 2018-2021; the macro series FRED DGS10, WALCL, RRPONTSYD, WTREGEN and the MOVE index,
-to 2021-12-31, stored like `rotator history import` stores them (fred:ID, index:MOVE). The demo loads them into its own SQLite file (<data dir>/demo.sqlite3),
+to 2021-12-31, stored like `rotator history import` stores them (fred:ID, index:MOVE).
+The demo loads them into its own SQLite file (<data dir>/demo.sqlite3),
 never the user's database, and evaluates the rules as of DEMO_AS_OF, the last stretch of the
 2021 cycle in that data, because the bundled history ends on 2021-12-31.
 """
