@@ -161,8 +161,9 @@ def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
     peak_day = recent.idxmax()
     peak = float(recent.max())
     drop = (1 - last / peak) * 100 if peak else 0.0
-    inputs |= {"peak": round(peak, 2), "peak_on": peak_day, "fallen_pct": round(drop, 2)}
     level, need = p.level or 0.0, p.fallen_pct or 0.0
+    inputs |= {"peak": round(peak, 2), "peak_on": peak_day, "fallen_pct": round(drop, 2)}
+    inputs["level"] = level
     value = peak >= level and peak_day < last_day and drop >= need
     reason = (
         f"{label} {last:.1f}, {drop:.1f} % below its {window}-day peak {peak:.1f} "
