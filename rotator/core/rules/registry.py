@@ -34,8 +34,10 @@ Writing a rule kind
   ``{param}`` placeholders filled from the params (``"close:{asset}"``), or be a callable
   ``params -> tuple[str, ...]``. The pipeline loads exactly these series once, up front, into
   ``Snapshot.history``; a rule never fetches anything.
-- ``ctx.series(name, max_age=...)`` returns the series up to the evaluation day; when it is
-  missing, empty, or its newest value is older than ``max_age`` days it raises ``MissingInput``,
+- ``ctx.series(name, max_age=...)`` returns the series up to the evaluation day, each value
+  only from its publication day (``lag_days``, default per series: rotator.core.publication);
+  when it is missing, empty, or its newest value is older than ``max_age`` days it raises
+  ``MissingInput``,
   which the evaluator turns into ``RuleResult.unknown(reason)``: missing data is never true/false.
 - A kind that refers to other rules (like ``all``/``any``/``not``) gives its params model a
   ``references() -> tuple[str, ...]`` method; the loader checks the names exist and rejects cycles,
