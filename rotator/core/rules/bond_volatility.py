@@ -95,6 +95,7 @@ def realised_vol_bp(yields_pct: pd.Series, window: int) -> pd.Series:
 
 def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, str]:
     """(series, label, data note): MOVE or the proxy, as public at ctx.as_of."""
+    import pandas as pd
     move_problem = ""
     if p.source in ("move", "auto"):
         try:
@@ -108,6 +109,10 @@ def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, 
         yields, note = published(ctx, p.proxy_series, lag_days=p.lag_days, max_age=p.max_age)
     except MissingInput as exc:
         raise MissingInput(f"{move_problem}proxy: {exc}") from None
+    # Only the tail matters: the test's window plus proxy_window business days before it (with
+    # room for weekends and holidays), so a day-by-day replay does not redo the whole history.
+    span = (p.window or 0) + 2 * p.proxy_window + 14
+    yields = yields[yields.index >= yields.index[-1] - pd.Timedelta(days=span)]
     vol = realised_vol_bp(yields, p.proxy_window)
     if vol.empty:
         raise MissingInput(

@@ -103,6 +103,21 @@ def test_bond_volatility_proxy_matches_reference():
     # On the observation day itself that value is not public yet: the proxy ends a day earlier.
     same_day = run("bond_volatility", bv(test="above", level=1), {"fred:DGS10": series}, day)
     assert same_day.as_of == series.index[-2].date()
+    # A windowed test sees the same proxy values as one computed on the whole history.
+    full = [
+        float(np.std(np.diff(clean)[i - 20 : i] * 100, ddof=1) * math.sqrt(252))
+        for i in range(20, len(clean))
+    ]
+    dates = series.dropna().index[20:]
+    ten_days_before = pd.Timestamp(after) - pd.Timedelta(days=10)
+    then = full[int(np.searchsorted(dates, ten_days_before, side="right")) - 1]
+    rise = run(
+        "bond_volatility",
+        bv(test="spike", spike_method="rise", window=10, rise_pct=1),
+        {"fred:DGS10": series},
+        after,
+    )
+    assert rise.inputs["rise_pct"] == pytest.approx(round((expected / then - 1) * 100, 2))
     # auto prefers MOVE when it is fresh, and falls back to the proxy when it is not.
     fresh = {"fred:DGS10": series, "index:MOVE": bd([101.0] * 80, "2025-01-01")}
     assert run("bond_volatility", bv(test="above", level=1), fresh, after).inputs["value"] == 101
