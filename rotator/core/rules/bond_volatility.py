@@ -96,6 +96,7 @@ def realised_vol_bp(yields_pct: pd.Series, window: int) -> pd.Series:
 def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, str]:
     """(series, label, data note): MOVE or the proxy, as public at ctx.as_of."""
     import pandas as pd
+
     move_problem = ""
     if p.source in ("move", "auto"):
         try:
