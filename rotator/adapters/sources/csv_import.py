@@ -121,6 +121,8 @@ def import_csv(
     date_col = _find(header, DATE_COLUMNS)
     if date_col is None:
         raise ConfigError(f"{path}:1: no date column; expected one of {', '.join(DATE_COLUMNS)}")
+    if series and kind not in ("auto", "macro"):
+        raise ConfigError(f"--series {series} is for macro series; it cannot go with --kind {kind}")
     if kind in ("auto", "macro"):
         name = series or _macro_name(path, [h.strip() for h in rows[0]], header, kind)
         if name is not None:
