@@ -34,10 +34,17 @@ def _safe_url(engine: Engine) -> str:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--kind",
-    type=click.Choice(["auto", "prices", "dominance"]),
+    type=click.Choice(["auto", "prices", "dominance", "macro"]),
     default="auto",
     show_default=True,
     help="What the file holds; needed only for ambiguous `date,value` files.",
+)
+@click.option(
+    "--series",
+    default=None,
+    metavar="NAME",
+    help="Macro series the file holds, e.g. fred:WALCL or index:MOVE (default: from the "
+    "header or the file name).",
 )
 @click.option(
     "--asset", default=None, help="Asset of a price file (default: symbol column/file name)."
@@ -48,23 +55,40 @@ def _safe_url(engine: Engine) -> str:
 )
 @db_option
 def import_file(
-    file: Path, kind: str, asset: str | None, quote: str, source: str, db_url: str | None
+    file: Path,
+    kind: str,
+    series: str | None,
+    asset: str | None,
+    quote: str,
+    source: str,
+    db_url: str | None,
 ) -> None:
-    """Import daily prices or BTC dominance from a CSV FILE (re-importing replaces a day).
+    """Import daily prices, BTC dominance or a macro series from a CSV FILE.
 
     Accepted: date + dominance; date + btc_market_cap + total_market_cap; date + close (optional
-    open/high/low/volume/market_cap); CoinGecko's export snapped_at,price,market_cap,total_volume.
+    open/high/low/volume/market_cap); CoinGecko's export snapped_at,price,market_cap,total_volume;
+    FRED downloads (observation_date,ID or DATE,VALUE) as fred:ID; MOVE.csv (Yahoo's ^MOVE
+    layout or Date,Value) as index:MOVE. Blank and "." values are missing, not zero.
+    Re-importing replaces a day.
     """
     from rotator.adapters.sources.csv_import import import_csv
     from rotator.adapters.storage.db import open_engine
-    from rotator.adapters.storage.market import save_bars, save_dominance
+    from rotator.adapters.storage.market import save_bars, save_dominance, save_macro
 
     imported = import_csv(
-        file, kind=kind, asset=asset.upper() if asset else None, quote=quote, source=source
+        file,
+        kind=kind,
+        asset=asset.upper() if asset else None,
+        quote=quote,
+        source=source,
+        series=series,
     )
     engine = open_engine(db_url)
     save_bars(engine, imported.bars)
     save_dominance(engine, imported.dominance)
+    save_macro(engine, imported.macro)
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"imported {imported.description} from {file} into {_safe_url(engine)}")
 
 
@@ -104,6 +128,11 @@ def import_file(
     show_default=True,
     help="NAME of the env variable with a FRED key.",
 )
+@click.option(
+    "--fiscaldata-url",
+    default=None,
+    help="Treasury Fiscal Data API base URL (buyback operations; no key needed).",
+)
 @db_option
 def fetch(
     config_path: Path | None,
@@ -119,14 +148,18 @@ def fetch(
     coingecko_plan: str,
     fred_url: str | None,
     fred_key_env: str,
+    fiscaldata_url: str | None,
     db_url: str | None,
 ) -> None:
-    """Backfill/update the series the rule set reads: daily candles, BTC dominance, FRED.
+    """Backfill/update the series the rule set reads: candles, BTC dominance, FRED, buybacks.
 
     Candles come from an exchange account of portfolio.yaml through the read-only adapter
     (public endpoints, no keys needed), from --since (default: about 4 years back) the first
     time, then only the days since the newest stored one. Dominance is today's value from
-    CoinGecko (its history endpoint is paid-only: your daily record is the history).
+    CoinGecko (its history endpoint is paid-only: your daily record is the history). FRED
+    series (fred:ID) come from the FRED API with the key in the variable named by
+    --fred-key-env; Treasury buyback operations (treasury:buybacks) from Fiscal Data. The MOVE
+    index (index:MOVE) has no free API: import its CSV with `rotator history import`.
     Exit code 3 when a source failed (the others are still saved).
     """
     from rotator.adapters.storage.db import open_engine
@@ -148,9 +181,14 @@ def fetch(
         failures += _fetch_dominance(
             engine, environ, dominance_method, coingecko_url, coingecko_key_env, coingecko_plan
         )
-    fred_series = [p.series for p in parsed if p.field == "macro" and p.series]
+    macro = [p.name for p in parsed if p.field == "macro"]
+    fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
     if fred_series:
         failures += _fetch_fred(engine, environ, fred_series, fred_url, fred_key_env, start, today)
+    if any(n.startswith("treasury:") for n in macro):
+        failures += _fetch_buybacks(engine, fiscaldata_url, start, today)
+    for name in (n for n in macro if n.startswith("index:")):
+        click.echo(f"{name}: no free API; import a CSV with `rotator history import FILE.csv`")
     for failure in failures:
         click.echo(f"failed: {failure}", err=True)
     if failures:
@@ -292,3 +330,34 @@ def _fetch_fred(
             save_macro(engine, observations)
             click.echo(f"FRED {name}: {len(observations)} observations saved")
     return failures
+
+
+def _fetch_buybacks(engine: Engine, url: str | None, start: date | None, today: date) -> list[str]:
+    from rotator.adapters.sources.fiscaldata import (
+        BUYBACKS_SERIES,
+        FiscalDataSettings,
+        daily_accepted,
+        fetch_buyback_operations,
+        fiscaldata_client,
+    )
+    from rotator.adapters.sources.http import SourceError
+    from rotator.adapters.storage.market import last_macro_day, save_macro
+    from rotator.core.history import macro_key
+
+    settings = FiscalDataSettings(**({"base_url": url} if url else {}))
+    stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
+    # Re-read a week before the newest stored day: results posted late replace their 0.
+    begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))
+    try:
+        with fiscaldata_client(settings) as client:
+            operations = fetch_buyback_operations(client, begin, settings)
+    except SourceError as exc:
+        return [str(exc)]
+    observations = daily_accepted(operations, begin, today)
+    save_macro(engine, observations)
+    done = sum(1 for o in operations if o.total_par_amt_accepted is not None)
+    click.echo(
+        f"Fiscal Data buybacks: {done} operations with results, "
+        f"{len(observations)} days of {BUYBACKS_SERIES} saved from {begin}"
+    )
+    return []

@@ -92,6 +92,18 @@ def market_series(
     return points("close:BTC"), points("btc_dominance")
 
 
+def macro_series(engine: Engine, day: date, fallback: Any = None) -> dict[str, Any]:
+    """The macro panel's series (reports.macro.MACRO_SERIES) up to `day`, from the store."""
+    from rotator.adapters.storage.market import load_history
+    from rotator.reports.macro import MACRO_SERIES
+
+    found = load_history(engine, MACRO_SERIES, as_of=day)
+    for name in MACRO_SERIES:
+        if name not in found and fallback and fallback.get(name) is not None:
+            found[name] = fallback[name]
+    return found
+
+
 def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None) -> DailyReport:
     """The report content of a stored run: with its value history, yesterday and the market."""
     from rotator.adapters.storage.run_queries import daily_values, latest_run_before, load_run
@@ -104,6 +116,7 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
     rules_day = stored.plan.details.get("rules_as_of")
     market_day = date.fromisoformat(rules_day) if isinstance(rules_day, str) else day
     btc, dominance = market_series(engine, market_day, history_fallback)
+    macro = macro_series(engine, market_day, history_fallback)
     return build_daily(
         stored.plan,
         day=day,
@@ -113,6 +126,8 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
         value_history=daily_values(engine, until=day),
         btc_closes=btc,
         dominance=dominance,
+        macro_history=macro,
+        market_day=market_day,
     )
 
 

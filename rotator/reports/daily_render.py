@@ -72,6 +72,10 @@ def render_html(report: DailyReport, charts: dict[str, Chart] | None = None) -> 
             report.dominance,
             report.base_currency,
         )
+        if report.macro is not None:
+            from rotator.reports.macro_charts import macro_charts
+
+            charts = {**charts, **macro_charts(report.macro)}
     template = _environment(True).get_template("daily.html.j2")
     return template.render(r=report, charts=charts, dry_run=DRY_RUN)
 

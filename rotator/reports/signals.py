@@ -21,8 +21,17 @@ def _freshness(row: Mapping[str, Any]) -> str:
 
 
 def _key_inputs(inputs: Mapping[str, Any]) -> str:
-    shown = [f"{k} {v}" for k, v in inputs.items() if k != "level_source"][:4]
+    hidden = ("level_source", "data", "source")
+    shown = [f"{k} {v}" for k, v in inputs.items() if k not in hidden][:4]
     return "\n".join(shown)
+
+
+def _data_dates(row: Mapping[str, Any]) -> str:
+    """The data date; for macro rules each series' reference date, publication day and lag."""
+    notes = row["inputs"].get("data")
+    if not notes:
+        return row["data_as_of"] or "-"
+    return "\n".join([notes] if isinstance(notes, str) else notes)
 
 
 def render_signals(report: Mapping[str, Any], console: Console | None = None) -> None:
@@ -30,7 +39,7 @@ def render_signals(report: Mapping[str, Any], console: Console | None = None) ->
     console = console or Console()
     console.print(f"[dim]{report['note']}[/dim]")
     table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
-    for column in ("rule", "value", "key inputs", "data as of", "freshness"):
+    for column in ("rule", "value", "key inputs", "data as of (publication lag)", "freshness"):
         table.add_column(column, overflow="fold")
     colours = {"true": "green", "false": "red", "unknown": "yellow"}
     for row in report["rules"]:
@@ -39,7 +48,7 @@ def render_signals(report: Mapping[str, Any], console: Console | None = None) ->
             f"{row['rule']}\n[dim]{row['kind']}[/dim]",
             value,
             _key_inputs(row["inputs"]),
-            row["data_as_of"] or "-",
+            _data_dates(row),
             _freshness(row),
         )
     console.print(table)
