@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
