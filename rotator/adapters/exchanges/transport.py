@@ -25,8 +25,10 @@ exception class each exchange maps a status to, and answers a response that is n
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import textwrap
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -101,14 +103,45 @@ def _entries(cls: type) -> dict[str, Entry[Any]]:
     return found
 
 
-_IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _names_used(source: str) -> set[str]:
+    """Attribute names and identifier-like string constants in code (docstrings skipped)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:  # a method whose lines cannot be dedented: every identifier
+        return set(_IDENT.findall(source))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and _IDENT.fullmatch(node.value)
+        ):
+            names.add(node.value)
+    return names
 
 
 def reachable_endpoints(exchange_id: str, roots: tuple[str, ...]) -> frozenset[str]:
     """Implicit endpoint names the exchange class's code can reach from `roots`.
 
-    Follows identifiers in the source of the exchange's own methods (not ccxt's generic
-    base class), so dispatch through a method name held in a string is followed too.
+    Follows the names used in the code of the exchange's own methods (not ccxt's generic
+    base class; docstrings skipped), so dispatch through a method name held in a string is
+    followed too.
     """
     cls = getattr(ccxt_async, exchange_id)
     entries = _entries(cls)
@@ -130,7 +163,7 @@ def reachable_endpoints(exchange_id: str, roots: tuple[str, ...]) -> frozenset[s
             source = inspect.getsource(getattr(cls, name))
         except (TypeError, OSError):
             continue
-        for token in set(_IDENT.findall(source)):
+        for token in _names_used(source):
             if token in entries or (token not in seen and callable(getattr(cls, token, None))):
                 stack.append(token)
     return frozenset(found)
