@@ -162,7 +162,7 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((self._host, 0), handler)
+        self._server = _Server((self._host, 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False  # a hanging handler must not block shutdown
         self._thread = threading.Thread(
@@ -216,6 +216,12 @@ class ReplayServer:
             message = {"error": f"no replay route for {request.route}"}
             return 404, {}, json_body(message)
         return 200, {}, _render(body, request)
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when several accounts read their
+    # wallets at once; a dropped SYN costs a one-second retransmission.
+    request_queue_size = 128
 
 
 def _render(body: Body, request: RecordedRequest) -> bytes:

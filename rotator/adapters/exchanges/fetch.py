@@ -270,13 +270,14 @@ class _AccountFetch:
             cache.save(self.account, now, ex.markets, ex.currencies)
 
     async def _read_wallets(self) -> None:
-        ex, found = self.exchange, []
+        ex = self.exchange
         wallets = [WalletKind(w) for w in self.account.wallets]
         exchange_id = self.account.exchange
         if exchange_id in EARN_IN_SPOT_BALANCE and WalletKind.SPOT in wallets:
             # The spot read already returns the earn balances: reading them again would
             # count them twice.
             wallets = [w for w in wallets if w is not WalletKind.EARN]
+        readable = []
         for wallet in wallets:
             if not supports(self.account.exchange, wallet):
                 self.problem(
@@ -286,17 +287,24 @@ class _AccountFetch:
                     f"declare them as a manual wallet)",
                 )
                 continue
-            try:
-                found.extend(await read_wallet(
-                    self.account.name, self.account.exchange, wallet, self.call, ex
-                ))  # fmt: skip
-            except FetchFailed as exc:
-                self.problem(Severity.ERROR, str(exc))
+            readable.append(wallet)
+        # The wallets are read at once; the exchange's rate limiter (ccxt's) still paces them.
+        results = await asyncio.gather(*(self._read_one_wallet(w) for w in readable))
+        found = [h for held in results for h in held]
         if exchange_id.startswith("binance"):
             found = split_binance_ld(found, ex.markets or {}, WalletKind.EARN in wallets)
         if exchange_id in EARN_IN_SPOT_BALANCE:
             found = split_kraken_suffixes(found)
         self.holdings = list(merge_holdings(found))
+
+    async def _read_one_wallet(self, wallet: WalletKind) -> list[Holding]:
+        try:
+            return await read_wallet(
+                self.account.name, self.account.exchange, wallet, self.call, self.exchange
+            )
+        except FetchFailed as exc:
+            self.problem(Severity.ERROR, str(exc))
+            return []
 
     # -- phase 2: tickers ---------------------------------------------------------------
     def needed_symbols(self, universe: set[str]) -> list[str]:

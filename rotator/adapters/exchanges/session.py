@@ -1,8 +1,9 @@
 """Opening a ccxt exchange for one account: settings, credentials, read-only guard, market cache.
 
-Settings are layered: rotator's defaults (rate limiting on, a 10 s timeout, spot-only market
-loading) under the account's `ccxt:` mapping from portfolio.yaml, which wins and is passed
-verbatim to the ccxt constructor (urls, options, hostname, timeout, proxies...). Credentials
+Settings are layered: rotator's defaults (rate limiting on, with bursts within the exchange's
+budget; a 10 s timeout; market loading that asks for spot markets only, see `lean_settings`)
+under the account's `ccxt:` mapping from portfolio.yaml, which wins and is passed verbatim to
+the ccxt constructor (urls, options, hostname, timeout, proxies...). Credentials
 come only from the environment variables the account names and are registered with the
 redaction module the moment they are read.
 """
@@ -39,6 +40,13 @@ if not any(isinstance(f, RedactingFilter) for f in CCXT_LOG.filters):
     CCXT_LOG.addFilter(RedactingFilter())
 
 DEFAULT_TIMEOUT_MS = 10_000
+# Rate limiting stays on, with ccxt's rolling-window limiter instead of its default leaky
+# bucket (which lets no two requests out together): within any BURST_WINDOW_MS, at most
+# BURST_WINDOW_MS / rateLimit cost units go out (ccxt's per-request costs and rateLimit encode
+# the exchange's published weight limits), so one account's wallets can be read at once and
+# no minute ever carries more than the exchange's per-minute budget. Binance: 100 units (500
+# of its 6,000 request weight a minute) in any 5 s; a warm plan uses about 50.
+BURST_WINDOW_MS = 5_000
 PRUNE_AFTER_SECONDS = 24 * 3600
 
 # ccxt option flags that make `load_markets` ask for more than the spot market list (margin
@@ -78,9 +86,13 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 def exchange_settings(account: ExchangeAccount) -> dict[str, Any]:
     """The ccxt constructor settings for `account`, without credentials."""
-    defaults = deep_merge(
-        {"enableRateLimit": True, "timeout": DEFAULT_TIMEOUT_MS}, lean_settings(account.exchange)
-    )
+    base = {
+        "enableRateLimit": True,
+        "timeout": DEFAULT_TIMEOUT_MS,
+        "rateLimiterAlgorithm": "rollingWindow",
+        "rollingWindowSize": BURST_WINDOW_MS,
+    }
+    defaults = deep_merge(base, lean_settings(account.exchange))
     settings = deep_merge(defaults, account.ccxt)
     settings["enableRateLimit"] = settings.get("enableRateLimit", True)
     return settings
