@@ -1,7 +1,7 @@
 """Keep secrets out of every output: messages, logs and tracebacks.
 
 Credential values are registered here when they are read from the environment; `redact`
-replaces them, in raw, base64, URL-encoded and JSON-escaped forms and only as whole tokens,
+replaces them in raw, base64, URL-encoded and JSON-escaped forms (short ones only as whole tokens),
 and the values of credential and signature headers/parameters (found by name, in any
 quoting) that ccxt or an exchange may echo in errors, with "***".
 """
@@ -22,7 +22,10 @@ REDACTED = "***"
 MIN_SECRET_LENGTH = 6
 _secrets: set[str] = set()
 _secret_pattern: re.Pattern[str] | None = None
-# A secret is masked only as a whole token: not inside a longer word or key.
+# A secret shorter than this is masked only as a whole token (not inside a longer word), so a
+# word-like value cannot garble messages. Longer ones are random strings no word contains:
+# they are masked wherever they appear, e.g. a Telegram bot token inside ".../bot<token>/".
+WHOLE_TOKEN_BELOW = 16
 _TOKEN_EDGE = "A-Za-z0-9"
 
 # Request headers and parameters that carry credentials or signatures on common exchanges
@@ -76,8 +79,11 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= MIN_SECRET_LENGTH and value not in _secrets:
         _secrets.add(value)
         forms = sorted({f for s in _secrets for f in encoded_forms(s)}, key=len, reverse=True)
-        alternatives = "|".join(re.escape(f) for f in forms)
-        _secret_pattern = re.compile(rf"(?<![{_TOKEN_EDGE}])(?:{alternatives})(?![{_TOKEN_EDGE}])")
+        anywhere = "|".join(re.escape(f) for f in forms if len(f) >= WHOLE_TOKEN_BELOW)
+        tokens = "|".join(re.escape(f) for f in forms if len(f) < WHOLE_TOKEN_BELOW)
+        edge = f"[{_TOKEN_EDGE}]"
+        whole = f"(?<!{edge})(?:{tokens})(?!{edge})" if tokens else ""
+        _secret_pattern = re.compile("|".join(p for p in (anywhere, whole) if p))
 
 
 def redact(text: str) -> str:
