@@ -55,7 +55,7 @@ def test_binance_sapi_url_with_fragment_cannot_reach_withdraw(server, kit):
         _run(kit, account)
 
     assert _forbidden(server, "withdraw") == []
-    assert server.requests_to("GET /x/api/v3/account")  # reads before it did go out
+    assert server.requests_to("GET /x/api/v3/exchangeInfo")  # reads before it did go out
 
 
 def test_kraken_private_url_with_query_cannot_reach_cancel_all(server, kit):
