@@ -7,6 +7,7 @@ expected outcome depends on the fault only, never on how an exchange's ccxt clas
 - a 5xx with an exchange code is retried and named "exchange not available";
 - 401 and 403 always give the credential hint and are not retried;
 - a body that is not JSON gives the same message on every exchange;
+- a timeout is retried and named with the configured timeout;
 - a transient 429 ends in a complete snapshot.
 """
 
@@ -75,7 +76,8 @@ BODIES = {
         401: {"retCode": 10003, "retMsg": "API key is invalid.", "result": {}},
     },
 }
-FAULTS = ("429", "429-plain", "503", "401", "403", "not-json", "429-transient")
+FAULTS = ("429", "429-plain", "503", "401", "403", "not-json", "timeout", "429-transient")
+TIMEOUT_MS = 300
 CASES = [
     (exchange, endpoint, fault)
     for exchange, endpoints in ENDPOINTS.items()
@@ -94,7 +96,7 @@ def _routes(kit, exchange):
 
 def _fetch(kit, server, exchange, retries=1, backoff=0.01):
     wallets = tuple(w for w in ("spot", "funding") if w in ENDPOINTS[exchange])
-    account = kit.account(server, exchange, exchange, "/x", wallets=wallets)
+    account = kit.account(server, exchange, exchange, "/x", wallets=wallets, timeout=TIMEOUT_MS)
     [snap] = fetch_accounts(
         [account],
         {"BTC", "ETH", "USDT"},
@@ -126,6 +128,8 @@ def _inject(server, exchange, route, fault):
         server.fault(match, status=int(fault), body=json.dumps(bodies[401]).encode())
     elif fault == "not-json":
         server.fault(match, body=b"<html><body>502 Bad Gateway</body></html>")
+    elif fault == "timeout":
+        server.fault(match, hang=1.0)
     return match
 
 
@@ -158,6 +162,9 @@ def test_fault_matrix(server, kit, exchange, endpoint, fault):
     elif fault == "not-json":
         assert message == f"{label} failed: the exchange sent a response that is not JSON"
         assert sent == 1
+    elif fault == "timeout":
+        assert message == f"{label} timed out after {TIMEOUT_MS / 1000:g} s (1 retry)"
+        assert sent == 2
 
 
 def _gap(server, match):
