@@ -13,7 +13,12 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 from rotator.adapters.exchanges import fetch_accounts, open_readonly_exchange
-from rotator.adapters.exchanges.transport import READ_ONLY_POSTS, _entries, allowed_endpoints
+from rotator.adapters.exchanges.transport import (
+    READ_ONLY_POSTS,
+    _entries,
+    allowed_endpoints,
+    check_request,
+)
 from rotator.demo import DATA
 from rotator.errors import ReadOnlyViolation
 
@@ -122,3 +127,21 @@ def test_allowed_requests_are_reads(exchange):
     # no endpoint that cancels, creates or withdraws is reachable
     words = ("cancel", "create", "withdrawapply", "submit")
     assert not [e.name for e in allowed if any(w in e.name.lower() for w in words)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x/0/private/CancelAll",
+        "http://127.0.0.1:9/x/0/private/Cancel%41ll",
+        "http://127.0.0.1:9/x/0/private/CancelAll#/0/private/Balance",
+        "http://127.0.0.1:9/x/0/private/CancelAll?/0/private/Balance",
+    ],
+)
+def test_check_request_refuses_write_paths_in_any_spelling(url):
+    with pytest.raises(ReadOnlyViolation):
+        check_request("kraken", url, "POST", {})
+    check_request("kraken", "http://127.0.0.1:9/x/0/private/Balance", "POST", {})
+    check_request("kraken", "http://127.0.0.1:9/x/y/../0/private/BalanceEx", "POST", {})
+    with pytest.raises(ReadOnlyViolation):
+        check_request("kraken", "http://127.0.0.1:9/x/0/private/Balance", "DELETE", {})

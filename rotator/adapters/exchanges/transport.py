@@ -206,10 +206,10 @@ def check_request(exchange_id: str, url: str, method: str, headers: Mapping[str,
             f"{exchange_id}: request refused: it carries a method-override header "
             f"({', '.join(overrides)}); rotator only reads"
         )
-    parsed = URL(url, encoded=True)
+    parsed = URL(url)  # as aiohttp will send it: dot segments resolved; percent-decoded path
     path = parsed.path
     method = method.upper()
-    if "#" not in url:
+    if "#" not in url and not parsed.fragment:
         for endpoint in allowed_endpoints(exchange_id):
             if endpoint.method == method and endpoint.path_tail.search(path):
                 return
