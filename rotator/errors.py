@@ -16,7 +16,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     INTERNAL_ERROR = 1
-    CONFIG_ERROR = 2  # bad portfolio.yaml / rule file / usage: as Click uses 2 for bad usage
+    CONFIG_ERROR = 2  # bad portfolio.yaml / rule set / usage: as Click uses 2 for bad usage
     INCOMPLETE = 3  # plan built without some account, price or signal: orders withheld
     LOCKED = 4  # another rotator run holds the lock (overlapping cron)
     DELIVERY_FAILED = 5  # report written, but sending it failed after a retry
@@ -29,7 +29,7 @@ class RotatorError(Exception):
 
 
 class ConfigError(RotatorError):
-    """A configuration or rule file is invalid. The message names file, field path and fix."""
+    """portfolio.yaml or a rule set is invalid. The message names file, field path and fix."""
 
     exit_code = ExitCode.CONFIG_ERROR
 

@@ -1,42 +1,95 @@
 """Keep secrets out of every output: messages, logs and tracebacks.
 
 Credential values are registered here when they are read from the environment; `redact`
-replaces them, and the request headers/parameters ccxt may echo in errors, with "***".
+replaces them in raw, base64, URL-encoded and JSON-escaped forms (short ones only as whole tokens),
+and the values of credential and signature headers/parameters (found by name, in any
+quoting) that ccxt or an exchange may echo in errors, with "***".
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import sys
 import traceback
+from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
+# Shorter values are ordinary words rather than credentials (exchange keys and secrets are 16+
+# characters); masking them would garble messages.
+MIN_SECRET_LENGTH = 6
 _secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
+# A secret shorter than this is masked only as a whole token (not inside a longer word), so a
+# word-like value cannot garble messages. Longer ones are random strings no word contains:
+# they are masked wherever they appear, e.g. a Telegram bot token inside ".../bot<token>/".
+WHOLE_TOKEN_BELOW = 16
+_TOKEN_EDGE = "A-Za-z0-9"
 
-# Header and query patterns that carry credentials on common exchanges (ccxt echoes requests
-# in some error messages): Binance X-MBX-APIKEY and signature=, Kraken API-Key/API-Sign,
-# OKX/KuCoin/Coinbase *-ACCESS-* headers, generic Authorization.
+# Request headers and parameters that carry credentials or signatures on common exchanges
+# (ccxt and exchanges echo requests in some error messages), in any quoting: bare, 'single',
+# "double", JSON-escaped \"double\", followed by `:` or `=`. Binance X-MBX-APIKEY and
+# signature=, Kraken API-Key/API-Sign, OKX OK-ACCESS-*, Bybit X-BAPI-*, KuCoin KC-API-*,
+# Bitget/Coinbase *ACCESS-*, generic Authorization.
+_HEADER_NAMES = (
+    r"x-mbx-apikey|api-key|api-sign|apikey|api_key|authorization|"
+    r"[a-z]*-?access-(?:key|sign|passphrase)|x-bapi-(?:api-key|sign)|kc-api-(?:key|sign|passphrase)|"
+    r"x-api-key|x-cg-(?:demo|pro)-api-key|secret|password|passphrase|signature|sign"
+)
+_QUOTE = r"""(?:\\*['"])?"""
+_VALUE = r"""(?:\\/|\\u[0-9a-fA-F]{4}|[^'"\s,&}\]\\])+"""
+_SCHEME = r"(?:(?:bearer|basic|token)\s+)?"
 _PATTERNS = [
     re.compile(
-        r"(?i)(['\"]?(?:x-mbx-apikey|api-key|api-sign|apikey|authorization|"
-        r"[a-z]*-access-(?:key|sign|passphrase)|x-api-key|x-cg-(?:demo|pro)-api-key|"
-        r"secret|password|passphrase)['\"]?\s*[:=]\s*['\"]?)([^'\"\s,&}]+)"
+        rf"(?i)((?<![\w.\-\[]){_QUOTE}(?:{_HEADER_NAMES}){_QUOTE}\s*[:=]\s*{_QUOTE}{_SCHEME})({_VALUE})"
     ),
-    re.compile(r"(?i)((?:signature|sign|api_key|apikey|key)=)([^&\s'\"]+)"),
 ]
 
 
+def encoded_forms(secret: str) -> set[str]:
+    """`secret` as it may appear in echoed text: raw, base64 (standard and URL-safe, with and
+    without padding), each of those URL-encoded, and all of them JSON-escaped once or twice
+    (an echo inside a JSON body quoted in an error message), with `\\/` and \\uXXXX."""
+    raw = secret.encode()
+    base = {
+        secret,
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+    }
+    base |= {b.rstrip("=") for b in base}
+    forms = set(base)
+    for value in base:
+        for quoted in (quote(value, safe=""), quote_plus(value), quote(value)):
+            forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)}
+    for _level in range(2):
+        forms |= {escaped for value in forms for escaped in _json_escaped(value)}
+    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+
+
+def _json_escaped(value: str) -> set[str]:
+    escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    return escaped | {e.replace("/", "\\/") for e in escaped}
+
+
 def register_secret(value: str | None) -> None:
-    """Remember a credential value so that `redact` removes it wherever it appears."""
-    if value and len(value) >= 4:
+    """Remember a credential value so that `redact` removes it, in every encoded form."""
+    global _secret_pattern
+    if value and len(value) >= MIN_SECRET_LENGTH and value not in _secrets:
         _secrets.add(value)
+        forms = sorted({f for s in _secrets for f in encoded_forms(s)}, key=len, reverse=True)
+        anywhere = "|".join(re.escape(f) for f in forms if len(f) >= WHOLE_TOKEN_BELOW)
+        tokens = "|".join(re.escape(f) for f in forms if len(f) < WHOLE_TOKEN_BELOW)
+        edge = f"[{_TOKEN_EDGE}]"
+        whole = f"(?<!{edge})(?:{tokens})(?!{edge})" if tokens else ""
+        _secret_pattern = re.compile("|".join(p for p in (anywhere, whole) if p))
 
 
 def redact(text: str) -> str:
     """Return `text` with registered secrets and credential-bearing fields masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    if _secret_pattern is not None:
+        text = _secret_pattern.sub(REDACTED, text)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text

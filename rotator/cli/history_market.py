@@ -8,11 +8,19 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
-from rotator.cli.options import config_option, db_option, parse_as_of, rules_option, today_utc
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    fiscaldata_url_option,
+    parse_as_of,
+    rules_option,
+    today_utc,
+)
 from rotator.cli.session import open_session
 from rotator.core.history import parse_series_name
 from rotator.errors import ExitCode
 from rotator.pipeline.backfill import (
+    fetch_buybacks,
     fetch_candles,
     fetch_dominance_today,
     fetch_fred,
@@ -25,10 +33,17 @@ from rotator.pipeline.store import safe_url
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--kind",
-    type=click.Choice(["auto", "prices", "dominance"]),
+    type=click.Choice(["auto", "prices", "dominance", "macro"]),
     default="auto",
     show_default=True,
     help="What the file holds; needed only for ambiguous `date,value` files.",
+)
+@click.option(
+    "--series",
+    default=None,
+    metavar="NAME",
+    help="Macro series the file holds, e.g. fred:WALCL or index:MOVE (default: from the "
+    "header or the file name).",
 )
 @click.option(
     "--asset", default=None, help="Asset of a price file (default: symbol column/file name)."
@@ -39,16 +54,29 @@ from rotator.pipeline.store import safe_url
 )
 @db_option
 def import_file(
-    file: Path, kind: str, asset: str | None, quote: str, source: str, db_url: str | None
+    file: Path,
+    kind: str,
+    series: str | None,
+    asset: str | None,
+    quote: str,
+    source: str,
+    db_url: str | None,
 ) -> None:
-    """Import daily prices or BTC dominance from a CSV FILE (re-importing replaces a day).
+    """Import daily prices, BTC dominance or a macro series from a CSV FILE.
 
     Accepted: date + dominance; date + btc_market_cap + total_market_cap; date + close (optional
-    open/high/low/volume/market_cap); CoinGecko's export snapped_at,price,market_cap,total_volume.
+    open/high/low/volume/market_cap); CoinGecko's export snapped_at,price,market_cap,total_volume;
+    FRED downloads (observation_date,ID or DATE,VALUE) as fred:ID; MOVE.csv (Yahoo's ^MOVE
+    layout or Date,Value) as index:MOVE. Blank and "." values are missing, not zero.
+    Re-importing replaces a day.
     """
     with open_session(db_url=db_url) as session:
         engine = session.engine()
-        what = import_csv_file(engine, file, kind=kind, asset=asset, quote=quote, source=source)
+        what, warnings = import_csv_file(
+            engine, file, kind=kind, series=series, asset=asset, quote=quote, source=source
+        )
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         click.echo(f"imported {what} from {file} into {safe_url(engine)}")
 
 
@@ -88,6 +116,7 @@ def import_file(
     show_default=True,
     help="NAME of the env variable with a FRED key.",
 )
+@fiscaldata_url_option
 @db_option
 def fetch(
     config_path: Path | None,
@@ -103,14 +132,18 @@ def fetch(
     coingecko_plan: str,
     fred_url: str | None,
     fred_key_env: str,
+    fiscaldata_url: str | None,
     db_url: str | None,
 ) -> None:
-    """Backfill/update the series the rule set reads: daily candles, BTC dominance, FRED.
+    """Backfill/update the series the rule set reads: candles, BTC dominance, FRED, buybacks.
 
     Candles come from an exchange account of portfolio.yaml through the read-only adapter
     (public endpoints, no keys needed), from --since (default: about 4 years back) the first
     time, then only the days since the newest stored one. Dominance is today's value from
-    CoinGecko (its history endpoint is paid-only: your daily record is the history).
+    CoinGecko (its history endpoint is paid-only: your daily record is the history). FRED
+    series (fred:ID) come from the FRED API with the key in the variable named by
+    --fred-key-env; Treasury buyback operations (treasury:buybacks) from Fiscal Data. The MOVE
+    index (index:MOVE) has no free API: import its CSV with `rotator history import`.
     Exit code 3 when a source failed (the others are still saved).
     """
     with open_session(config_path=config_path, db_url=db_url) as session:
@@ -145,7 +178,8 @@ def fetch(
                 coingecko_key_env,
                 coingecko_plan,
             )
-        fred_series = [p.series for p in parsed if p.field == "macro" and p.series]
+        macro = [p.name for p in parsed if p.field == "macro"]
+        fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
         if fred_series:
             failures += fetch_fred(
                 engine,
@@ -157,6 +191,10 @@ def fetch(
                 start,
                 today,
             )
+        if any(n.startswith("treasury:") for n in macro):
+            failures += fetch_buybacks(engine, click.echo, fiscaldata_url, start, today)
+        for name in (n for n in macro if n.startswith("index:")):
+            click.echo(f"{name}: no free API; import a CSV with `rotator history import FILE.csv`")
     for failure in failures:
         click.echo(f"failed: {failure}", err=True)
     if failures:

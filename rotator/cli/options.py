@@ -91,6 +91,14 @@ no_save_option: Decorator = click.option(
     "--no-save", is_flag=True, help="Write nothing to the database."
 )
 
+fiscaldata_url_option: Decorator = click.option(
+    "--fiscaldata-url",
+    "fiscaldata_url",
+    default=None,
+    metavar="URL",
+    help="Treasury Fiscal Data API base URL (buyback operations; no key needed).",
+)
+
 
 def format_option(*choices: str) -> Decorator:
     """`--format`, passed as `output_format`: the first choice is the default."""

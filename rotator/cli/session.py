@@ -26,7 +26,7 @@ from pathlib import Path
 from rotator.cli.options import fixed_clock
 from rotator.config.env import Settings, read_settings
 from rotator.config.portfolio import Portfolio, load_portfolio
-from rotator.config.ruleset import PACKAGED_RULESETS, load_portfolio_ruleset, load_ruleset
+from rotator.config.ruleset import load_portfolio_ruleset, load_ruleset, shipped_ruleset
 from rotator.core.rules.engine import RuleSet
 from rotator.demo import DEMO_ENVIRON, demo_server, point_at
 from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
@@ -142,7 +142,7 @@ def choose_ruleset(
         note = f"{path} names no rule set (`rules:`): using the shipped {DEFAULT_RULESET}"
     else:
         note = f"no {path}: using the shipped {DEFAULT_RULESET}"
-    return load_ruleset(PACKAGED_RULESETS / DEFAULT_RULESET), note
+    return load_ruleset(shipped_ruleset(DEFAULT_RULESET)), note
 
 
 @contextmanager
@@ -179,14 +179,18 @@ def user_session(
 
 def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
     """The demo's rule set for `signals`: --rules, else the shipped cycle.yaml."""
-    ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / DEFAULT_RULESET)
+    ruleset = load_ruleset(rules_path or shipped_ruleset(DEFAULT_RULESET))
     return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
 
 
 @contextmanager
 def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> Iterator[Session]:
-    """A session on the bundled demo (see the module docstring)."""
-    with demo_server() as server:
+    """A session on the bundled demo (see the module docstring).
+
+    The replay server runs on the session's clock, so the tickers it serves are stamped with
+    the run's time (a fixed --now included)."""
+    clock = _clock(now_text)
+    with demo_server(clock) as server:
         # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
         served = mount_screen(server)
         # Dummy keys only: the demo never sees the user's credentials. Its settings are the
@@ -197,7 +201,7 @@ def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> I
         session = Session(
             settings=settings,
             environ=environ,
-            clock=_clock(now_text),
+            clock=clock,
             db_url=db_url or settings.demo_db_url,
             demo=True,
             rules_as_of=DEMO_AS_OF,

@@ -22,6 +22,7 @@ from rotator.cli.options import (
 from rotator.cli.session import open_session
 from rotator.pipeline.rules import run_rules
 from rotator.reports.plan import rules_to_dict
+from rotator.reports.signals import render_signals
 
 
 @click.command()
@@ -62,46 +63,3 @@ def signals(
         click.echo(json.dumps(report, indent=2))
         return
     render_signals(report)
-
-
-def _freshness(row: dict[str, Any]) -> str:
-    age = row["age_days"]
-    if age is None:
-        return "-"
-    return "today" if age == 0 else f"{age} d old"
-
-
-def _key_inputs(inputs: dict[str, Any]) -> str:
-    shown = [f"{k} {v}" for k, v in inputs.items() if k != "level_source"][:4]
-    return "\n".join(shown)
-
-
-def render_signals(report: dict[str, Any]) -> None:
-    """Print the signals table, the regime and the explanation (rich)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    console.print(f"[dim]{report['note']}[/dim]")
-    table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
-    for column in ("rule", "value", "key inputs", "data as of", "freshness"):
-        table.add_column(column, overflow="fold")
-    colours = {"true": "green", "false": "red", "unknown": "yellow"}
-    for row in report["rules"]:
-        value = f"[{colours[row['value']]}]{row['value']}[/]"
-        table.add_row(
-            f"{row['rule']}\n[dim]{row['kind']}[/dim]",
-            value,
-            _key_inputs(row["inputs"]),
-            row["data_as_of"] or "-",
-            _freshness(row),
-        )
-    console.print(table)
-    for row in report["rules"]:
-        console.print(
-            f"  [bold]{row['rule']}[/bold] ({row['value']}): {row['reason']}", highlight=False
-        )
-    targets = ", ".join(f"{a} {float(w):.0%}" for a, w in report["targets"].items())
-    console.print(f"\n[bold]regime: {report['regime']}[/bold]  targets: {targets}")
-    for line in report["explanation"]:
-        console.print(f"  {line}", highlight=False, markup=False)

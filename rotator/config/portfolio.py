@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from rotator.config.ccxt_settings import check_ccxt_settings
 from rotator.config.env import settings
 from rotator.config.yamlfile import location, read_yaml, validate
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
@@ -70,6 +71,7 @@ class ExchangeAccount(StrictModel):
     password_env: str | None = None
     wallets: tuple[WalletName, ...] = ("spot",)
     ccxt: dict[str, Any] = Field(default_factory=dict)
+    _ccxt = field_validator("ccxt")(lambda v, i: check_ccxt_settings(i.data.get("exchange"), v))
 
     @field_validator("exchange")
     @classmethod

@@ -1,4 +1,4 @@
-"""Rule-set files (rules/*.yaml): parse and validate into a core `RuleSet`, with clear errors.
+"""Rule sets (YAML files such as rules/cycle.yaml): parse and validate into a core `RuleSet`.
 
 Reading YAML goes through rotator.config.yamlfile (`read_yaml`, `location`), so every error
 names the file, the line and the field path, e.g.::
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +39,34 @@ from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.registry import Registry, default_registry
 from rotator.errors import ConfigError
 
-PACKAGED_RULESETS = Path(__file__).resolve().parents[1] / "rulesets"
+# The package the top-level rules/ folder is installed as (setup.py maps it; one copy).
+SHIPPED_PACKAGE = "rotator.rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
 REGIME_KEYS = {"name", "when", "targets", "description"}
+
+
+def shipped_ruleset(name: str) -> Path:
+    """The path of a rule set shipped with rotator (`cycle.yaml`), from the installed package.
+
+    The repository's rules/ folder is installed as the package `rotator.rulesets`: a wheel
+    holds it as rotator/rulesets/, an editable install serves rules/ itself; importlib.resources
+    finds it either way. The path may not exist (no such rule set): callers report that.
+    """
+    return Path(str(resources.files(SHIPPED_PACKAGE) / name))
 
 
 def resolve_ruleset_path(name: str, base_dir: Path) -> Path:
     """A rule-set path from portfolio.yaml, relative to its folder; falls back to a shipped set.
 
-    `rules/cycle.yaml` next to portfolio.yaml wins; when it does not exist, a file of the same
-    name shipped inside the package (rotator/rulesets/) is used, so an installed rotator finds
-    the default rule set.
+    `rules/cycle.yaml` next to portfolio.yaml wins; when it does not exist, the rule set of the
+    same name shipped with rotator (the repository's rules/ folder) is used, so an installed
+    rotator finds the default rule sets.
     """
     path = Path(name).expanduser()
     if not path.is_absolute():
         path = base_dir / path
-    if not path.exists() and (PACKAGED_RULESETS / path.name).exists():
-        return PACKAGED_RULESETS / path.name
+    if not path.exists() and shipped_ruleset(path.name).exists():
+        return shipped_ruleset(path.name)
     return path
 
 
@@ -64,7 +76,7 @@ def load_ruleset(
     registry: Registry | None = None,
     overrides_origin: str = "portfolio.yaml: rules.overrides",
 ) -> RuleSet:
-    """Read, validate and order a rule-set file.
+    """Read, validate and order a rule set (a YAML file).
 
     Args:
         overrides: rule name -> parameters replacing the file's values (from portfolio.yaml).

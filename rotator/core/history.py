@@ -8,7 +8,12 @@ hands rules named daily series back in `Snapshot.history`. Series names:
   (any source);
 - ``close:ETH/BTC``: one exact market;
 - ``btc_dominance``: BTC's share of the total crypto market cap, in percent;
-- ``fred:WALCL``: a macro series (FRED id) by observation date.
+- ``fred:WALCL``: a macro series (FRED id) by observation date;
+- ``index:MOVE``: an index imported from a CSV file (the ICE BofA MOVE index);
+- ``treasury:buybacks``: par accepted in Treasury buyback operations per day (USD, Fiscal Data).
+
+Macro series are stored by reference date; rules see them only from their publication day
+(rotator.core.publication).
 
 Every series is indexed by a tz-naive pandas DatetimeIndex at midnight, one entry per UTC day.
 """
@@ -49,9 +54,16 @@ class DominanceObservation:
     total_market_cap: float | None = None
 
 
+MACRO_PREFIXES = ("fred", "index", "treasury")
+
+
 @dataclass(frozen=True, slots=True)
 class MacroObservation:
-    """One observation of a macro series (e.g. FRED WALCL) on its observation date."""
+    """One observation of a macro series on its reference date.
+
+    `series` is the stored key: the bare id for FRED ("WALCL"), the full name for the other
+    namespaces ("index:MOVE", "treasury:buybacks"); see `macro_key`.
+    """
 
     source: str
     series: str
@@ -76,11 +88,25 @@ def parse_series_name(name: str) -> SeriesName | None:
     prefix, _, rest = name.partition(":")
     if not rest:
         return None
-    if prefix == "fred":
-        return SeriesName(name, "macro", series=rest.upper())
+    if prefix in MACRO_PREFIXES:
+        return SeriesName(name, "macro", series=macro_key(name))
     if prefix not in OHLCV_FIELDS:
         return None
     if "/" in rest:
         return SeriesName(name, prefix, markets=(rest.upper(),))
     asset = rest.upper()
     return SeriesName(name, prefix, markets=tuple(f"{asset}/{q}" for q in USD_QUOTES))
+
+
+def macro_key(name: str) -> str:
+    """The stored key of macro series `name`: "fred:walcl" -> "WALCL", "index:move" -> "index:MOVE".
+
+    FRED ids are stored bare (as before other namespaces existed); other namespaces keep their
+    prefix so an index never collides with a FRED id of the same name.
+    """
+    prefix, _, rest = name.partition(":")
+    if prefix == "fred":
+        return rest.upper()
+    if prefix == "treasury":
+        return f"treasury:{rest.lower()}"
+    return f"{prefix}:{rest.upper()}"

@@ -4,13 +4,13 @@
 (rotator/demo/data, provenance in data/SOURCES.md) and `point_at` sends each account of
 rotator/demo/portfolio.yaml there, so `rotator plan --demo` runs the same code path as a real
 run (the command line's demo session, rotator.cli.session.demo_session, does both). Tickers are
-stamped with the time of the request so they are fresh.
+stamped with the server's clock when the request arrives (`RecordedRequest.received`), so they
+are fresh for a run on the same clock.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rotator.config.portfolio import Portfolio, load_portfolio
-from rotator.demo.replay import Body, RecordedRequest, ReplayServer, api_urls_for
+from rotator.demo.replay import Body, Clock, RecordedRequest, ReplayServer, api_urls_for, utc_now
 
 DATA = Path(str(resources.files("rotator.demo") / "data"))
 PORTFOLIO = Path(str(resources.files("rotator.demo") / "portfolio.yaml"))
@@ -36,15 +36,17 @@ def _read(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _ms(request: RecordedRequest) -> int:
+    """When the request arrived, by the server's clock, in epoch milliseconds."""
+    return int(request.received.timestamp() * 1000)
 
 
 def binance_tickers(tickers: list[dict[str, Any]]) -> Body:
-    """GET /api/v3/ticker/24hr: filtered by `symbols`/`symbol` like Binance, stamped now."""
+    """GET /api/v3/ticker/24hr: filtered by `symbols`/`symbol` like Binance, stamped with the
+    time the request arrived (the server's clock)."""
 
     def body(request: RecordedRequest) -> bytes:
-        now = _now_ms()
+        now = _ms(request)
         stamped = [{**t, "openTime": now - 86_400_000, "closeTime": now} for t in tickers]
         if "symbol" in request.query:
             wanted = request.query["symbol"][0]
@@ -122,20 +124,23 @@ def point_at(portfolio: Portfolio, server: ReplayServer) -> Portfolio:
 
 
 @contextmanager
-def demo_server() -> Iterator[ReplayServer]:
+def demo_server(clock: Clock = utc_now) -> Iterator[ReplayServer]:
     """A running ReplayServer with the demo's Binance (/binance) and Kraken (/kraken) routes."""
-    with ReplayServer() as server:
+    with ReplayServer(clock=clock) as server:
         server.mount("/binance", binance_routes())
         server.mount("/kraken", kraken_routes())
         yield server
 
 
 @contextmanager
-def demo_session() -> Iterator[tuple[Portfolio, dict[str, str]]]:
-    """Yield (demo portfolio pointed at a local replay server, environ with dummy keys)."""
+def demo_session(clock: Clock = utc_now) -> Iterator[tuple[Portfolio, dict[str, str]]]:
+    """Yield (demo portfolio pointed at a local replay server, environ with dummy keys).
+
+    `clock` is the replay server's: the time its tickers and market data are stamped with.
+    """
     from rotator.demo.screen import mount_screen
 
-    with demo_server() as server:
+    with demo_server(clock) as server:
         portfolio = point_at(load_portfolio(PORTFOLIO), server)
         # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
         yield portfolio, {**DEMO_ENVIRON, **mount_screen(server)}

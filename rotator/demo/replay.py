@@ -9,6 +9,10 @@ malformed JSON, hangs) can be injected per route or per path prefix.
 Routes are "METHOD /path" -> body. A body is bytes, or a callable that receives the
 `RecordedRequest` and returns bytes (to stamp the time of the request, or echo it back).
 The query string is ignored for routing and kept in the record.
+
+The server's clock is injected (`ReplayServer(clock=...)`, default the real UTC time): each
+request records `received`, the clock's time on arrival, and bodies that stamp times use it,
+so a test running the CLI on a simulated day gets tickers of that day.
 """
 
 from __future__ import annotations
@@ -19,8 +23,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+def utc_now() -> datetime:
+    """The real time, aware UTC: the clock of a server given none."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,7 @@ class RecordedRequest:
     headers: Mapping[str, str]
     body: bytes
     at: float  # time.monotonic() on arrival
+    received: datetime = field(default_factory=utc_now)  # the server's clock on arrival
 
     @property
     def route(self) -> str:
@@ -41,6 +52,7 @@ class RecordedRequest:
 
 
 Body = bytes | Callable[[RecordedRequest], bytes]
+Clock = Callable[[], datetime]
 
 
 @dataclass(slots=True)
@@ -74,10 +86,17 @@ def json_body(data: object) -> bytes:
 class ReplayServer:
     """A threaded HTTP server on 127.0.0.1 (free port) serving canned routes with faults.
 
-    Use as a context manager, or call `start()` / `stop()`.
+    Use as a context manager, or call `start()` / `stop()`. `clock` gives the time requests are
+    received at (`RecordedRequest.received`), which time-stamping bodies answer with.
     """
 
-    def __init__(self, routes: Mapping[str, Body] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        routes: Mapping[str, Body] | None = None,
+        host: str = "127.0.0.1",
+        clock: Clock = utc_now,
+    ) -> None:
+        self.clock = clock
         self._routes: dict[str, Body] = dict(routes or {})
         self._faults: list[tuple[str, Fault]] = []
         self._requests: list[RecordedRequest] = []
@@ -143,7 +162,7 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((self._host, 0), handler)
+        self._server = _Server((self._host, 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False  # a hanging handler must not block shutdown
         self._thread = threading.Thread(
@@ -199,6 +218,12 @@ class ReplayServer:
         return 200, {}, _render(body, request)
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when several accounts read their
+    # wallets at once; a dropped SYN costs a one-second retransmission.
+    request_queue_size = 128
+
+
 def _render(body: Body, request: RecordedRequest) -> bytes:
     return body(request) if callable(body) else body
 
@@ -226,6 +251,7 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 headers={k: v for k, v in self.headers.items()},
                 body=body,
                 at=time.monotonic(),
+                received=server.clock(),
             )
             status, headers, payload = server._respond(request)
             if payload is None:
@@ -248,9 +274,11 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(routes: Mapping[str, Body] | None = None) -> Iterator[ReplayServer]:
+def serving(
+    routes: Mapping[str, Body] | None = None, clock: Clock = utc_now
+) -> Iterator[ReplayServer]:
     """Run a ReplayServer for the duration of a with-block."""
-    with ReplayServer(routes) as server:
+    with ReplayServer(routes, clock=clock) as server:
         yield server
 
 

@@ -2,9 +2,10 @@
 
 Candles come from an exchange account through the read-only adapter (public endpoints, no keys
 are read), BTC dominance from CoinGecko, macro series from FRED (keys by variable NAME, looked
-up in the given environ), files from CSV. Each source's failure is returned as a line, never
-raised, so the others are still saved. `echo` receives lines for the user and `track` shows
-progress (the command line gives both; nothing here prints).
+up in the given environ) and Treasury buybacks from Fiscal Data, files from CSV. Each source's
+failure is returned as a line, never raised, so the others are still saved. `echo` receives
+lines for the user and `track` shows progress (the command line gives both; nothing here
+prints).
 """
 
 from __future__ import annotations
@@ -19,12 +20,25 @@ from sqlalchemy import Engine
 from rotator.adapters.exchanges import AccountSettings, open_readonly_exchange
 from rotator.adapters.sources.coingecko import coingecko_client, fetch_dominance
 from rotator.adapters.sources.csv_import import import_csv
+from rotator.adapters.sources.fiscaldata import (
+    BUYBACKS_SERIES,
+    FiscalDataSettings,
+    daily_accepted,
+    fetch_buyback_operations,
+    fiscaldata_client,
+)
 from rotator.adapters.sources.fred import fetch_series, fred_client
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.ohlcv import default_since, fetch_daily_bars, pick_market
-from rotator.adapters.storage.market import last_day, save_bars, save_dominance, save_macro
+from rotator.adapters.storage.market import (
+    last_day,
+    last_macro_day,
+    save_bars,
+    save_dominance,
+    save_macro,
+)
 from rotator.config.portfolio import ExchangeAccount
-from rotator.core.history import USD_QUOTES
+from rotator.core.history import USD_QUOTES, macro_key
 from rotator.pipeline.accounts import account_settings
 
 Echo = Callable[[str], None]
@@ -33,15 +47,30 @@ Track = Callable[[str, int], Callable[[int], None]]
 
 
 def import_csv_file(
-    engine: Engine, file: Path, *, kind: str, asset: str | None, quote: str, source: str
-) -> str:
-    """Import daily prices or BTC dominance from a CSV file; returns what was imported."""
+    engine: Engine,
+    file: Path,
+    *,
+    kind: str,
+    series: str | None,
+    asset: str | None,
+    quote: str,
+    source: str,
+) -> tuple[str, tuple[str, ...]]:
+    """Import daily prices, BTC dominance or a macro series from a CSV file.
+
+    Returns what was imported and the file's warnings (e.g. index outliers, kept)."""
     imported = import_csv(
-        file, kind=kind, asset=asset.upper() if asset else None, quote=quote, source=source
+        file,
+        kind=kind,
+        asset=asset.upper() if asset else None,
+        quote=quote,
+        source=source,
+        series=series,
     )
     save_bars(engine, imported.bars)
     save_dominance(engine, imported.dominance)
-    return imported.description
+    save_macro(engine, imported.macro)
+    return imported.description, tuple(imported.warnings)
 
 
 def fetch_candles(
@@ -156,3 +185,26 @@ def fetch_fred(
             save_macro(engine, observations)
             echo(f"FRED {name}: {len(observations)} observations saved")
     return failures
+
+
+def fetch_buybacks(
+    engine: Engine, echo: Echo, url: str | None, start: date | None, today: date
+) -> list[str]:
+    """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts."""
+    settings = FiscalDataSettings(**({"base_url": url} if url else {}))
+    stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
+    # Re-read a week before the newest stored day: results posted late replace their 0.
+    begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))
+    try:
+        with fiscaldata_client(settings) as client:
+            operations = fetch_buyback_operations(client, begin, settings)
+    except SourceError as exc:
+        return [str(exc)]
+    observations = daily_accepted(operations, begin, today)
+    save_macro(engine, observations)
+    done = sum(1 for o in operations if o.total_par_amt_accepted is not None)
+    echo(
+        f"Fiscal Data buybacks: {done} operations with results, "
+        f"{len(observations)} days of {BUYBACKS_SERIES} saved from {begin}"
+    )
+    return []

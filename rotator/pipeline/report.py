@@ -1,8 +1,8 @@
 """The daily report's pipeline after the run: build its content, write it, deliver it.
 
 `build_report` reads a stored run back with its value history, the previous day's run and the
-market series; `write_report` renders HTML and Markdown (atomically) and records the report;
-`deliver_report` sends it to the configured targets and stores the outcome. The command
+market and macro series; `write_report` renders HTML and Markdown (atomically) and records the
+report; `deliver_report` sends it to the configured targets and stores the outcome. The command
 (rotator.cli.report) holds the run lock, runs stages 1-6 (rotator.pipeline.run) and calls these.
 """
 
@@ -37,7 +37,8 @@ from rotator.adapters.storage.run_queries import (
 from rotator.config.portfolio import DeliveryConfig, Portfolio
 from rotator.redaction import redact
 from rotator.reports.daily import DailyReport, build_daily
-from rotator.reports.render import render_html, render_markdown, summary_text
+from rotator.reports.daily_render import render_html, render_markdown, summary_text
+from rotator.reports.macro import MACRO_SERIES
 
 
 def delivery_settings(config: DeliveryConfig) -> DeliverySettings:
@@ -129,6 +130,15 @@ def market_series(
     return points("close:BTC"), points("btc_dominance")
 
 
+def macro_series(engine: Engine, day: date, fallback: Any = None) -> dict[str, Any]:
+    """The macro panel's series (reports.macro.MACRO_SERIES) up to `day`, from the store."""
+    found = load_history(engine, MACRO_SERIES, as_of=day)
+    for name in MACRO_SERIES:
+        if name not in found and fallback and fallback.get(name) is not None:
+            found[name] = fallback[name]
+    return found
+
+
 def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None) -> DailyReport:
     """The report content of a stored run: with its value history, yesterday and the market."""
     day = stored.summary.day
@@ -138,6 +148,7 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
     rules = stored.plan.rules
     market_day = day if rules is None else rules.as_of
     btc, dominance = market_series(engine, market_day, history_fallback)
+    macro = macro_series(engine, market_day, history_fallback)
     return build_daily(
         stored.plan,
         day=day,
@@ -147,6 +158,8 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
         value_history=daily_values(engine, until=day),
         btc_closes=btc,
         dominance=dominance,
+        macro_history=macro,
+        market_day=market_day,
     )
 
 

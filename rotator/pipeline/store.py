@@ -7,8 +7,6 @@ run is stage 6 of rotator.pipeline.run, not here.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import Engine
 
 from rotator.adapters.runlock import run_lock
@@ -16,10 +14,12 @@ from rotator.adapters.sources.csv_import import import_csv
 from rotator.adapters.storage.db import open_engine
 from rotator.adapters.storage.market import (
     last_day,
+    last_macro_day,
     load_evaluations,
     load_history,
     save_bars,
     save_dominance,
+    save_macro,
 )
 from rotator.adapters.storage.report_store import report_for
 from rotator.adapters.storage.run_queries import (
@@ -31,7 +31,8 @@ from rotator.adapters.storage.run_queries import (
     load_run,
 )
 from rotator.adapters.storage.runs import to_jsonable
-from rotator.demo.history import BTC_PRICES, DEMO_SOURCE, DOMINANCE
+from rotator.core.history import macro_key
+from rotator.demo.history import BTC_PRICES, DEMO_SOURCE, DOMINANCE, HISTORY, HISTORY_END, MACRO
 
 __all__ = [
     "Engine",
@@ -51,8 +52,6 @@ __all__ = [
     "to_jsonable",
 ]
 
-DEMO_HISTORY_END = date(2021, 12, 31)
-
 
 def open_store(url: str) -> Engine:
     """An engine on `url`, migrated to the newest schema."""
@@ -67,9 +66,14 @@ def safe_url(engine: Engine) -> str:
 def demo_engine(url: str) -> Engine:
     """An engine on the demo database, with the bundled history loaded (once; idempotent)."""
     engine = open_engine(url)
-    if last_day(engine, DEMO_SOURCE, "BTC/USD") != DEMO_HISTORY_END:
+    if last_day(engine, DEMO_SOURCE, "BTC/USD") != HISTORY_END:
         save_bars(engine, import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars)
         save_dominance(
             engine, import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
         )
+    # The macro series end on 2021-12-29 (weekly) or 2021-12-31; MOVE is loaded last.
+    if last_macro_day(engine, macro_key("index:MOVE")) != HISTORY_END:
+        for name, series in MACRO.items():
+            imported = import_csv(HISTORY / name, series=series, source=DEMO_SOURCE)
+            save_macro(engine, imported.macro)
     return engine

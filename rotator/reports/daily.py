@@ -11,11 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rotator.core.models import CASH_BUCKET, Order, Plan
 from rotator.core.records import RulesReport
 from rotator.errors import Problem, Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rotator.reports.macro import MacroPanel
 
 # A rule input older than this many days (relative to the rules' evaluation day) is stale.
 STALE_AFTER_DAYS = 2
@@ -101,6 +106,7 @@ class DailyReport:
     btc: Series
     btc_level: float | None
     dominance: Series
+    macro: MacroPanel | None = None  # bond stress, net liquidity, buybacks (rotator.reports.macro)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -263,6 +269,8 @@ def build_daily(
     value_history: Sequence[tuple[date, Decimal]],
     btc_closes: Sequence[tuple[date, float]] = (),
     dominance: Sequence[tuple[date, float]] = (),
+    macro_history: Mapping[str, pd.Series] | None = None,
+    market_day: date | None = None,
 ) -> DailyReport:
     """The day's report content.
 
@@ -273,6 +281,8 @@ def build_daily(
         value_history: (day, value) of stored complete runs up to and including `day`.
         btc_closes, dominance: daily market series up to the market day, oldest first (the
             charts show their last BTC_CHART_DAYS / DOMINANCE_CHART_DAYS days).
+        macro_history: stored macro series by name (rotator.reports.macro.MACRO_SERIES) for
+            the macro panel, shown as public on `market_day` (default `day`); None: no panel.
     """
     rules = rule_rows(plan.rules)
     previous_rules = rule_rows(previous.rules) if previous else ()
@@ -307,4 +317,16 @@ def build_daily(
         btc=Series("BTC close", _window(btc_closes, BTC_CHART_DAYS)),
         btc_level=prior_high_level(rules),
         dominance=Series("BTC dominance", _window(dominance, DOMINANCE_CHART_DAYS)),
+        macro=_macro_panel(macro_history, rules, market_day or day),
     )
+
+
+def _macro_panel(
+    history: Mapping[str, pd.Series] | None, rules: Sequence[RuleRow], day: date
+) -> MacroPanel | None:
+    if not history:
+        return None
+    from rotator.reports.macro import build_macro_panel
+
+    panel = build_macro_panel(history, rules, day)
+    return None if panel is None or panel.empty else panel

@@ -25,6 +25,11 @@ KRAKEN_SECRET = "a3Jha2VuLXRlc3Qtc2VjcmV0LW5vdC1yZWFsLTAwMDA="
 ENVIRON = {
     "BINANCE_API_KEY": "test-binance-key",
     "BINANCE_SECRET": "test-binance-secret",
+    "OKX_API_KEY": "test-okx-key",
+    "OKX_SECRET": "test-okx-secret",
+    "OKX_PASSWORD": "test-okx-passphrase",
+    "BYBIT_API_KEY": "test-bybit-key",
+    "BYBIT_SECRET": "test-bybit-secret",
     "KRAKEN_API_KEY": "test-kraken-key",
     "KRAKEN_SECRET": KRAKEN_SECRET,
 }
@@ -65,6 +70,38 @@ def recorded_kraken_routes() -> dict[str, Body]:
     }
 
 
+def recorded_okx_routes() -> dict[str, Body]:
+    """OKX v5 spot routes, composed in OKX's documented layout (see SOURCES.md)."""
+    folder = FIXTURES / "okx"
+    return {
+        "GET /api/v5/public/instruments": (
+            folder / "api_v5_public_instruments.SPOT.json"
+        ).read_bytes(),
+        "GET /api/v5/account/balance": (folder / "api_v5_account_balance.json").read_bytes(),
+        "GET /api/v5/asset/balances": (folder / "api_v5_asset_balances.json").read_bytes(),
+        "GET /api/v5/market/tickers": (folder / "api_v5_market_tickers.SPOT.json").read_bytes(),
+    }
+
+
+def recorded_bybit_routes() -> dict[str, Body]:
+    """Bybit v5 spot routes, composed in Bybit's documented layout (see SOURCES.md)."""
+    folder = FIXTURES / "bybit"
+    return {
+        "GET /v5/market/instruments-info": (
+            folder / "v5_market_instruments-info.spot.json"
+        ).read_bytes(),
+        "GET /v5/user/query-api": (folder / "v5_user_query-api.json").read_bytes(),
+        "GET /v5/account/info": (folder / "v5_account_info.json").read_bytes(),
+        "GET /v5/account/wallet-balance": (
+            folder / "v5_account_wallet-balance.UNIFIED.json"
+        ).read_bytes(),
+        "GET /v5/asset/transfer/query-account-coins-balance": (
+            folder / "v5_asset_transfer_query-account-coins-balance.FUND.json"
+        ).read_bytes(),
+        "GET /v5/market/tickers": (folder / "v5_market_tickers.spot.json").read_bytes(),
+    }
+
+
 def make_account(
     server: ReplayServer,
     name: str,
@@ -78,6 +115,7 @@ def make_account(
 ) -> AccountSettings:
     """An account whose ccxt urls point at `server` under `prefix` ("/b1")."""
     upper = exchange.upper()
+    password_env = f"{upper}_PASSWORD" if f"{upper}_PASSWORD" in ENVIRON else None
     # Plain HTTP on loopback: no pacing, and no 250 ms SSL grace sleep when closing.
     settings = {"rateLimit": 1, "timeout": 2000, "timeout_on_exit": 0, **ccxt}
     settings["urls"] = api_urls_for(exchange, server.url + prefix)
@@ -86,6 +124,7 @@ def make_account(
         exchange=exchange,
         api_key_env=key_env or f"{upper}_API_KEY",
         secret_env=secret_env or f"{upper}_SECRET",
+        password_env=password_env,
         wallets=wallets,
         ccxt=settings,
     )
@@ -106,6 +145,8 @@ class ExchangeKit:
     now = staticmethod(fixed_now)
     binance_routes = staticmethod(recorded_binance_routes)
     kraken_routes = staticmethod(recorded_kraken_routes)
+    okx_routes = staticmethod(recorded_okx_routes)
+    bybit_routes = staticmethod(recorded_bybit_routes)
     account = staticmethod(make_account)
 
 

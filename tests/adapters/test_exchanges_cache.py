@@ -38,7 +38,7 @@ def test_second_run_within_ttl_makes_no_market_requests(server, kit, tmp_path):
     cache = tmp_path / "markets"
 
     first = _run(kit, accounts, cache, kit.NOW)
-    assert _market_requests(server) == 3
+    assert _market_requests(server) == 2
     server.reset_requests()
 
     second = _run(kit, accounts, cache, kit.NOW + timedelta(minutes=59))
@@ -54,7 +54,7 @@ def test_second_run_within_ttl_makes_no_market_requests(server, kit, tmp_path):
 
     server.reset_requests()
     _run(kit, accounts, cache, kit.NOW + timedelta(minutes=61))
-    assert _market_requests(server) == 3  # expired: reloaded
+    assert _market_requests(server) == 2  # expired: reloaded
 
 
 def test_cache_key_ignores_credentials_and_never_stores_them(server, kit, tmp_path):

@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,6 +38,27 @@ def test_routes_recording_and_404():
         assert (first.method, first.path, first.query) == ("GET", "/a", {"x": ["1"], "y": ["2"]})
         assert first.headers["X-Test"] == "1"
         assert [r.route for r in server.requests_to("/")] == ["GET /a", "POST /b", "GET /missing"]
+
+
+def test_injected_clock_stamps_requests_and_demo_tickers():
+    from rotator.demo import binance_tickers
+
+    day = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    clock = [day]
+    tickers = binance_tickers([{"symbol": "BTCUSDT", "lastPrice": "96000.0"}])
+    with ReplayServer({"GET /t": tickers}, clock=lambda: clock[0]) as server:
+        (first,) = json.loads(_get(server.url + "/t")[2])
+        clock[0] = day + timedelta(days=1)
+        (second,) = json.loads(_get(server.url + "/t")[2])
+        assert first["closeTime"] == int(day.timestamp() * 1000)
+        assert first["openTime"] == first["closeTime"] - 86_400_000
+        assert second["closeTime"] - first["closeTime"] == 86_400_000
+        assert [r.received for r in server.requests] == [day, day + timedelta(days=1)]
+    with ReplayServer({"GET /t": tickers}) as real:  # default: the real time
+        before = datetime.now(UTC)
+        (row,) = json.loads(_get(real.url + "/t")[2])
+        assert row["closeTime"] >= int(before.timestamp() * 1000) - 1
+        assert real.requests[0].received.tzinfo is not None
 
 
 def test_faults_status_headers_times_latency_and_malformed():

@@ -155,3 +155,15 @@ def test_bad_csv_names_file_and_line(tmp_path: Path, text, kind, message):
     with pytest.raises(ConfigError, match=None) as info:
         import_csv(path, kind=kind, asset="BTC")
     assert message in str(info.value)
+
+
+def test_macro_keys_round_trip(engine: Engine):
+    """index:/treasury: series keep their namespace in the store (SQLite and PostgreSQL)."""
+    move = import_csv(
+        Path(__file__).resolve().parents[2] / "rotator" / "demo" / "history" / "MOVE.csv"
+    ).macro[-5:]
+    from rotator.adapters.storage.market import save_macro
+
+    save_macro(engine, move)
+    got = load_history(engine, ["index:MOVE", "fred:MOVE"], date(2021, 12, 31))
+    assert list(got) == ["index:MOVE"] and got["index:MOVE"].iloc[-1] == 77.1

@@ -7,6 +7,7 @@ their target weights must add up to the regime's basket weight.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from rotator.core.models import (
 from rotator.core.planner import plan_orders
 from rotator.core.rules.engine import RuleSet, RuleSpec, evaluate
 from rotator.core.rules.regimes import Ref, Regime, choose_regime
-from rotator.core.rules.registry import default_registry
+from rotator.core.rules.registry import RuleResult, default_registry
 from rotator.core.screen.params import ScreenParams
 from rotator.core.screen.screening import ScreenData
 
@@ -156,3 +157,37 @@ def test_rotation_buys_only_tradable_basket_members_at_the_basket_weight() -> No
     after = {a.asset: a.weight for a in plan.after}
     for asset, target in members.items():
         assert abs(after[asset] - target) < Decimal("0.01")
+
+
+def test_revenue_screen():
+    registry = default_registry()
+
+    def screened(snap: Snapshot | None, **params: object) -> RuleResult:
+        spec = RuleSpec("basket", "revenue_screen", ScreenParams(**params))  # type: ignore[arg-type]
+        return evaluate(RuleSet("t", (spec,), (), registry), {}, date(2025, 3, 1), snap)["basket"]
+
+    loose = {"min_holders_revenue": 0, "min_market_cap": 0, "max_weight": 0.4}
+    result = screened(snapshot(), **loose)
+    assert result.value is True and result.as_of == date(2025, 3, 1)
+    assert set(result.basket) == {"KNC", "LRC", "TRX"}
+    assert sum(result.basket.values()) == 1
+    assert max(result.basket.values()) <= Decimal("0.4")
+    assert result.inputs["candidates"] == 4
+    assert [m["symbol"] for m in result.inputs["basket"]] == sorted(
+        result.basket, key=lambda s: -result.basket[s]
+    )
+    assert result.reason.startswith("3 of 4 tokens pass the revenue screen; basket ")
+
+    # No token yields 500 % a year: a definite, empty answer (false), not unknown.
+    strict = screened(snapshot(), **loose, min_revenue_yield=5)
+    assert strict.value is False and strict.basket == {}
+    assert strict.reason == "none of 4 tokens passes the revenue screen"
+
+    # Without gathered screen data, or with a source older than allowed: unknown.
+    assert screened(None, **loose).value is None
+    stale_data = replace(
+        screen_data(), as_of={k: NOW - timedelta(days=3) for k in ("fees", "protocols",
+                                                                   "pools", "markets")}
+    )  # fmt: skip
+    stale = screened(replace(snapshot(), datasets={"dataset:revenue_screen": stale_data}), **loose)
+    assert stale.value is None and stale.reason.startswith("revenue screen inputs: ")

@@ -5,8 +5,12 @@ replay server on 127.0.0.1 to the real ccxt library; each simulated day the tick
 non-stablecoin market quoted in a dollar currency are scaled by that day's factor (markets
 between two crypto assets keep their ratio), and the day's BTC close and dominance are recorded
 in the market store as `rotator history fetch` would. Then the real CLI runs
-`rotator report --config ... --now DAY`. Used by tests/reports/test_thirty_days.py and by
-bench/report_days.py.
+`rotator report --config ... --now DAY`, with the replay server on the same simulated clock.
+Used by tests/reports/test_thirty_days.py and by bench/report_days.py.
+
+`seed_report_days` stores earlier days without the CLI: the demo's holdings valued at that day's
+prices, planned by the real planner and saved through the run and report store, as a daily
+`rotator report` would have left them.
 """
 
 from __future__ import annotations
@@ -14,19 +18,20 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from rotator.config.ruleset import shipped_ruleset
 from rotator.demo import DATA, DEMO_ENVIRON, PORTFOLIO, binance_routes, kraken_routes
-from rotator.demo.replay import ReplayServer, api_urls_for
+from rotator.demo.replay import ReplayServer, api_urls_for, utc_now
 
-RULESETS = Path(__file__).resolve().parents[2] / "rotator" / "rulesets"
 PRIOR_HIGH = 100000
 DOLLARS = {"USD", "ZUSD", "USDT", "USDC", "FDUSD", "BUSD", "DAI"}
 BINANCE_PRICE_FIELDS = (
@@ -86,8 +91,7 @@ class SimulatedMarket:
 
     def btc_close(self, k: float) -> float:
         """The day's BTC/USD close as served (Kraken's last trade, scaled)."""
-        kraken = json.loads((DATA / "kraken" / "0_public_Ticker.json").read_text())
-        return float(kraken["result"]["XXBTZUSD"]["c"][0]) * k
+        return btc_close_at(k)
 
     def write_config(self, path: Path, reports: Path, extra: dict[str, Any] | None = None) -> Path:
         """The demo portfolio.yaml with its accounts pointed at this server."""
@@ -99,7 +103,7 @@ class SimulatedMarket:
         # (30 simulated days hold no previous cycle to find it in); the revenue screen would
         # need DefiLlama, which a simulation does not reach.
         config["rules"] = {
-            "file": str(RULESETS / "cycle.yaml"),
+            "file": str(shipped_ruleset("cycle.yaml")),
             "overrides": {"btc_above_prior_high": {"level": PRIOR_HIGH}},
         }
         config["reports"] = {"directory": str(reports)}
@@ -109,11 +113,13 @@ class SimulatedMarket:
 
 
 @contextmanager
-def simulated_market(scratch: Path) -> Iterator[SimulatedMarket]:
-    """A running SimulatedMarket with the recorded prices (factor 1)."""
+def simulated_market(
+    scratch: Path, clock: Callable[[], datetime] = utc_now
+) -> Iterator[SimulatedMarket]:
+    """A running SimulatedMarket with the recorded prices (factor 1), stamping with `clock`."""
     folder = scratch / "exchange-data"
     shutil.copytree(DATA, folder)
-    with ReplayServer() as server:
+    with ReplayServer(clock=clock) as server:
         market = SimulatedMarket(folder, server)
         market.set_prices(1.0)
         yield market
@@ -151,3 +157,130 @@ def report_clock(day: date) -> str:
 def days_ending(last: date, count: int) -> list[date]:
     """`count` consecutive days ending with `last`."""
     return [last - timedelta(days=count - 1 - i) for i in range(count)]
+
+
+# The demo's holdings (rotator/demo/data balances and portfolio.yaml wallets) and the USD prices
+# the recording values them at, as `rotator plan --demo` reads them: (account, exchange,
+# wallet, asset, amount).
+DEMO_HOLDINGS = (
+    ("binance-main", "binance", "spot", "BTC", "0.4213"),
+    ("binance-main", "binance", "spot", "ETH", "3.85"),
+    ("binance-main", "binance", "spot", "BNB", "6.2"),
+    ("binance-main", "binance", "spot", "USDT", "1250.37"),
+    ("binance-main", "binance", "spot", "ADA", "4200"),
+    ("binance-main", "binance", "spot", "LINK", "85.5"),
+    ("binance-main", "binance", "funding", "USDT", "500"),
+    ("binance-main", "binance", "earn", "USDT", "3000"),
+    ("binance-main", "binance", "earn", "BNB", "4.5"),
+    ("kraken", "kraken", "spot", "BTC", "0.15"),
+    ("kraken", "kraken", "spot", "ETH", "1.2"),
+    ("kraken", "kraken", "spot", "SOL", "42.5"),
+    ("kraken", "kraken", "spot", "USDC", "2500"),
+    ("kraken", "kraken", "spot", "USD", "1850.421"),
+    ("cold-storage", "manual", "manual", "BTC", "0.35"),
+    ("cold-storage", "manual", "manual", "ETH", "2"),
+)
+RECORDED_USD = {
+    "BTC": "96412.5", "ETH": "3187.4", "BNB": "914.8", "ADA": "0.46808", "LINK": "13.9142",
+    "SOL": "142.63", "USDT": "1.0003", "USDC": "0.99985",
+}  # fmt: skip
+STABLE = {"USDT", "USDC", "USD"}
+
+
+def demo_snapshot(clock: datetime, k: float) -> Any:
+    """The demo portfolio at `clock` with crypto prices scaled by `k` (stablecoins are not):
+    Binance trades the assets against USDT, Kraken against USD."""
+    from rotator.core.models import (
+        AccountSnapshot,
+        Holding,
+        MarketInfo,
+        Quote,
+        Snapshot,
+        WalletKind,
+    )
+
+    scale = Decimal(str(k))
+
+    def usd(asset: str) -> Decimal:
+        price = Decimal(RECORDED_USD[asset])
+        return price if asset in STABLE else (price * scale).quantize(Decimal("0.00001"))
+
+    def quote(account: str, base: str, quote_asset: str) -> tuple[MarketInfo, Quote]:
+        mid = usd(base) / (usd(quote_asset) if quote_asset != "USD" else 1)
+        symbol = f"{base}/{quote_asset}"
+        market = MarketInfo(account, symbol, base, quote_asset, amount_step=Decimal("0.0001"),
+                            min_cost=Decimal("5"))  # fmt: skip
+        spread = mid * Decimal("0.0002")
+        return market, Quote(symbol, mid - spread, mid + spread, mid, clock, account)
+
+    pairs = {
+        "binance-main": [(a, "USDT") for a in ("BTC", "ETH", "BNB", "ADA", "LINK")],
+        "kraken": [("BTC", "USD"), ("ETH", "USD"), ("SOL", "USD"), ("USDT", "USD"),
+                   ("USDC", "USD")],
+    }  # fmt: skip
+    accounts = []
+    for name, exchange in (("binance-main", "binance"), ("kraken", "kraken"),
+                           ("cold-storage", "manual")):  # fmt: skip
+        holdings = tuple(
+            Holding(name, asset, Decimal(amount),
+                    Decimal(amount) if wallet == "spot" else Decimal(0), WalletKind(wallet))
+            for account, _, wallet, asset, amount in DEMO_HOLDINGS if account == name
+        )  # fmt: skip
+        quoted = [quote(name, base, q) for base, q in pairs.get(name, [])]
+        accounts.append(
+            AccountSnapshot(
+                name=name,
+                exchange=exchange,
+                holdings=holdings,
+                markets=tuple(m for m, _ in quoted),
+                quotes=tuple(q for _, q in quoted),
+                fetched_at=clock,
+            )
+        )
+    return Snapshot(as_of=clock, base_currency="USD", accounts=tuple(accounts))
+
+
+def seed_report_days(
+    db_url: str, clocks: Sequence[datetime], config: Path, reports: Path
+) -> list[int]:
+    """Store the daily report runs of `clocks` (day i at price factor `factor(i)`) and the
+    day's market data, without the CLI; returns the run ids.
+
+    Each day: the demo holdings valued at that day's prices, planned against portfolio.yaml's
+    targets and rebalance settings by the real planner, saved by the run store (one
+    transaction) and recorded as that day's report, as `rotator report` leaves a day behind.
+    The report files themselves are not written: only the newest report's files are read.
+    """
+    from rotator.adapters.storage.db import open_engine
+    from rotator.adapters.storage.report_store import save_report
+    from rotator.adapters.storage.runs import save_run
+    from rotator.config.portfolio import load_portfolio
+    from rotator.core.planner import plan_orders
+
+    portfolio = load_portfolio(config)
+    targets = portfolio.static_targets()
+    assert targets is not None, "the seeded days plan against portfolio.yaml targets"
+    policy = portfolio.policy()
+    engine = open_engine(db_url)
+    run_ids = []
+    try:
+        for index, clock in enumerate(clocks):
+            k = factor(index)
+            record_market_day(db_url, clock.date(), btc_close_at(k), dominance(index))
+            snapshot = demo_snapshot(clock, k)
+            plan = plan_orders(snapshot, targets, policy)
+            assert plan.complete, plan.problems
+            run_id = save_run(engine, snapshot, plan, kind="report", created_at=clock)
+            stem = reports / f"report-{clock.date().isoformat()}"
+            save_report(engine, clock.date(), run_id, f"{stem}.html", f"{stem}.md",
+                        created_at=clock)  # fmt: skip
+            run_ids.append(run_id)
+    finally:
+        engine.dispose()
+    return run_ids
+
+
+def btc_close_at(k: float) -> float:
+    """The day's BTC/USD close as the simulated market serves it (Kraken's last trade, scaled)."""
+    kraken = json.loads((DATA / "kraken" / "0_public_Ticker.json").read_text())
+    return float(kraken["result"]["XXBTZUSD"]["c"][0]) * k

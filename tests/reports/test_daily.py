@@ -12,7 +12,7 @@ from conftest import AS_OF, DAY, make_plan, series
 from rotator.core.records import RuleReport, RulesReport
 from rotator.errors import Problem, Severity
 from rotator.reports.daily import build_daily, drift_rows, rule_rows, value_changes
-from rotator.reports.render import render_html, render_markdown, summary_text
+from rotator.reports.daily_render import render_html, render_markdown, summary_text
 
 
 def history(days: int, start: int = 90000, step: int = 100) -> list[tuple[date, Decimal]]:

@@ -14,7 +14,7 @@ from conftest import DAY, make_plan, series
 
 from rotator.errors import Problem, Severity
 from rotator.reports.daily import build_daily
-from rotator.reports.render import render_html
+from rotator.reports.daily_render import render_html
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SECTIONS = ["warnings", "headline", "allocation", "regime", "signals", "orders", "history"]

@@ -1,5 +1,10 @@
 """Done-when: `rotator report` run on 30 simulated consecutive days (clock and prices moving)
-gives 30 rows of history and a value chart with 30 points."""
+gives 30 rows of history and a value chart with 30 points.
+
+The first 28 days are seeded through the run and report store (the demo portfolio valued and
+planned at each day's prices, see `seed_report_days`); the real CLI reports the last two, against
+the replay server running on the test's clock.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from simulation import (
     dominance,
     factor,
     record_market_day,
+    seed_report_days,
     simulated_market,
 )
 
@@ -23,6 +29,8 @@ from rotator.adapters.storage.db import open_engine
 from rotator.cli.app import cli
 
 DAYS = 30
+SEEDED = 28  # stored directly; the CLI reports the days after them
+END = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # the last simulated day's 07:00 UTC run
 
 
 @pytest.fixture
@@ -34,14 +42,15 @@ def environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_thirty_simulated_days(tmp_path: Path, environ: None) -> None:
     db = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
     reports = tmp_path / "reports"
-    # Simulated clocks end now: the replay server stamps tickers with the real time, and a
-    # quote newer than the run counts as fresh, an older one as stale.
-    end = datetime.now(UTC).replace(microsecond=0)
-    clocks = [end - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    clocks = [END - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
     runner = CliRunner()
-    with simulated_market(tmp_path) as market:
+    now = [clocks[SEEDED]]  # the replay server's clock: it stamps the tickers it serves
+    with simulated_market(tmp_path, clock=lambda: now[0]) as market:
         config = market.write_config(tmp_path / "portfolio.yaml", reports)
-        for index, clock in enumerate(clocks):
+        seeded = seed_report_days(db, clocks[:SEEDED], config, reports)
+        assert len(seeded) == SEEDED
+        for index in range(SEEDED, DAYS):
+            clock = now[0] = clocks[index]
             k = factor(index)
             market.set_prices(k)
             record_market_day(db, clock.date(), market.btc_close(k), dominance(index))

@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import binascii
 import logging
-import re
+import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from rotator.adapters.exchanges.session import (
     exchange_settings,
     open_readonly_exchange,
 )
+from rotator.adapters.exchanges.transport import NotJson, http_headers_of, http_status_of
 from rotator.adapters.exchanges.wallets import (
     EARN_IN_SPOT_BALANCE,
     read_wallet,
@@ -48,12 +51,79 @@ from rotator.redaction import redact
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (
-    ccxt_async.NetworkError,  # includes RequestTimeout, DDoSProtection, RateLimitExceeded
-    ccxt_async.ExchangeNotAvailable,
-)
 TICKER_CHUNK = 100  # symbols per fetch_tickers request, to keep URLs short
-MAX_RETRY_AFTER = 30.0
+MAX_RETRY_AFTER = 30.0  # seconds; an exchange asking for a longer wait fails the call at once
+NOT_JSON_MESSAGE = "the exchange sent a response that is not JSON"
+
+
+class Failure(Enum):
+    """What went wrong with one call, decided by HTTP status first, then by ccxt's class."""
+
+    AUTH = "authentication"
+    BANNED = "IP ban"
+    RATE_LIMITED = "rate limit"
+    TIMEOUT = "timeout"
+    UNAVAILABLE = "exchange not available"
+    NETWORK = "network error"
+    NOT_JSON = "not JSON"
+    SIGNING = "signing"
+    BAD_RESPONSE = "unreadable response"
+    OTHER = "error"
+
+
+RETRIED = frozenset({Failure.RATE_LIMITED, Failure.TIMEOUT, Failure.UNAVAILABLE, Failure.NETWORK})
+
+
+def classify(exc: BaseException) -> Failure:
+    """The failure an exception stands for.
+
+    The HTTP status decides first: each exchange maps statuses to its own ccxt classes (OKX
+    turns 429 into ExchangeNotAvailable; a 429 or 5xx body with an exchange error code
+    becomes a plain ExchangeError), and in ccxt 4.5 RateLimitExceeded is no DDoSProtection.
+    Without a telling status, the exchange's own error code as ccxt maps it decides.
+    """
+    status = http_status_of(exc)
+    if status in (401, 403):
+        return Failure.AUTH
+    if status == 418:  # Binance's IP ban: more requests only lengthen it
+        return Failure.BANNED
+    if status == 429:
+        return Failure.RATE_LIMITED
+    if isinstance(exc, ccxt_async.AuthenticationError):
+        return Failure.AUTH
+    if isinstance(exc, ccxt_async.RateLimitExceeded | ccxt_async.DDoSProtection):
+        return Failure.RATE_LIMITED
+    if isinstance(exc, ccxt_async.RequestTimeout):
+        return Failure.TIMEOUT
+    if (status is not None and status >= 500) or isinstance(exc, ccxt_async.ExchangeNotAvailable):
+        return Failure.UNAVAILABLE
+    if isinstance(exc, ccxt_async.NetworkError):
+        return Failure.NETWORK
+    if isinstance(exc, NotJson):
+        return Failure.NOT_JSON
+    if isinstance(exc, binascii.Error):
+        return Failure.SIGNING
+    if isinstance(exc, ccxt_async.BadResponse | ValueError | TypeError | KeyError | AttributeError):
+        return Failure.BAD_RESPONSE
+    return Failure.OTHER
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """The wait a `Retry-After` header asks for (seconds or an HTTP date), or None."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 class FetchFailed(Exception):
@@ -92,74 +162,70 @@ class _AccountFetch:
 
     # -- one ccxt call with bounded retries and translated errors -----------------------
     async def call(self, what: str, method: Callable[..., Any], *args: Any) -> Any:
-        """Await `method(*args)`, retrying network errors and 429s; raise FetchFailed."""
+        """Await `method(*args)`, retrying transient failures; raise FetchFailed."""
         attempt = 0
         while True:
             try:
                 result = await method(*args)
-            except RETRYABLE as exc:
-                # HTTP 418 is Binance's IP ban: more requests only lengthen it.
-                banned = _http_status(str(exc)) == 418
-                if attempt >= self.settings.retries or banned:
-                    raise FetchFailed(self.describe(what, exc, attempt)) from None
-                delay = self.settings.backoff * (2**attempt)
-                if isinstance(exc, ccxt_async.DDoSProtection):
-                    delay = max(delay, self._retry_after())
-                log.info("%s: %s failed (%s), retry in %.2f s", self.subject, what,
-                         type(exc).__name__, delay)  # fmt: skip
-                await asyncio.sleep(delay)
-                attempt += 1
-                continue
             except ReadOnlyViolation:
                 raise
             except Exception as exc:
-                raise FetchFailed(self.describe(what, exc, attempt)) from None
+                failure = classify(exc)
+                wait = retry_after_seconds(http_headers_of(exc), time.time())
+                if (
+                    failure not in RETRIED
+                    or attempt >= self.settings.retries
+                    or (wait is not None and wait > MAX_RETRY_AFTER)
+                ):
+                    raise FetchFailed(self.describe(what, exc, attempt, wait)) from None
+                delay = max(self.settings.backoff * (2**attempt), wait or 0.0)
+                log.info("%s: %s failed (%s), retry in %.2f s", self.subject, what,
+                         failure.value, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
             if _unreadable(result):
                 # ccxt hands back the raw text when a body is not JSON, and parses it into an
                 # empty balance: an account that looks empty must not pass for a real one.
-                raise FetchFailed(f"{what} failed: the exchange sent a response that is not JSON")
+                raise FetchFailed(f"{what} failed: {NOT_JSON_MESSAGE}")
             return result
 
-    def _retry_after(self) -> float:
-        headers = getattr(self.exchange, "last_response_headers", None) or {}
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        try:
-            return min(float(value), MAX_RETRY_AFTER) if value is not None else 0.0
-        except ValueError:
-            return 0.0
-
-    def describe(self, what: str, exc: BaseException, retries: int) -> str:
+    def describe(
+        self, what: str, exc: BaseException, retries: int, wait: float | None = None
+    ) -> str:
         """A message saying what failed where and what to do, without secrets."""
         detail = redact(" ".join(str(exc).split()))[:300]
         tried = f"({retries} {'retry' if retries == 1 else 'retries'})"
-        status = _http_status(detail)
-        if isinstance(exc, ccxt_async.RequestTimeout):
-            timeout = exchange_settings(self.account).get("timeout", DEFAULT_TIMEOUT_MS)
-            return f"{what} timed out after {float(timeout) / 1000:g} s {tried}"
-        if isinstance(exc, ccxt_async.DDoSProtection):
-            if status == 418:
-                return f"{what}: this IP is temporarily banned by the exchange (HTTP 418)"
-            return (
-                f"{what} rate-limited by the exchange (HTTP {status or 429}) {tried}; "
-                f"try again later"
-            )
-        if isinstance(exc, ccxt_async.ExchangeNotAvailable):
-            code = f" (HTTP {status})" if status else ""
-            return f"{what} failed: exchange not available{code} {tried}: {detail}"
-        if isinstance(exc, ccxt_async.NetworkError):
-            return f"{what} failed: network error {tried}: {detail}"
-        if isinstance(exc, ccxt_async.AuthenticationError):
+        status = http_status_of(exc)
+        failure = classify(exc)
+        if failure is Failure.AUTH:
             return (
                 f"{what}: authentication failed: check {credential_hint(self.account)} "
                 f"(a valid read-only API key with permission to read balances, and the "
                 f"exchange's IP allow-list): {detail}"
             )
-        if isinstance(exc, binascii.Error):  # e.g. Kraken's secret is base64-decoded to sign
+        if failure is Failure.BANNED:
+            return f"{what}: this IP is temporarily banned by the exchange (HTTP 418)"
+        if failure is Failure.RATE_LIMITED:
+            source = f"HTTP {status}" if status not in (None, 200) else "exchange error code"
+            asks = f"; it asks to wait {wait:g} s" if wait is not None and wait > 0 else ""
+            return f"{what} rate-limited by the exchange ({source}) {tried}{asks}; try again later"
+        if failure is Failure.TIMEOUT:
+            timeout = exchange_settings(self.account).get("timeout", DEFAULT_TIMEOUT_MS)
+            return f"{what} timed out after {float(timeout) / 1000:g} s {tried}"
+        if failure is Failure.UNAVAILABLE:
+            code = f" (HTTP {status})" if status else ""
+            return f"{what} failed: exchange not available{code} {tried}: {detail}"
+        if failure is Failure.NETWORK:
+            return f"{what} failed: network error {tried}: {detail}"
+        if failure is Failure.NOT_JSON:
+            return f"{what} failed: {NOT_JSON_MESSAGE}"
+        if failure is Failure.SIGNING:  # e.g. Kraken's secret is base64-decoded to sign
             return (
                 f"{what}: the credentials cannot be used to sign requests: check "
                 f"{credential_hint(self.account)} (copy them exactly as the exchange issued them)"
             )
-        if isinstance(exc, ccxt_async.BadResponse | ValueError | TypeError | KeyError):
+        if failure is Failure.BAD_RESPONSE:
             return f"{what} failed: the exchange sent a response ccxt could not read: {detail}"
         return f"{what} failed: {type(exc).__name__}: {detail}"
 
@@ -204,13 +270,14 @@ class _AccountFetch:
             cache.save(self.account, now, ex.markets, ex.currencies)
 
     async def _read_wallets(self) -> None:
-        ex, found = self.exchange, []
+        ex = self.exchange
         wallets = [WalletKind(w) for w in self.account.wallets]
         exchange_id = self.account.exchange
         if exchange_id in EARN_IN_SPOT_BALANCE and WalletKind.SPOT in wallets:
             # The spot read already returns the earn balances: reading them again would
             # count them twice.
             wallets = [w for w in wallets if w is not WalletKind.EARN]
+        readable = []
         for wallet in wallets:
             if not supports(self.account.exchange, wallet):
                 self.problem(
@@ -220,17 +287,24 @@ class _AccountFetch:
                     f"declare them as a manual wallet)",
                 )
                 continue
-            try:
-                found.extend(await read_wallet(
-                    self.account.name, self.account.exchange, wallet, self.call, ex
-                ))  # fmt: skip
-            except FetchFailed as exc:
-                self.problem(Severity.ERROR, str(exc))
+            readable.append(wallet)
+        # The wallets are read at once; the exchange's rate limiter (ccxt's) still paces them.
+        results = await asyncio.gather(*(self._read_one_wallet(w) for w in readable))
+        found = [h for held in results for h in held]
         if exchange_id.startswith("binance"):
             found = split_binance_ld(found, ex.markets or {}, WalletKind.EARN in wallets)
         if exchange_id in EARN_IN_SPOT_BALANCE:
             found = split_kraken_suffixes(found)
         self.holdings = list(merge_holdings(found))
+
+    async def _read_one_wallet(self, wallet: WalletKind) -> list[Holding]:
+        try:
+            return await read_wallet(
+                self.account.name, self.account.exchange, wallet, self.call, self.exchange
+            )
+        except FetchFailed as exc:
+            self.problem(Severity.ERROR, str(exc))
+            return []
 
     # -- phase 2: tickers ---------------------------------------------------------------
     def needed_symbols(self, universe: set[str]) -> list[str]:
@@ -312,12 +386,6 @@ def _unreadable(result: Any) -> bool:
     if isinstance(result, str | bytes):
         return True
     return isinstance(result, dict) and isinstance(result.get("info"), str | bytes)
-
-
-def _http_status(text: str) -> int | None:
-    # ccxt formats HTTP errors as "<id> <METHOD> <url> <status> <reason> <body>"
-    match = re.search(r"\s([45]\d\d)\s", f" {text} ")
-    return int(match.group(1)) if match else None
 
 
 async def fetch_accounts_async(

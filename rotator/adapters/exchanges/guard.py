@@ -5,7 +5,9 @@
 attributes. Everything else (orders, withdrawals, transfers, implicit POST/PUT/DELETE
 endpoints, credentials) raises `ReadOnlyViolation` naming the method. As a second line of
 defence, the order/withdraw/transfer family on the wrapped instance itself is replaced with
-functions that refuse, so not even ccxt's own code paths can reach them.
+functions that refuse, so not even ccxt's own code paths can reach them; and as the last,
+every HTTP request the instance sends is checked where it leaves (transport.py): only the
+(method, path) pairs of rotator's read calls on that exchange go out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from functools import cache
 from typing import Any, NoReturn
 
+from rotator.adapters.exchanges import transport
 from rotator.errors import ReadOnlyViolation
 
 # Unified read calls rotator may make (snake_case; the camelCase twin is allowed too).
@@ -142,6 +145,7 @@ class ReadOnlyExchange:
 
     def __init__(self, exchange: Any) -> None:
         disarm(exchange)
+        transport.install(exchange)
         object.__setattr__(self, "_exchange", exchange)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,8 +1,9 @@
 """Opening a ccxt exchange for one account: settings, credentials, read-only guard, market cache.
 
-Settings are layered: rotator's defaults (rate limiting on, a 10 s timeout, spot-only market
-loading) under the account's `ccxt:` mapping from portfolio.yaml, which wins and is passed
-verbatim to the ccxt constructor (urls, options, hostname, timeout, proxies...). Credentials
+Settings are layered: rotator's defaults (rate limiting on, with bursts within the exchange's
+budget; a 10 s timeout; market loading that asks for spot markets only, see `lean_settings`)
+under the account's `ccxt:` mapping from portfolio.yaml, which wins and is passed verbatim to
+the ccxt constructor (urls, options, hostname, timeout, proxies...). Credentials
 come only from the environment variables the account names and are registered with the
 redaction module the moment they are read.
 """
@@ -69,14 +70,29 @@ if not any(isinstance(f, RedactingFilter) for f in CCXT_LOG.filters):
     CCXT_LOG.addFilter(RedactingFilter())
 
 DEFAULT_TIMEOUT_MS = 10_000
+# Rate limiting stays on, with ccxt's rolling-window limiter instead of its default leaky
+# bucket (which lets no two requests out together): within any BURST_WINDOW_MS, at most
+# BURST_WINDOW_MS / rateLimit cost units go out (ccxt's per-request costs and rateLimit encode
+# the exchange's published weight limits), so one account's wallets can be read at once and
+# no minute ever carries more than the exchange's per-minute budget. Binance: 100 units (500
+# of its 6,000 request weight a minute) in any 5 s; a warm plan uses about 50.
+BURST_WINDOW_MS = 5_000
 PRUNE_AFTER_SECONDS = 24 * 3600
 
-# Per-exchange settings beyond the generic ones. Binance: its currencies endpoint is a signed
-# extra request (sapi capital/config/getall) whose data rotator does not use, and margin pairs
-# are irrelevant to spot planning.
-EXCHANGE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "binance": {"options": {"fetchMargins": False, "fetchCurrencies": False}},
-}
+# ccxt option flags that make `load_markets` ask for more than the spot market list (margin
+# pairs, option chains, expired options, a server-time request, fee tables from all tickers).
+# Each is switched off where the exchange defines it, at the top level of `options` or inside
+# `options.fetchMarkets`; rotator needs markets, balances and tickers only.
+EXTRA_REQUEST_FLAGS = frozenset(
+    {
+        "fetchMargins",
+        "fetchCurrencies",
+        "loadAllOptions",
+        "loadExpiredOptions",
+        "adjustForTimeDifference",
+        "fetchTickersFees",
+    }
+)
 
 
 class MissingCredentials(Exception):
@@ -100,24 +116,58 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 def exchange_settings(account: AccountSettings) -> dict[str, Any]:
     """The ccxt constructor settings for `account`, without credentials."""
-    defaults: dict[str, Any] = {"enableRateLimit": True, "timeout": DEFAULT_TIMEOUT_MS}
-    # Only spot markets are planned: load just those where the exchange lets us choose (saves
-    # the futures/options market requests on binance, okx, bybit, gate...).
-    fetch_markets = _default_options(account.exchange).get("fetchMarkets")
-    if isinstance(fetch_markets, dict) and "types" in fetch_markets:
-        defaults["options"] = {"fetchMarkets": {"types": ["spot"]}}
-    elif isinstance(fetch_markets, list):
-        defaults["options"] = {"fetchMarkets": ["spot"]}
-    defaults = deep_merge(defaults, EXCHANGE_DEFAULTS.get(account.exchange, {}))
+    base = {
+        "enableRateLimit": True,
+        "timeout": DEFAULT_TIMEOUT_MS,
+        "rateLimiterAlgorithm": "rollingWindow",
+        "rollingWindowSize": BURST_WINDOW_MS,
+    }
+    defaults = deep_merge(base, lean_settings(account.exchange))
     settings = deep_merge(defaults, account.ccxt)
     settings["enableRateLimit"] = settings.get("enableRateLimit", True)
     return settings
 
 
+def lean_settings(exchange_id: str) -> dict[str, Any]:
+    """ccxt settings that keep `exchange_id` to the requests a plan needs.
+
+    Derived from what ccxt declares for the exchange, not per exchange by hand:
+    - `has.fetchCurrencies` off: `load_markets` would otherwise first fetch the currency list
+      (a signed request on Binance, OKX and Bybit). ccxt derives the currencies rotator uses
+      (codes) from the markets instead.
+    - `options.fetchMarkets` types narrowed to spot where the exchange lets us choose.
+    - every flag of EXTRA_REQUEST_FLAGS that is on, at the top of `options` or inside
+      `options.fetchMarkets`, turned off.
+    """
+    has, options = _described(exchange_id)
+    lean: dict[str, Any] = {}
+    if has.get("fetchCurrencies"):
+        lean["has"] = {"fetchCurrencies": False}
+    lean_options: dict[str, Any] = {
+        key: False for key in EXTRA_REQUEST_FLAGS if options.get(key) is True
+    }
+    fetch_markets = options.get("fetchMarkets")
+    if isinstance(fetch_markets, dict):
+        narrowed: dict[str, Any] = {
+            key: False for key in EXTRA_REQUEST_FLAGS if fetch_markets.get(key) is True
+        }
+        if "types" in fetch_markets:
+            narrowed["types"] = ["spot"]
+        if narrowed:
+            lean_options["fetchMarkets"] = narrowed
+    elif isinstance(fetch_markets, list):
+        lean_options["fetchMarkets"] = ["spot"]
+    if lean_options:
+        lean["options"] = lean_options
+    return lean
+
+
 @cache
-def _default_options(exchange_id: str) -> dict[str, Any]:
+def _described(exchange_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(has, options) of an exchange as ccxt declares them."""
     # The sync class describes itself without an event loop; nothing is requested.
-    return dict(getattr(ccxt, exchange_id)().options)
+    described = getattr(ccxt, exchange_id)()
+    return dict(described.has), copy.deepcopy(dict(described.options))
 
 
 def read_credentials(account: AccountSettings, environ: Mapping[str, str]) -> dict[str, str]:

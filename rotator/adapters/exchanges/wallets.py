@@ -17,6 +17,7 @@ Which wallet ccxt can reach differs per exchange:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -89,27 +90,35 @@ def split_kraken_suffixes(holdings: list[Holding]) -> list[Holding]:
 
 async def binance_earn(account: str, call: Call, exchange: Any) -> list[Holding]:
     """Binance simple-earn flexible + locked positions as EARN holdings (all pages)."""
-    holdings: list[Holding] = []
     endpoints = (
         ("simple-earn flexible positions", "sapi_get_simple_earn_flexible_position", "totalAmount"),
         ("simple-earn locked positions", "sapi_get_simple_earn_locked_position", "amount"),
     )
-    for label, method, amount_key in endpoints:
-        page, seen = 1, 0
-        while page <= _EARN_MAX_PAGES:
-            request = {"current": page, "size": _EARN_PAGE_SIZE}
-            response = await call(label, getattr(exchange, method), request)
-            rows = (response or {}).get("rows") or []
-            for row in rows:
-                amount = to_decimal(row.get(amount_key))
-                if amount and amount > 0:
-                    asset = exchange.safe_currency_code(row.get("asset"))
-                    holdings.append(Holding(account, asset, amount, amount, WalletKind.EARN))
-            seen += len(rows)
-            total = int(to_decimal((response or {}).get("total")) or Decimal(0))
-            if not rows or seen >= total:
-                break
-            page += 1
+    pages = await asyncio.gather(
+        *(_earn_positions(account, call, exchange, *endpoint) for endpoint in endpoints)
+    )
+    return [h for held in pages for h in held]
+
+
+async def _earn_positions(
+    account: str, call: Call, exchange: Any, label: str, method: str, amount_key: str
+) -> list[Holding]:
+    holdings: list[Holding] = []
+    page, seen = 1, 0
+    while page <= _EARN_MAX_PAGES:
+        request = {"current": page, "size": _EARN_PAGE_SIZE}
+        response = await call(label, getattr(exchange, method), request)
+        rows = (response or {}).get("rows") or []
+        for row in rows:
+            amount = to_decimal(row.get(amount_key))
+            if amount and amount > 0:
+                asset = exchange.safe_currency_code(row.get("asset"))
+                holdings.append(Holding(account, asset, amount, amount, WalletKind.EARN))
+        seen += len(rows)
+        total = int(to_decimal((response or {}).get("total")) or Decimal(0))
+        if not rows or seen >= total:
+            break
+        page += 1
     return holdings
 
 

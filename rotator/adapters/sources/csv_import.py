@@ -9,7 +9,23 @@ Recognised layouts (header names are matched case-insensitively):
   ``volume`` (or ``total_volume``), ``market_cap`` (or ``marketcap``); the asset comes from
   ``--asset``, a ``symbol`` column, or the file name (``btc-usd-max.csv``). CoinGecko's CSV export
   (``snapped_at,price,market_cap,total_volume``) is this layout and is accepted as it is;
-- ``date,value``: ambiguous, so ``--kind dominance`` or ``--kind prices`` says which it is.
+- ``date,value``: ambiguous, so ``--kind dominance`` or ``--kind prices`` says which it is
+  (or ``--series NAME`` for a macro series, see below).
+
+Macro series (stored as observations of a named series, see rotator.core.history):
+
+- FRED downloads in both of FRED's layouts: ``observation_date,<ID>`` (current; the series is
+  ``fred:<ID>``) and ``DATE,VALUE`` (older; the id comes from the file name, ``WALCL.csv``);
+- the MOVE index as ``index:MOVE``: Yahoo's ``^MOVE`` download
+  (``Date,Open,High,Low,Close,Adj Close,Volume``; the close is used) or ``Date,Value``, when the
+  file is named ``MOVE.csv`` / ``^MOVE.csv`` or ``--series index:MOVE`` is given;
+- any ``date,value`` file of a FRED series rotator knows (``WTREGEN.csv``...) or with
+  ``--series fred:ID``.
+
+Empty cells, FRED's ``.`` and Yahoo's ``null`` are missing observations and skipped, never zero.
+An index value far off both its neighbours (which agree with each other) is kept but reported,
+so a typo in a source can be checked (MOVE on 2013-08-22 is 58.3 in one public copy, where
+Yahoo has 98.3).
 
 Date column: ``date``, ``day``, ``snapped_at``, ``timestamp`` or ``time``; ISO dates or date-times
 ("2013-04-28 00:00:00 UTC" -> 2013-04-28) or Unix epochs (seconds or milliseconds).
@@ -24,10 +40,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from rotator.core.history import DailyBar, DominanceObservation
+from rotator.core.history import DailyBar, DominanceObservation, MacroObservation, macro_key
+from rotator.core.publication import PUBLICATIONS
 from rotator.errors import ConfigError
 
-DATE_COLUMNS = ("date", "day", "snapped_at", "timestamp", "time")
+DATE_COLUMNS = ("date", "day", "snapped_at", "timestamp", "time", "observation_date")
 DOMINANCE_COLUMNS = ("dominance", "btc_dominance", "dominance_pct", "btc_dominance_pct")
 PRICE_COLUMNS = ("close", "price")
 ALIASES = {
@@ -48,6 +65,8 @@ class Imported:
     bars: tuple[DailyBar, ...] = ()
     dominance: tuple[DominanceObservation, ...] = ()
     description: str = ""
+    macro: tuple[MacroObservation, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _norm(name: str) -> str:
@@ -80,8 +99,12 @@ def import_csv(
     asset: str | None = None,
     quote: str = "USD",
     source: str = "import",
+    series: str | None = None,
 ) -> Imported:
-    """Read a CSV file of daily prices or dominance into records (see module docstring).
+    """Read a CSV file of daily prices, dominance or a macro series (see module docstring).
+
+    Args:
+        series: the macro series the file holds ("fred:WALCL", "index:MOVE"); None = infer.
 
     Raises:
         ConfigError: unreadable file, unrecognised columns or a bad value, naming file and line.
@@ -98,6 +121,12 @@ def import_csv(
     date_col = _find(header, DATE_COLUMNS)
     if date_col is None:
         raise ConfigError(f"{path}:1: no date column; expected one of {', '.join(DATE_COLUMNS)}")
+    if series and kind not in ("auto", "macro"):
+        raise ConfigError(f"--series {series} is for macro series; it cannot go with --kind {kind}")
+    if kind in ("auto", "macro"):
+        name = series or _macro_name(path, [h.strip() for h in rows[0]], header, kind)
+        if name is not None:
+            return _macro(path, rows, date_col, header, name, source)
     cols = {k: _find(header, v) for k, v in ALIASES.items()}
     dom_col = _find(header, DOMINANCE_COLUMNS)
     price_col = _find(header, PRICE_COLUMNS)
@@ -124,7 +153,7 @@ def import_csv(
             path, rows, date_col, dom_col if dom_col is not None else value_col, cols, source
         )
     if kind != "prices":
-        raise ConfigError(f"--kind must be auto, prices or dominance, got {kind!r}")
+        raise ConfigError(f"--kind must be auto, prices, dominance or macro, got {kind!r}")
     price_col = price_col if price_col is not None else value_col
     if price_col is None:
         raise ConfigError(f"{path}:1: no close/price column")
@@ -242,3 +271,92 @@ def _prices(
         bars=tuple(out),
         description=f"{len(out)} daily closes of {names}/{quote.upper()} ({first} to {last})",
     )
+
+
+KNOWN_FRED = tuple(n.split(":", 1)[1] for n in PUBLICATIONS if n.startswith("fred:"))
+MISSING = ("", ".", "null", "nan", "NaN", "#N/A")
+# An observation this far (fraction) from both neighbours, which agree within NEIGHBOURS_AGREE,
+# is reported as suspicious (kept: the source is the authority, the user decides).
+OUTLIER = 0.25
+NEIGHBOURS_AGREE = 0.05
+
+
+def _macro_name(path: Path, raw: list[str], header: dict[str, int], kind: str) -> str | None:
+    """The macro series a file holds, from its header or name; None when it is not one."""
+    stem = path.stem.lstrip("^").upper()
+    names = list(header)
+    if len(raw) == 2 and names[0] == "observation_date":
+        return f"fred:{raw[1].upper()}"
+    if stem == "MOVE":
+        return "index:MOVE"
+    if names == ["date", "value"] and (raw == ["DATE", "VALUE"] or stem in KNOWN_FRED):
+        if re.fullmatch(r"[A-Z0-9]{2,30}", stem) and stem != "FREDGRAPH":
+            return f"fred:{stem}"
+        raise ConfigError(
+            f"{path}: a FRED DATE,VALUE file; which series? name the file after it "
+            "(WALCL.csv) or pass --series fred:WALCL"
+        )
+    if kind == "macro":
+        raise ConfigError(f"{path}: which macro series is this? pass --series (e.g. fred:WALCL)")
+    return None
+
+
+def _macro(
+    path: Path,
+    rows: list[list[str]],
+    date_col: int,
+    header: dict[str, int],
+    name: str,
+    source: str,
+) -> Imported:
+    prefix, _, rest = name.partition(":")
+    if prefix not in ("fred", "index", "treasury") or not rest:
+        raise ConfigError(
+            f"--series {name}: expected fred:ID, index:NAME or treasury:NAME (e.g. index:MOVE)"
+        )
+    value_col = _find(header, ("close", "value", rest.lower()))
+    if value_col is None:
+        others = [i for i in range(len(rows[0])) if i != date_col]
+        if len(others) != 1:
+            raise ConfigError(
+                f"{path}:1: which column holds {name}? expected close, value or {rest}, "
+                f"got {', '.join(rows[0])}"
+            )
+        value_col = others[0]
+    key = macro_key(name)
+    out: list[MacroObservation] = []
+    blanks = 0
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        day = _day(path, line, rows[0][date_col], _cell(row, date_col))
+        text = _cell(row, value_col).strip()
+        if text in MISSING:
+            blanks += 1
+            continue
+        value = _number(path, line, rows[0][value_col], text, True)
+        out.append(MacroObservation(source, key, day, float(value or 0.0)))
+    if not out:
+        raise ConfigError(f"{path}: no {name} values (every row is blank)")
+    first, last = out[0].day, out[-1].day
+    skipped = f", {blanks} blank days skipped" if blanks else ""
+    return Imported(
+        macro=tuple(out),
+        description=f"{len(out)} observations of {name} ({first} to {last}){skipped}",
+        # Index levels move smoothly; balances (TGA, RRP) legitimately jump for a day.
+        warnings=tuple(_outliers(path, name, out)) if prefix == "index" else (),
+    )
+
+
+def _outliers(path: Path, name: str, out: list[MacroObservation]) -> list[str]:
+    found = []
+    for before, here, after in zip(out, out[1:], out[2:], strict=False):
+        a, b, c = before.value, here.value, after.value
+        if a <= 0 or c <= 0 or abs(c / a - 1) > NEIGHBOURS_AGREE:
+            continue
+        if abs(b / a - 1) > OUTLIER and abs(b / c - 1) > OUTLIER:
+            found.append(
+                f"{path}: {name} on {here.day} is {b:g}, far from {a:g} ({before.day}) and "
+                f"{c:g} ({after.day}); kept as the source has it, check it"
+            )
+    return found

@@ -3,7 +3,7 @@
 ``GET {base}/series/observations?series_id=WALCL&api_key=KEY&file_type=json&observation_start=D``
 -> ``{"observations": [{"date": "2024-01-03", "value": "7713506.0", ...}]}``; a value of "."
 means no observation. Series used by `net_liquidity`: WALCL (Fed total assets, millions USD,
-weekly), WTREGEN (Treasury General Account, billions USD, weekly), RRPONTSYD (overnight reverse
+weekly), WTREGEN (Treasury General Account, millions USD, weekly), RRPONTSYD (overnight reverse
 repos, billions USD, daily). FRED needs a free API key, read from the environment variable named
 by `key_env` (default FRED_API_KEY).
 """

@@ -210,6 +210,16 @@ def last_day(engine: Engine, source: str, market: str) -> date | None:
         ).scalar_one()
 
 
+def last_macro_day(engine: Engine, series: str) -> date | None:
+    """The newest stored day of a macro series (stored key, see core.history.macro_key)."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.max(MacroRow.day)).where(MacroRow.series == series)
+        ).scalar_one()
+
+
 _OHLCV_COLUMN = {"mcap": "market_cap"}
 
 

@@ -1,4 +1,4 @@
-"""Combinators `all`, `any`, `not`: rules over other rules, in three-valued logic.
+"""Rule kinds `all`, `any`, `not`: rules combining other rules, in three-valued logic.
 
 Unknown is neither true nor false (Kleene logic): `all` is false as soon as one part is false,
 otherwise unknown if one part is unknown; `any` is true as soon as one part is true, otherwise

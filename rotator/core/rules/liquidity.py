@@ -1,9 +1,12 @@
 """`net_liquidity`: the Fed's net liquidity (balance sheet minus TGA minus reverse repos).
 
 net liquidity = WALCL - WTREGEN - RRPONTSYD, in billions of USD. FRED publishes WALCL in
-millions (weekly, Wednesday levels), WTREGEN in billions (weekly) and RRPONTSYD in billions
-(daily); `scales` converts each to billions. The weekly series are carried forward to each day
-(a weekly level holds until the next one); each must be fresher than `max_age` days.
+millions (weekly, Wednesday levels), WTREGEN in millions (weekly; FRED's older copies were in
+billions: set its scale to 1 for those) and RRPONTSYD in billions (daily); `scales` converts each
+to billions. Each series is seen only from the day it was published (rotator.core.publication:
+the weekly H.4.1 levels the next business day; `lag_days` overrides per series). The weekly
+series are carried forward to each day (a weekly level holds until the next one); each must be
+fresher than `max_age` days.
 
 Tests (`test:`): ``change``: net liquidity changed by at least `min_change_pct` percent over
 `window` days (negative: fell at least that much); ``above`` / ``below``: level in billions.
@@ -36,10 +39,14 @@ class NetLiquidityParams(Params):
     min_change_pct: float = Field(0.0, description="percent over the window (sign = direction)")
     level: float | None = Field(None, gt=0, description="billions of USD, for above/below")
     scales: dict[str, float] = Field(
-        default_factory=lambda: {"WALCL": 0.001, "WTREGEN": 1.0, "RRPONTSYD": 1.0},
+        default_factory=lambda: {"WALCL": 0.001, "WTREGEN": 0.001, "RRPONTSYD": 1.0},
         description="multiplier from each series' FRED unit to billions",
     )
     max_age: int = Field(10, ge=0, description="days the newest value of each may be old")
+    lag_days: dict[str, int] = Field(
+        default_factory=dict,
+        description="publication lag override per series id (US business days)",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> NetLiquidityParams:
@@ -48,23 +55,34 @@ class NetLiquidityParams(Params):
         missing = [s for s in SERIES if s not in self.scales]
         if missing:
             raise ValueError(f"scales must give {', '.join(missing)}")
+        unknown = [s for s in self.lag_days if s not in SERIES]
+        if unknown:
+            raise ValueError(f"lag_days: unknown series {', '.join(unknown)}")
         return self
 
 
-def _net(p: NetLiquidityParams, ctx: RuleContext, days: int | None) -> pd.Series:
+def net_series(
+    p: NetLiquidityParams, ctx: RuleContext, days: int | None
+) -> tuple[pd.Series, list[str]]:
+    """Net liquidity in billions per day as public at ctx.as_of, and the data notes."""
     import pandas as pd  # here, not at module level: loading a rule set stays light
 
-    parts = []
+    from rotator.core.rules.macro import published
+
+    parts, notes = [], []
     for name in SERIES:
-        series = ctx.series(f"fred:{name}", max_age=p.max_age)
-        parts.append(series.rename(name) * p.scales[name])
+        series, note = published(
+            ctx, f"fred:{name}", lag_days=p.lag_days.get(name), max_age=p.max_age
+        )
+        parts.append(series.dropna().rename(name) * p.scales[name])
+        notes.append(note)
     frame = pd.concat(parts, axis=1, sort=True).ffill().dropna()
     if frame.empty:
         raise MissingInput("net liquidity: the FRED series have no common dates")
     net = frame["WALCL"] - frame["WTREGEN"] - frame["RRPONTSYD"]
     if days is not None:
         net = net[net.index >= pd.Timestamp(ctx.as_of - timedelta(days=days - 1))]
-    return net
+    return net, notes
 
 
 @rule("net_liquidity", params=NetLiquidityParams, inputs=tuple(f"fred:{s}" for s in SERIES))
@@ -73,12 +91,14 @@ def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     import pandas as pd
 
     if p.test != "change":
-        net = _net(p, ctx, None)
+        net, notes = net_series(p, ctx, None)
         last = float(net.iloc[-1])
         value = last > (p.level or 0) if p.test == "above" else last < (p.level or 0)
         reason = f"net liquidity {last:,.0f}B vs {p.test} {p.level:,.0f}B"
-        return RuleResult.of(value, reason, {"net_liquidity_bn": round(last, 1)}, net.index[-1])
-    net = _net(p, ctx, p.window + 14)  # a little more, so the window's first day is covered
+        inputs = {"net_liquidity_bn": round(last, 1), "data": notes}
+        return RuleResult.of(value, reason, inputs, net.index[-1])
+    # a little more than the window, so its first day is covered
+    net, notes = net_series(p, ctx, p.window + 14)
     start = pd.Timestamp(ctx.as_of - timedelta(days=p.window))
     before = net[net.index <= start]
     if before.empty:
@@ -87,7 +107,7 @@ def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     change = (last / first - 1) * 100
     need = p.min_change_pct
     value = change >= need if need >= 0 else change <= need
-    inputs = {"net_liquidity_bn": round(last, 1), "change_pct": round(change, 2)}
+    inputs = {"net_liquidity_bn": round(last, 1), "change_pct": round(change, 2), "data": notes}
     word = "at least" if need >= 0 else "at most"
     reason = (
         f"net liquidity {last:,.0f}B, {change:+.2f} % over {p.window} days "

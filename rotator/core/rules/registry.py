@@ -1,7 +1,7 @@
 """Rule registry: rule kinds are small pure functions registered by name, configured in YAML.
 
 A *rule kind* (e.g. ``prior_high_break``) is a function ``(params, ctx) -> RuleResult``. A *rule*
-is a named instance of a kind in a rule-set file (``rules/cycle.yaml``)::
+is a named instance of a kind in a *rule set*, a YAML file (``rules/cycle.yaml``)::
 
     rules:
       btc_above_prior_high: {kind: prior_high_break, asset: BTC, level: 110000, confirm_closes: 3}
@@ -34,8 +34,10 @@ Writing a rule kind
   ``{param}`` placeholders filled from the params (``"close:{asset}"``), or be a callable
   ``params -> tuple[str, ...]``. The pipeline loads exactly these series once, up front, into
   ``Snapshot.history``; a rule never fetches anything.
-- ``ctx.series(name, max_age=...)`` returns the series up to the evaluation day; when it is
-  missing, empty, or its newest value is older than ``max_age`` days it raises ``MissingInput``,
+- ``ctx.series(name, max_age=...)`` returns the series up to the evaluation day, each value
+  only from its publication day (``lag_days``, default per series: rotator.core.publication);
+  when it is missing, empty, or its newest value is older than ``max_age`` days it raises
+  ``MissingInput``,
   which the evaluator turns into ``RuleResult.unknown(reason)``: missing data is never true/false.
 - A kind that refers to other rules (like ``all``/``any``/``not``) gives its params model a
   ``references() -> tuple[str, ...]`` method; the loader checks the names exist and rejects cycles,
@@ -100,6 +102,9 @@ BUILTIN_RULE_MODULES: tuple[str, ...] = (
     "rotator.core.rules.dominance",
     "rotator.core.rules.liquidity",
     "rotator.core.rules.revenue_screen",
+    "rotator.core.rules.bond_volatility",
+    "rotator.core.rules.treasury_buybacks",
+    "rotator.core.rules.fed_accounts",
 )
 
 
@@ -297,25 +302,38 @@ class RuleContext:
             raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
         return value
 
-    def series(self, name: str, max_age: int | None = None, days: int | None = None) -> pd.Series:
-        """The series `name` up to and including `as_of`, optionally only its last `days` days.
+    def series(
+        self,
+        name: str,
+        max_age: int | None = None,
+        days: int | None = None,
+        lag_days: int | None = None,
+    ) -> pd.Series:
+        """The series `name` as it was public at `as_of`'s close, optionally its last `days` days.
+
+        Values are indexed by their reference date; one is included only when it was published
+        by `as_of` (reference date + `lag_days` US business days, rotator.core.publication;
+        None = the series' default lag). `max_age` and `days` count from `as_of`.
 
         Raises:
-            MissingInput: no such series, no value on or before `as_of`, or the newest value is
-                more than `max_age` days older than `as_of`.
+            MissingInput: no such series, no value published by `as_of`, or the newest
+                published value is more than `max_age` days older than `as_of`.
         """
         import pandas as pd
+
+        from rotator.core.publication import default_lag, visible_through
 
         full = self.history.get(name)
         if full is None or len(full) == 0:
             raise MissingInput(f"no {name} history (run `rotator history fetch` or import it)")
+        lag = default_lag(name) if lag_days is None else lag_days
+        cutoff = visible_through(self.as_of, lag)
         end = pd.Timestamp(self.as_of)
-        stop = full.index.searchsorted(end, side="right")
+        stop = full.index.searchsorted(pd.Timestamp(cutoff), side="right")
         if stop == 0:
             first = full.index[0].date()
-            raise MissingInput(
-                f"no {name} value on or before {self.as_of} (history starts {first})"
-            )
+            when = f"published by {self.as_of} (lag {lag} bd)" if lag else f"on or before {cutoff}"
+            raise MissingInput(f"no {name} value {when}; history starts {first}")
         newest = full.index[stop - 1].date()
         age = (self.as_of - newest).days
         if max_age is not None and age > max_age:

@@ -1,7 +1,9 @@
 """Bundled market history for the demo (`rotator signals --demo`, `rotator plan --demo`).
 
-Real recorded CoinGecko data (see SOURCES.md here): BTC daily prices 2013-2021 and BTC
-dominance 2018-2021. The demo loads them into its own SQLite file (<data dir>/demo.sqlite3, by
+Real recorded data (see SOURCES.md here): CoinGecko BTC daily prices 2013-2021 and BTC
+dominance 2018-2021; the macro series FRED DGS10, WALCL, RRPONTSYD, WTREGEN and the MOVE index,
+to 2021-12-31, stored like `rotator history import` stores them (fred:ID, index:MOVE).
+The demo loads them into its own SQLite file (<data dir>/demo.sqlite3, by
 rotator.pipeline.store.demo_engine), never the user's database, and evaluates the rules as of
 DEMO_AS_OF, the last stretch of the 2021 cycle in that data, because the bundled history ends
 on 2021-12-31.
@@ -16,5 +18,14 @@ from pathlib import Path
 HISTORY = Path(str(resources.files("rotator.demo.history")))
 BTC_PRICES = HISTORY / "coingecko_btc-usd_daily_2013-2021.csv"
 DOMINANCE = HISTORY / "btc_dominance_pct_daily_2018-2021.csv"
+# Macro series: file -> series name (as `rotator history import` infers it).
+MACRO = {
+    "DGS10.csv": "fred:DGS10",
+    "WALCL.csv": "fred:WALCL",
+    "RRPONTSYD.csv": "fred:RRPONTSYD",
+    "WTREGEN.csv": "fred:WTREGEN",
+    "MOVE.csv": "index:MOVE",
+}
+HISTORY_END = date(2021, 12, 31)
 DEMO_AS_OF = date(2021, 5, 20)
 DEMO_SOURCE = "demo"

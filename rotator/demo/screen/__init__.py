@@ -10,8 +10,7 @@ data is fresh like a live run's; the figures themselves are fixed.
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,9 @@ def _file(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-def _today_start() -> int:
-    now = int(time.time())
+def _day_start(request: RecordedRequest) -> int:
+    """Midnight UTC of the day the request arrived (the server's clock), epoch seconds."""
+    now = int(request.received.timestamp())
     return now - now % DAY
 
 
@@ -39,7 +39,7 @@ def _markets() -> Body:
     markets = _file("coingecko/coins_markets.json")
 
     def body(request: RecordedRequest) -> bytes:
-        stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        stamp = request.received.astimezone(UTC).isoformat().replace("+00:00", "Z")
         wanted = set(request.query.get("ids", [""])[0].split(",")) - {""}
         rows = [{**m, "last_updated": stamp} for m in markets if not wanted or m["id"] in wanted]
         return _json(rows)
@@ -62,7 +62,7 @@ def _summaries() -> Body:
             return _json({"message": f"no holders revenue for {slug}"})
         last, prev = entry["total30d"] / 30, (entry["total60dto30d"] or 0) / 30
         daily = [prev] * 90 + [last] * 30
-        end = _today_start() - DAY
+        end = _day_start(request) - DAY
         chart = [[end - (len(daily) - 1 - i) * DAY, v] for i, v in enumerate(daily)]
         return _json({**entry, "totalDataChart": chart, "totalDataChartBreakdown": []})
 
@@ -79,7 +79,7 @@ def _supply_chart() -> Body:
         if spec is None:
             return _json({"error": "coin not found"})
         days = int(request.query.get("days", ["90"])[0])
-        end = _today_start()
+        end = _day_start(request)
         prices, caps = [], []
         for i in range(days + 1):
             ts = (end - (days - i) * DAY) * 1000

@@ -116,3 +116,32 @@ def test_confirm_days_needs_the_fall_on_consecutive_days(dominance_rows, history
     assert on.value is True and on.inputs["days_holding"] == 3
     before = evaluate(rules, history, expected - timedelta(days=1))["dom"]
     assert before.value is False and "of the last 3 days (all needed)" in before.reason
+
+
+def test_dominance():
+    # Literal percent series: a peak of 62 then a slide to 57.5 over ten days.
+    series = pd.Series(
+        [60.0, 61.0, 62.0, 61.5, 60.5, 60.0, 59.0, 58.5, 58.0, 57.5],
+        index=pd.date_range("2024-05-01", periods=10, freq="D"),
+    )
+    history = {"btc_dominance": series}
+    as_of = date(2024, 5, 10)
+
+    fallen = evaluate(one_rule(test="fallen_from_peak", window=9, fallen_pp=4), history, as_of)
+    assert fallen["dom"].value is True
+    assert fallen["dom"].inputs["peak"] == 62.0 and fallen["dom"].inputs["fallen_pp"] == 4.5
+    not_yet = evaluate(one_rule(test="fallen_from_peak", window=9, fallen_pp=5), history, as_of)
+    assert not_yet["dom"].value is False
+
+    assert evaluate(one_rule(test="below", level=58), history, as_of)["dom"].value is True
+    assert evaluate(one_rule(test="above", level=58), history, as_of)["dom"].value is False
+
+    # Below 60 on each of the last 4 days, but not on the last 6.
+    four = evaluate(one_rule(test="below", level=60, confirm_days=4), history, as_of)["dom"]
+    assert four.value is True and four.inputs["days_holding"] == 4
+    six = evaluate(one_rule(test="below", level=60, confirm_days=6), history, as_of)["dom"]
+    assert six.value is False and "true on 4 of the last 6 days" in six.reason
+
+    # Another percent series by name; missing here, so unknown with the reason.
+    other = evaluate(one_rule(test="above", level=50, series="eth_dominance"), history, as_of)
+    assert other["dom"].value is None and "no eth_dominance history" in other["dom"].reason

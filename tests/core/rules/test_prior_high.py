@@ -162,3 +162,31 @@ def test_drawdown_without_a_completed_cycle_is_unknown(history):
     result = evaluate(one_rule(find="drawdown", drawdown_pct=50), young, date(2021, 1, 31))["brk"]
     assert result.value is None
     assert "no previous cycle top" in result.reason
+
+
+def test_prior_high_break():
+    # Literal closes: a top of 100, a fall of 60 % (a completed cycle), then a new run higher.
+    closes = pd.Series(
+        [60.0, 80.0, 100.0, 70.0, 40.0, 55.0, 90.0, 101.5, 102.0, 103.0],
+        index=pd.date_range("2024-03-01", periods=10, freq="D"),
+    )
+    history = {"close:BTC": closes}
+    as_of = date(2024, 3, 10)
+
+    given = evaluate(one_rule(level=100, confirm_closes=3, margin_pct=1), history, as_of)["brk"]
+    assert given.value is True and given.as_of == as_of
+    assert given.inputs["level"] == 100.0 and given.inputs["closes_above"] == 3
+    assert given.inputs["distance_pct"] == 3.0
+    # With a 2 % margin only 103 is strictly above 102: one close of the three needed.
+    margin = evaluate(one_rule(level=100, confirm_closes=3, margin_pct=2), history, as_of)["brk"]
+    assert margin.value is False and "needs 3 closes above +2.0%, has 1" in margin.reason
+
+    found = evaluate(one_rule(find="drawdown", drawdown_pct=50, confirm_closes=2), history, as_of)[
+        "brk"
+    ]
+    assert found.value is True and found.inputs["level"] == 100.0
+    assert "top of 2024-03-03 before the 50 % drawdown lasting to 2024-03-05" in found.reason
+
+    # Two days without a close (max_age 1): unknown, never false.
+    stale = evaluate(one_rule(level=100, max_age=1), history, date(2024, 3, 12))["brk"]
+    assert stale.value is None and "close:BTC is stale" in stale.reason

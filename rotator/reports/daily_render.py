@@ -1,4 +1,5 @@
-"""DailyReport -> HTML (one self-contained file, charts embedded) and Markdown, via jinja2.
+"""The daily report's rendering: DailyReport -> HTML (one self-contained file, charts
+embedded), Markdown, and a few summary lines for chat and mail, via jinja2.
 
 Templates live in rotator/reports/templates/. The HTML has no external resource at all (inline
 CSS, charts as data URIs), so it opens offline, from a mail attachment, or from a file share.
@@ -71,6 +72,10 @@ def render_html(report: DailyReport, charts: dict[str, Chart] | None = None) -> 
             report.dominance,
             report.base_currency,
         )
+        if report.macro is not None:
+            from rotator.reports.macro_charts import macro_charts
+
+            charts = {**charts, **macro_charts(report.macro)}
     template = _environment(True).get_template("daily.html.j2")
     return template.render(r=report, charts=charts, dry_run=DRY_RUN)
 

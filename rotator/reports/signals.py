@@ -1,0 +1,62 @@
+"""`rotator signals` output: every rule's value, key inputs, data date and freshness, the regime.
+
+Formats the signals report (the rules' evaluations, the chosen regime, its targets and the
+explanation) as a rich table; the JSON form is the same mapping dumped as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _freshness(row: Mapping[str, Any]) -> str:
+    age = row["age_days"]
+    if age is None:
+        return "-"
+    return "today" if age == 0 else f"{age} d old"
+
+
+def _key_inputs(inputs: Mapping[str, Any]) -> str:
+    hidden = ("level_source", "data", "source")
+    shown = [f"{k} {v}" for k, v in inputs.items() if k not in hidden][:4]
+    return "\n".join(shown)
+
+
+def _data_dates(row: Mapping[str, Any]) -> str:
+    """The data date; for macro rules each series' reference date, publication day and lag."""
+    notes = row["inputs"].get("data")
+    if not notes:
+        return row["data_as_of"] or "-"
+    return "\n".join([notes] if isinstance(notes, str) else notes)
+
+
+def render_signals(report: Mapping[str, Any], console: Console | None = None) -> None:
+    """Print the signals table, the regime and the explanation (rich)."""
+    console = console or Console()
+    console.print(f"[dim]{report['note']}[/dim]")
+    table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
+    for column in ("rule", "value", "key inputs", "data as of (publication lag)", "freshness"):
+        table.add_column(column, overflow="fold")
+    colours = {"true": "green", "false": "red", "unknown": "yellow"}
+    for row in report["rules"]:
+        value = f"[{colours[row['value']]}]{row['value']}[/]"
+        table.add_row(
+            f"{row['rule']}\n[dim]{row['kind']}[/dim]",
+            value,
+            _key_inputs(row["inputs"]),
+            _data_dates(row),
+            _freshness(row),
+        )
+    console.print(table)
+    for row in report["rules"]:
+        console.print(
+            f"  [bold]{row['rule']}[/bold] ({row['value']}): {row['reason']}", highlight=False
+        )
+    targets = ", ".join(f"{a} {float(w):.0%}" for a, w in report["targets"].items())
+    console.print(f"\n[bold]regime: {report['regime']}[/bold]  targets: {targets}")
+    for line in report["explanation"]:
+        console.print(f"  {line}", highlight=False, markup=False)
