@@ -30,7 +30,6 @@ from rotator.adapters.storage.run_queries import (
     list_runs,
     load_run,
 )
-from rotator.adapters.storage.runs import to_jsonable
 from rotator.core.history import macro_key
 from rotator.demo.history import BTC_PRICES, DEMO_SOURCE, DOMINANCE, HISTORY, HISTORY_END, MACRO
 
@@ -49,7 +48,6 @@ __all__ = [
     "report_for",
     "run_lock",
     "safe_url",
-    "to_jsonable",
 ]
 
 

@@ -1,12 +1,15 @@
-"""Stored runs for `rotator history list | show | diff`: rich tables. Pure formatting.
+"""Stored runs for `rotator history list | show | diff`: rich tables and JSON. Pure formatting.
 
 The renderers take the run store's records by shape (the protocols below), so this module
-needs nothing from the store itself; the JSON forms are the records serialised by the store.
+needs nothing from the store itself; the JSON forms are the records made plain by the same
+conversion the store uses (rotator.core.jsonable), the plan's rule reports and baskets under
+`details` as `plan --format json` shows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -14,8 +17,9 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
+from rotator.core.jsonable import to_jsonable
 from rotator.core.models import Plan, ValuedHolding
-from rotator.reports.plan import render_table
+from rotator.reports.plan import details_to_dict, render_table
 
 
 class RunSummaryLike(Protocol):
@@ -196,3 +200,45 @@ def print_diff(
             f"{row['weight_change_pp']:+.1f} pp",
         )
     out.print(table)
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def runs_json(found: Sequence[RunSummaryLike]) -> Any:
+    """`history list --format json`: the run summaries, newest first."""
+    return to_jsonable(found)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A stored plan as JSON: its fields, with the rule reports and baskets under `details`."""
+    records = {"rules", "baskets", "prices"}
+    data = {
+        f.name: to_jsonable(getattr(plan, f.name)) for f in fields(plan) if f.name not in records
+    }
+    return {**data, "details": to_jsonable(details_to_dict(plan))}
+
+
+def run_json(stored: StoredRunLike) -> dict[str, Any]:
+    """`history show --format json`: the run, its valued holdings and its plan."""
+    return {
+        "run": to_jsonable(stored.summary),
+        "holdings": [
+            {**to_jsonable(h.holding), "price": to_jsonable(h.price), "value": _dec(h.value)}
+            for h in stored.holdings
+        ],
+        "plan": plan_json(stored.plan),
+    }
+
+
+def diff_json(
+    a: StoredRunLike, b: StoredRunLike, rows: Sequence[dict[str, Any]], change: Decimal | None
+) -> dict[str, Any]:
+    """`history diff --format json`: both runs, the value change and the per-asset rows."""
+    return {
+        "a": to_jsonable(a.summary),
+        "b": to_jsonable(b.summary),
+        "value_change": _dec(change),
+        "assets": to_jsonable(rows),
+    }

@@ -14,12 +14,9 @@ Tables are in run_tables.py (no logic there); reading runs back (`StoredRun`, `R
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import fields, is_dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
-from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
@@ -33,6 +30,7 @@ from rotator.adapters.storage.run_tables import (
     RunPriceRow,
     RunRow,
 )
+from rotator.core.jsonable import to_jsonable
 from rotator.core.models import Plan, Price, Snapshot
 from rotator.core.records import RulesReport
 from rotator.errors import Problem
@@ -40,34 +38,6 @@ from rotator.redaction import redact
 
 # A writer called inside save_run's transaction, after the run's own rows, with the new run id.
 ExtraWriter = Callable[[Connection, int], None]
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON data from records: Decimal -> str, datetime -> ISO, dataclass -> dict.
-
-    For JSON columns and `rotator history show --format json`.
-    """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
-    if hasattr(value, "model_dump"):  # pydantic models at a boundary
-        return to_jsonable(value.model_dump())
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if hasattr(value, "to_dict") and hasattr(value, "index"):  # pandas objects
-        return {str(k): to_jsonable(v) for k, v in value.to_dict().items()}
-    if isinstance(value, Iterable):
-        return [to_jsonable(v) for v in value]
-    return str(value)
 
 
 def _dec(value: Decimal | None) -> str | None:
