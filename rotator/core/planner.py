@@ -12,8 +12,11 @@ Steps, in order:
 3. Scale all trades down together if they would exceed `policy.max_turnover`.
 4. Pay buys on ASSET/BRIDGE markets with a bridge that is over target itself (no round
    trip); then sell, from spot balances of exchange accounts only (largest free balance
-   first); then buy, largest shortfall first, with the settlement cash each account holds
-   after those sells (`sequencing`, `routing`).
+   first), bridged sells only into the bridge; let those bridge proceeds pay for buys on the
+   bridge's markets and convert the rest to cash; then buy, largest shortfall first, with the
+   settlement cash each account holds after those sells; finally merge any sell and buy left
+   on one market into one net order (`sequencing`, `routing`). A plan never sells and buys
+   the same asset on the same account.
 5. Recompute the allocation after the orders, fees deducted.
 
 Example reason on an order: "ETH 31.2% vs target 20.0% (+11.2 pp, band ±3.0 pp)".
@@ -156,8 +159,10 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     run.net_through_bridges(sells, buys, reasons)
     for d in sells:
         run.sell(d, reasons[d.asset])
+    run.spend_bridge_proceeds(buys, reasons)
     for d in buys:
         run.buy(d, reasons[d.asset])
+    run.net_opposites()
 
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:
