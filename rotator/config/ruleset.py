@@ -42,7 +42,7 @@ from rotator.errors import ConfigError
 # The package the top-level rules/ folder is installed as (setup.py maps it; one copy).
 SHIPPED_PACKAGE = "rotator.rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
-REGIME_KEYS = {"name", "when", "targets", "description"}
+REGIME_KEYS = {"name", "when", "targets", "description", "min_days"}
 
 
 def shipped_ruleset(name: str) -> Path:
@@ -209,7 +209,11 @@ def _regimes(raw: Any, rule_names: set[str], err: Any) -> tuple[Regime, ...]:
             err(loc, "only the last regime may omit `when` (it is the default)")
         targets, baskets = _targets(body.get("targets"), rule_names, (*loc, "targets"), err)
         description = str(body.get("description") or "")
-        regimes.append(Regime(name, when, targets, baskets, description))
+        min_days = body.get("min_days", 0)
+        if isinstance(min_days, bool) or not isinstance(min_days, int) or not 0 <= min_days <= 365:
+            err((*loc, "min_days"), f"expected whole days between 0 and 365, got {min_days!r}")
+            min_days = 0
+        regimes.append(Regime(name, when, targets, baskets, description, min_days))
     return tuple(regimes)
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rotator.core.rules.engine import RuleSet, evaluate
-from rotator.core.rules.regimes import RegimeChoice, choose_regime
+from rotator.core.rules.decision import decide
+from rotator.core.rules.engine import RuleSet
+from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
 from rotator.errors import ConfigError, Problem, Severity
 
@@ -77,9 +78,15 @@ def run_rules(
 
     check_regime(ruleset, force_regime)
     history = load_history(engine, ruleset.inputs(), as_of)
-    results = evaluate(ruleset, history, as_of, snapshot)
-    depends = {spec.name: spec.references for spec in ruleset.rules}
-    choice = choose_regime(ruleset.regimes, results, cash_assets, force_regime, depends)
+    decision = decide(
+        ruleset,
+        history,
+        as_of,
+        snapshot=snapshot,
+        cash_assets=cash_assets,
+        force=force_regime,
+    )
+    results, choice = decision.results, decision.choice
     used = {n for r in ruleset.regimes if r.when is not None for n in _names(r.when)}
     problems = tuple(
         Problem(Severity.WARNING, f"rule {name}", f"unknown: {result.reason}")
