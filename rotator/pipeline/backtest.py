@@ -34,7 +34,7 @@ from rotator.core.backtest.venue import CASH, execute, venue_policy, venue_snaps
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.rules.decision import condition_choice, decide
-from rotator.errors import ConfigError
+from rotator.errors import ConfigError, ExitCode, RotatorError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,6 +165,12 @@ class BacktestResult:
 Decider = Callable[[date], Verdict]
 
 
+class MissingHistory(RotatorError):
+    """The market history holds no BTC closes in the window: nothing to replay (exit 3)."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
 def price_table(
     history: Mapping[str, pd.Series], assets: Sequence[str], days: pd.DatetimeIndex
 ) -> pd.DataFrame:
@@ -190,8 +196,13 @@ def simulate(
     closes: pd.DataFrame,
     settings: BacktestSettings,
     decide_on: Decider,
+    first_close: Mapping[str, date] | None = None,
 ) -> Simulation:
-    """Replay `decide_on` day by day (see the module docstring for the stages)."""
+    """Replay `decide_on` day by day (see the module docstring for the stages).
+
+    Args:
+        first_close: each asset's first stored close (said in the note on unlisted assets).
+    """
     import math
 
     policy = venue_policy(settings.policy, settings.fee_rate)
@@ -213,7 +224,7 @@ def simulate(
         fees = traded = Decimal(0)
         trades = 0
         if pending is not None:
-            targets = _tradable(pending.targets, prices, day, closes, notes)
+            targets = _tradable(pending.targets, prices, day, first_close or {}, notes)
             moment = datetime.combine(day, time(23, 59, 59), UTC)
             snapshot = venue_snapshot(
                 moment,
@@ -249,7 +260,7 @@ def _tradable(
     targets: TargetWeights,
     prices: Mapping[str, Decimal],
     day: date,
-    closes: pd.DataFrame,
+    first_close: Mapping[str, date],
     notes: dict[str, str],
 ) -> TargetWeights:
     """Targets with the weight of assets that have no close on `day` moved to cash."""
@@ -260,10 +271,7 @@ def _tradable(
             continue
         weights[CASH_BUCKET] = weights.get(CASH_BUCKET, Decimal(0)) + weight
         if asset not in notes:
-            first = None
-            if asset in closes.columns:
-                valid = closes[asset].first_valid_index()
-                first = None if valid is None else valid.date()
+            first = first_close.get(asset)
             since = f"its history starts {first}" if first else "no close in the history"
             notes[asset] = (
                 f"{asset} has no close on {day} ({since}): its target weight stays in cash "
@@ -379,22 +387,31 @@ def replay(
     days = pd.date_range(settings.start, settings.end, freq="D")
     closes = price_table(history, assets_of(ruleset, extra), days)
     if "BTC" not in closes.columns or closes["BTC"].isna().all():
-        raise ConfigError(
+        raise MissingHistory(
             f"no BTC closes between {settings.start} and {settings.end} in the market history "
             "(fill it with `rotator history fetch` or `rotator history import`)"
         )
     cash = settings.policy.cash_assets | {CASH}
-    main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash))
+    first = {
+        a: series.index[0].date()
+        for a in closes.columns
+        if (series := history.get(f"close:{a}")) is not None and len(series)
+    }
+    main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash), first)
     default = ruleset.regimes[-1]
     static_targets = condition_choice(ruleset, {}, cash, force=default.name).targets
     sims = {
         "hodl_btc": hodl("hodl_btc", closes, settings, "BTC"),
         "static": simulate(
-            "static", closes, settings, static_decider(static_targets, f"regime {default.name}")
+            "static",
+            closes,
+            settings,
+            static_decider(static_targets, f"regime {default.name}"),
+            first,
         ),
     }
     for spec, targets in zip(benchmarks, extra, strict=True):
-        sims[spec] = simulate(spec, closes, settings, static_decider(targets, spec))
+        sims[spec] = simulate(spec, closes, settings, static_decider(targets, spec), first)
     btc = closes["BTC"].dropna()
     return BacktestResult(settings, ruleset.name, main, sims, btc)
 
