@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ def _series(values: list[float]) -> pd.Series:
 
 def reference(values: list[float]) -> dict[str, float]:
     """The textbook definitions with the statistics module only."""
-    returns = [b / a - 1 for a, b in zip(values, values[1:], strict=False)]
+    returns = [b / a - 1 for a, b in itertools.pairwise(values)]
     mean, sd = statistics.fmean(returns), statistics.stdev(returns)
     downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / len(returns))
     days = len(values) - 1
