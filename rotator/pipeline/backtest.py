@@ -131,6 +131,16 @@ class Simulation:
             dtype=float,
         )
 
+    def between(self, start: date, end: date) -> Simulation:
+        """The days from `start` to `end` (inclusive), periods clipped to them."""
+        days = tuple(d for d in self.days if start <= d.day <= end)
+        periods = tuple(
+            Period(p.regime, max(p.start, start), min(p.end, end), p.reason)
+            for p in self.periods
+            if p.end >= start and p.start <= end
+        )
+        return Simulation(self.name, days, periods, self.decisions, self.notes)
+
     def metrics(self) -> dict[str, Any]:
         """Every metric key of the JSON output (see rotator.core.backtest.metrics)."""
         equity = self.equity()
@@ -377,26 +387,9 @@ def replay(
     benchmarks: Sequence[str] = (),
 ) -> BacktestResult:
     """The rule set's replay and its benchmarks on history loaded once (pure)."""
-    import pandas as pd
-
-    if settings.end < settings.start:
-        raise ConfigError(f"--from {settings.start} is after --to {settings.end}")
-    if settings.every < 1:
-        raise ConfigError(f"--every: expected at least 1 day, got {settings.every}")
     extra = [parse_benchmark(spec) for spec in benchmarks]
-    days = pd.date_range(settings.start, settings.end, freq="D")
-    closes = price_table(history, assets_of(ruleset, extra), days)
-    if "BTC" not in closes.columns or closes["BTC"].isna().all():
-        raise MissingHistory(
-            f"no BTC closes between {settings.start} and {settings.end} in the market history "
-            "(fill it with `rotator history fetch` or `rotator history import`)"
-        )
+    closes, first = _market(ruleset, history, settings, extra)
     cash = settings.policy.cash_assets | {CASH}
-    first = {
-        a: series.index[0].date()
-        for a in closes.columns
-        if (series := history.get(f"close:{a}")) is not None and len(series)
-    }
     main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash), first)
     default = ruleset.regimes[-1]
     static_targets = condition_choice(ruleset, {}, cash, force=default.name).targets
@@ -414,6 +407,45 @@ def replay(
         sims[spec] = simulate(spec, closes, settings, static_decider(targets, spec), first)
     btc = closes["BTC"].dropna()
     return BacktestResult(settings, ruleset.name, main, sims, btc)
+
+
+def _market(
+    ruleset: RuleSet,
+    history: Mapping[str, pd.Series],
+    settings: BacktestSettings,
+    extra: Sequence[TargetWeights] = (),
+) -> tuple[pd.DataFrame, dict[str, date]]:
+    """The daily price table of every traded asset and each asset's first stored close."""
+    import pandas as pd
+
+    if settings.end < settings.start:
+        raise ConfigError(f"--from {settings.start} is after --to {settings.end}")
+    if settings.every < 1:
+        raise ConfigError(f"--every: expected at least 1 day, got {settings.every}")
+    days = pd.date_range(settings.start, settings.end, freq="D")
+    closes = price_table(history, assets_of(ruleset, extra), days)
+    if "BTC" not in closes.columns or closes["BTC"].isna().all():
+        raise MissingHistory(
+            f"no BTC closes between {settings.start} and {settings.end} in the market history "
+            "(fill it with `rotator history fetch` or `rotator history import`)"
+        )
+    first = {
+        a: series.index[0].date()
+        for a in closes.columns
+        if (series := history.get(f"close:{a}")) is not None and len(series)
+    }
+    return closes, first
+
+
+def simulate_ruleset(
+    ruleset: RuleSet,
+    history: Mapping[str, pd.Series],
+    settings: BacktestSettings,
+    decide_on: Decider,
+) -> Simulation:
+    """The rule set's replay alone (what each sweep point runs)."""
+    closes, first = _market(ruleset, history, settings)
+    return simulate(ruleset.name, closes, settings, decide_on, first)
 
 
 def load_backtest_history(
