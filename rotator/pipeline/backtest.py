@@ -24,7 +24,7 @@ close).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -110,6 +110,17 @@ class Period:
     start: date
     end: date
     reason: str
+    held_days: int = 0  # days the regime was held by hysteresis rather than its condition
+
+    def why(self) -> str:
+        """The reason, and how many of its days hysteresis (not the condition) held it."""
+        if not self.held_days:
+            return self.reason
+        days = (self.end - self.start).days + 1
+        return (
+            f"{self.reason}; held by hysteresis (min_days), not by its condition, on "
+            f"{self.held_days} of its {days} days"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +146,7 @@ class Simulation:
         """The days from `start` to `end` (inclusive), periods clipped to them."""
         days = tuple(d for d in self.days if start <= d.day <= end)
         periods = tuple(
-            Period(p.regime, max(p.start, start), min(p.end, end), p.reason)
+            replace(p, start=max(p.start, start), end=min(p.end, end))
             for p in self.periods
             if p.end >= start and p.start <= end
         )
@@ -260,8 +271,10 @@ def simulate(
             if pending.regime is not None and pending.regime != regime:
                 periods.append(Period(pending.regime, day, day, pending.reason))
             regime = pending.regime
+            if pending.held and periods:
+                periods[-1] = replace(periods[-1], held_days=periods[-1].held_days + 1)
         if periods:
-            periods[-1] = Period(periods[-1].regime, periods[-1].start, day, periods[-1].reason)
+            periods[-1] = replace(periods[-1], end=day)
         records.append(Day(day, value, regime, fees, traded, trades))
     return Simulation(name, tuple(records), tuple(periods), tuple(decisions), tuple(notes.values()))
 
@@ -481,7 +494,7 @@ def as_json(result: BacktestResult) -> dict[str, Any]:
                 "regime": p.regime,
                 "from": p.start.isoformat(),
                 "to": p.end.isoformat(),
-                "reason": p.reason,
+                "reason": p.why(),
             }
             for p in result.main.periods
         ],

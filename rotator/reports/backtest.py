@@ -139,7 +139,7 @@ def backtest_charts(result: BacktestResult) -> dict[str, Chart]:
 def switches(result: BacktestResult) -> tuple[Switch, ...]:
     return tuple(
         Switch(
-            p.regime, p.start.isoformat(), p.end.isoformat(), (p.end - p.start).days + 1, p.reason
+            p.regime, p.start.isoformat(), p.end.isoformat(), (p.end - p.start).days + 1, p.why()
         )
         for p in result.main.periods
     )

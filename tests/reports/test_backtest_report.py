@@ -63,7 +63,7 @@ def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
     assert found["columns"][1:4] == ["rule set", "hodl_btc", "static"]
     assert "max drawdown" in found["metricRows"] and "Sharpe" in found["metricRows"]
     assert found["switches"] == 9  # 8 switches: 9 periods over 2017-2021
-    assert "held" in found["switchText"] or "chosen" in found["switchText"]
+    assert "held by hysteresis (min_days), not by its condition" in found["switchText"]
     charts = {i["chart"]: i for i in found["images"]}
     assert set(charts) == {"equity", "drawdown", "regimes"}
     for image in found["images"]:
