@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "pipeline"))
 
 from test_backtest import HISTORY, POLICY  # noqa: E402  (the demo CSVs as series)
 
-from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset  # noqa: E402
+from rotator.config.ruleset import load_ruleset, shipped_ruleset  # noqa: E402
 from rotator.pipeline.backtest import BacktestSettings, replay  # noqa: E402
 from rotator.pipeline.sweep import run_local  # noqa: E402
 
@@ -66,7 +66,7 @@ def plan_process_seconds() -> float:
 
 
 def main() -> None:
-    cycle = load_ruleset(PACKAGED_RULESETS / "cycle.yaml")
+    cycle = load_ruleset(shipped_ruleset("cycle.yaml"))
     history = {
         name: ten_years(s) if name in ("close:BTC", "btc_dominance") else s
         for name, s in HISTORY.items()

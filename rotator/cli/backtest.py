@@ -159,14 +159,14 @@ def _session(
     from rotator.adapters.storage.db import open_engine
     from rotator.cli.options import choose_ruleset
     from rotator.config.portfolio import default_config_path, load_portfolio
-    from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+    from rotator.config.ruleset import load_ruleset, shipped_ruleset
     from rotator.core.models import RebalancePolicy
 
     if demo:
         from rotator.demo import PORTFOLIO
         from rotator.demo.history import demo_engine
 
-        ruleset = load_ruleset(rules_path or PACKAGED_RULESETS / "cycle.yaml")
+        ruleset = load_ruleset(rules_path or shipped_ruleset("cycle.yaml"))
         policy = load_portfolio(PORTFOLIO).policy()
         note = f"demo: bundled 2013-2021 history, rule set {ruleset.name}, demo rebalance policy"
         return ruleset, policy, demo_engine(), note

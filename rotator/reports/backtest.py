@@ -155,7 +155,7 @@ def metric_table(report: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, 
 
 def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> str:
     """The report as one HTML document with its charts embedded."""
-    from rotator.reports.render import DRY_RUN, _environment
+    from rotator.reports.daily_render import DRY_RUN, _environment
 
     names, rows = metric_table(report)
     template = _environment(True).get_template("backtest.html.j2")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rotator.config.ruleset import PACKAGED_RULESETS, load_ruleset
+from rotator.config.ruleset import load_ruleset, shipped_ruleset
 from rotator.core.models import CASH_BUCKET, RebalancePolicy
 from rotator.core.rules.decision import decide
 from rotator.core.rules.engine import RuleSet
@@ -47,7 +47,7 @@ def _history() -> dict[str, pd.Series]:
 
 
 HISTORY = _history()
-CYCLE = load_ruleset(PACKAGED_RULESETS / "cycle.yaml")
+CYCLE = load_ruleset(shipped_ruleset("cycle.yaml"))
 POLICY = RebalancePolicy(min_order_value=D(25), max_turnover=D("0.5"))
 
 
