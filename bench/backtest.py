@@ -65,6 +65,28 @@ def plan_process_seconds() -> float:
     return min(times)
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_parallelism() -> float:
+    """Wall-time ratio of a pure-Python CPU loop on 2 processes vs 1: what the cores allow now."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    work = [3_000_000] * 8
+    t = time.perf_counter()
+    for n in work:
+        _burn(n)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_burn, work))
+    return (time.perf_counter() - t) / one
+
+
 def main() -> None:
     cycle = load_ruleset(shipped_ruleset("cycle.yaml"))
     history = {
@@ -111,6 +133,10 @@ def main() -> None:
     assert one == two, "the same sweep must give the same rows on 1 and 2 workers"
     print(f"32-point sweep (2020-07..2021-12), 1 worker: {one_s:.2f} s; 2 workers: {two_s:.2f} s")
     print(f"ratio 2 workers / 1 worker: {two_s / one_s:.2f} (target <= 0.6)")
+    print(
+        "machine check, the same ratio for a pure-Python CPU loop (ideal 0.5 on 2 idle cores): "
+        f"{machine_parallelism():.2f}"
+    )
     print(
         f"CPU seconds: 1 worker {one_cpu:.1f}, 2 workers {two_cpu:.1f} (in the workers); "
         f"cores visible: {os.cpu_count()}; load average before/after the sweeps "
