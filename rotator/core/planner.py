@@ -163,6 +163,7 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     for d in buys:
         run.buy(d, reasons[d.asset])
     run.net_opposites()
+    run.merge_repeats()
 
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:

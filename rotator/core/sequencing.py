@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rotator.core.models import ZERO, Order, Price, RebalancePolicy, Side, Snapshot
@@ -223,6 +223,35 @@ class Sequencer:
                 first=2,
                 label=sources,
             )
+
+    def merge_repeats(self) -> None:
+        """One order per account, market, side, asset and leg: repeats are summed.
+
+        Netting can buy one asset on one market twice (once with a bridge that is over
+        target, once with the bridge proceeds of a sale); both are valid, so their sum is too.
+        """
+        first: dict[tuple[str, str, Side, str, int], int] = {}
+        merged: dict[int, Order] = {}
+        drop: set[int] = set()
+        for seq, o in self.orders:
+            key = (o.account, o.symbol, o.side, o.asset, o.leg)
+            if key not in first:
+                first[key] = seq
+                merged[seq] = o
+                continue
+            head = first[key]
+            kept = merged[head]
+            reason = kept.reason if o.reason == kept.reason else f"{kept.reason}; {o.reason}"
+            merged[head] = replace(
+                kept,
+                amount=kept.amount + o.amount,
+                notional=kept.notional + o.notional,
+                fee=kept.fee + o.fee,
+                reason=reason,
+            )
+            drop.add(seq)
+        if drop:
+            self.orders = [(s, merged[s]) for s, _ in self.orders if s not in drop]
 
     def net_opposites(self) -> None:
         """Merge a sell and a buy on the same account and market into one net order.
