@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from rotator.core.rules.engine import RuleSet
+    from rotator.core.rules.regimes import RegimeChoice
 
 METRIC_KEYS = (
     "total_return",
@@ -88,6 +89,7 @@ class Verdict:
     regime: str | None = None
     reason: str = ""
     held: bool = False
+    notes: Mapping[str, str] = field(default_factory=dict)  # said once per key in a replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,8 @@ def simulate(
         )
         if i % settings.every == 0:
             pending = decide_on(day)
+            for key, text in pending.notes.items():
+                notes.setdefault(key, f"{day}: {text}")
             decisions.append((day, pending.regime, pending.targets))
             if pending.regime is not None and pending.regime != regime:
                 periods.append(Period(pending.regime, day, day, pending.reason))
@@ -337,11 +341,26 @@ def rules_decider(
 
     def on(day: date) -> Verdict:
         d = decide(ruleset, history, day, cash_assets=cash_assets, memo=memo)
+        why = _reason(d.choice.explanation)
         return Verdict(
-            d.choice.targets, d.choice.regime, _reason(d.choice.explanation), d.choice.held
+            d.choice.targets, d.choice.regime, why, d.choice.held, _basket_notes(d.choice)
         )
 
     return on
+
+
+def _basket_notes(choice: RegimeChoice) -> dict[str, str]:
+    """Regimes a replay cannot enter because their basket is unknown (said once each)."""
+    out = {}
+    for line in choice.explanation:
+        text = line.strip().removeprefix("(conditions) ")
+        if text.startswith("regime ") and " is true but basket " in text:
+            regime = text.split()[1].rstrip(":")
+            out[f"basket:{regime}"] = (
+                f"{text}; a replay has no exchange or screen data for today's basket, so "
+                f"regime {regime} cannot fire in the backtest"
+            )
+    return out
 
 
 def _reason(lines: Sequence[str]) -> str:

@@ -160,3 +160,11 @@ def test_shipped_cycle_rules_switch_at_most_8_times_over_2017_2021():
     # short by the end of the data)
     for p in periods[1:-1]:
         assert (p.end - p.start).days + 1 >= 14, (p.regime, p.start, p.end)
+
+
+def test_a_regime_needing_a_basket_is_said_once_not_to_fire():
+    revenue = load_ruleset(shipped_ruleset("cycle_revenue.yaml"))
+    result = replay(revenue, HISTORY, _settings(date(2021, 1, 1), date(2021, 4, 30)))
+    notes = [n for n in result.main.notes if "basket revenue_basket" in n]
+    assert len(notes) == 1 and "regime rotate cannot fire in the backtest" in notes[0]
+    assert "rotate" not in {d.regime for d in result.main.days}
