@@ -366,7 +366,7 @@ def load_portfolio(path: Path) -> Portfolio:
     secrets = find_secret_keys(root)
     if secrets:
         lines = [
-            f"{location(path, root, loc)} (a credential field): must not be written "
+            f"{location(path, root, loc)} (a credential field): secrets must not be written "
             f"in the file: put the value in an environment variable and name that variable with "
             f"api_key_env / secret_env / password_env"
             for loc in secrets
