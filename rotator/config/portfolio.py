@@ -148,6 +148,7 @@ class RebalanceConfig(StrictModel):
     ignore_assets: tuple[str, ...] = ()
     sell_unlisted: bool = True
     max_price_age_seconds: int = Field(900, gt=0)
+    max_price_disagreement: Decimal = Field(Decimal("0.10"), gt=0, lt=1)
 
     def to_policy(self) -> RebalancePolicy:
         upper = lambda items: tuple(i.upper() for i in items)  # noqa: E731
@@ -164,6 +165,7 @@ class RebalanceConfig(StrictModel):
             ignore_assets=frozenset(upper(self.ignore_assets)),
             sell_unlisted=self.sell_unlisted,
             max_price_age_seconds=self.max_price_age_seconds,
+            max_price_disagreement=self.max_price_disagreement,
         )
 
 
