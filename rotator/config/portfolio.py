@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
@@ -320,8 +321,8 @@ class Portfolio(StrictModel):
 
     @model_validator(mode="after")
     def _names_unique(self) -> Portfolio:
-        names = [a.name for a in self.accounts] + [w.name for w in self.wallets]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = Counter([a.name for a in self.accounts] + [w.name for w in self.wallets])
+        dupes = sorted(n for n, count in names.items() if count > 1)
         if dupes:
             raise ValueError(f"account and wallet names must be unique; repeated: {dupes}")
         return self

@@ -119,39 +119,45 @@ def _read_text(path: Path) -> str:
 
 
 def _scan(path: Path, text: str) -> None:
-    """Walk the event stream once, refusing what would make building the data unbounded."""
-    sizes: list[int] = [0]  # values counted so far in each open collection (aliases expanded)
+    """Walk the event stream once, refusing what would make building the data unbounded.
+
+    `total` counts values as the data would hold them, an alias counting as the size of what
+    its anchor names, so an alias bomb is refused as soon as it passes MAX_VALUES.
+    """
+    total = 0
     anchors: dict[str, int] = {}
-    opened: list[str | None] = []
+    opened: list[tuple[str | None, int]] = []  # (anchor, total when the collection opened)
     aliases = 0
 
     def fail(event: Any, message: str) -> None:
         raise ConfigError(f"{path}:{event.start_mark.line + 1}: {message}")
 
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     try:
         for event in yaml.parse(text, Loader=Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                if len(opened) >= MAX_DEPTH:
-                    fail(event, f"nested more than {MAX_DEPTH} levels deep; expected settings")
-                opened.append(event.anchor)
-                sizes.append(1)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                anchor = opened.pop()
-                size = sizes.pop()
-                sizes[-1] += size
-                if anchor is not None:
-                    anchors[anchor] = size
-            elif isinstance(event, yaml.ScalarEvent):
+            kind = type(event)
+            if kind is scalar:
+                total += 1
                 if not event.style and event.tag is None and event.value in _NOT_FINITE:
                     fail(
                         event,
                         f"{event.value} is not a number a setting can take; "
                         "expected a finite number",
                     )
-                sizes[-1] += 1
                 if event.anchor is not None:
                     anchors[event.anchor] = 1
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind in starts:
+                if len(opened) >= MAX_DEPTH:
+                    fail(event, f"nested more than {MAX_DEPTH} levels deep; expected settings")
+                opened.append((event.anchor, total))
+                total += 1
+            elif kind in ends:
+                anchor, began = opened.pop()
+                if anchor is not None:
+                    anchors[anchor] = total - began
+            elif kind is alias:
                 aliases += 1
                 if aliases > MAX_ALIASES:
                     fail(event, f"more than {MAX_ALIASES} aliases (*name); expected settings")
@@ -161,10 +167,10 @@ def _scan(path: Path, text: str) -> None:
                         f"alias *{event.anchor} refers to no anchor (&{event.anchor}) "
                         "defined before it",
                     )
-                sizes[-1] += anchors[event.anchor]
+                total += anchors[event.anchor]
             else:
                 continue
-            if sum(sizes) > MAX_VALUES:
+            if total > MAX_VALUES:
                 fail(
                     event,
                     f"the file expands to more than {MAX_VALUES:,} values (YAML aliases "
