@@ -326,3 +326,23 @@ def test_complete_plan_json_lists_holdings_and_history_show_too(
     assert {(h["account"], h["asset"]) for h in stored} == set(rows)
     table = CliRunner().invoke(cli, ["history", "show", "1", "--db", db])
     assert "Holdings read" in table.stdout and "cold" in table.stdout
+
+
+def test_huge_balance_is_rendered_and_stored(tmp_path: Path, server: ReplayServer) -> None:
+    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    data = yaml.safe_load(config.read_text())
+    data["wallets"][0]["holdings"] = {"BTC": "1e30"}
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    db = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+
+    result = run(config, "--format", "json", "--db", db)
+
+    assert result.exit_code in (0, 3), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    plan = json.loads(result.stdout)
+    cold = next(h for h in plan["holdings"] if h["account"] == "cold")
+    assert cold["amount"] == "1" + "0" * 30
+    for args in (("--format", "json"), ()):
+        shown = CliRunner().invoke(cli, ["history", "show", "1", "--db", db, *args])
+        assert shown.exit_code == 0, shown.output
+    assert "1" + "0" * 30 in shown.stdout

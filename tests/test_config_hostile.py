@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 HANG_SECONDS = 20  # far above any config error; only a hang or a runaway parse reaches it
 
@@ -354,3 +356,69 @@ def test_broken_config(case: Case, tmp_path: Path) -> None:
     if case.absent is not None:
         assert case.absent not in output
     assert elapsed < HANG_SECONDS
+
+
+# -- any bytes, any YAML: a settings error or a portfolio, nothing else ------------------------
+
+YAML_SCALARS = st.one_of(
+    st.sampled_from([".nan", ".inf", "-.inf", "~", "null", "yes", "0x1f", "1e400", "'NaN'", "*a"]),
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+)
+YAML_VALUES = st.recursive(
+    YAML_SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.dictionaries(
+            st.sampled_from(["targets", "BTC", "btc", "rules", "accounts", "name", "apiKey"]),
+            children,
+            max_size=4,
+        ).map(lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"),
+        children.map(lambda v: f"&a {v}"),
+    ),
+    max_leaves=20,
+)
+
+
+def _load_or_config_error(path: Path) -> None:
+    from rotator.config.portfolio import load_portfolio
+    from rotator.errors import ConfigError
+
+    try:
+        load_portfolio(path)
+    except ConfigError as exc:
+        assert str(path) in str(exc)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=600))
+def test_any_bytes_give_a_portfolio_or_a_config_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "portfolio.yaml"
+    path.write_bytes(data)
+    _load_or_config_error(path)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(top=st.dictionaries(st.sampled_from(["targets", "wallets", "rebalance", "x"]), YAML_VALUES))
+def test_any_yaml_gives_a_portfolio_or_a_config_error(tmp_path: Path, top: dict[str, str]) -> None:
+    path = tmp_path / "portfolio.yaml"
+    path.write_text("".join(f"{k}: {v}\n" for k, v in top.items()), encoding="utf-8")
+    _load_or_config_error(path)
+
+
+def test_asset_codes_equal_in_capitals_never_merge_in_the_model() -> None:
+    # Behind the YAML check (which names both lines), the models refuse the merge too.
+    from pydantic import ValidationError
+
+    from rotator.config.portfolio import Portfolio
+
+    for data in (
+        {"targets": {"ETH": 0.1, "eth": 0.1, "CASH": 0.8}},
+        {"targets": {"BTC": 1}, "wallets": [{"name": "c", "holdings": {"BTC": 1, "btc": 2}}]},
+    ):
+        with pytest.raises(ValidationError, match="listed twice"):
+            Portfolio.model_validate(data)

@@ -61,6 +61,16 @@ SECRET_KEYS = frozenset(
 )
 
 
+def upper_keys(value: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Asset codes in capitals; two keys equal in capitals (ETH, eth) are an error, not a merge."""
+    out: dict[str, Decimal] = {}
+    for asset, amount in value.items():
+        if asset.upper() in out:
+            raise ValueError(f"{asset}: the asset {asset.upper()} is listed twice")
+        out[asset.upper()] = amount
+    return out
+
+
 class StrictModel(BaseModel):
     """Base for config models: unknown keys are errors, values are immutable."""
 
@@ -131,7 +141,7 @@ class ManualWallet(StrictModel):
         for asset, amount in value.items():
             if amount < 0:
                 raise ValueError(f"{asset}: amount must be >= 0, got {amount}")
-        return {asset.upper(): amount for asset, amount in value.items()}
+        return upper_keys(value)
 
 
 class RebalanceConfig(StrictModel):
@@ -317,7 +327,7 @@ class Portfolio(StrictModel):
                 f"weights must sum to 1, got {total.normalize()} ({parts}); "
                 f"adjust them or give the remainder to CASH"
             )
-        return {asset.upper(): weight for asset, weight in value.items()}
+        return upper_keys(value)
 
     @model_validator(mode="after")
     def _names_unique(self) -> Portfolio:
