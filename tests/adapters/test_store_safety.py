@@ -202,3 +202,29 @@ def test_plan_demo_stores_where_db_and_rotator_db_url_say(tmp_path: Path) -> Non
             assert conn.execute("SELECT kind FROM runs").fetchall() == [("plan",)]
     for data in ("d1", "d2"):
         assert not (tmp_path / data / "demo.sqlite3").exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_database_run_lock_is_held_per_database(tmp_path: Path, backend: str) -> None:
+    from rotator.adapters.storage.db import database_lock
+    from rotator.errors import LockedError
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    elif PG_URL:
+        url = PG_URL
+    else:
+        pytest.skip("ROTATOR_TEST_PG_URL not set (CI sets it; see .ci/run)")
+    first, second = open_engine(url), open_engine(url)
+    try:
+        with (
+            database_lock(first, 5),
+            pytest.raises(LockedError, match=r"did not finish within 0\.3 s"),
+            database_lock(second, 0.3),
+        ):
+            pass
+        with database_lock(second, 0.3):  # released: free again
+            pass
+    finally:
+        first.dispose()
+        second.dispose()
