@@ -129,6 +129,18 @@ CASES = [
         files={"r.yaml": RULES.replace("{BTC: 0.5, CASH: 0.5}", "{BTC: 'NaN', CASH: 0.5}")},
     ),
     Case(
+        "rule-param-nan-string",
+        "rules: r.yaml\n",
+        "rules.dom.min_change_pp: Input should be a finite number",
+        files={
+            "r.yaml": RULES.replace(
+                "rules:\n",
+                "rules:\n  dom: {kind: dominance, test: change, window: 30,"
+                " min_change_pp: 'NaN'}\n",
+            )
+        },
+    ),
+    Case(
         "ruleset-nan-plan",
         "rules: r.yaml\n",
         "finite number",

@@ -74,7 +74,7 @@ def upper_keys(value: dict[str, Decimal]) -> dict[str, Decimal]:
 class StrictModel(BaseModel):
     """Base for config models: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 WalletName = Literal["spot", "funding", "earn"]
