@@ -76,6 +76,7 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
 def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """Show one stored run: holdings per account, allocation, orders and problems."""
     from rotator.adapters.storage.runs import to_jsonable
+    from rotator.reports.plan import holding_row
 
     stored = _load(_engine(db_url, demo), run_id)
     plan = stored.plan
@@ -86,7 +87,7 @@ def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) ->
                 {**to_jsonable(h.holding), "price": to_jsonable(h.price), "value": _dec(h.value)}
                 for h in stored.holdings
             ],
-            "plan": to_jsonable(plan),
+            "plan": {**to_jsonable(plan), "holdings": [holding_row(h) for h in plan.holdings]},
         }
         click.echo(json.dumps(data, indent=2))
         return

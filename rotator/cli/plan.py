@@ -73,8 +73,9 @@ def plan(
             from rotator.demo.history import DEMO_AS_OF, demo_engine
 
             portfolio, environ = stack.enter_context(demo_session())
-            # The demo's rules read the bundled 2013-2021 history from the demo's own database.
-            engine = demo_engine()
+            # The demo's rules read the bundled 2013-2021 history from the demo's own database
+            # (or the one given by --db / ROTATOR_DB_URL, the history loaded into it).
+            engine = demo_engine(db_url or os.environ.get("ROTATOR_DB_URL") or None)
             rules_as_of = rules_as_of or DEMO_AS_OF
         else:
             portfolio = load_portfolio(config_path or default_config_path())
@@ -122,7 +123,8 @@ def plan(
         else:
             render_table(plan_, Console(), explain=explain)
     if run_id is not None:
-        where = " --demo" if demo else (f" --db {db_url}" if db_url else "")
+        in_demo_db = demo and not os.environ.get("ROTATOR_DB_URL")
+        where = f" --db {db_url}" if db_url else (" --demo" if in_demo_db else "")
         click.echo(f"saved as run #{run_id} (rotator history show {run_id}{where})", err=True)
     if not plan_.complete:
         click.echo(

@@ -246,7 +246,7 @@ def report(
     """
     install_logging()
     from rotator.adapters.runlock import run_lock
-    from rotator.adapters.storage.db import default_db_url, open_engine
+    from rotator.adapters.storage.db import database_lock, default_db_url, open_engine
     from rotator.adapters.storage.report_store import report_for
     from rotator.adapters.storage.run_queries import load_run
     from rotator.config.paths import data_dir
@@ -262,14 +262,16 @@ def report(
     directory = out_dir or _reports_dir(portfolio, config, demo)
     url = db_url or (f"sqlite:///{data_dir() / DEMO_DB}" if demo else default_db_url())
 
-    with run_lock(data_dir(), wait), ExitStack() as stack:
-        if demo and db_url is None:
+    # One run at a time per report folder and per database (not per data dir).
+    with run_lock(directory, wait), ExitStack() as stack:
+        if demo:
             from rotator.demo.history import demo_engine
 
-            engine = demo_engine()  # the demo database, with the bundled market history
+            engine = demo_engine(url)  # with the bundled market history loaded
         else:
             engine = open_engine(url)
         stack.callback(engine.dispose)
+        stack.enter_context(database_lock(engine, wait))
         history = None
         if run_id is not None:
             stored = load_run(engine, run_id)

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rotator.config.portfolio import WEIGHT_TOLERANCE
-from rotator.config.yamlfile import location, read_yaml
+from rotator.config.yamlfile import duplicate_keys, location, read_yaml
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
 from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.registry import Registry, default_registry
@@ -94,6 +94,13 @@ def load_ruleset(
     def err(loc: tuple[Any, ...], message: str) -> None:
         errors.append(f"{location(path, root, loc)}: {message}")
 
+    for loc, first, first_line, _line in duplicate_keys(root, _is_targets, str.upper):
+        err(
+            loc,
+            f"the asset {first!r} of line {first_line} again (asset codes are compared "
+            "in capitals); each asset once",
+        )
+
     for key in raw:
         if key not in TOP_LEVEL:
             err((key,), f"unknown field; a rule set has {', '.join(sorted(TOP_LEVEL))}")
@@ -127,6 +134,11 @@ def load_ruleset(
         regimes=regimes,
         registry=registry,
     )
+
+
+def _is_targets(loc: tuple[Any, ...]) -> bool:
+    """regimes[i].targets: the mappings whose keys are asset codes."""
+    return len(loc) == 3 and loc[0] == "regimes" and loc[2] == "targets"
 
 
 def _rule_spec(
@@ -252,6 +264,9 @@ def _targets(
         try:
             weight = Decimal(str(value))
         except InvalidOperation:
+            err((*loc, key), f"expected a number between 0 and 1, got {value!r}")
+            continue
+        if not weight.is_finite():
             err((*loc, key), f"expected a number between 0 and 1, got {value!r}")
             continue
         if isinstance(value, bool) or not 0 <= weight <= 1:

@@ -235,6 +235,8 @@ class RebalancePolicy:
         ignore_assets: assets left out of the portfolio entirely (e.g. unpriceable dust).
         sell_unlisted: sell assets that have no target (target weight 0) instead of holding them.
         max_price_age_seconds: quotes older than this count as missing.
+        max_price_disagreement: quotes of one pair (across accounts, or through bridges) that
+            differ by more than this fraction leave the asset without a price (0.10 = 10 %).
     """
 
     drift_abs: Decimal = Decimal("0.02")
@@ -249,6 +251,7 @@ class RebalancePolicy:
     ignore_assets: frozenset[str] = frozenset()
     sell_unlisted: bool = True
     max_price_age_seconds: int = 900
+    max_price_disagreement: Decimal = Decimal("0.10")
 
 
 class Side(StrEnum):
@@ -303,6 +306,8 @@ class Plan:
         regime: the regime that chose the targets, when rules were used.
         explanation: lines saying why the targets are what they are (rule values, regime).
         details: extra structured output of earlier stages (rule results, basket) for renderers.
+        holdings: every holding read, with its price when a fresh one was found (complete and
+            incomplete plans alike).
     """
 
     as_of: datetime
@@ -317,6 +322,7 @@ class Plan:
     regime: str | None = None
     explanation: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    holdings: tuple[ValuedHolding, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -258,6 +258,7 @@ def used_prices(portfolio: Portfolio, snapshot: Snapshot) -> tuple[Price, ...]:
         snapshot.base_currency,
         now=snapshot.as_of,
         max_age_seconds=portfolio.policy().max_price_age_seconds,
+        max_disagreement=portfolio.policy().max_price_disagreement,
     )
     return tuple(prices.values())
 

@@ -202,6 +202,7 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             regime=row.regime,
             explanation=tuple(row.explanation),
             details=dict(row.details or {}),
+            holdings=holdings,
         )
         accounts = tuple(
             AccountRecord(

@@ -49,8 +49,12 @@ def demo_db_url() -> str:
     return f"sqlite:///{data_dir() / 'demo.sqlite3'}"
 
 
-def demo_engine() -> Engine:
-    """An engine on the demo database, with the bundled history loaded (once; idempotent)."""
+def demo_engine(url: str | None = None) -> Engine:
+    """An engine on the demo database, with the bundled history loaded (once; idempotent).
+
+    Args:
+        url: the database to use instead of the demo's own file (`--db`, ROTATOR_DB_URL).
+    """
     from rotator.adapters.sources.csv_import import import_csv
     from rotator.adapters.storage.db import open_engine
     from rotator.adapters.storage.market import (
@@ -62,7 +66,7 @@ def demo_engine() -> Engine:
     )
     from rotator.core.history import macro_key
 
-    engine = open_engine(demo_db_url())
+    engine = open_engine(url or demo_db_url())
     if last_day(engine, DEMO_SOURCE, "SOL/USD") != HISTORY_END:
         btc = import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars
         save_bars(engine, btc)
