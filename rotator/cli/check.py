@@ -38,7 +38,7 @@ def check(config_path: Path | None) -> None:
             click.echo(f"    {env}: {'set' if present else 'MISSING'}")
             if not present:
                 missing.append(env)
-    for wallet in portfolio.wallets:
+    for wallet in portfolio.manual_wallets:
         assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
         click.echo(f"  wallet {wallet.name} (manual, never sold): {assets}")
     targets = portfolio.static_targets()

@@ -13,18 +13,21 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     field_validator,
     model_validator,
 )
 
 from rotator.config.ccxt_settings import check_ccxt_settings
+from rotator.config.chains import ChainWallet, OraclesConfig
 from rotator.config.yamlfile import location, read_yaml, validate
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.errors import ConfigError
@@ -128,6 +131,18 @@ class ManualWallet(StrictModel):
             if amount < 0:
                 raise ValueError(f"{asset}: amount must be >= 0, got {amount}")
         return {asset.upper(): amount for asset, amount in value.items()}
+
+
+def _wallet_kind(value: Any) -> str:
+    """`wallets[]` entries with `chain:` are read from a chain; the others are declared."""
+    has_chain = "chain" in value if isinstance(value, dict) else hasattr(value, "chain")
+    return "kind:chain" if has_chain else "kind:manual"
+
+
+Wallet = Annotated[
+    Annotated[ManualWallet, Tag("kind:manual")] | Annotated[ChainWallet, Tag("kind:chain")],
+    Discriminator(_wallet_kind),
+]
 
 
 class RebalanceConfig(StrictModel):
@@ -279,7 +294,8 @@ class Portfolio(StrictModel):
 
     base_currency: str = "USD"
     accounts: tuple[ExchangeAccount, ...] = ()
-    wallets: tuple[ManualWallet, ...] = ()
+    wallets: tuple[Wallet, ...] = ()
+    oracles: OraclesConfig = OraclesConfig()
     targets: dict[str, Decimal] | None = None
     rules: RuleSetRef | None = None
     rebalance: RebalanceConfig = RebalanceConfig()
@@ -319,6 +335,16 @@ class Portfolio(StrictModel):
 
     def policy(self) -> RebalancePolicy:
         return self.rebalance.to_policy()
+
+    @property
+    def manual_wallets(self) -> tuple[ManualWallet, ...]:
+        """Wallets declared with `holdings:`."""
+        return tuple(w for w in self.wallets if isinstance(w, ManualWallet))
+
+    @property
+    def chain_wallets(self) -> tuple[ChainWallet, ...]:
+        """Wallets read from a chain (`chain:`)."""
+        return tuple(w for w in self.wallets if isinstance(w, ChainWallet))
 
     def static_targets(self) -> TargetWeights | None:
         """portfolio.yaml `targets:` as TargetWeights, cash assets folded into the cash bucket."""

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from rotator.core.models import (
     CASH_BUCKET,
     ZERO,
     Allocation,
+    Holding,
     Order,
     Plan,
     Price,
@@ -87,6 +89,7 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         base,
         now=snapshot.as_of,
         max_age_seconds=policy.max_price_age_seconds,
+        oracle=snapshot.oracle,
     )
     problems = list(snapshot.all_problems)
     for p in price_problems:
@@ -122,15 +125,39 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
             )
         )
         notes.append(f"weights shown are shares of the known part only ({total:.2f} {base})")
-        return Plan(
-            snapshot.as_of, base, None, targets, before, before, (), tuple(problems), tuple(notes)
+        return _sourced(
+            Plan(
+                snapshot.as_of,
+                base,
+                None,
+                targets,
+                before,
+                before,
+                (),
+                tuple(problems),
+                tuple(notes),
+            ),
+            holdings,
+            prices,
         )
 
     before = _allocations(buckets, values, total, target_of)
     if total <= 0:
         notes.append("the portfolio has no value: nothing to rebalance")
-        return Plan(
-            snapshot.as_of, base, total, targets, before, before, (), tuple(problems), tuple(notes)
+        return _sourced(
+            Plan(
+                snapshot.as_of,
+                base,
+                total,
+                targets,
+                before,
+                before,
+                (),
+                tuple(problems),
+                tuple(notes),
+            ),
+            holdings,
+            prices,
         )
 
     drifts = _drifts(buckets, values, total, target_of, tw, prices, policy, notes)
@@ -172,9 +199,18 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     extra = sorted(a for a in after_values if a not in buckets and after_values[a] > 0)
     after = _allocations(buckets[:-1] + extra + buckets[-1:], after_values, after_total, target_of)
     orders = tuple(o for _, o in sorted(run.orders, key=_order_key))
-    return Plan(
+    plan = Plan(
         snapshot.as_of, base, total, targets, before, after, orders, tuple(problems), tuple(notes)
     )
+    return _sourced(plan, holdings, prices)
+
+
+def _sourced(plan: Plan, holdings: tuple[Holding, ...], prices: Mapping[str, Price]) -> Plan:
+    """`plan` with the on-chain holdings (valued, with source) and the oracle prices used."""
+    onchain = tuple(vh for vh in value_holdings(holdings, prices) if vh.holding.source)
+    held = {h.asset for h in holdings}
+    oracle = tuple(p for a, p in sorted(prices.items()) if p.from_oracle and a in held)
+    return replace(plan, onchain=onchain, oracle_prices=oracle)
 
 
 def _order_key(item: tuple[int, Order]) -> tuple[int, str, str, int]:
@@ -254,6 +290,9 @@ def _drifts(
             notes.append(f"{d.reason()}, but rebalance.never_trade lists it: not traded")
         elif b not in prices:
             notes.append(f"{d.reason()}, but it has no price: not bought")
+        elif prices[b].from_oracle:
+            # Oracle prices value holdings; an order needs an exchange market's price.
+            notes.append(f"{d.reason()}, but only a price oracle values it: not traded")
         else:
             out.append(d)
     return out

@@ -7,6 +7,12 @@ asset, and an asset no fresh chain reaches gets an ERROR problem instead of a ze
 
 Example: with quotes SOL/BTC, BTC/USDT and USDT/USD, SOL is priced through the route
 ("SOL/BTC", "BTC/USDT", "USDT/USD"), and `Price.as_of` is the oldest of those three quotes.
+
+Only an asset that no exchange market connects to the base at all falls back to a price
+oracle quote (`OracleQuote`, fetched beforehand and carried on the snapshot); the price is
+then marked with its oracle source. A liquid staking token quoted as a ratio of its
+underlying is valued as ratio x the underlying's price (itself exchange-routed when possible).
+A stale exchange route stays an error: the oracle does not paper over stale markets.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from rotator.core.models import Holding, Price, Quote, ValuedHolding
+from rotator.core.models import Holding, OracleQuote, Price, Quote, ValuedHolding
 from rotator.errors import Problem, Severity
 
 ONE = Decimal(1)
@@ -49,6 +55,7 @@ def price_assets(
     now: datetime,
     max_age_seconds: int,
     bridges: Sequence[str] = DEFAULT_BRIDGES,
+    oracle: Iterable[OracleQuote] = (),
 ) -> tuple[dict[str, Price], tuple[Problem, ...]]:
     """Price each asset in `base` by the shortest chain of fresh quotes from any account.
 
@@ -61,6 +68,7 @@ def price_assets(
         assets: the currencies to price; the base itself is priced 1 with an empty route.
         now: the reference time for staleness (the snapshot's time, never a clock read).
         max_age_seconds: quotes older than this are stale and not used.
+        oracle: oracle prices, used only for assets no exchange market connects to `base`.
 
     Returns:
         Prices by asset for those that could be priced, and one ERROR problem for each that
@@ -70,6 +78,7 @@ def price_assets(
     usable = [q for q in quotes if _usable(q)]
     fresh = [q for q in usable if _age_seconds(q, now) <= max_age_seconds]
     fresh_graph = _graph(fresh)
+    oracles = {q.asset: q for q in oracle if _age_seconds_at(q.as_of, now) <= max_age_seconds}
     full_graph: dict[str, dict[str, _Edge]] | None = None
     prices: dict[str, Price] = {}
     problems: list[Problem] = []
@@ -85,6 +94,13 @@ def price_assets(
             full_graph = _graph(usable)
         stale_path = _shortest_path(full_graph, asset, base, bridges)
         subject = price_subject(asset, base)
+        if stale_path is None and asset in oracles:
+            priced = _oracle_price(oracles[asset], fresh_graph, oracles, base, bridges, now)
+            if isinstance(priced, Price):
+                prices[asset] = priced
+                continue
+            problems.append(Problem(Severity.ERROR, subject, priced))
+            continue
         if stale_path is None:
             msg = f"unpriceable: no market connects {asset} to {base} on any account"
         else:
@@ -102,6 +118,37 @@ def price_assets(
     return prices, tuple(problems)
 
 
+def _oracle_price(
+    q: OracleQuote,
+    graph: Mapping[str, Mapping[str, _Edge]],
+    oracles: Mapping[str, OracleQuote],
+    base: str,
+    bridges: Sequence[str],
+    now: datetime,
+) -> Price | str:
+    """The oracle's price of `q.asset`, or why there is none (the message of an ERROR)."""
+    if q.underlying is None:
+        if q.price is None or q.price <= 0:
+            return f"unpriceable: {q.source} gave no price for {q.asset}"
+        return Price(q.asset, q.price, (), q.as_of, oracle=q.source)
+    if q.ratio is None or q.ratio <= 0:
+        return f"unpriceable: no ratio of {q.asset} to {q.underlying} ({q.ratio_source})"
+    ratio_note = f"{q.ratio:.6g} {q.underlying} per {q.asset} ({q.ratio_source})"
+    if q.underlying == base:
+        return Price(q.asset, q.ratio, (), q.as_of, oracle=ratio_note)
+    path = _shortest_path(graph, q.underlying, base, bridges)
+    if path is not None:
+        under = _price_along(q.underlying, path)
+        as_of = min(under.as_of, q.as_of) if under.as_of else q.as_of
+        return Price(q.asset, q.ratio * under.in_base, under.route, as_of, oracle=ratio_note)
+    own = oracles.get(q.underlying)
+    if own is not None and own.underlying is None and own.price and own.price > 0:
+        as_of = min(own.as_of, q.as_of)
+        note = f"{ratio_note}; {q.underlying} from {own.source}"
+        return Price(q.asset, q.ratio * own.price, (), as_of, oracle=note)
+    return f"unpriceable: {q.asset} is valued through {q.underlying}, which has no price"
+
+
 def value_holdings(
     holdings: Iterable[Holding], prices: Mapping[str, Price]
 ) -> tuple[ValuedHolding, ...]:
@@ -117,7 +164,11 @@ def _usable(q: Quote) -> bool:
 
 
 def _age_seconds(q: Quote, now: datetime) -> float:
-    return max(0.0, (now - q.as_of).total_seconds())
+    return _age_seconds_at(q.as_of, now)
+
+
+def _age_seconds_at(as_of: datetime, now: datetime) -> float:
+    return max(0.0, (now - as_of).total_seconds())
 
 
 def _fmt_age(seconds: float) -> str:
