@@ -85,6 +85,7 @@ async def read_solana(settings: ChainWalletSettings, endpoint: Endpoint) -> Sola
         for row in _value(endpoint, "getTokenAccountsByOwner", result):
             token_accounts.append(_token_account(endpoint, owner, row))
     symbols = {mint: symbol for symbol, mint in settings.tokens}
+    token_accounts = [t for t in token_accounts if t.raw]  # empty accounts hold nothing
     need = sorted({t.mint for t in token_accounts if t.decimals is None and t.mint in symbols})
     decimals = await _mint_decimals(endpoint, need) if need else {}
     sums: dict[tuple[str, str], int] = defaultdict(int)
@@ -93,8 +94,7 @@ async def read_solana(settings: ChainWalletSettings, endpoint: Endpoint) -> Sola
     unknown: set[str] = set()
     for t in token_accounts:
         if t.mint not in symbols:
-            if t.raw:
-                unknown.add(t.mint)
+            unknown.add(t.mint)
             continue
         sums[(t.owner, t.mint)] += t.raw
         counts[(t.owner, t.mint)] += 1
