@@ -11,7 +11,6 @@ from collections.abc import Iterator, Mapping
 from rotator.config.chains import (
     BITCOIN,
     SOLANA,
-    MissingEndpoint,
     oracle_settings,
     wallet_settings,
 )
@@ -50,14 +49,16 @@ def chain_wallet_lines(
                 f"{wallet.gap_limit}; first receive address {shorten(first)}",
                 None,
             )
-        try:
-            settings = wallet_settings(wallet, environ)
-        except MissingEndpoint:
-            yield f"    endpoint: ${wallet.rpc_url_env} MISSING", wallet.rpc_url_env
-            continue
+        env = wallet.rpc_url_env
+        unset = bool(env) and not environ.get(env or "")
+        # An unset variable still lets the rest be described; the endpoint line says MISSING.
+        settings = wallet_settings(wallet, {env: "unset"} if env and unset else environ)
         api = "" if settings.api == "jsonrpc" else f" ({settings.api})"
-        secret = " (set)" if wallet.rpc_url_env else ""
-        yield f"    endpoint{api}: {settings.endpoint_label}{secret}", None
+        if unset:
+            yield f"    endpoint{api}: ${env} MISSING", env
+        else:
+            secret = " (set)" if env else ""
+            yield f"    endpoint{api}: {settings.endpoint_label}{secret}", None
         if settings.tokens and wallet.chain != SOLANA:
             mc = f"Multicall3 {shorten(settings.multicall)}" if settings.multicall else "batch"
             symbols = ", ".join(s for s, _ in settings.tokens)

@@ -40,7 +40,11 @@ def fetch_oracle_quotes(
     ask = set(wanted)
     for asset in wanted:
         if asset in settings.underlying:
-            ask.add(settings.underlying[asset][0])
+            under, fixed = settings.underlying[asset]
+            if fixed is None:  # ratio: oracle -> both prices, read together
+                ask.add(under)
+            else:  # a declared ratio needs no oracle price of the asset itself
+                ask.discard(asset)
     ids = {a: settings.ids[a] for a in sorted(ask) if a in settings.ids}
     problems: list[Problem] = []
     unmapped = [a for a in wanted if a not in ids and a not in settings.underlying]
