@@ -56,8 +56,10 @@ class Endpoint:
         self._next_slot = 0.0
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
+        # Keep a batch's connections open for the next batch (gap-limit scans go in batches).
         self._client = httpx.AsyncClient(
             timeout=timeout,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             headers={"Accept": "application/json", "User-Agent": "rotator"},
         )
 
