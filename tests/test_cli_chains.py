@@ -235,3 +235,26 @@ def test_demo_plan_and_report_show_chain_wallets(tmp_path):
     )
     text = md.read_text()
     assert "On-chain wallets" in text and "zpub6r…GutZYs" in text and "(oracle)" in text
+
+
+def test_check_of_chain_wallets_stays_light():
+    """Offline validation needs embit/eth-utils/solders, not the HTTP client, ccxt or pandas."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from rotator.cli.app import main\n"
+        "sys.argv = ['rotator', 'check', '--config', 'rotator/demo/portfolio.yaml']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('ccxt', 'pandas', 'sqlalchemy', 'httpx', 'eth_abi')\n"
+        "print('HEAVY=' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+    assert "HEAVY=\n" in out, out

@@ -39,7 +39,7 @@ async def _chain_wallets(
 ) -> tuple[AccountSnapshot, ...]:
     if not portfolio.chain_wallets:
         return ()
-    from rotator.adapters.chains import read_chain_wallet
+    from rotator.adapters.chains.read import read_chain_wallet
 
     async def one(wallet: object) -> AccountSnapshot:
         from rotator.config.chains import ChainWallet

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rotator.adapters.chains import fetch_chain_wallets
+from rotator.adapters.chains.read import fetch_chain_wallets
 from rotator.config.chains import ChainWallet, wallet_settings
 from rotator.core.models import AccountSnapshot
 from rotator.demo.replay import ReplayServer

@@ -53,6 +53,8 @@ class Endpoint:
         self.backoff = backoff
         self.interval = 1.0 / requests_per_second
         self.requests = 0  # HTTP requests sent (for tests and benches)
+        # (start, end) monotonic times of every HTTP request, for benches and diagnostics
+        self.timings: list[tuple[float, float]] = []
         self._next_slot = 0.0
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
@@ -89,11 +91,13 @@ class Endpoint:
             await self._turn()
             self.requests += 1
             wait = delay
+            started = time.monotonic()
             try:
                 if method == "GET":
                     response = await self._client.get(url)
                 else:
                     response = await self._client.post(url, json=body)
+                self.timings.append((started, time.monotonic()))
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.HTTPError as exc:
