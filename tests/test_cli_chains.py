@@ -258,3 +258,21 @@ def test_check_of_chain_wallets_stays_light():
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
     ).stdout
     assert "HEAVY=\n" in out, out
+
+
+def test_secret_rpc_url_never_shows(tmp_path):
+    key = "0123456789abcdef" * 2
+    with ReplayServer() as server:
+        serve_wallets(server)
+        server.add_route(f"POST /eth/v3/{key}", EvmState().body())
+        server.fault(f"POST /eth/v3/{key}", status=503)
+        path = portfolio(tmp_path, server)
+        path.write_text(
+            path.read_text().replace(f"rpc_url: {server.url}/eth", "rpc_url_env: ETH_RPC")
+        )
+        env = {"ETH_RPC": f"{server.url}/eth/v3/{key}"}
+        result = invoke("plan", "--config", str(path), "--no-save", "--now", NOW, env=env)
+        asked = len(server.requests_to(f"POST /eth/v3/{key}"))
+    assert result.exit_code == 3 and asked == 3  # first try + 2 retries
+    assert "$ETH_RPC" in result.output and "HTTP 503" in result.output
+    assert key not in result.output

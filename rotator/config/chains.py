@@ -217,8 +217,14 @@ class ChainWallet(_Strict):
     @field_validator("tokens", mode="before")
     @classmethod
     def _token_list(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):  # [USDC, DAI] -> {USDC: None, DAI: None}
-            value = dict.fromkeys(value)
+        if isinstance(value, list | tuple):  # [USDC, {MINE: '0x..'}] -> {USDC: None, MINE: ..}
+            merged: dict[Any, Any] = {}
+            for item in value:
+                if isinstance(item, dict):
+                    merged.update(item)
+                else:
+                    merged[item] = None
+            value = merged
         if isinstance(value, dict):
             for contract in value.values():
                 _quoted(contract)

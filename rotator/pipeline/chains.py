@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from rotator.config.chains import MissingEndpoint, oracle_settings, wallet_assets, wallet_settings
+from rotator.config.chains import (
+    ChainWallet,
+    MissingEndpoint,
+    oracle_settings,
+    wallet_assets,
+    wallet_settings,
+)
 from rotator.config.portfolio import Portfolio
 from rotator.core.models import AccountSnapshot, OracleQuote
 from rotator.errors import Problem, Severity
@@ -30,7 +36,11 @@ def chain_assets(portfolio: Portfolio) -> frozenset[str]:
 def fetch_chain_wallets(
     portfolio: Portfolio, environ: Mapping[str, str], now: Callable[[], datetime]
 ) -> tuple[AccountSnapshot, ...]:
-    """Every chain wallet of the portfolio as an account snapshot (sync, own event loop)."""
+    """Every chain wallet of the portfolio as an account snapshot (sync, own event loop).
+
+    For a gathering step that reads the exchanges on its own; `gather_accounts` reads both
+    in one event loop.
+    """
     return asyncio.run(_chain_wallets(portfolio, environ, now))
 
 
@@ -41,10 +51,7 @@ async def _chain_wallets(
         return ()
     from rotator.adapters.chains.read import read_chain_wallet
 
-    async def one(wallet: object) -> AccountSnapshot:
-        from rotator.config.chains import ChainWallet
-
-        assert isinstance(wallet, ChainWallet)
+    async def one(wallet: ChainWallet) -> AccountSnapshot:
         try:
             settings = wallet_settings(wallet, environ)
         except MissingEndpoint as exc:

@@ -115,3 +115,13 @@ def test_chain_id_override_for_another_evm_chain(server):
     server.add_route("POST /eth", EvmState(chain_id=31337, native={VITALIK.lower(): 10**18}).body())
     snap = read(server, "/eth", chain="ethereum", addresses=[VITALIK], chain_id=31337)
     assert snap.ok and snap.holdings[0].total == 1
+
+
+def test_tokens_mix_shipped_symbols_and_contracts(server):
+    mine = "0x" + "ab" * 20
+    state = EvmState(tokens={mine: (4, {VITALIK.lower(): 12345}), DAI.lower(): (18, {})})
+    server.add_route("POST /eth", state.body())
+    snap = read(
+        server, "/eth", chain="ethereum", addresses=[VITALIK], tokens=["DAI", {"MINE": mine}]
+    )
+    assert snap.ok and {h.asset: h.total for h in snap.holdings} == {"MINE": Decimal("1.2345")}
