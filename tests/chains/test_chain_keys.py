@@ -120,3 +120,13 @@ def test_solana_address_check():
     assert check_solana_address(owner) == owner
     with pytest.raises(KeyError_, match="not a valid Solana address"):
         check_solana_address(owner[:-3])
+
+
+def test_descriptor_checksum_is_verified():
+    from embit.descriptor.checksum import add_checksum
+
+    good = add_checksum(f"tr({BIP86_XPUB}/<0;1>/*)")
+    assert parse_hd(good).address(0, 0).startswith("bc1p5cyxnu")
+    bad = good[:-1] + ("a" if good[-1] != "a" else "b")
+    with pytest.raises(KeyError_, match="checksum"):
+        parse_hd(bad)

@@ -105,9 +105,13 @@ def parse_hd(text: str, script: str | None = None) -> HdWallet:
 def _parse_descriptor(text: str, script: str | None) -> HdWallet:
     from embit.base import EmbitError
     from embit.descriptor import Descriptor
+    from embit.descriptor.checksum import add_checksum
 
+    body, hash_sign, _ = text.partition("#")
+    if hash_sign and add_checksum(body) != text:  # embit parses without checking it
+        raise KeyError_("descriptor checksum (after #) does not match: check for typos")
     try:
-        desc = Descriptor.from_string(text)
+        desc = Descriptor.from_string(body)
     except (EmbitError, ValueError, TypeError, IndexError) as exc:
         raise KeyError_(f"is not a valid output descriptor ({_why(exc)})") from None
     if len(desc.keys) != 1 or not desc.is_wildcard:
@@ -135,7 +139,7 @@ def _parse_descriptor(text: str, script: str | None) -> HdWallet:
     branches = desc.num_branches
     if branches not in (1, 2):
         raise KeyError_("descriptor may have at most two branches (<0;1>)")
-    return HdWallet(text, kind, branches)
+    return HdWallet(body, kind, branches)
 
 
 def check_bitcoin_address(address: str) -> str:
