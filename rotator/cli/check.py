@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from rotator.cli.chains_check import chain_wallet_lines
 from rotator.cli.options import config_option
 from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
 from rotator.errors import ExitCode
@@ -20,6 +21,9 @@ from rotator.errors import ExitCode
 @config_option("portfolio.yaml to check (default: ./portfolio.yaml or $ROTATOR_CONFIG).")
 def check(config_path: Path | None) -> None:
     """Validate portfolio.yaml and list which credential variables are set or missing.
+
+    Chain wallets' addresses and xpubs are checked offline (checksums, network, script type)
+    and the endpoints each would read are listed.
 
     Exit codes: 0 valid and every credential variable set, 2 invalid file or a credential
     variable missing. Values of credentials are never printed.
@@ -38,9 +42,13 @@ def check(config_path: Path | None) -> None:
             click.echo(f"    {env}: {'set' if present else 'MISSING'}")
             if not present:
                 missing.append(env)
-    for wallet in portfolio.wallets:
+    for wallet in portfolio.manual_wallets:
         assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
         click.echo(f"  wallet {wallet.name} (manual, never sold): {assets}")
+    for line, env in chain_wallet_lines(portfolio, os.environ):
+        click.echo(line)
+        if env:
+            missing.append(env)
     targets = portfolio.static_targets()
     if targets is not None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())

@@ -14,19 +14,22 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     field_validator,
     model_validator,
 )
 
 from rotator.config.ccxt_settings import check_ccxt_settings
+from rotator.config.chains import ChainWallet, OraclesConfig
 from rotator.config.secrets import looks_like_key, url_secret
 from rotator.config.yamlfile import (
     duplicate_keys,
@@ -142,6 +145,18 @@ class ManualWallet(StrictModel):
             if amount < 0:
                 raise ValueError(f"{asset}: amount must be >= 0, got {amount}")
         return upper_keys(value)
+
+
+def _wallet_kind(value: Any) -> str:
+    """`wallets[]` entries with `chain:` are read from a chain; the others are declared."""
+    has_chain = "chain" in value if isinstance(value, dict) else hasattr(value, "chain")
+    return "kind:chain" if has_chain else "kind:manual"
+
+
+Wallet = Annotated[
+    Annotated[ManualWallet, Tag("kind:manual")] | Annotated[ChainWallet, Tag("kind:chain")],
+    Discriminator(_wallet_kind),
+]
 
 
 class RebalanceConfig(StrictModel):
@@ -299,7 +314,8 @@ class Portfolio(StrictModel):
 
     base_currency: str = "USD"
     accounts: tuple[ExchangeAccount, ...] = ()
-    wallets: tuple[ManualWallet, ...] = ()
+    wallets: tuple[Wallet, ...] = ()
+    oracles: OraclesConfig = OraclesConfig()
     targets: dict[str, Decimal] | None = None
     rules: RuleSetRef | None = None
     rebalance: RebalanceConfig = RebalanceConfig()
@@ -339,6 +355,16 @@ class Portfolio(StrictModel):
 
     def policy(self) -> RebalancePolicy:
         return self.rebalance.to_policy()
+
+    @property
+    def manual_wallets(self) -> tuple[ManualWallet, ...]:
+        """Wallets declared with `holdings:`."""
+        return tuple(w for w in self.wallets if isinstance(w, ManualWallet))
+
+    @property
+    def chain_wallets(self) -> tuple[ChainWallet, ...]:
+        """Wallets read from a chain (`chain:`)."""
+        return tuple(w for w in self.wallets if isinstance(w, ChainWallet))
 
     def static_targets(self) -> TargetWeights | None:
         """portfolio.yaml `targets:` as TargetWeights, cash assets folded into the cash bucket."""

@@ -206,7 +206,8 @@ def validate(model: type[M], raw: Any, path: Path, root: yaml.Node | None) -> M:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            # Tags of tagged unions ("kind:chain") are not fields: leave them out of the path.
+            loc = tuple(p for p in error["loc"] if not str(p).startswith("kind:"))
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown field (check the spelling; see README 'Configuration')"

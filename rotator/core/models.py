@@ -31,6 +31,24 @@ class WalletKind(StrEnum):
     FUNDING = "funding"  # must be transferred to spot before trading
     EARN = "earn"  # simple-earn / staking; must be redeemed before trading
     MANUAL = "manual"  # declared in portfolio.yaml (cold storage, staked); never sold
+    ONCHAIN = "onchain"  # read from a blockchain (self-custody address or xpub); never sold
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSource:
+    """Where an on-chain holding was read: chain, address (or xpub), block and time.
+
+    Attributes:
+        address: the address, xpub or descriptor read; renderers show it shortened.
+        block: block height (slot on Solana) the balance is as of, when the endpoint says.
+        addresses: how many addresses the amount sums (an xpub's used addresses).
+    """
+
+    chain: str
+    address: str
+    read_at: datetime
+    block: int | None = None
+    addresses: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +61,7 @@ class Holding:
         total: everything held, including amounts locked in open orders.
         free: what can be sold now; zero for manual wallets.
         wallet: which wallet of the account holds it.
+        source: for on-chain holdings, where the amount was read.
     """
 
     account: str
@@ -50,6 +69,7 @@ class Holding:
     total: Decimal
     free: Decimal
     wallet: WalletKind = WalletKind.SPOT
+    source: ChainSource | None = None
 
     @property
     def sellable(self) -> bool:
@@ -113,6 +133,31 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class OracleQuote:
+    """An asset's price from a price oracle (CoinGecko, DefiLlama), for valuation only.
+
+    Used only for assets no exchange route prices; never to price an order.
+
+    Attributes:
+        price: one unit of `asset` in the snapshot's base currency; None when the value comes
+            through `underlying` instead.
+        source: provider and id, e.g. "coingecko:staked-ether".
+        underlying: value the asset as `ratio` units of this asset (liquid staking tokens).
+        ratio: units of `underlying` one unit of `asset` is worth.
+        ratio_source: where the ratio comes from, e.g. "portfolio.yaml" or
+            "coingecko jito-staked-sol/solana".
+    """
+
+    asset: str
+    price: Decimal | None
+    source: str
+    as_of: datetime
+    underlying: str | None = None
+    ratio: Decimal | None = None
+    ratio_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     """What one account (exchange or manual wallet) looked like at fetch time.
 
@@ -120,7 +165,7 @@ class AccountSnapshot:
     """
 
     name: str
-    exchange: str  # ccxt id, or "manual" for a declared wallet
+    exchange: str  # ccxt id, "manual" for a declared wallet, "chain:<name>" for on-chain
     holdings: tuple[Holding, ...] = ()
     markets: tuple[MarketInfo, ...] = ()
     quotes: tuple[Quote, ...] = ()
@@ -151,6 +196,7 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     history: Mapping[str, pd.Series] = field(default_factory=dict)
     screen: ScreenData | None = None  # revenue-screen inputs, when a rule set uses the screen
+    oracle: tuple[OracleQuote, ...] = ()  # prices for assets no exchange quotes
 
     @property
     def holdings(self) -> tuple[Holding, ...]:
@@ -187,6 +233,11 @@ class Price:
     in_base: Decimal
     route: tuple[str, ...]
     as_of: datetime | None
+    oracle: str | None = None  # "coingecko:staked-ether" when an oracle gave the price
+
+    @property
+    def from_oracle(self) -> bool:
+        return self.oracle is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +359,8 @@ class Plan:
         details: extra structured output of earlier stages (rule results, basket) for renderers.
         holdings: every holding read, with its price when a fresh one was found (complete and
             incomplete plans alike).
+        onchain: the on-chain holdings, valued, each with its `ChainSource`.
+        oracle_prices: prices that came from a price oracle (they value, never trade).
     """
 
     as_of: datetime
@@ -323,6 +376,8 @@ class Plan:
     explanation: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     holdings: tuple[ValuedHolding, ...] = ()
+    onchain: tuple[ValuedHolding, ...] = ()  # on-chain holdings with their source and value
+    oracle_prices: tuple[Price, ...] = ()  # held assets valued by a price oracle
 
     @property
     def complete(self) -> bool:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from rotator.core.market_checks import check_orders, check_snapshot
@@ -101,6 +102,7 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         now=snapshot.as_of,
         max_age_seconds=policy.max_price_age_seconds,
         max_disagreement=policy.max_price_disagreement,
+        oracle=snapshot.oracle,
     )
     problems = list(snapshot.all_problems)
     read = value_holdings(sorted(snapshot.holdings, key=_holding_key), prices)
@@ -137,18 +139,20 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
             )
         )
         notes.append(f"weights shown are shares of the known part only ({total:.2f} {base})")
-        return Plan(
+        plan = Plan(
             snapshot.as_of, base, None, targets, before, before, (), tuple(problems), tuple(notes),
             holdings=read,
         )  # fmt: skip
+        return _sourced(plan, holdings, prices)
 
     before = _allocations(buckets, values, total, target_of)
     if total <= 0:
         notes.append("the portfolio has no value: nothing to rebalance")
-        return Plan(
+        plan = Plan(
             snapshot.as_of, base, total, targets, before, before, (), tuple(problems), tuple(notes),
             holdings=read,
         )  # fmt: skip
+        return _sourced(plan, holdings, prices)
 
     drifts = _drifts(buckets, values, total, target_of, tw, prices, policy, notes)
     gross = sum((abs(d.delta) for d in drifts), ZERO)
@@ -196,14 +200,23 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     if refused:  # the data behind the orders is wrong somewhere: none is suggested
         problems += refused
         orders, after = (), before
-    return Plan(
+    plan = Plan(
         snapshot.as_of, base, total, targets, before, after, orders, tuple(problems), tuple(notes),
         holdings=read,
     )  # fmt: skip
+    return _sourced(plan, holdings, prices)
 
 
 def _holding_key(h: Holding) -> tuple[str, str, str]:
     return (h.account, h.wallet.value, h.asset)
+
+
+def _sourced(plan: Plan, holdings: tuple[Holding, ...], prices: Mapping[str, Price]) -> Plan:
+    """`plan` with the on-chain holdings (valued, with source) and the oracle prices used."""
+    onchain = tuple(vh for vh in value_holdings(holdings, prices) if vh.holding.source)
+    held = {h.asset for h in holdings}
+    oracle = tuple(p for a, p in sorted(prices.items()) if p.from_oracle and a in held)
+    return replace(plan, onchain=onchain, oracle_prices=oracle)
 
 
 def _order_key(item: tuple[int, Order]) -> tuple[int, str, str, int]:
@@ -283,6 +296,9 @@ def _drifts(
             notes.append(f"{d.reason()}, but rebalance.never_trade lists it: not traded")
         elif b not in prices:
             notes.append(f"{d.reason()}, but it has no price: not bought")
+        elif prices[b].from_oracle:
+            # Oracle prices value holdings; an order needs an exchange market's price.
+            notes.append(f"{d.reason()}, but only a price oracle values it: not traded")
         else:
             out.append(d)
     return out

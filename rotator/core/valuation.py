@@ -14,6 +14,13 @@ one does not (one account's BTC/USDT at 1e12 while BTC/USD says 96,000), the cur
 from the base (the pair's base currency on a tie) gets no price and an ERROR problem naming
 both figures: nobody can tell which account is right. Crossed quotes (bid above ask) and
 quotes with non-finite sides are not used at all.
+
+Only an asset that no exchange market connects to the base at all falls back to a price
+oracle quote (`OracleQuote`, fetched beforehand and carried on the snapshot); the price is
+then marked with its oracle source. A liquid staking token quoted as a ratio of its
+underlying is valued as ratio x the underlying's price (itself exchange-routed when possible).
+A stale exchange route, or one through a currency whose quotes disagree, stays an error:
+the oracle does not paper over stale or disputed markets.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from rotator.core.models import Holding, Price, Quote, ValuedHolding
+from rotator.core.models import Holding, OracleQuote, Price, Quote, ValuedHolding
 from rotator.errors import Problem, Severity
 
 ONE = Decimal(1)
@@ -58,6 +65,7 @@ def price_assets(
     max_age_seconds: int,
     bridges: Sequence[str] = DEFAULT_BRIDGES,
     max_disagreement: Decimal | None = DEFAULT_MAX_DISAGREEMENT,
+    oracle: Iterable[OracleQuote] = (),
 ) -> tuple[dict[str, Price], tuple[Problem, ...]]:
     """Price each asset in `base` by the shortest chain of fresh quotes from any account.
 
@@ -72,6 +80,7 @@ def price_assets(
         max_age_seconds: quotes older than this are stale and not used.
         max_disagreement: largest relative difference (0.05 = 5 %) tolerated between a quote
             and the prices of its currencies formed by other quotes; None: no cross-check.
+        oracle: oracle prices, used only for assets no exchange market connects to `base`.
 
     Returns:
         Prices by asset for those that could be priced, and one ERROR problem for each that
@@ -85,6 +94,7 @@ def price_assets(
         disputed = _disputes(fresh, base, bridges, max_disagreement)
     trusted = [q for q in usable if q.base not in disputed and q.quote not in disputed]
     fresh_graph = _graph(q for q in fresh if q.base not in disputed and q.quote not in disputed)
+    oracles = {q.asset: q for q in oracle if _age_seconds_at(q.as_of, now) <= max_age_seconds}
     full_graph: dict[str, dict[str, _Edge]] | None = None
     prices: dict[str, Price] = {}
     problems: list[Problem] = []
@@ -109,6 +119,15 @@ def price_assets(
             through = (
                 None if every is None else next((c for c, _ in every[1:] if c in disputed), None)
             )
+        if stale_path is None and through is None and asset in oracles:
+            priced = _oracle_price(
+                oracles[asset], fresh_graph, oracles, disputed, base, bridges, now
+            )
+            if isinstance(priced, Price):
+                prices[asset] = priced
+                continue
+            problems.append(Problem(Severity.ERROR, subject, priced))
+            continue
         if through is not None:
             msg = f"its only fresh route passes through {through}, whose quotes disagree"
         elif stale_path is None:
@@ -126,6 +145,50 @@ def price_assets(
             )
         problems.append(Problem(Severity.ERROR, subject, msg))
     return prices, tuple(problems)
+
+
+def _oracle_price(
+    q: OracleQuote,
+    graph: Mapping[str, Mapping[str, _Edge]],
+    oracles: Mapping[str, OracleQuote],
+    disputed: Mapping[str, str],
+    base: str,
+    bridges: Sequence[str],
+    now: datetime,
+) -> Price | str:
+    """The oracle's price of `q.asset`, or why there is none (the message of an ERROR).
+
+    An underlying whose exchange quotes disagree (`disputed`) is not valued by its oracle
+    price instead: the token then has no price either.
+    """
+    if q.underlying is None:
+        if q.price is None or not q.price.is_finite() or q.price <= 0:
+            return f"unpriceable: {q.source} gave no price for {q.asset}"
+        return Price(q.asset, q.price, (), q.as_of, oracle=q.source)
+    if q.ratio is None or not q.ratio.is_finite() or q.ratio <= 0:
+        return f"unpriceable: no ratio of {q.asset} to {q.underlying} ({q.ratio_source})"
+    if q.underlying in disputed:
+        return f"unpriceable: {q.asset} is valued through {q.underlying}, whose quotes disagree"
+    ratio_note = f"{q.ratio:.6g} {q.underlying} per {q.asset} ({q.ratio_source})"
+    if q.underlying == base:
+        return Price(q.asset, q.ratio, (), q.as_of, oracle=ratio_note)
+    path = _shortest_path(graph, q.underlying, base, bridges)
+    if path is not None:
+        under = _price_along(q.underlying, path)
+        as_of = min(under.as_of, q.as_of) if under.as_of else q.as_of
+        return Price(q.asset, q.ratio * under.in_base, under.route, as_of, oracle=ratio_note)
+    own = oracles.get(q.underlying)
+    if (
+        own is not None
+        and own.underlying is None
+        and own.price is not None
+        and own.price.is_finite()
+        and own.price > 0
+    ):
+        as_of = min(own.as_of, q.as_of)
+        note = f"{ratio_note}; {q.underlying} from {own.source}"
+        return Price(q.asset, q.ratio * own.price, (), as_of, oracle=note)
+    return f"unpriceable: {q.asset} is valued through {q.underlying}, which has no price"
 
 
 def value_holdings(
@@ -204,7 +267,11 @@ def _fmt_num(value: Decimal) -> str:
 
 
 def _age_seconds(q: Quote, now: datetime) -> float:
-    return max(0.0, (now - q.as_of).total_seconds())
+    return _age_seconds_at(q.as_of, now)
+
+
+def _age_seconds_at(as_of: datetime, now: datetime) -> float:
+    return max(0.0, (now - as_of).total_seconds())
 
 
 def _fmt_age(seconds: float) -> str:

@@ -74,7 +74,7 @@ def manual_wallets(portfolio: Portfolio, now: datetime) -> tuple[AccountSnapshot
             ),
             fetched_at=now,
         )
-        for wallet in portfolio.wallets
+        for wallet in portfolio.manual_wallets
     )
 
 
@@ -85,7 +85,7 @@ def wanted_assets(portfolio: Portfolio, targets: TargetWeights | None) -> frozen
     assets |= set(policy.cash_assets)
     if targets is not None:
         assets |= {a for a in targets.weights if a != CASH_BUCKET}
-    for wallet in portfolio.wallets:
+    for wallet in portfolio.manual_wallets:
         assets |= set(wallet.holdings)
     return frozenset(assets - set(policy.ignore_assets))
 
@@ -98,27 +98,34 @@ def gather_snapshot(
     extra_assets: frozenset[str] = frozenset(),
     cache_markets: bool = True,
 ) -> Snapshot:
-    """Fetch every exchange account concurrently and add the declared wallets.
+    """Fetch every exchange account and chain wallet concurrently; add the declared wallets.
+
+    Held assets that no exchange prices get oracle quotes (valuation only), see
+    rotator.pipeline.chains.
 
     Args:
         cache_markets: keep market definitions in the user cache dir (off for the demo, whose
             local server moves to a new port every run).
     """
-    from rotator.adapters.exchanges import fetch_accounts
+    from rotator.pipeline.chains import gather_accounts, oracle_quotes
 
     as_of = now()
     targets = portfolio.static_targets()
-    exchange_accounts = fetch_accounts(
-        portfolio.accounts,
+    read_accounts = gather_accounts(
+        portfolio,
         wanted_assets(portfolio, targets) | extra_assets,
         environ=environ,
         now=now,
         cache_dir=cache_dir() / "markets" if cache_markets else None,
     )
+    accounts = read_accounts + manual_wallets(portfolio, as_of)
+    oracle, oracle_problems = oracle_quotes(portfolio, accounts, as_of=as_of, environ=environ)
     return Snapshot(
         as_of=as_of,
         base_currency=portfolio.base_currency,
-        accounts=exchange_accounts + manual_wallets(portfolio, as_of),
+        accounts=accounts,
+        problems=oracle_problems,
+        oracle=oracle,
     )
 
 
@@ -259,6 +266,7 @@ def used_prices(portfolio: Portfolio, snapshot: Snapshot) -> tuple[Price, ...]:
         now=snapshot.as_of,
         max_age_seconds=portfolio.policy().max_price_age_seconds,
         max_disagreement=portfolio.policy().max_price_disagreement,
+        oracle=snapshot.oracle,
     )
     return tuple(prices.values())
 

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.errors import Severity
+from rotator.reports.sources import onchain_rows, oracle_rows
 
 ORDER_FIELDS = (
     "account",
@@ -89,6 +90,25 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for p in plan.problems
         ],
         "notes": list(plan.notes),
+        "onchain": [
+            {
+                "wallet": r.wallet,
+                "chain": r.chain,
+                "asset": r.asset,
+                "amount": _plain(r.amount),
+                "value": None if r.value is None else _plain(r.value.quantize(Decimal("0.01"))),
+                "address": r.address,
+                "addresses": r.addresses,
+                "block": r.block,
+                "read_at": r.read_at,
+                "price_source": "oracle" if r.oracle else "exchange",
+            }
+            for r in onchain_rows(plan)
+        ],
+        "oracle_prices": [
+            {"asset": r.asset, "price": _plain(r.price), "source": r.source, "oracle": True}
+            for r in oracle_rows(plan)
+        ],
         "details": _jsonable(dict(plan.details)),
     }
 
@@ -130,6 +150,15 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
     if plan.holdings:
         console.print(holdings_table(plan.holdings, base))
     console.print(_allocation_table(plan))
+    if plan.onchain:
+        console.print(_onchain_table(plan))
+    if plan.oracle_prices:
+        lines = [
+            f"- {r.asset}: {_significant(r.price)} {base} from {r.source} (oracle: values the "
+            "holding, never prices an order)"
+            for r in oracle_rows(plan)
+        ]
+        console.print(Panel("\n".join(lines), title="Oracle prices", border_style="magenta"))
     console.print(_orders_table(plan))
     if plan.orders:
         console.print(Panel(_reasons(plan), title="Reasons", border_style="dim"))
@@ -223,6 +252,25 @@ def _allocation_table(plan: Plan) -> Table:
             drift,
             "-" if post is None else f"{post.weight:.1%}",
         )
+    return table
+
+
+def _onchain_table(plan: Plan) -> Table:
+    """On-chain holdings with their source: chain, address (shortened), block, time read."""
+    table = Table(title=f"On-chain wallets ({plan.base_currency}), counted, never sold")
+    for column, justify in (
+        ("wallet", "left"),
+        ("asset", "left"),
+        ("amount", "right"),
+        ("value", "right"),
+        ("source", "left"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in onchain_rows(plan):
+        value = "unpriced" if r.value is None else f"{r.value:,.2f}"
+        if r.oracle and r.value is not None:
+            value += " (oracle)"
+        table.add_row(r.wallet, r.asset, _significant(r.amount), value, r.source)
     return table
 
 

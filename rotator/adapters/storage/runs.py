@@ -31,6 +31,7 @@ from rotator.adapters.storage.run_tables import (
     RunRow,
 )
 from rotator.core.models import (
+    ChainSource,
     Plan,
     Price,
     Snapshot,
@@ -86,6 +87,18 @@ def _problem_row(problem: Problem) -> dict[str, str]:
 
 def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _source_row(source: ChainSource | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {
+        "chain": source.chain,
+        "address": source.address,
+        "block": source.block,
+        "read_at": _as_utc(source.read_at).isoformat(),
+        "addresses": source.addresses,
+    }
 
 
 def _prices_from_holdings(snapshot: Snapshot, plan: Plan) -> dict[str, Price]:
@@ -180,6 +193,7 @@ def save_run(
                     "free": str(h.free),
                     "price": _dec(price.in_base) if price else None,
                     "value": _dec(h.total * price.in_base) if price else None,
+                    "source": _source_row(h.source),
                 }
             )
         if holdings:
@@ -194,6 +208,7 @@ def save_run(
                         "in_base": str(p.in_base),
                         "route": list(p.route),
                         "as_of": p.as_of,
+                        "oracle": p.oracle,
                     }
                     for p in price_map.values()
                 ],
