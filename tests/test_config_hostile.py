@@ -164,6 +164,29 @@ CASES = [
         line=6,
     ),
     Case(
+        "dup-token-case",
+        f"{TARGETS}wallets:\n  - name: hot\n    chain: ethereum\n"
+        "    addresses: ['0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045']\n"
+        "    tokens:\n      USDC: null\n      usdc: null\n",
+        "'USDC' of line 7",
+        line=8,
+    ),
+    Case(
+        "dup-token-list",
+        f"{TARGETS}wallets:\n  - name: hot\n    chain: ethereum\n"
+        "    addresses: ['0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045']\n"
+        "    tokens: [USDC, usdc]\n",
+        "the token USDC is listed twice",
+        line=6,
+    ),
+    Case(
+        "dup-oracle-asset",
+        f"{TARGETS}oracles:\n  assets:\n    STETH: {{underlying: ETH, ratio: 1}}\n"
+        "    steth: {coingecko: staked-ether}\n",
+        "'STETH' of line 4",
+        line=5,
+    ),
+    Case(
         "dup-account-name",
         f"{TARGETS}{ACCOUNT}  - {{name: main, exchange: kraken}}\n",
         "accounts[1].name: the name 'main' is already used",
@@ -431,6 +454,18 @@ def test_asset_codes_equal_in_capitals_never_merge_in_the_model() -> None:
     for data in (
         {"targets": {"ETH": 0.1, "eth": 0.1, "CASH": 0.8}},
         {"targets": {"BTC": 1}, "wallets": [{"name": "c", "holdings": {"BTC": 1, "btc": 2}}]},
+        {
+            "targets": {"BTC": 1},
+            "wallets": [
+                {
+                    "name": "c",
+                    "chain": "ethereum",
+                    "addresses": ["0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"],
+                    "tokens": {"USDC": None, "usdc": None},
+                }
+            ],
+        },
+        {"targets": {"BTC": 1}, "oracles": {"assets": {"LDO": {}, "ldo": {}}}},
     ):
         with pytest.raises(ValidationError, match="listed twice"):
             Portfolio.model_validate(data)

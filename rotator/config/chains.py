@@ -218,17 +218,27 @@ class ChainWallet(_Strict):
     @classmethod
     def _token_list(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):  # [USDC, {MINE: '0x..'}] -> {USDC: None, MINE: ..}
-            merged: dict[Any, Any] = {}
+            pairs: list[tuple[Any, Any]] = []
             for item in value:
                 if isinstance(item, dict):
-                    merged.update(item)
+                    pairs += item.items()
                 else:
-                    merged[item] = None
-            value = merged
-        if isinstance(value, dict):
-            for contract in value.values():
-                _quoted(contract)
-        return value
+                    pairs.append((item, None))
+        elif isinstance(value, dict):
+            pairs = list(value.items())
+        else:
+            return value
+        seen: set[str] = set()
+        for symbol, contract in pairs:
+            _quoted(contract)
+            if isinstance(symbol, str):
+                if symbol.upper() in seen:
+                    raise ValueError(
+                        f"{symbol}: the token {symbol.upper()} is listed twice (asset codes are "
+                        "compared in capitals); list each token once"
+                    )
+                seen.add(symbol.upper())
+        return dict(pairs)
 
     @field_validator("addresses", mode="before")
     @classmethod
@@ -281,7 +291,12 @@ class OraclesConfig(_Strict):
     @field_validator("assets")
     @classmethod
     def _upper(cls, value: dict[str, OracleAsset]) -> dict[str, OracleAsset]:
-        return {k.upper(): v for k, v in value.items()}
+        out: dict[str, OracleAsset] = {}
+        for asset, oracle in value.items():
+            if asset.upper() in out:
+                raise ValueError(f"{asset}: the asset {asset.upper()} is listed twice")
+            out[asset.upper()] = oracle
+        return out
 
 
 # -- frozen settings for the adapters ------------------------------------------------------

@@ -425,7 +425,12 @@ def load_portfolio(path: Path) -> Portfolio:
 
 
 # Mappings whose keys are asset codes: keys equal in capitals are the same asset.
-ASSET_MAPS = (("targets",), ("wallets", int, "holdings"))
+ASSET_MAPS = (
+    ("targets",),
+    ("wallets", int, "holdings"),
+    ("wallets", int, "tokens"),
+    ("oracles", "assets"),
+)
 
 
 def _is_asset_map(loc: tuple[Any, ...]) -> bool:
