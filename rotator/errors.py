@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # plan built without some account, price or signal: orders withheld
     LOCKED = 4  # another rotator run holds the lock (overlapping cron)
     DELIVERY_FAILED = 5  # report written, but sending it failed after a retry
+    STORE_ERROR = 6  # the database is damaged, from a newer rotator, or cannot be opened
 
 
 class RotatorError(Exception):
@@ -38,6 +39,15 @@ class LockedError(RotatorError):
     """Another run of rotator holds the run lock."""
 
     exit_code = ExitCode.LOCKED
+
+
+class StoreError(RotatorError):
+    """The database cannot be used (damaged file, unknown schema revision, missing tables).
+
+    Raised before anything is written; the message names the database and what to do.
+    """
+
+    exit_code = ExitCode.STORE_ERROR
 
 
 class ReadOnlyViolation(RotatorError):

@@ -123,3 +123,8 @@ def print_redacted_traceback() -> None:
     text = "".join(traceback.format_exception(*sys.exc_info()))
     sys.stderr.write(redact(text))
     sys.stderr.write("rotator: unexpected error (exit code 1); please report it with the above.\n")
+
+
+def shorten(text: str, keep: int = 6) -> str:
+    """An address or key shortened for display, 'bc1qcr…306fyu': addresses are private."""
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-keep:]}"

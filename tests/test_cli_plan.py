@@ -88,7 +88,9 @@ def write_portfolio(tmp_path: Path, server: ReplayServer, **rebalance: Any) -> P
         "accounts": [account("binance-main", "binance", "/b"), account("kraken", "kraken", "/k")],
         "wallets": [{"name": "cold", "holdings": {"BTC": 1}}],
         "targets": {"BTC": 0.5, "CASH": 0.5},
-        "rebalance": {"min_order_value": 10, **rebalance},
+        # The two recordings are four years apart (BTC ~60.8k vs ~105.9k): tolerate that here;
+        # test_disagreeing_exchanges_leave_the_price_missing keeps the default.
+        "rebalance": {"min_order_value": 10, "max_price_disagreement": 0.9, **rebalance},
     }
     path = tmp_path / "portfolio.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -249,6 +251,15 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     accounts = {order["account"] for order in plan["orders"]}
     assert accounts, "the demo portfolio is off target: it should suggest orders"
     assert "cold-storage" not in accounts  # the cold wallet is never sold from
+    # Plans net: the demo used to sell BTC for USDT (leg 2 of ADA and LINK via BTC) and buy
+    # BTC with USDT (leg 1 of LRC and TRX via BTC) on binance-main in the same plan.
+    sides: dict[tuple[str, str], set[str]] = {}
+    for order in plan["orders"]:
+        base = order["symbol"].split("/")[0]
+        sides.setdefault((order["account"], base), set()).add(order["side"])
+    assert all(len(s) == 1 for s in sides.values()), sides
+    bridge_pays = [o for o in plan["orders"] if o["symbol"] in ("LRC/BTC", "KNC/BTC")]
+    assert bridge_pays and all(o["side"] == "buy" for o in bridge_pays)
 
 
 def test_every_plan_is_stored_unless_told_not_to(tmp_path: Path, server: ReplayServer) -> None:
@@ -268,3 +279,79 @@ def test_every_plan_is_stored_unless_told_not_to(tmp_path: Path, server: ReplayS
     assert Decimal(runs[0]["total_value"]) == Decimal(plan["total_value"])
     shown = CliRunner().invoke(cli, ["history", "show", "1", "--db", db, "--format", "json"])
     assert shown.exit_code == 0 and "binance-main" in shown.stdout
+
+
+def test_disagreeing_exchanges_leave_the_price_missing(
+    tmp_path: Path, server: ReplayServer
+) -> None:
+    # With the default tolerance (10 %) the two recordings' BTC prices cannot both be right:
+    # BTC gets no price, the plan is incomplete and suggests nothing, yet every holding read
+    # is listed, priced where a fresh price exists.
+    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    data = yaml.safe_load(config.read_text())
+    del data["rebalance"]["max_price_disagreement"]
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = run(config, "--format", "json")
+
+    assert result.exit_code == 3, result.output
+    plan = json.loads(result.stdout)
+    assert plan["complete"] is False and plan["orders"] == []
+    [problem] = [p for p in plan["problems"] if p["subject"] == "price BTC/USDT"]
+    assert "quotes disagree by more than 10%" in problem["message"]
+    held = {(h["account"], h["wallet"], h["asset"]): h for h in plan["holdings"]}
+    assert held[("cold", "manual", "BTC")] == {
+        "account": "cold",
+        "wallet": "manual",
+        "asset": "BTC",
+        "amount": "1",
+        "price": None,
+        "value": None,
+    }
+    assert ("binance-main", "spot", "LTC") in held  # ignored, yet read: listed
+    assert held[("kraken", "spot", "USDT")]["price"] == "1"  # the base currency
+
+    table = run(config)
+    assert table.exit_code == 3
+    assert "Holdings read" in table.stdout and "no fresh price" in table.stdout
+    assert "-50.0 pp" not in table.stdout  # no drift made up for an unpriced asset
+
+
+def test_complete_plan_json_lists_holdings_and_history_show_too(
+    tmp_path: Path, server: ReplayServer
+) -> None:
+    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    db = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+
+    plan = json.loads(run(config, "--format", "json", "--db", db).stdout)
+
+    assert plan["complete"] is True
+    rows = {(h["account"], h["asset"]): h for h in plan["holdings"]}
+    cold = rows[("cold", "BTC")]
+    assert Decimal(cold["value"]) == Decimal(cold["price"]).quantize(Decimal("0.01"))
+    shown = CliRunner().invoke(cli, ["history", "show", "1", "--db", db, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    stored = json.loads(shown.stdout)["plan"]["holdings"]
+    assert {(h["account"], h["asset"]) for h in stored} == set(rows)
+    table = CliRunner().invoke(cli, ["history", "show", "1", "--db", db])
+    assert "Holdings read" in table.stdout and "cold" in table.stdout
+
+
+def test_huge_balance_is_rendered_and_stored(tmp_path: Path, server: ReplayServer) -> None:
+    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    data = yaml.safe_load(config.read_text())
+    data["wallets"][0]["holdings"] = {"BTC": "1e30"}
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    db = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+
+    result = run(config, "--format", "json", "--db", db)
+
+    assert result.exit_code in (0, 3), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    plan = json.loads(result.stdout)
+    cold = next(h for h in plan["holdings"] if h["account"] == "cold")
+    assert cold["amount"] == "1" + "0" * 30
+    for args in (("--format", "json"), ()):
+        shown = CliRunner().invoke(cli, ["history", "show", "1", "--db", db, *args])
+        assert shown.exit_code == 0, shown.output
+    assert "1" + "0" * 30 in shown.stdout

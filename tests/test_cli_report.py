@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from rotator.adapters.runlock import run_lock
+from rotator.adapters.runlock import file_lock, run_lock
 from rotator.adapters.storage import report_store, run_queries
 from rotator.adapters.storage.db import open_engine
 from rotator.cli.app import cli
@@ -92,13 +92,19 @@ def test_report_rebuilds_a_stored_run_and_rejects_unknown_ids() -> None:
     assert "no stored run with id 99" in missing.output
 
 
-def test_report_waits_for_the_lock_then_exits_4() -> None:
-    with run_lock(data_dir()):
+@pytest.mark.parametrize("held", ["database", "report folder"])
+def test_report_waits_for_the_lock_then_exits_4(held: str) -> None:
+    # The locks are keyed by what they protect: the database file and the report folder.
+    if held == "database":
+        lock = file_lock(Path(f"{data_dir() / 'demo.sqlite3'}.rotator.lock"), 0)
+    else:
+        lock = run_lock(data_dir() / "demo-reports", 0)
+    with lock:
         result = invoke("report", "--demo", "--wait", "0.2")
     assert result.exit_code == 4
     # (not the word "another": other tests register it as a secret in this process)
     assert "rotator.lock" in result.output and "did not finish within 0.2 s" in result.output
-    assert not (data_dir() / "demo-reports").exists()
+    assert not list((data_dir() / "demo-reports").glob("report-*"))
 
 
 def test_two_concurrent_report_processes_leave_one_report(isolated_dirs: Path) -> None:

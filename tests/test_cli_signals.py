@@ -265,3 +265,18 @@ def test_import_prices_with_symbol_column(tmp_path: Path):
     history = load_history(open_engine(db), ["close:ETH", "high:ETH", "mcap:ETH"], date(2021, 7, 6))
     assert history["close:ETH"].tolist() == [2226.1, 2322.7]
     assert history["high:ETH"].iloc[-1] == 2346.3 and history["mcap:ETH"].iloc[-1] == 270.8e9
+
+
+def test_signals_say_when_a_regime_is_held_by_hysteresis():
+    rules = str(ROOT / "rules" / "cycle.yaml")
+    args = ["--demo", "--rules", rules, "--no-save"]
+    held = json.loads(invoke("signals", *args, "--as-of", "2021-01-05", "--format", "json").output)
+    assert held["regime"] == "rotate" and held["regime_held_by_hysteresis"] is True
+    assert held["explanation"][0].startswith(
+        "regime rotate: held by hysteresis (min_days 30: entered 2020-12-19"
+    )
+    assert "its conditions now choose ride_btc" in held["explanation"][0]
+    table = invoke("signals", *args, "--as-of", "2021-01-05").output
+    assert "regime: rotate (held by hysteresis)" in table
+    free = json.loads(invoke("signals", *args, "--as-of", "2021-02-20", "--format", "json").output)
+    assert free["regime_held_by_hysteresis"] is False

@@ -57,12 +57,37 @@ def _model_of(annotation: object) -> tuple[type[BaseModel] | None, bool]:
     return None, False
 
 
+def _union_models(annotation: object) -> list[type[BaseModel]]:
+    """The models of a list of tagged-union items (`wallets: tuple[Annotated[A | B, ...], ...]`)."""
+    if typing.get_origin(annotation) not in (tuple, list):
+        return []
+    item = typing.get_args(annotation)[0]
+    while typing.get_origin(item) is typing.Annotated:
+        item = typing.get_args(item)[0]
+    members = []
+    for arg in typing.get_args(item):
+        while typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            members.append(arg)
+    return members
+
+
 def config_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Dotted paths of every field of `model`: `rebalance.drift_abs`, `accounts[]`,
     `accounts[].ccxt`. A nested mapping (rebalance) is its fields; a list of mappings is itself
-    (`accounts[]`) and its fields."""
+    (`accounts[]`) and its fields; a list of a union of mappings (`wallets[]`) is itself and
+    the fields of every member."""
     paths: list[str] = []
     for name, info in model.model_fields.items():
+        members = _union_models(info.annotation)
+        if members:
+            paths.append(f"{prefix}{name}[]")
+            for member in members:
+                paths.extend(
+                    p for p in config_paths(member, f"{prefix}{name}[].") if p not in paths
+                )
+            continue
         nested, many = _model_of(info.annotation)
         path = f"{prefix}{name}"
         if nested is None:

@@ -90,6 +90,10 @@ BROKEN = [
         "regimes[0].targets.CASH: must be a fraction between 0 and 1, got 20 (did you mean 0.2?)",
     ),
     (
+        GOOD.replace("    when: both\n", "    when: both\n    min_days: -3\n"),
+        "regimes[0].min_days: expected whole days between 0 and 365, got -3",
+    ),
+    (
         GOOD + "    when: up\n",
         "rules.yaml:11: regimes[1].when: the last regime is the default and must have no `when`",
     ),

@@ -1,29 +1,40 @@
-"""One run at a time: a file lock in the data directory, so an overlapping cron job waits.
+"""One run at a time per thing it writes: OS-level locks that an overlapping cron job waits for.
 
-A second `rotator report` started while the first still runs waits up to a bounded time for
-the lock, then gives up with `LockedError` (exit code 4) naming the lock file. The lock is an
-OS-level lock (filelock): it is released when the holding process exits, even when killed, so
-a crashed run never leaves a stale lock behind.
+A `rotator report` holds two locks for its whole run, keyed by what it protects rather than by
+the data directory: the report folder (`run_lock(report_dir)`) and the database
+(`rotator.adapters.storage.db.database_lock`: a lock file beside a SQLite file, an advisory
+lock on PostgreSQL). Two runs on the same database or the same report folder therefore
+take turns, whatever data directories they use. A run that still finds a lock taken after
+a bounded wait gives up with `LockedError` (exit code 4) naming the lock. File locks
+(filelock) and PostgreSQL session locks are released when the holding process exits, even
+when killed, so a crashed run never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
 from rotator.errors import LockedError
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 LOCK_NAME = "rotator.lock"
 DEFAULT_WAIT_SECONDS = 600.0
+POLL_SECONDS = 0.25
 
 
 @contextmanager
-def run_lock(data_dir: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[Path]:
-    """Hold the run lock in `data_dir` for the duration of the block.
+def run_lock(directory: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[Path]:
+    """Hold the run lock of `directory` (`<directory>/rotator.lock`) for the block.
 
     Args:
         wait_seconds: how long to wait for another run to finish; 0 fails at once.
@@ -31,27 +42,57 @@ def run_lock(data_dir: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iter
     Raises:
         LockedError: another process still holds the lock after `wait_seconds`.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / LOCK_NAME
+    directory.mkdir(parents=True, exist_ok=True)
+    with file_lock(directory / LOCK_NAME, wait_seconds) as path:
+        yield path
+
+
+@contextmanager
+def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
+    """Hold an OS file lock at `path`, writing our process id beside it for messages."""
     lock = FileLock(str(path))
     try:
         lock.acquire(timeout=wait_seconds)
     except Timeout:
-        holder = _holder(data_dir)
         raise LockedError(
-            f"another rotator run holds {path}{holder} and did not finish within "
+            f"another rotator run holds {path}{_holder(path)} and did not finish within "
             f"{wait_seconds:g} s; try again later (or raise --wait)"
         ) from None
     try:
-        (data_dir / f"{LOCK_NAME}.pid").write_text(str(os.getpid()), encoding="utf-8")
+        Path(f"{path}.pid").write_text(str(os.getpid()), encoding="utf-8")
         yield path
     finally:
         lock.release()
 
 
-def _holder(data_dir: Path) -> str:
+@contextmanager
+def pg_advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
+    """A PostgreSQL session-level advisory lock on the run, polled until `wait_seconds`."""
+    from sqlalchemy import text
+
+    name = f"rotator run lock on {engine.url.render_as_string(hide_password=True)}"
+    key = zlib.crc32(b"rotator-run")
+    deadline = time.monotonic() + wait_seconds
+    with engine.connect() as connection:
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            connection.rollback()
+            if time.monotonic() >= deadline:
+                raise LockedError(
+                    f"another rotator run holds the {name} and did not finish within "
+                    f"{wait_seconds:g} s; try again later (or raise --wait)"
+                )
+            time.sleep(POLL_SECONDS)
+        connection.commit()
+        try:
+            yield name
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            connection.commit()
+
+
+def _holder(path: Path) -> str:
     try:
-        pid = (data_dir / f"{LOCK_NAME}.pid").read_text(encoding="utf-8").strip()
+        pid = Path(f"{path}.pid").read_text(encoding="utf-8").strip()
     except OSError:
         return ""
     return f" (process {pid})" if pid.isdigit() else ""

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "report": "rotator.cli.report:report",
     "schedule": "rotator.cli.schedule:schedule",
     "signals": "rotator.cli.signals:signals",
+    "backtest": "rotator.cli.backtest:backtest",
 }
 HISTORY_COMMANDS: dict[str, str] = {
     "list": "rotator.cli.history_runs:list_runs",
@@ -78,6 +79,7 @@ COMMAND_HELP: dict[str, str] = {
     "show": "Show one stored run: holdings, allocation, orders, problems.",
     "diff": "Compare two stored runs: holdings and weights.",
     "signals": "Evaluate the rule set: each rule's value, inputs, freshness; the regime.",
+    "backtest": "Replay the rule set day by day: metrics vs HODL BTC and static targets.",
     "fetch": "Backfill/update daily OHLCV (exchange) and BTC dominance (CoinGecko).",
     "import": "Import daily prices or BTC dominance from a CSV file.",
 }

@@ -15,12 +15,16 @@ from rotator.cli.options import config_option
 from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset
 from rotator.errors import ExitCode
+from rotator.pipeline.chains_check import chain_wallet_lines
 
 
 @click.command()
 @config_option
 def check(config_path: Path | None) -> None:
     """Validate portfolio.yaml and list which credential variables are set or missing.
+
+    Chain wallets' addresses and xpubs are checked offline (checksums, network, script type)
+    and the endpoints each would read are listed.
 
     Exit codes: 0 valid and every credential variable set, 2 invalid file or a credential
     variable missing. Values of credentials are never printed.
@@ -39,9 +43,13 @@ def check(config_path: Path | None) -> None:
             click.echo(f"    {env}: {'set' if present else 'MISSING'}")
             if not present:
                 missing.append(env)
-    for wallet in portfolio.wallets:
+    for wallet in portfolio.manual_wallets:
         assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
         click.echo(f"  wallet {wallet.name} (manual, never sold): {assets}")
+    for line, env in chain_wallet_lines(portfolio, os.environ):
+        click.echo(line)
+        if env:
+            missing.append(env)
     targets = portfolio.static_targets()
     if targets is not None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())

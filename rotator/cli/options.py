@@ -76,7 +76,7 @@ demo_option: Decorator = click.option(
     "--demo",
     is_flag=True,
     help="The bundled demo: recorded exchange data and 2013-2021 history, offline, in its own "
-    "database (<data dir>/demo.sqlite3), never yours.",
+    "database (<data dir>/demo.sqlite3) unless --db or $ROTATOR_DB_URL names one.",
 )
 
 as_of_option: Decorator = click.option(
@@ -97,6 +97,16 @@ fiscaldata_url_option: Decorator = click.option(
     default=None,
     metavar="URL",
     help="Treasury Fiscal Data API base URL (buyback operations; no key needed).",
+)
+
+
+out_option: Decorator = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the report files (report: default reports.directory, else "
+    "<data dir>/reports; backtest: written only when given).",
 )
 
 

@@ -1,23 +1,25 @@
 """`rotator report`: run the pipeline, store the run, write today's HTML + Markdown report.
 
-Safe to run unattended (cron, systemd timer): one run at a time (a file lock in the data dir;
-an overlapping run waits, then exits 4), one transaction per run, one report per day (a second
-run the same day leaves the existing report alone unless `--force`), files replaced atomically,
-and delivery only after the report is written and recorded.
+Safe to run unattended (cron, systemd timer): one run at a time per report folder and per
+database (file locks, an advisory lock on PostgreSQL; an overlapping run waits, then exits 4),
+one transaction per run, one report per day (a second run the same day leaves the existing
+report alone unless `--force`), files replaced atomically, and delivery only after the report
+is written and recorded.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from rotator.cli.options import config_option, db_option, demo_option, now_option
+from rotator.cli.options import config_option, db_option, demo_option, now_option, out_option
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.report import deliver_report, write_report
 from rotator.pipeline.run import run_plan
-from rotator.pipeline.store import load_run, report_for, run_lock
+from rotator.pipeline.store import database_lock, load_run, report_for, run_lock
 from rotator.redaction import install_logging
 
 
@@ -27,13 +29,7 @@ from rotator.redaction import install_logging
 @click.option("--run", "run_id", type=int, default=None, help="Rebuild the report of a stored run.")
 @click.option("--force", is_flag=True, help="Rebuild today's report even if it exists.")
 @db_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder for the report files (default: reports.directory, else <data dir>/reports).",
-)
+@out_option
 @click.option(
     "--wait",
     type=click.FloatRange(min=0),
@@ -61,15 +57,18 @@ def report(
     delivery failed after a retry.
     """
     install_logging()
-    with (
-        open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s,
-        run_lock(s.settings.data_dir, wait),
-    ):
+    with ExitStack() as stack:
+        s = stack.enter_context(
+            open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text)
+        )
         now = s.now()
         # A stored run's report needs no portfolio.yaml; when there is one, it says where
         # reports go and where they are delivered.
         directory = out_dir or s.reports_dir
+        # One run at a time per report folder and per database (not per data dir).
+        stack.enter_context(run_lock(directory, wait))
         engine = s.engine()
+        stack.enter_context(database_lock(engine, wait))
         history = None
         if run_id is not None:
             stored = load_run(engine, run_id)

@@ -7,8 +7,8 @@ never branch on `--demo` themselves. Both factories give a `Session`:
   environment, the database from --db / $ROTATOR_DB_URL, markets cached in the cache dir.
 - `demo_session`: the bundled demo portfolio pointed at a local replay server (started on first
   use), dummy credentials, the revenue screen's data served by the same server, the demo's own
-  database with the bundled 2013-2021 history, rules evaluated as of DEMO_AS_OF, nothing cached
-  and nothing delivered.
+  database (or the one --db / $ROTATOR_DB_URL names) with the bundled 2013-2021 history, rules
+  evaluated as of DEMO_AS_OF, nothing cached and nothing delivered.
 
 The portfolio and the database are opened on first use, so `rotator plan --no-save` on static
 targets opens no database and `history list` reads no portfolio.
@@ -28,8 +28,9 @@ from rotator.config.env import Settings, read_settings
 from rotator.config.portfolio import Portfolio, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset, load_ruleset, shipped_ruleset
 from rotator.core.rules.engine import RuleSet
-from rotator.demo import DEMO_ENVIRON, demo_server, point_at
+from rotator.demo import DEMO_ENVIRON, demo_server, point_at, point_at_chains
 from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
+from rotator.demo.chains import mount_chains
 from rotator.demo.history import DEMO_AS_OF
 from rotator.demo.screen import mount_screen
 from rotator.pipeline.store import Engine, demo_engine, open_store
@@ -97,7 +98,7 @@ class Session:
     @property
     def db_hint(self) -> str:
         """How to point a follow-up command at this session's database."""
-        if self.demo:
+        if self.demo and self.db_url == self.settings.demo_db_url:
             return " --demo"
         return "" if self.db_url == self.settings.db_url else f" --db {self.db_url}"
 
@@ -198,11 +199,15 @@ def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> I
         environ: dict[str, str] = {**DEMO_ENVIRON, **served}
         settings = read_settings({**os.environ, **served})
         portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
+        # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, on the same server.
+        portfolio = point_at_chains(portfolio, mount_chains(server))
         session = Session(
             settings=settings,
             environ=environ,
             clock=clock,
-            db_url=db_url or settings.demo_db_url,
+            # --db, else ROTATOR_DB_URL, else the demo's own file: the bundled history is
+            # loaded into whichever it is.
+            db_url=db_url or settings.db_url_set or settings.demo_db_url,
             demo=True,
             rules_as_of=DEMO_AS_OF,
             market_cache=None,

@@ -55,6 +55,7 @@ def signals(
     report: dict[str, Any] = {
         **rules_to_dict(outcome.report),
         "regime": outcome.choice.regime,
+        "regime_held_by_hysteresis": outcome.choice.held,
         "targets": {a: str(w) for a, w in outcome.choice.targets.weights.items()},
         "explanation": list(outcome.choice.explanation),
         "note": note,

@@ -59,6 +59,7 @@ class Settings:
         coingecko_per_minute: CoinGecko call spacing override; None for the plan's default.
         screen_no_cache: never cache the revenue screen's source data.
         locations: the location variables that were set explicitly (for a scheduled job).
+        db_url_set: ROTATOR_DB_URL when it is set (the demo stores its run there too).
     """
 
     config_path: Path
@@ -72,6 +73,7 @@ class Settings:
     defillama_yields_url: str | None = None
     screen_no_cache: bool = False
     locations: tuple[tuple[str, str], ...] = ()
+    db_url_set: str | None = None
 
     @property
     def market_cache(self) -> Path:
@@ -104,6 +106,7 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         defillama_yields_url=get("ROTATOR_DEFILLAMA_YIELDS_URL"),
         screen_no_cache=bool(get("ROTATOR_SCREEN_NO_CACHE")),
         locations=tuple((n, v) for n in LOCATION_VARS if (v := get(n)) is not None),
+        db_url_set=get("ROTATOR_DB_URL"),
     )
 
 

@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     field_validator,
     model_validator,
 )
 
 from rotator.config.ccxt_settings import check_ccxt_settings
+from rotator.config.chains import ChainWallet, OraclesConfig
 from rotator.config.env import settings
-from rotator.config.yamlfile import location, read_yaml, validate
+from rotator.config.secrets import looks_like_key, url_secret
+from rotator.config.yamlfile import (
+    duplicate_keys,
+    location,
+    mapping_entries,
+    read_yaml,
+    validate,
+)
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.errors import ConfigError
 
@@ -52,10 +64,20 @@ SECRET_KEYS = frozenset(
 )
 
 
+def upper_keys(value: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Asset codes in capitals; two keys equal in capitals (ETH, eth) are an error, not a merge."""
+    out: dict[str, Decimal] = {}
+    for asset, amount in value.items():
+        if asset.upper() in out:
+            raise ValueError(f"{asset}: the asset {asset.upper()} is listed twice")
+        out[asset.upper()] = amount
+    return out
+
+
 class StrictModel(BaseModel):
     """Base for config models: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 WalletName = Literal["spot", "funding", "earn"]
@@ -86,12 +108,7 @@ class ExchangeAccount(StrictModel):
     @field_validator("api_key_env", "secret_env", "password_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError(
-                "must be the NAME of an environment variable (letters, digits, _), "
-                "not the key itself"
-            )
-        return value
+        return env_var_name(value)
 
     @field_validator("wallets")
     @classmethod
@@ -127,7 +144,19 @@ class ManualWallet(StrictModel):
         for asset, amount in value.items():
             if amount < 0:
                 raise ValueError(f"{asset}: amount must be >= 0, got {amount}")
-        return {asset.upper(): amount for asset, amount in value.items()}
+        return upper_keys(value)
+
+
+def _wallet_kind(value: Any) -> str:
+    """`wallets[]` entries with `chain:` are read from a chain; the others are declared."""
+    has_chain = "chain" in value if isinstance(value, dict) else hasattr(value, "chain")
+    return "kind:chain" if has_chain else "kind:manual"
+
+
+Wallet = Annotated[
+    Annotated[ManualWallet, Tag("kind:manual")] | Annotated[ChainWallet, Tag("kind:chain")],
+    Discriminator(_wallet_kind),
+]
 
 
 class RebalanceConfig(StrictModel):
@@ -145,6 +174,7 @@ class RebalanceConfig(StrictModel):
     ignore_assets: tuple[str, ...] = ()
     sell_unlisted: bool = True
     max_price_age_seconds: int = Field(900, gt=0)
+    max_price_disagreement: Decimal = Field(Decimal("0.10"), gt=0, lt=1)
 
     def to_policy(self) -> RebalancePolicy:
         upper = lambda items: tuple(i.upper() for i in items)  # noqa: E731
@@ -161,6 +191,7 @@ class RebalanceConfig(StrictModel):
             ignore_assets=frozenset(upper(self.ignore_assets)),
             sell_unlisted=self.sell_unlisted,
             max_price_age_seconds=self.max_price_age_seconds,
+            max_price_disagreement=self.max_price_disagreement,
         )
 
 
@@ -188,10 +219,18 @@ class RuleSetRef(StrictModel):
 
 
 def env_var_name(value: str | None) -> str | None:
-    """Check an `*_env` field holds a variable NAME; the message never echoes the value."""
-    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+    """Check an `*_env` field holds a variable NAME; the message never echoes the value.
+
+    A valid name that looks like a key (long, one word, letters and digits mixed: see
+    `rotator.config.secrets.looks_like_key`) is refused too: it was most likely pasted.
+    """
+    if value is not None and (
+        not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) or looks_like_key(value)
+    ):
         raise ValueError(
-            "must be the NAME of an environment variable (letters, digits, _), not the secret"
+            "must be the NAME of an environment variable (letters, digits, _, e.g. "
+            "BINANCE_API_KEY), not the secret itself; this value looks like a key, so it is "
+            "not repeated here: put it in an environment variable and name that variable"
         )
     return value
 
@@ -201,10 +240,6 @@ class ReportsConfig(StrictModel):
 
     # Relative to portfolio.yaml's folder; default <data dir>/reports.
     directory: Path | None = None
-
-
-# Webhook URLs whose path is itself the credential (Slack, Discord, Telegram bot token).
-SECRET_URL = r"hooks\.slack\.com/|discord(?:app)?\.com/api/webhooks/|/bot\d+:"
 
 
 class WebhookTarget(StrictModel):
@@ -231,10 +266,10 @@ class WebhookTarget(StrictModel):
                 raise ValueError("format telegram needs bot_token_env and chat_id")
         elif (self.url is None) == (self.url_env is None):
             raise ValueError("give exactly one of url_env (secret URLs) or url")
-        elif self.url and re.search(SECRET_URL, self.url):
+        elif self.url and (why := url_secret(self.url)):
             raise ValueError(
-                "this webhook URL embeds a secret: put it in an environment variable and "
-                "name that variable with url_env"
+                f"this webhook URL embeds a secret ({why}): put it in an environment "
+                "variable and name that variable with url_env"
             )
         return self
 
@@ -279,7 +314,8 @@ class Portfolio(StrictModel):
 
     base_currency: str = "USD"
     accounts: tuple[ExchangeAccount, ...] = ()
-    wallets: tuple[ManualWallet, ...] = ()
+    wallets: tuple[Wallet, ...] = ()
+    oracles: OraclesConfig = OraclesConfig()
     targets: dict[str, Decimal] | None = None
     rules: RuleSetRef | None = None
     rebalance: RebalanceConfig = RebalanceConfig()
@@ -307,18 +343,28 @@ class Portfolio(StrictModel):
                 f"weights must sum to 1, got {total.normalize()} ({parts}); "
                 f"adjust them or give the remainder to CASH"
             )
-        return {asset.upper(): weight for asset, weight in value.items()}
+        return upper_keys(value)
 
     @model_validator(mode="after")
     def _names_unique(self) -> Portfolio:
-        names = [a.name for a in self.accounts] + [w.name for w in self.wallets]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = Counter([a.name for a in self.accounts] + [w.name for w in self.wallets])
+        dupes = sorted(n for n, count in names.items() if count > 1)
         if dupes:
             raise ValueError(f"account and wallet names must be unique; repeated: {dupes}")
         return self
 
     def policy(self) -> RebalancePolicy:
         return self.rebalance.to_policy()
+
+    @property
+    def manual_wallets(self) -> tuple[ManualWallet, ...]:
+        """Wallets declared with `holdings:`."""
+        return tuple(w for w in self.wallets if isinstance(w, ManualWallet))
+
+    @property
+    def chain_wallets(self) -> tuple[ChainWallet, ...]:
+        """Wallets read from a chain (`chain:`)."""
+        return tuple(w for w in self.wallets if isinstance(w, ChainWallet))
 
     def static_targets(self) -> TargetWeights | None:
         """portfolio.yaml `targets:` as TargetWeights, cash assets folded into the cash bucket."""
@@ -356,34 +402,113 @@ def load_portfolio(path: Path) -> Portfolio:
         ConfigError: naming the file, the field path (with line) and what was expected.
     """
     raw, root = read_yaml(path)
-    secrets = list(find_secret_keys(raw))
+    secrets = find_secret_keys(root)
     if secrets:
         lines = [
-            f"{location(path, root, loc)}: looks like a credential; secrets must not be written "
+            f"{location(path, root, loc)} (a credential field): secrets must not be written "
             f"in the file: put the value in an environment variable and name that variable with "
             f"api_key_env / secret_env / password_env"
             for loc in secrets
         ]
         raise ConfigError("\n".join(lines))
+    _refuse_repeats(path, root, raw)
     portfolio = validate(Portfolio, raw, path, root)
+    if portfolio.targets is None and portfolio.rules is None:
+        raise ConfigError(
+            f"{path}: targets: required field is missing: give static `targets:` (asset -> "
+            "weight) or a rule set with `rules:` (see README 'Configuration')"
+        )
     if portfolio.rules is not None:
         portfolio.rules._base_dir = path.parent  # rule-set paths are relative to this file
+        _check_ruleset_file(path, root, portfolio.rules)
     return portfolio
 
 
-def find_secret_keys(data: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Locations of mapping keys that look like credentials (apiKey, secret, password...)."""
+# Mappings whose keys are asset codes: keys equal in capitals are the same asset.
+ASSET_MAPS = (
+    ("targets",),
+    ("wallets", int, "holdings"),
+    ("wallets", int, "tokens"),
+    ("oracles", "assets"),
+)
+
+
+def _is_asset_map(loc: tuple[Any, ...]) -> bool:
+    return any(
+        len(loc) == len(pattern)
+        and all(
+            p == x or (p is int and isinstance(x, int)) for p, x in zip(pattern, loc, strict=True)
+        )
+        for pattern in ASSET_MAPS
+    )
+
+
+def _refuse_repeats(path: Path, root: Any, raw: Mapping[str, Any]) -> None:
+    """Asset codes written twice (`ETH` and `eth`), account and wallet names used twice."""
+    errors = [
+        f"{path}:{line}: {location(path, root, loc).split(': ', 1)[1]}: the asset {first!r} of "
+        f"line {first_line} again (asset codes are compared in capitals); each asset once"
+        for loc, first, first_line, line in duplicate_keys(root, _is_asset_map, str.upper)
+    ]
+    seen: dict[str, tuple[Any, ...]] = {}
+    for section in ("accounts", "wallets"):
+        items = raw.get(section)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            loc = (section, index, "name")
+            if name in seen:
+                first = location(path, root, seen[name]).split(": ", 1)
+                errors.append(
+                    f"{location(path, root, loc)}: the name {name!r} is already used "
+                    f"({first[0]}: {first[1]}); account and wallet names must be unique"
+                )
+            else:
+                seen[name] = loc
+    if errors:
+        raise ConfigError("\n".join(errors))
+
+
+def _check_ruleset_file(path: Path, root: Any, rules: RuleSetRef) -> None:
+    """`rules:` must name a readable rule-set file, said in terms of portfolio.yaml."""
+    import stat
+
+    from rotator.config.ruleset import resolve_ruleset_path
+
+    target = resolve_ruleset_path(rules.file, rules.base_dir)
+    field = ("rules",) if not rules.overrides else ("rules", "file")
+    where = location(path, root, field)
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        raise ConfigError(
+            f"{where}: rule-set file {target} not found (a path relative to {path.name}, or a "
+            "shipped rule set such as cycle.yaml)"
+        ) from None
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ConfigError(f"{where}: {target} is {what}; expected a rule-set YAML file")
+
+
+def find_secret_keys(root: Any) -> list[tuple[Any, ...]]:
+    """Locations of mapping keys that look like credentials (apiKey, secret, password...).
+
+    Walks the YAML node tree, each node once (aliases are not expanded).
+    """
     found: list[tuple[Any, ...]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            normalised = re.sub(r"[^a-z]", "", str(key).lower())
-            if normalised in SECRET_KEYS and value not in (None, ""):
-                found.append((*loc, key))
-            found.extend(find_secret_keys(value, (*loc, key)))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found.extend(find_secret_keys(item, (*loc, index)))
-    return found
+    for loc, key, value in mapping_entries(root):
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        normalised = re.sub(r"[^a-z]", "", key.value.lower())
+        empty = isinstance(value, yaml.ScalarNode) and (
+            value.tag.endswith(":null") or value.value == ""
+        )
+        if normalised in SECRET_KEYS and not empty:
+            found.append((*loc, key.value))
+    return sorted(found, key=str)
 
 
 def default_config_path() -> Path:

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rotator.config.portfolio import WEIGHT_TOLERANCE, Portfolio
-from rotator.config.yamlfile import location, read_yaml
+from rotator.config.yamlfile import duplicate_keys, location, read_yaml
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
 from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.registry import Registry, default_registry
@@ -42,7 +42,7 @@ from rotator.errors import ConfigError
 # The package the top-level rules/ folder is installed as (setup.py maps it; one copy).
 SHIPPED_PACKAGE = "rotator.rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
-REGIME_KEYS = {"name", "when", "targets", "description"}
+REGIME_KEYS = {"name", "when", "targets", "description", "min_days"}
 
 
 def shipped_ruleset(name: str) -> Path:
@@ -94,6 +94,13 @@ def load_ruleset(
     def err(loc: tuple[Any, ...], message: str) -> None:
         errors.append(f"{location(path, root, loc)}: {message}")
 
+    for loc, first, first_line, _line in duplicate_keys(root, _is_targets, str.upper):
+        err(
+            loc,
+            f"the asset {first!r} of line {first_line} again (asset codes are compared "
+            "in capitals); each asset once",
+        )
+
     for key in raw:
         if key not in TOP_LEVEL:
             err((key,), f"unknown field; a rule set has {', '.join(sorted(TOP_LEVEL))}")
@@ -127,6 +134,11 @@ def load_ruleset(
         regimes=regimes,
         registry=registry,
     )
+
+
+def _is_targets(loc: tuple[Any, ...]) -> bool:
+    """regimes[i].targets: the mappings whose keys are asset codes."""
+    return len(loc) == 3 and loc[0] == "regimes" and loc[2] == "targets"
 
 
 def _rule_spec(
@@ -209,7 +221,11 @@ def _regimes(raw: Any, rule_names: set[str], err: Any) -> tuple[Regime, ...]:
             err(loc, "only the last regime may omit `when` (it is the default)")
         targets, baskets = _targets(body.get("targets"), rule_names, (*loc, "targets"), err)
         description = str(body.get("description") or "")
-        regimes.append(Regime(name, when, targets, baskets, description))
+        min_days = body.get("min_days", 0)
+        if isinstance(min_days, bool) or not isinstance(min_days, int) or not 0 <= min_days <= 365:
+            err((*loc, "min_days"), f"expected whole days between 0 and 365, got {min_days!r}")
+            min_days = 0
+        regimes.append(Regime(name, when, targets, baskets, description, min_days))
     return tuple(regimes)
 
 
@@ -248,6 +264,9 @@ def _targets(
         try:
             weight = Decimal(str(value))
         except InvalidOperation:
+            err((*loc, key), f"expected a number between 0 and 1, got {value!r}")
+            continue
+        if not weight.is_finite():
             err((*loc, key), f"expected a number between 0 and 1, got {value!r}")
             continue
         if isinstance(value, bool) or not 0 <= weight <= 1:

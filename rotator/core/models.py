@@ -30,6 +30,24 @@ class WalletKind(StrEnum):
     FUNDING = "funding"  # must be transferred to spot before trading
     EARN = "earn"  # simple-earn / staking; must be redeemed before trading
     MANUAL = "manual"  # declared in portfolio.yaml (cold storage, staked); never sold
+    ONCHAIN = "onchain"  # read from a blockchain (self-custody address or xpub); never sold
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSource:
+    """Where an on-chain holding was read: chain, address (or xpub), block and time.
+
+    Attributes:
+        address: the address, xpub or descriptor read; renderers show it shortened.
+        block: block height (slot on Solana) the balance is as of, when the endpoint says.
+        addresses: how many addresses the amount sums (an xpub's used addresses).
+    """
+
+    chain: str
+    address: str
+    read_at: datetime
+    block: int | None = None
+    addresses: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,7 @@ class Holding:
         total: everything held, including amounts locked in open orders.
         free: what can be sold now; zero for manual wallets.
         wallet: which wallet of the account holds it.
+        source: for on-chain holdings, where the amount was read.
     """
 
     account: str
@@ -49,6 +68,7 @@ class Holding:
     total: Decimal
     free: Decimal
     wallet: WalletKind = WalletKind.SPOT
+    source: ChainSource | None = None
 
     @property
     def sellable(self) -> bool:
@@ -112,6 +132,31 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class OracleQuote:
+    """An asset's price from a price oracle (CoinGecko, DefiLlama), for valuation only.
+
+    Used only for assets no exchange route prices; never to price an order.
+
+    Attributes:
+        price: one unit of `asset` in the snapshot's base currency; None when the value comes
+            through `underlying` instead.
+        source: provider and id, e.g. "coingecko:staked-ether".
+        underlying: value the asset as `ratio` units of this asset (liquid staking tokens).
+        ratio: units of `underlying` one unit of `asset` is worth.
+        ratio_source: where the ratio comes from, e.g. "portfolio.yaml" or
+            "coingecko jito-staked-sol/solana".
+    """
+
+    asset: str
+    price: Decimal | None
+    source: str
+    as_of: datetime
+    underlying: str | None = None
+    ratio: Decimal | None = None
+    ratio_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     """What one account (exchange or manual wallet) looked like at fetch time.
 
@@ -119,7 +164,7 @@ class AccountSnapshot:
     """
 
     name: str
-    exchange: str  # ccxt id, or "manual" for a declared wallet
+    exchange: str  # ccxt id, "manual" for a declared wallet, "chain:<name>" for on-chain
     holdings: tuple[Holding, ...] = ()
     markets: tuple[MarketInfo, ...] = ()
     quotes: tuple[Quote, ...] = ()
@@ -153,6 +198,7 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     history: Mapping[str, pd.Series] = field(default_factory=dict)
     datasets: Mapping[str, object] = field(default_factory=dict)
+    oracle: tuple[OracleQuote, ...] = ()  # prices for assets no exchange quotes
 
     @property
     def holdings(self) -> tuple[Holding, ...]:
@@ -189,6 +235,11 @@ class Price:
     in_base: Decimal
     route: tuple[str, ...]
     as_of: datetime | None
+    oracle: str | None = None  # "coingecko:staked-ether" when an oracle gave the price
+
+    @property
+    def from_oracle(self) -> bool:
+        return self.oracle is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +288,8 @@ class RebalancePolicy:
         ignore_assets: assets left out of the portfolio entirely (e.g. unpriceable dust).
         sell_unlisted: sell assets that have no target (target weight 0) instead of holding them.
         max_price_age_seconds: quotes older than this count as missing.
+        max_price_disagreement: quotes of one pair (across accounts, or through bridges) that
+            differ by more than this fraction leave the asset without a price (0.10 = 10 %).
     """
 
     drift_abs: Decimal = Decimal("0.02")
@@ -251,6 +304,7 @@ class RebalancePolicy:
     ignore_assets: frozenset[str] = frozenset()
     sell_unlisted: bool = True
     max_price_age_seconds: int = 900
+    max_price_disagreement: Decimal = Decimal("0.10")
 
 
 class Side(StrEnum):
@@ -307,6 +361,10 @@ class Plan:
         rules: every rule's answer and the evaluation day, when a rule set chose the targets.
         baskets: the basket rules the chosen regime names, with their members.
         prices: the base-currency prices the planner valued the portfolio with.
+        holdings: every holding read, with its price when a fresh one was found (complete and
+            incomplete plans alike).
+        onchain: the on-chain holdings, valued, each with its `ChainSource`.
+        oracle_prices: prices that came from a price oracle (they value, never trade).
     """
 
     as_of: datetime
@@ -323,6 +381,9 @@ class Plan:
     rules: RulesReport | None = None
     baskets: tuple[BasketReport, ...] = ()
     prices: tuple[Price, ...] = ()
+    holdings: tuple[ValuedHolding, ...] = ()
+    onchain: tuple[ValuedHolding, ...] = ()  # on-chain holdings with their source and value
+    oracle_prices: tuple[Price, ...] = ()  # held assets valued by a price oracle
 
     @property
     def complete(self) -> bool:

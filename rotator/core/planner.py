@@ -2,19 +2,29 @@
 
 Steps, in order:
 
-1. Value every holding of every account and wallet in the base currency (`valuation`).
-   A failed account or an unpriceable/stale held asset leaves the total value unknown, so
-   every weight and every order would depend on missing data: the plan is then returned
-   incomplete, with no orders and an ERROR problem listing what is missing.
+0. Refuse market data no plan may rest on (`market_checks.check_snapshot`): negative
+   balances, crossed or non-positive quotes, markets with unusable steps.
+1. Value every holding of every account and wallet in the base currency (`valuation`;
+   quotes that disagree by more than `policy.max_price_disagreement` across accounts or through
+   bridges give the disputed currency no price). A failed account or an unpriceable/stale
+   held asset leaves the total value unknown, so every weight and every order would depend on
+   missing data: the plan is then returned incomplete, with no orders and an ERROR problem
+   listing what is missing.
 2. Compare each asset's weight with its target. Only assets outside the drift band trade
    (|w - t| > min(drift_abs, drift_rel * t); any holding of a target-0 asset is outside), all
    the way to target; cash (the sum of `policy.cash_assets`) is the residual.
 3. Scale all trades down together if they would exceed `policy.max_turnover`.
 4. Pay buys on ASSET/BRIDGE markets with a bridge that is over target itself (no round
    trip); then sell, from spot balances of exchange accounts only (largest free balance
-   first); then buy, largest shortfall first, with the settlement cash each account holds
-   after those sells (`sequencing`, `routing`).
+   first), bridged sells only into the bridge; let those bridge proceeds pay for buys on the
+   bridge's markets and convert the rest to cash; then buy, largest shortfall first, with the
+   settlement cash each account holds after those sells; finally merge any sell and buy left
+   on one market into one net order (`sequencing`, `routing`). A plan never sells and buys
+   the same asset on the same account.
 5. Recompute the allocation after the orders, fees deducted.
+6. Hold the netted orders against their accounts (`market_checks.check_orders`): if any spends
+   more than its account holds free (plus what the orders receive) or is worth more than the
+   whole account, no order is suggested and the plan carries an ERROR.
 
 Example reason on an order: "ETH 31.2% vs target 20.0% (+11.2 pp, band ±3.0 pp)".
 """
@@ -23,12 +33,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
+from rotator.core.market_checks import check_orders, check_snapshot
 from rotator.core.models import (
     CASH_BUCKET,
     ZERO,
     Allocation,
+    Holding,
     Order,
     Plan,
     Price,
@@ -56,6 +69,7 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     Returns:
         The plan; `Plan.complete` is False (and `orders` empty) when data was missing.
     """
+    snapshot = check_snapshot(snapshot)  # negative balances, crossed books, zero steps
     base = snapshot.base_currency
     cash = policy.cash_assets
 
@@ -87,10 +101,13 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         base,
         now=snapshot.as_of,
         max_age_seconds=policy.max_price_age_seconds,
+        max_disagreement=policy.max_price_disagreement,
+        oracle=snapshot.oracle,
     )
     # The prices the plan is valued with, carried on it (the run store records them).
     used = tuple(prices[a] for a in held if a in prices)
     problems = list(snapshot.all_problems)
+    read = value_holdings(sorted(snapshot.holdings, key=_holding_key), prices)
     for p in price_problems:
         asset = next(a for a in wanted if price_subject(a, base) == p.subject)
         if asset in held:
@@ -124,34 +141,20 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
             )
         )
         notes.append(f"weights shown are shares of the known part only ({total:.2f} {base})")
-        return Plan(
-            snapshot.as_of,
-            base,
-            None,
-            targets,
-            before,
-            before,
-            (),
-            tuple(problems),
-            tuple(notes),
-            prices=used,
-        )
+        plan = Plan(
+            snapshot.as_of, base, None, targets, before, before, (), tuple(problems), tuple(notes),
+            holdings=read, prices=used,
+        )  # fmt: skip
+        return _sourced(plan, holdings, prices)
 
     before = _allocations(buckets, values, total, target_of)
     if total <= 0:
         notes.append("the portfolio has no value: nothing to rebalance")
-        return Plan(
-            snapshot.as_of,
-            base,
-            total,
-            targets,
-            before,
-            before,
-            (),
-            tuple(problems),
-            tuple(notes),
-            prices=used,
-        )
+        plan = Plan(
+            snapshot.as_of, base, total, targets, before, before, (), tuple(problems), tuple(notes),
+            holdings=read, prices=used,
+        )  # fmt: skip
+        return _sourced(plan, holdings, prices)
 
     drifts = _drifts(buckets, values, total, target_of, tw, prices, policy, notes)
     gross = sum((abs(d.delta) for d in drifts), ZERO)
@@ -176,8 +179,11 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     run.net_through_bridges(sells, buys, reasons)
     for d in sells:
         run.sell(d, reasons[d.asset])
+    run.spend_bridge_proceeds(buys, reasons)
     for d in buys:
         run.buy(d, reasons[d.asset])
+    run.net_opposites()
+    run.merge_repeats()
 
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:
@@ -192,18 +198,27 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     extra = sorted(a for a in after_values if a not in buckets and after_values[a] > 0)
     after = _allocations(buckets[:-1] + extra + buckets[-1:], after_values, after_total, target_of)
     orders = tuple(o for _, o in sorted(run.orders, key=_order_key))
-    return Plan(
-        snapshot.as_of,
-        base,
-        total,
-        targets,
-        before,
-        after,
-        orders,
-        tuple(problems),
-        tuple(notes),
-        prices=used,
-    )
+    _kept, refused = check_orders(orders, snapshot.holdings, prices, snapshot.markets)
+    if refused:  # the data behind the orders is wrong somewhere: none is suggested
+        problems += refused
+        orders, after = (), before
+    plan = Plan(
+        snapshot.as_of, base, total, targets, before, after, orders, tuple(problems), tuple(notes),
+        holdings=read, prices=used,
+    )  # fmt: skip
+    return _sourced(plan, holdings, prices)
+
+
+def _holding_key(h: Holding) -> tuple[str, str, str]:
+    return (h.account, h.wallet.value, h.asset)
+
+
+def _sourced(plan: Plan, holdings: tuple[Holding, ...], prices: Mapping[str, Price]) -> Plan:
+    """`plan` with the on-chain holdings (valued, with source) and the oracle prices used."""
+    onchain = tuple(vh for vh in value_holdings(holdings, prices) if vh.holding.source)
+    held = {h.asset for h in holdings}
+    oracle = tuple(p for a, p in sorted(prices.items()) if p.from_oracle and a in held)
+    return replace(plan, onchain=onchain, oracle_prices=oracle)
 
 
 def _order_key(item: tuple[int, Order]) -> tuple[int, str, str, int]:
@@ -283,6 +298,9 @@ def _drifts(
             notes.append(f"{d.reason()}, but rebalance.never_trade lists it: not traded")
         elif b not in prices:
             notes.append(f"{d.reason()}, but it has no price: not bought")
+        elif prices[b].from_oracle:
+            # Oracle prices value holdings; an order needs an exchange market's price.
+            notes.append(f"{d.reason()}, but only a price oracle values it: not traded")
         else:
             out.append(d)
     return out

@@ -217,6 +217,28 @@ class Book:
             return f"{what}: value {value:.2f} under rebalance.min_order_value {m.min_order_value}"
         return None
 
+    def convert_out(self, account: str, bridge: str, units: Decimal) -> Fill | Drop | None:
+        """Turn `units` of a bridge asset into the first settlement cash it converts to.
+
+        This is the deferred second leg of bridged sells (ADA -> BTC, then BTC -> USDT) once
+        the bridge proceeds have paid for what they could. None when no market converts it.
+        """
+        drop: Drop | None = None
+        for cash in self.settlements:
+            if cash == bridge:
+                continue
+            leg = self._convert(account, bridge, cash)
+            if leg is None:
+                continue
+            amount = _max_amount(leg, units)
+            why = self.check(leg, amount)
+            if why is not None:
+                drop = drop or Drop(why)
+                continue
+            route = Route(account, bridge, cash, (leg,))
+            return Fill(route, (amount,), _spend(leg, amount), _out(leg, amount))
+        return drop
+
     def size_sell(self, route: Route, units: Decimal, free: Decimal) -> Fill | Drop:
         """Sell up to `units` of the asset (never more than `free`) along `route`."""
         first = route.legs[0]

@@ -4,8 +4,14 @@
 only spends settlement cash that is free after the sells planned before it, fees included, and
 a sell never exceeds the free balance. Sells come from the largest free balances first; buys
 split across accounts (direct markets first, then quote preference, then the most cash).
-A bridge asset that is over target (BTC) first pays directly for buys on ASSET/BTC markets
-(`net_through_bridges`), so it is not sold for cash and bought back as a route's first leg.
+Plans net: within one plan and one account an asset is never both sold and bought.
+- A bridge asset that is over target (BTC) first pays directly for buys on ASSET/BTC markets
+  (`net_through_bridges`), so it is not sold for cash and bought back as a route's first leg.
+- A bridged sell (ADA -> BTC -> USDT) places its first leg only; the bridge proceeds pay for
+  buys on that bridge's markets on the same account (BTC -> LRC) or count toward a bridge that
+  is under target, and only what is left is converted to cash (`spend_bridge_proceeds`).
+- Whatever still meets on one market in both directions is merged into one order of the net
+  amount (`net_opposites`).
 Anything dropped or left undone becomes a note on the plan.
 """
 
@@ -13,11 +19,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rotator.core.models import ZERO, Order, Price, RebalancePolicy, Side, Snapshot
-from rotator.core.routing import Book, Drop, Fill, leg_effects
+from rotator.core.routing import Book, Drop, Fill, Leg, Route, leg_effects
 
 HUNDRED = Decimal(100)
 
@@ -68,6 +74,11 @@ class Sequencer:
             if h.sellable and h.account not in manual:
                 self.free[(h.account, h.asset)] += h.free
         self.orders: list[tuple[int, Order]] = []
+        self.legs: dict[int, Leg] = {}  # the leg each order was sized on (for `net_opposites`)
+        # Bridge units received from first legs of bridged sells, not yet converted to cash,
+        # by (account, bridge), with the reasons of the sells that produced them.
+        self.proceeds: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        self.proceeds_for: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.moves: dict[str, Decimal] = defaultdict(Decimal)
         # Units of an asset already bought or sold by netting (see `net_through_bridges`).
         self.netted: dict[str, Decimal] = defaultdict(Decimal)
@@ -75,13 +86,23 @@ class Sequencer:
     def _value(self, asset: str, units: Decimal) -> Decimal:
         return units * self.prices[asset].in_base
 
-    def _emit(self, fill: Fill, reason: str) -> None:
+    def _emit(
+        self,
+        fill: Fill,
+        reason: str,
+        legs: int | None = None,
+        first: int = 1,
+        label: str | None = None,
+    ) -> None:
+        """Add the orders of `fill` (only its first `legs` legs when given), numbered from
+        `first` (2 for the deferred second leg of bridged sells)."""
         route = fill.route
-        for i, (leg, amount) in enumerate(zip(route.legs, fill.amounts, strict=True), start=1):
+        pairs = list(zip(route.legs, fill.amounts, strict=True))[:legs]
+        for i, (leg, amount) in enumerate(pairs, start=first):
             notional = self.book.notional(leg, amount)
             why = reason
             if route.via is not None:
-                why = f"leg {i} of {route.asset} via {route.via}: {reason}"
+                why = f"leg {i} of {label or route.asset} via {route.via}: {reason}"
             order = Order(
                 account=route.account,
                 symbol=leg.market.symbol,
@@ -94,6 +115,7 @@ class Sequencer:
                 reason=why,
                 leg=i if route.via is not None else 1,
             )
+            self.legs[len(self.orders)] = leg
             self.orders.append((len(self.orders), order))
             for currency, change in leg_effects(leg, amount).items():
                 self.free[(route.account, currency)] += change
@@ -146,6 +168,146 @@ class Sequencer:
                 self.netted[d.asset] += result.units
                 self.netted[bridge] += result.cash
 
+    def spend_bridge_proceeds(self, buys: list[Drift], reasons: Mapping[str, str]) -> None:
+        """Use the bridge units of leg-1 sells, then convert only what is left into cash.
+
+        On each account, the proceeds first count toward the bridge itself when it is under
+        target (no order at all), then buy assets on ASSET/BRIDGE markets directly (largest
+        shortfall first); the rest is sold for settlement cash as the deferred second leg.
+        """
+        wanted = {d.asset: d for d in buys}
+        for (acct, bridge), units in sorted(self.proceeds.items()):
+            if units <= 0:
+                continue
+            sources = ", ".join(dict.fromkeys(self.proceeds_for[(acct, bridge)]))
+            short = wanted.get(bridge)
+            if short is not None:
+                need = short.delta / self.prices[bridge].in_base - self.netted[bridge]
+                keep = max(min(units, need), ZERO)
+                self.netted[bridge] += keep
+                units -= keep
+            for d in buys:
+                if d.asset == bridge or units <= 0:
+                    continue
+                need = d.delta / self.prices[d.asset].in_base - self.netted[d.asset]
+                if self._value(d.asset, need) < self.policy.min_order_value:
+                    continue
+                route = self.book.direct(acct, d.asset, bridge, Side.BUY)
+                if route is None:
+                    continue
+                budget = min(units, self.free[(acct, bridge)])
+                result = self.book.size_buy(route, need, budget)
+                if isinstance(result, Drop):
+                    continue  # the regular routes still buy it
+                note = f"; paid with the {bridge} from selling {sources}"
+                self._emit(result, reasons[d.asset] + note)
+                units -= result.cash
+                self.netted[d.asset] += result.units
+            if units <= 0 or self._value(bridge, units) < self.policy.min_order_value:
+                if units > 0:
+                    self.notes.append(
+                        f"{units.normalize():f} {bridge} from selling {sources} on {acct} kept "
+                        f"in {bridge}: under rebalance.min_order_value to convert"
+                    )
+                continue
+            result = self.book.convert_out(acct, bridge, min(units, self.free[(acct, bridge)]))
+            if not isinstance(result, Fill):
+                why = "no market into cash" if result is None else result.reason
+                self.notes.append(f"{bridge} from selling {sources} on {acct} kept: {why}")
+                continue
+            owners = list(dict.fromkeys(self.proceeds_for[(acct, bridge)]))
+            shown = Route(acct, owners[0], result.route.cash, result.route.legs, bridge)
+            self._emit(
+                Fill(shown, result.amounts, result.units, result.cash),
+                "; ".join(dict.fromkeys(reasons[a] for a in owners)),
+                first=2,
+                label=sources,
+            )
+
+    def merge_repeats(self) -> None:
+        """One order per account, market, side, asset and leg: repeats are summed.
+
+        Netting can buy one asset on one market twice (once with a bridge that is over
+        target, once with the bridge proceeds of a sale); both are valid, so their sum is too.
+        """
+        first: dict[tuple[str, str, Side, str, int], int] = {}
+        merged: dict[int, Order] = {}
+        drop: set[int] = set()
+        for seq, o in self.orders:
+            key = (o.account, o.symbol, o.side, o.asset, o.leg)
+            if key not in first:
+                first[key] = seq
+                merged[seq] = o
+                continue
+            head = first[key]
+            kept = merged[head]
+            reason = kept.reason if o.reason == kept.reason else f"{kept.reason}; {o.reason}"
+            merged[head] = replace(
+                kept,
+                amount=kept.amount + o.amount,
+                notional=kept.notional + o.notional,
+                fee=kept.fee + o.fee,
+                reason=reason,
+            )
+            drop.add(seq)
+        if drop:
+            self.orders = [(s, merged[s]) for s, _ in self.orders if s not in drop]
+
+    def net_opposites(self) -> None:
+        """Merge a sell and a buy on the same account and market into one net order.
+
+        What is left after the netting above can still meet on one market (a bridge sold for
+        cash on one route and bought back on another). The orders are replaced by one order
+        of the difference on the larger side at that side's price; when the difference is
+        under a minimum, neither is placed. Balance moves are corrected to match.
+        """
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for seq, order in self.orders:
+            groups[(order.account, order.symbol)].append(seq)
+        by_seq = dict(self.orders)
+        drop: set[int] = set()
+        added: list[tuple[int, Order]] = []
+        for (acct, symbol), seqs in sorted(groups.items()):
+            sides = {by_seq[s].side for s in seqs}
+            if len(sides) < 2:
+                continue
+            bought = sum((by_seq[s].amount for s in seqs if by_seq[s].side is Side.BUY), ZERO)
+            sold = sum((by_seq[s].amount for s in seqs if by_seq[s].side is Side.SELL), ZERO)
+            side = Side.BUY if bought > sold else Side.SELL
+            keep = [s for s in seqs if by_seq[s].side is side]
+            first = by_seq[keep[0]]
+            leg = self.legs[keep[0]]
+            for s in seqs:
+                drop.add(s)
+                for currency, change in leg_effects(self.legs[s], by_seq[s].amount).items():
+                    self.moves[currency] -= change
+            amount = abs(bought - sold)
+            why = self.book.check(leg, amount) if amount > 0 else "nets to zero"
+            merged = "; ".join(dict.fromkeys(by_seq[s].reason for s in seqs))
+            if why is not None:
+                self.notes.append(
+                    f"a buy and a sell on {acct} {symbol} net out ({why}): neither is placed"
+                )
+                continue
+            notional = self.book.notional(leg, amount)
+            order = Order(
+                account=acct,
+                symbol=symbol,
+                side=side,
+                amount=amount,
+                price=leg.price,
+                notional=notional,
+                fee=notional * leg.fee_rate,
+                asset=first.asset,
+                reason=f"net of a buy and a sell on {symbol}: {merged}",
+                leg=first.leg,
+            )
+            for currency, change in leg_effects(leg, amount).items():
+                self.moves[currency] += change
+            added.append((min(keep), order))
+        if drop:
+            self.orders = [(s, o) for s, o in self.orders if s not in drop] + added
+
     def sell(self, d: Drift, reason: str) -> None:
         """Sell `d.asset` down to target from the largest free spot balances first."""
         want = -d.delta
@@ -167,7 +329,14 @@ class Sequencer:
                 if isinstance(result, Drop):
                     drops.append(result.reason)
                     continue
-                self._emit(result, reason)
+                if route.via is not None:
+                    # Leg 1 only: the bridge proceeds may pay for buys before becoming cash.
+                    self._emit(result, reason, legs=1)
+                    got = leg_effects(route.legs[0], result.amounts[0])[route.via]
+                    self.proceeds[(acct, route.via)] += got
+                    self.proceeds_for[(acct, route.via)].append(route.asset)
+                else:
+                    self._emit(result, reason)
                 remaining -= result.units
                 filled = True
                 break

@@ -110,6 +110,18 @@ def kraken_routes(folder: Path = DATA / "kraken") -> dict[str, Body]:
     }
 
 
+def point_at_chains(portfolio: Portfolio, urls: Mapping[str, str]) -> Portfolio:
+    """`portfolio` with its chain wallets and price oracle sent to the local server."""
+    wallets = tuple(
+        w.model_copy(update={"rpc_url": urls[w.chain], "requests_per_second": 500.0})
+        if hasattr(w, "chain")
+        else w
+        for w in portfolio.wallets
+    )
+    oracles = portfolio.oracles.model_copy(update={"coingecko_url": urls["oracle"]})
+    return portfolio.model_copy(update={"wallets": wallets, "oracles": oracles})
+
+
 def point_at(portfolio: Portfolio, server: ReplayServer) -> Portfolio:
     """`portfolio` with every exchange account's ccxt `urls` sent to `server`/<exchange>."""
     accounts = []
@@ -138,9 +150,12 @@ def demo_session(clock: Clock = utc_now) -> Iterator[tuple[Portfolio, dict[str, 
 
     `clock` is the replay server's: the time its tickers and market data are stamped with.
     """
+    from rotator.demo.chains import mount_chains
     from rotator.demo.screen import mount_screen
 
     with demo_server(clock) as server:
         portfolio = point_at(load_portfolio(PORTFOLIO), server)
+        # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, on the same server.
+        portfolio = point_at_chains(portfolio, mount_chains(server))
         # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
         yield portfolio, {**DEMO_ENVIRON, **mount_screen(server)}

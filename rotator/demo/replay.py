@@ -223,6 +223,15 @@ class _Server(ThreadingHTTPServer):
     # wallets at once; a dropped SYN costs a one-second retransmission.
     request_queue_size = 128
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """No traceback when a client closes its connection mid-request (a client that gives up
+        on one failed read cancels its other requests; that is not a server error)."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 def _render(body: Body, request: RecordedRequest) -> bytes:
     return body(request) if callable(body) else body

@@ -1,4 +1,4 @@
-"""The exchange accounts and declared wallets of a run, read once (part of stage 2).
+"""The exchange accounts, chain wallets and declared wallets of a run, read once (stage 2).
 
 Exchange accounts go to the read-only exchange adapter as frozen `AccountSettings`; they are
 asked about every asset the run may need (see `wanted_assets`), so whatever the rules choose
@@ -12,10 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from rotator.adapters.exchanges import AccountSettings, fetch_accounts
+from rotator.adapters.exchanges import AccountSettings
 from rotator.config.portfolio import ExchangeAccount, Portfolio
 from rotator.core.models import CASH_BUCKET, AccountSnapshot, Holding, Snapshot, WalletKind
 from rotator.core.rules.engine import RuleSet
+from rotator.pipeline.chains import gather_accounts, oracle_quotes
 
 
 def account_settings(account: ExchangeAccount) -> AccountSettings:
@@ -49,7 +50,7 @@ def manual_wallets(portfolio: Portfolio, now: datetime) -> tuple[AccountSnapshot
             ),
             fetched_at=now,
         )
-        for wallet in portfolio.wallets
+        for wallet in portfolio.manual_wallets
     )
 
 
@@ -68,7 +69,7 @@ def wanted_assets(portfolio: Portfolio, ruleset: RuleSet | None) -> frozenset[st
     if ruleset is not None:
         for regime in ruleset.regimes:
             assets |= set(regime.targets)
-    for wallet in portfolio.wallets:
+    for wallet in portfolio.manual_wallets:
         assets |= set(wallet.holdings)
     return frozenset(assets - set(policy.ignore_assets) - {CASH_BUCKET})
 
@@ -82,22 +83,30 @@ def read_accounts(
     ruleset: RuleSet | None = None,
     market_cache: Path | None = None,
 ) -> Snapshot:
-    """Fetch every exchange account concurrently and add the declared wallets.
+    """Fetch every exchange account and chain wallet concurrently; add the declared wallets.
+
+    Held assets that no exchange prices then get oracle quotes (valuation only, see
+    rotator.pipeline.chains); an oracle that fails is a problem on the snapshot.
 
     Args:
         market_cache: folder for cached market definitions (None: no cache; the demo's local
             server moves to a new port every run).
     """
     as_of = now()
-    exchange_accounts = fetch_accounts(
+    read = gather_accounts(
+        portfolio,
         [account_settings(a) for a in portfolio.accounts],
         wanted_assets(portfolio, ruleset) | extra_assets,
         environ=environ,
         now=now,
         cache_dir=market_cache,
     )
+    accounts = read + manual_wallets(portfolio, as_of)
+    oracle, problems = oracle_quotes(portfolio, accounts, as_of=as_of, environ=environ)
     return Snapshot(
         as_of=as_of,
         base_currency=portfolio.base_currency,
-        accounts=exchange_accounts + manual_wallets(portfolio, as_of),
+        accounts=accounts,
+        problems=problems,
+        oracle=oracle,
     )

@@ -1,8 +1,9 @@
 """Rules without a plan: `rotator signals` and the replay bench evaluate a rule set on stored
 history alone (no accounts, no datasets), choose the regime and optionally save the evaluations.
 
-A plan run goes through rotator.pipeline.run instead (stages 1-6); both use the core's
-`evaluate` / `choose_regime`.
+They run stages 3 and 4 of rotator.pipeline.run (`evaluate_rules`, `choose_targets`) on a
+history-only snapshot, so `signals` takes the decision `plan` and `backtest` take on the same
+day (one rule engine: the core's `decide`, with `min_days` hysteresis).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from sqlalchemy import Engine
 
 from rotator.adapters.storage.market import load_history, save_evaluations
 from rotator.adapters.storage.plan_records import evaluation_rows
+from rotator.core.models import RebalancePolicy
 from rotator.core.records import RulesReport
-from rotator.core.rules.engine import RuleSet, evaluate, history_only, report
-from rotator.core.rules.regimes import RegimeChoice, choose_regime
+from rotator.core.rules.engine import RuleSet, history_only
+from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
-from rotator.errors import ConfigError
+from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
 
 if TYPE_CHECKING:
     import pandas as pd
+
+__all__ = ["RulesOutcome", "check_regime", "run_rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +42,6 @@ class RulesOutcome:
     history: Mapping[str, pd.Series] = field(default_factory=dict)
 
 
-def check_regime(ruleset: RuleSet, name: str | None) -> None:
-    """Raise ConfigError when `--regime NAME` names no regime of the rule set."""
-    names = [r.name for r in ruleset.regimes]
-    if name is not None and name not in names:
-        raise ConfigError(
-            f"--regime {name}: no such regime in {ruleset.name}; choose one of {', '.join(names)}"
-        )
-
-
 def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = False) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
 
@@ -57,10 +52,12 @@ def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = Fal
             same day; the only write, after everything was evaluated.
     """
     history = load_history(engine, ruleset.series_inputs(), as_of)
-    results = evaluate(ruleset, history, as_of, history_only(as_of, history))
-    depends = {spec.name: spec.references for spec in ruleset.rules}
-    choice = choose_regime(ruleset.regimes, results, frozenset(), None, depends)
-    rules = report(ruleset, as_of, results)
+    config = RunConfig(None, ruleset, RebalancePolicy(cash_assets=frozenset()), as_of)
+    evaluation = evaluate_rules(config, history_only(as_of, history))
+    assert evaluation.decision is not None and evaluation.report is not None
+    rules = evaluation.report
     if save:
         save_evaluations(engine, rules.ruleset, rules.as_of, evaluation_rows(rules))
-    return RulesOutcome(ruleset, as_of, results, choice, rules, history)
+    return RulesOutcome(
+        ruleset, as_of, evaluation.results, evaluation.decision.choice, rules, history
+    )

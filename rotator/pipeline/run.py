@@ -11,14 +11,20 @@ algorithm of zipline's `pipeline/engine.py`:
    (`dataset:revenue_screen`, each from its loader), then the exchange accounts, asked about the
    static targets, every regime's targets and the datasets' candidates; plus declared wallets.
 3. **evaluate** `evaluate_rules(config, snapshot) -> Evaluation`: every rule on that snapshot
-   (never on None), as results and as typed `RulesReport`.
-4. **choose** `choose_targets(config, evaluation) -> TargetChoice`: the first regime whose
-   condition holds (or the forced one), its baskets resolved; static `targets:` without rules.
+   (never on None), as results and as typed `RulesReport`, through the core's one decision
+   `rotator.core.rules.decision.decide` (rules, regime conditions, `min_days` hysteresis).
+4. **choose** `choose_targets(config, evaluation) -> TargetChoice`: the regime `decide` chose
+   (the first whose condition holds, a regime held by hysteresis, or the forced one), its
+   baskets resolved; static `targets:` without rules.
 5. **plan** `make_plan(config, snapshot, choice) -> Plan`: the dry-run orders. The plan carries
    the rule reports, the baskets and the prices the planner valued the portfolio with.
 6. **store** `store(engine, result, kind) -> run id`: only when saving, in one transaction
    (snapshot, prices, allocations, orders, each rule evaluation once).
 7. **render**: in the command (rotator.cli.*) with rotator.reports.
+
+`rotator signals` (rotator.pipeline.rules) runs stages 3-4 on stored history alone, and
+`rotator backtest` (rotator.pipeline.backtest) runs stages 3-5 day by day on a simulated venue:
+one rule engine, one decision and one planner path for all three.
 
 Nothing here places an order, and nothing is written to a database before stage 6 (a dataset
 loader may refresh its source cache outside the demo).
@@ -26,7 +32,7 @@ loader may refresh its source cache outside the demo).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,12 +46,12 @@ from rotator.config.ruleset import load_portfolio_ruleset
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.records import BasketReport, RulesReport
-from rotator.core.rules.engine import RuleSet, basket_reports, evaluate, report
-from rotator.core.rules.regimes import choose_regime, condition_rules
+from rotator.core.rules.decision import Decision, decide
+from rotator.core.rules.engine import RuleSet, basket_reports, report
+from rotator.core.rules.regimes import condition_rules
 from rotator.core.rules.registry import RuleResult
 from rotator.errors import ConfigError, Problem, Severity
 from rotator.pipeline.gather import gather
-from rotator.pipeline.rules import check_regime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,14 @@ class RunConfig:
     """Stage 1: what the run is configured to do.
 
     Attributes:
+        portfolio: portfolio.yaml (None for a backtest's replay, which has its rule set and
+            policy only).
         ruleset: the portfolio's rule set (None: static `targets:`).
         day: the day whose close the rules evaluate history as of.
         force_regime: use this regime regardless of its condition.
     """
 
-    portfolio: Portfolio
+    portfolio: Portfolio | None
     ruleset: RuleSet | None
     policy: RebalancePolicy
     day: date
@@ -67,10 +75,15 @@ class RunConfig:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Stage 3: every rule's result on the snapshot (empty without a rule set)."""
+    """Stage 3: every rule's result on the snapshot (empty without a rule set).
+
+    Attributes:
+        decision: what `decide` made of the results: the regime in force after hysteresis.
+    """
 
     results: Mapping[str, RuleResult] = field(default_factory=dict)
     report: RulesReport | None = None
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,7 @@ class TargetChoice:
     explanation: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
     baskets: tuple[BasketReport, ...] = ()
+    held: bool = False  # the regime is held by `min_days` hysteresis, not by its condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +110,15 @@ class RunResult:
     snapshot: Snapshot
     plan: Plan
     run_id: int | None = None
+
+
+def check_regime(ruleset: RuleSet, name: str | None) -> None:
+    """Raise ConfigError when `--regime NAME` names no regime of the rule set."""
+    names = [r.name for r in ruleset.regimes]
+    if name is not None and name not in names:
+        raise ConfigError(
+            f"--regime {name}: no such regime in {ruleset.name}; choose one of {', '.join(names)}"
+        )
 
 
 def load(portfolio: Portfolio, *, day: date, force_regime: str | None = None) -> RunConfig:
@@ -115,26 +138,42 @@ def load(portfolio: Portfolio, *, day: date, force_regime: str | None = None) ->
     return RunConfig(portfolio, ruleset, portfolio.policy(), day, force_regime)
 
 
-def evaluate_rules(config: RunConfig, snapshot: Snapshot) -> Evaluation:
-    """Stage 3: every rule on the snapshot as of the evaluation day's close."""
+def evaluate_rules(
+    config: RunConfig, snapshot: Snapshot, *, memo: MutableMapping[date, str] | None = None
+) -> Evaluation:
+    """Stage 3: every rule on the snapshot as of the evaluation day's close, and the regime
+    `decide` puts in force (conditions, then `min_days` hysteresis).
+
+    Args:
+        memo: the conditions' choices by day, kept across calls (a backtest evaluates day after
+            day; see `decide`).
+    """
     if config.ruleset is None:
         return Evaluation()
-    results = evaluate(config.ruleset, snapshot.history, config.day, snapshot)
-    return Evaluation(results, report(config.ruleset, config.day, results))
+    decision = decide(
+        config.ruleset,
+        snapshot.history,
+        config.day,
+        snapshot=snapshot,
+        cash_assets=config.policy.cash_assets,
+        force=config.force_regime,
+        memo=memo,
+    )
+    results = decision.results
+    return Evaluation(results, report(config.ruleset, config.day, results), decision)
 
 
 def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
     """Stage 4: the regime the rules choose (or the forced one), else the static targets."""
     ruleset = config.ruleset
     if ruleset is None:
-        targets = config.portfolio.static_targets()
+        targets = None if config.portfolio is None else config.portfolio.static_targets()
         assert targets is not None  # checked in stage 1
         return TargetChoice(targets=targets, explanation=("static targets from portfolio.yaml",))
+    if evaluation.decision is None:
+        raise ValueError("choose_targets: the evaluation has no decision (run evaluate_rules)")
     results = evaluation.results
-    depends = {spec.name: spec.references for spec in ruleset.rules}
-    choice = choose_regime(
-        ruleset.regimes, results, config.policy.cash_assets, config.force_regime, depends
-    )
+    choice = evaluation.decision.choice
     used = {n for r in ruleset.regimes if r.when is not None for n in condition_rules(r.when)}
     unknown = tuple(
         Problem(Severity.WARNING, f"rule {name}", f"unknown: {result.reason}")
@@ -148,6 +187,7 @@ def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
         explanation=(header, *choice.explanation),
         problems=unknown + choice.problems,
         baskets=basket_reports(ruleset, results, choice.regime),
+        held=choice.held,
     )
 
 

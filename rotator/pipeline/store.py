@@ -7,11 +7,15 @@ run is stage 6 of rotator.pipeline.run, not here.
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 from sqlalchemy import Engine
 
 from rotator.adapters.runlock import run_lock
 from rotator.adapters.sources.csv_import import import_csv
-from rotator.adapters.storage.db import open_engine
+from rotator.adapters.storage.db import database_lock, open_engine
 from rotator.adapters.storage.market import (
     last_day,
     last_macro_day,
@@ -30,14 +34,26 @@ from rotator.adapters.storage.run_queries import (
     list_runs,
     load_run,
 )
-from rotator.core.history import macro_key
-from rotator.demo.history import BTC_PRICES, DEMO_SOURCE, DOMINANCE, HISTORY, HISTORY_END, MACRO
+from rotator.core.history import DailyBar, DominanceObservation, macro_key
+from rotator.demo.history import (
+    BTC_PRICES,
+    DEMO_SOURCE,
+    DOMINANCE,
+    DOMINANCE_FROM,
+    ETH_PRICES,
+    HISTORY,
+    HISTORY_END,
+    MACRO,
+    SOL_PRICES,
+    TOTAL_MARKET_CAP,
+)
 
 __all__ = [
     "Engine",
     "RunSummary",
     "StoredRun",
     "daily_values",
+    "database_lock",
     "demo_engine",
     "latest_run_before",
     "list_runs",
@@ -62,10 +78,19 @@ def safe_url(engine: Engine) -> str:
 
 
 def demo_engine(url: str) -> Engine:
-    """An engine on the demo database, with the bundled history loaded (once; idempotent)."""
+    """An engine on the demo database, with the bundled history loaded (once; idempotent).
+
+    Args:
+        url: the demo's own file (`Settings.demo_db_url`) or the database given by `--db` /
+            ROTATOR_DB_URL.
+    """
     engine = open_engine(url)
-    if last_day(engine, DEMO_SOURCE, "BTC/USD") != HISTORY_END:
-        save_bars(engine, import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars)
+    if last_day(engine, DEMO_SOURCE, "SOL/USD") != HISTORY_END:
+        btc = import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars
+        save_bars(engine, btc)
+        save_bars(engine, import_csv(ETH_PRICES, asset="ETH", source=DEMO_SOURCE).bars)
+        save_bars(engine, import_csv(SOL_PRICES, asset="SOL", source=DEMO_SOURCE).bars)
+        save_dominance(engine, derived_dominance(btc))
         save_dominance(
             engine, import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
         )
@@ -75,3 +100,19 @@ def demo_engine(url: str) -> Engine:
             imported = import_csv(HISTORY / name, series=series, source=DEMO_SOURCE)
             save_macro(engine, imported.macro)
     return engine
+
+
+def derived_dominance(btc: Sequence[DailyBar]) -> list[DominanceObservation]:
+    """BTC dominance before DOMINANCE_FROM: BTC market cap / total market cap, in percent."""
+    caps = {bar.day: bar.market_cap for bar in btc if bar.market_cap}
+    out = []
+    with TOTAL_MARKET_CAP.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            day = datetime.fromtimestamp(int(row["snapped_at"]) / 1000, UTC).date()
+            total = float(row["market_cap"])
+            btc_cap = caps.get(day)
+            if day >= DOMINANCE_FROM or not btc_cap or total <= 0 or btc_cap >= total:
+                continue
+            pct = btc_cap / total * 100
+            out.append(DominanceObservation("demo-derived", day, pct, btc_cap, total))
+    return out

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rotator.core.models import CASH_BUCKET, Order, Plan
 from rotator.core.records import RulesReport
 from rotator.errors import Problem, Severity
+from rotator.reports.sources import OnchainRow, OracleRow, onchain_rows, oracle_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,6 +108,8 @@ class DailyReport:
     btc_level: float | None
     dominance: Series
     macro: MacroPanel | None = None  # bond stress, net liquidity, buybacks (rotator.reports.macro)
+    onchain: tuple[OnchainRow, ...] = ()  # on-chain holdings with their source
+    oracle: tuple[OracleRow, ...] = ()  # prices that came from a price oracle
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -318,6 +321,8 @@ def build_daily(
         btc_level=prior_high_level(rules),
         dominance=Series("BTC dominance", _window(dominance, DOMINANCE_CHART_DAYS)),
         macro=_macro_panel(macro_history, rules, market_day or day),
+        onchain=onchain_rows(plan),
+        oracle=oracle_rows(plan),
     )
 
 

@@ -1,7 +1,9 @@
 """Plan -> table (rich), JSON and CSV. Pure formatting: no fetching, no deciding.
 
 JSON and CSV carry the same order fields (ORDER_FIELDS); JSON adds totals, allocations,
-problems and notes around them.
+problems and notes around them, and `holdings`: every holding read (HOLDING_FIELDS), with its
+price and value when a fresh price was found (null otherwise), complete plan or not.
+Numbers of any size render (a 1e30 balance is written out, never an error).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import csv
 import io
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from rich import box
@@ -19,9 +21,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from rotator.core.models import Allocation, Order, Plan
+from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
+from rotator.reports.sources import onchain_rows, oracle_rows
 
 ORDER_FIELDS = (
     "account",
@@ -35,6 +38,7 @@ ORDER_FIELDS = (
     "leg",
     "reason",
 )
+HOLDING_FIELDS = ("account", "wallet", "asset", "amount", "price", "value")
 DRY_RUN = "DRY RUN: suggested orders only. rotator never places, cancels or edits an order."
 
 
@@ -46,11 +50,25 @@ def order_row(order: Order) -> dict[str, str | int]:
         "side": order.side.value,
         "amount": _plain(order.amount),
         "price": _plain(order.price),
-        "notional": _plain(order.notional.quantize(Decimal("0.01"))),
-        "fee": _plain(order.fee.quantize(Decimal("0.01"))),
+        "notional": _plain(_round(order.notional, 2)),
+        "fee": _plain(_round(order.fee, 2)),
         "asset": order.asset,
         "leg": order.leg,
         "reason": order.reason,
+    }
+
+
+def holding_row(held: ValuedHolding) -> dict[str, str | None]:
+    """One holding read as HOLDING_FIELDS; price and value None when it has no fresh price."""
+    h = held.holding
+    value = held.value
+    return {
+        "account": h.account,
+        "wallet": h.wallet.value,
+        "asset": h.asset,
+        "amount": _plain(h.total),
+        "price": None if held.price is None else _plain(held.price.in_base),
+        "value": None if value is None else _plain(_round(value, 2)),
     }
 
 
@@ -68,11 +86,31 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "before": [_allocation(a) for a in plan.before],
         "after": [_allocation(a) for a in plan.after],
         "orders": [order_row(o) for o in plan.orders],
+        "holdings": [holding_row(h) for h in plan.holdings],
         "problems": [
             {"severity": p.severity.value, "subject": p.subject, "message": p.message}
             for p in plan.problems
         ],
         "notes": list(plan.notes),
+        "onchain": [
+            {
+                "wallet": r.wallet,
+                "chain": r.chain,
+                "asset": r.asset,
+                "amount": _plain(r.amount),
+                "value": None if r.value is None else _plain(r.value.quantize(Decimal("0.01"))),
+                "address": r.address,
+                "addresses": r.addresses,
+                "block": r.block,
+                "read_at": r.read_at,
+                "price_source": "oracle" if r.oracle else "exchange",
+            }
+            for r in onchain_rows(plan)
+        ],
+        "oracle_prices": [
+            {"asset": r.asset, "price": _plain(r.price), "source": r.source, "oracle": True}
+            for r in oracle_rows(plan)
+        ],
         "details": _jsonable(details_to_dict(plan)),
     }
 
@@ -161,14 +199,25 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
                 border_style="bold red",
             )
         )
-    total = "unknown" if plan.total_value is None else f"{plan.total_value:,.2f} {base}"
+    total = "unknown" if plan.total_value is None else f"{_money(plan.total_value)} {base}"
     headline = f"Portfolio value: {total}    as of {plan.as_of:%Y-%m-%d %H:%M} UTC"
     if plan.regime:
         headline += f"    regime: {plan.regime}"
     console.print(Text(headline, style="bold"))
     if explain:
         _print_explanation(plan, console)
+    if plan.holdings:
+        console.print(holdings_table(plan.holdings, base))
     console.print(_allocation_table(plan))
+    if plan.onchain:
+        console.print(_onchain_table(plan))
+    if plan.oracle_prices:
+        lines = [
+            f"- {r.asset}: {_significant(r.price)} {base} from {r.source} (oracle: values the "
+            "holding, never prices an order)"
+            for r in oracle_rows(plan)
+        ]
+        console.print(Panel("\n".join(lines), title="Oracle prices", border_style="magenta"))
     console.print(_orders_table(plan))
     if plan.orders:
         console.print(Panel(_reasons(plan), title="Reasons", border_style="dim"))
@@ -203,6 +252,32 @@ def _print_explanation(plan: Plan, console: Console) -> None:
     console.print(Panel(Group(*parts), title="Why these targets", border_style="cyan"))
 
 
+def holdings_table(holdings: tuple[ValuedHolding, ...], base: str) -> Table:
+    """Every holding read: account, wallet, asset, amount, and price/value when priced."""
+    table = Table(title=f"Holdings read ({base})")
+    for column, justify in (
+        ("account", "left"),
+        ("wallet", "left"),
+        ("asset", "left"),
+        ("amount", "right"),
+        ("price", "right"),
+        ("value", "right"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for held in holdings:
+        h = held.holding
+        value = held.value
+        table.add_row(
+            h.account,
+            h.wallet.value,
+            h.asset,
+            _plain(h.total),
+            "no fresh price" if held.price is None else _significant(held.price.in_base),
+            "-" if value is None else _money(value),
+        )
+    return table
+
+
 def _allocation_table(plan: Plan) -> Table:
     table = Table(title=f"Allocation ({plan.base_currency})")
     for column, justify in (
@@ -215,18 +290,45 @@ def _allocation_table(plan: Plan) -> Table:
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     after = {a.asset: a for a in plan.after}
+    # With the total unknown, an unpriced asset's 0.00 and its drift would be made up.
+    unpriced = {h.holding.asset for h in plan.holdings if h.price is None}
+    unknown = plan.total_value is None
     for row in plan.before:
         target = "-" if row.target is None else f"{row.target:.1%}"
         drift = "-" if row.target is None else f"{(row.weight - row.target) * 100:+.1f} pp"
+        value = _money(row.value)
+        if row.asset in unpriced and row.value == 0:
+            value, drift = "no fresh price", "-"
+        elif unknown:
+            drift = "-"
         post = after.get(row.asset)
         table.add_row(
             row.asset,
-            f"{row.value:,.2f}",
-            f"{row.weight:.1%}",
+            value,
+            "-" if unknown else f"{row.weight:.1%}",
             target,
             drift,
             "-" if post is None else f"{post.weight:.1%}",
         )
+    return table
+
+
+def _onchain_table(plan: Plan) -> Table:
+    """On-chain holdings with their source: chain, address (shortened), block, time read."""
+    table = Table(title=f"On-chain wallets ({plan.base_currency}), counted, never sold")
+    for column, justify in (
+        ("wallet", "left"),
+        ("asset", "left"),
+        ("amount", "right"),
+        ("value", "right"),
+        ("source", "left"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in onchain_rows(plan):
+        value = "unpriced" if r.value is None else f"{r.value:,.2f}"
+        if r.oracle and r.value is not None:
+            value += " (oracle)"
+        table.add_row(r.wallet, r.asset, _significant(r.amount), value, r.source)
     return table
 
 
@@ -256,8 +358,8 @@ def _orders_table(plan: Plan) -> Table:
             Text(order.side.value, style="red" if order.side.value == "sell" else "green"),
             _significant(order.amount),
             _significant(order.price),
-            f"{order.notional:,.2f}",
-            f"{order.fee:,.2f}",
+            _money(order.notional),
+            _money(order.fee),
         )
     return table
 
@@ -279,10 +381,22 @@ def _significant(value: Decimal, digits: int = 8) -> str:
 def _allocation(row: Allocation) -> dict[str, str | None]:
     return {
         "asset": row.asset,
-        "value": _plain(row.value.quantize(Decimal("0.01"))),
-        "weight": _plain(row.weight.quantize(Decimal("0.0001"))),
+        "value": _plain(_round(row.value, 2)),
+        "weight": _plain(_round(row.weight, 4)),
         "target": None if row.target is None else _plain(row.target),
     }
+
+
+def _round(value: Decimal, places: int) -> Decimal:
+    """`value` to `places` decimals, with the precision it needs (1e30 has 31 digits)."""
+    with localcontext() as context:
+        context.prec = max(28, value.adjusted() + places + 2)
+        return value.quantize(Decimal(1).scaleb(-places))
+
+
+def _money(value: Decimal) -> str:
+    """1234.5 -> '1,234.50', at any size."""
+    return f"{_round(value, 2):,.2f}"
 
 
 def _plain(value: Decimal) -> str:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from rotator.core.jsonable import to_jsonable
 from rotator.core.models import Plan, ValuedHolding
-from rotator.reports.plan import details_to_dict, render_table
+from rotator.reports.plan import details_to_dict, holding_row, render_table
 
 
 class RunSummaryLike(Protocol):
@@ -93,33 +93,14 @@ def print_runs(found: Sequence[RunSummaryLike], out: Console) -> None:
 
 
 def print_run(stored: StoredRunLike, out: Console) -> None:
-    """One stored run: its headline, holdings per account, then the plan with its reasons."""
+    """One stored run: its headline, then the plan: holdings read, allocation, orders, reasons."""
     plan = stored.plan
     s = stored.summary
     out.print(
         f"[bold]Run #{s.id}[/bold] {s.kind} as of {s.as_of:%Y-%m-%d %H:%M} UTC, "
         f"{'complete' if s.complete else '[red]INCOMPLETE[/red]'}"
     )
-    table = Table(title=f"Holdings ({plan.base_currency})")
-    for column, justify in (
-        ("account", "left"),
-        ("wallet", "left"),
-        ("asset", "left"),
-        ("amount", "right"),
-        ("price", "right"),
-        ("value", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for h in stored.holdings:
-        table.add_row(
-            h.holding.account,
-            h.holding.wallet.value,
-            h.holding.asset,
-            f"{h.holding.total.normalize():f}",
-            "unpriced" if h.price is None else f"{h.price.in_base:,.6g}",
-            money(h.value),
-        )
-    out.print(table)
+    # The plan carries every holding read (with price and value): render_table lists them.
     render_table(plan, out, explain=True)
 
 
@@ -217,6 +198,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     data = {
         f.name: to_jsonable(getattr(plan, f.name)) for f in fields(plan) if f.name not in records
     }
+    data["holdings"] = [holding_row(h) for h in plan.holdings]  # as `plan --format json`
     return {**data, "details": to_jsonable(details_to_dict(plan))}
 
 

@@ -57,6 +57,7 @@ def render_signals(report: Mapping[str, Any], console: Console | None = None) ->
             f"  [bold]{row['rule']}[/bold] ({row['value']}): {row['reason']}", highlight=False
         )
     targets = ", ".join(f"{a} {float(w):.0%}" for a, w in report["targets"].items())
-    console.print(f"\n[bold]regime: {report['regime']}[/bold]  targets: {targets}")
+    held = " (held by hysteresis)" if report.get("regime_held_by_hysteresis") else ""
+    console.print(f"\n[bold]regime: {report['regime']}{held}[/bold]  targets: {targets}")
     for line in report["explanation"]:
         console.print(f"  {line}", highlight=False, markup=False)

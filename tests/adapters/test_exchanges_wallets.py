@@ -77,7 +77,9 @@ def test_demo_session_serves_both_exchanges_through_ccxt():
     with demo_session() as (portfolio, environ):
         assert [a.name for a in portfolio.accounts] == ["binance-main", "kraken"]
         assert all("127.0.0.1" in json.dumps(a.ccxt["urls"]) for a in portfolio.accounts)
-        assert [w.name for w in portfolio.wallets] == ["cold-storage"]
+        assert [w.name for w in portfolio.manual_wallets] == ["cold-storage"]
+        assert [w.name for w in portfolio.chain_wallets] == ["btc-vault", "eth-wallet"]
+        assert all("127.0.0.1" in (w.rpc_url or "") for w in portfolio.chain_wallets)
         wanted = set(portfolio.targets) | {"USD", "USDT", "USDC", "BTC"}
         binance, kraken = fetch_accounts(
             portfolio.accounts, wanted, environ=environ, now=clock, cache_dir=None

@@ -249,3 +249,30 @@ def test_plan_does_not_depend_on_account_order(case: Case) -> None:
     shuffled = replace(case.snapshot, accounts=case.snapshot.accounts[::-1])
     a, b = case.plan(), plan_orders(shuffled, case.targets, case.policy)
     assert (a.orders, a.notes, a.before, a.after) == (b.orders, b.notes, b.before, b.after)
+
+
+@PROPS
+@given(cases())
+def test_no_asset_is_both_sold_and_bought_on_one_account(case: Case) -> None:
+    """Plans net: a bridge is never sold for cash and bought back on the same account."""
+    p = case.plan()
+    sold = {
+        (o.account, _market(case, o.account, o.symbol).base)
+        for o in p.orders
+        if o.side is Side.SELL
+    }
+    bought = {
+        (o.account, _market(case, o.account, o.symbol).base) for o in p.orders if o.side is Side.BUY
+    }
+    assert not sold & bought, [o for o in p.orders]
+
+
+@PROPS
+@given(cases())
+def test_bridge_proceeds_are_not_converted_while_a_bridge_market_buy_waits(case: Case) -> None:
+    """A leg-2 conversion of bridge proceeds into cash never coexists with a cash-funded
+    leg 1 into the same bridge on that account (the proceeds would have paid instead)."""
+    p = case.plan()
+    legs = {(o.account, o.symbol, o.side) for o in p.orders if "via" in o.reason}
+    for account, symbol, side in legs:
+        assert (account, symbol, Side.BUY if side is Side.SELL else Side.SELL) not in legs

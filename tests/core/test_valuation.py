@@ -79,9 +79,9 @@ def test_direct_route_beats_bridge_and_bridges_follow_given_order() -> None:
 
 
 def test_same_pair_on_two_accounts_uses_freshest() -> None:
-    quotes = [q("BTC/USD", "100", "100", age=60, source="a"), q("BTC/USD", "200", "200", age=1)]
+    quotes = [q("BTC/USD", "100", "100", age=60, source="a"), q("BTC/USD", "101", "101", age=1)]
     prices, _ = price(quotes, "BTC")
-    assert prices["BTC"].in_base == D("200")
+    assert prices["BTC"].in_base == D("101")
 
 
 def test_stale_quote_is_ignored_and_named() -> None:

@@ -30,6 +30,7 @@ import yaml
 
 from rotator.config.ruleset import shipped_ruleset
 from rotator.demo import DATA, DEMO_ENVIRON, PORTFOLIO, binance_routes, kraken_routes
+from rotator.demo.chains import mount_chains
 from rotator.demo.replay import ReplayServer, api_urls_for, utc_now
 
 PRIOR_HIGH = 100000
@@ -99,6 +100,12 @@ class SimulatedMarket:
         for account in config["accounts"]:
             urls = api_urls_for(account["exchange"], f"{self.server.url}/{account['exchange']}")
             account["ccxt"] = {"rateLimit": 1, "urls": urls}
+        # The demo's on-chain wallets and oracle, served by the same local server.
+        chains = mount_chains(self.server)
+        for wallet in config["wallets"]:
+            if "chain" in wallet:
+                wallet.update(rpc_url=chains[wallet["chain"]], requests_per_second=500)
+        config.setdefault("oracles", {})["coingecko_url"] = chains["oracle"]
         # The shipped cycle rule set, with the prior high fixed inside the simulated price path
         # (30 simulated days hold no previous cycle to find it in); the revenue screen would
         # need DefiLlama, which a simulation does not reach.

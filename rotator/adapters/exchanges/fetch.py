@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import logging
+import re
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,11 @@ class _AccountFetch:
                 f"{credential_hint(self.account)} (copy them exactly as the exchange issued them)"
             )
         if failure is Failure.BAD_RESPONSE:
+            if re.search(r"(?i)'[-+]?(?:nan|inf(?:inity)?)'", detail):
+                return (
+                    f"{what} failed: the exchange sent NaN or Infinity where a number belongs "
+                    "(a price, amount or time): its data cannot be used; try again later"
+                )
             return f"{what} failed: the exchange sent a response ccxt could not read: {detail}"
         return f"{what} failed: {type(exc).__name__}: {detail}"
 

@@ -37,7 +37,7 @@ def precision_step(value: Any, precision_mode: int) -> Decimal | None:
     if number is None:
         return None
     if precision_mode == TICK_SIZE:
-        return number if number > 0 else None
+        return number  # 0 or negative: the planner marks the market unusable
     if precision_mode == DECIMAL_PLACES:
         return Decimal(1).scaleb(-int(number))
     if precision_mode == SIGNIFICANT_DIGITS:
@@ -103,7 +103,10 @@ def balance_holdings(account: str, balance: Mapping[str, Any], wallet: WalletKin
             free_part = to_decimal(frees.get(asset)) or Decimal(0)
             used_part = to_decimal((balance.get("used") or {}).get(asset)) or Decimal(0)
             total = free_part + used_part
-        if total <= 0:
+        if total == 0:
+            continue
+        if total < 0:  # kept, so the planner refuses it (rotator.core.market_checks)
+            holdings.append(Holding(account, asset, total, Decimal(0), wallet))
             continue
         if wallet is WalletKind.SPOT:
             free = to_decimal(frees.get(asset))

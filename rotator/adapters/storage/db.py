@@ -1,30 +1,76 @@
-"""Engine creation, the declarative base shared by all tables, and migrations to head."""
+"""Engine creation, the declarative base shared by all tables, and migrations to head.
+
+Opening a store is safe against the two things that used to crash it:
+
+- two processes opening a fresh database at once: migrations run under a lock that holds
+  across processes (a file lock beside a SQLite file, a transaction-scoped advisory lock on
+  PostgreSQL), so the second finds the schema at head and does nothing;
+- a database rotator cannot use (a damaged SQLite file, a schema revision from a newer
+  rotator, tables dropped by hand): `StoreError` (exit code 6) naming the database and what
+  to do, raised before anything is written to it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
+from rotator.errors import StoreError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_WAIT_SECONDS = 300.0
+# pg_advisory_xact_lock key for migrations: any fixed 64-bit number, the same in every process.
+MIGRATION_LOCK_KEY = 0x526F7461746F72  # "Rotator"
 
 
 class Base(DeclarativeBase):
     """Declarative base for every table; its metadata is alembic's target."""
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for in-memory SQLite and other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
 def open_engine(url: str) -> Engine:
     """Create an engine for `url` and migrate it to head (the default URL is the caller's:
-    rotator.config.env.Settings.db_url)."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    rotator.config.env.Settings.db_url).
+
+    Raises:
+        StoreError: the database is damaged, unknown to this version, or cannot be opened.
+    """
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    migrate(engine)
+    try:
+        with _migration_lock(path):
+            if path is not None and path.exists() and path.stat().st_size > 0:
+                _check_sqlite(engine)
+            migrate(engine)
+        _check_tables(engine)
+    except StoreError as exc:
+        engine.dispose()
+        raise StoreError(f"{display_url(url)}: {exc}") from None
+    except (SQLAlchemyError, _alembic_error()) as exc:
+        engine.dispose()
+        raise StoreError(_explain(url, path, exc)) from None
     return engine
 
 
@@ -37,9 +83,104 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the database schema to the newest alembic revision."""
+    """Upgrade the database schema to the newest alembic revision.
+
+    On PostgreSQL the migration takes a transaction-scoped advisory lock first, so concurrent
+    processes migrate one after the other (SQLite files are locked by `open_engine`).
+    """
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _migration_lock(path: Path | None) -> object:
+    """A lock file beside a SQLite file, held while it is checked and migrated."""
+    if path is None:
+        return nullcontext()
+    from filelock import FileLock
+
+    return FileLock(f"{path}.migrate.lock", timeout=MIGRATION_WAIT_SECONDS)
+
+
+def _check_sqlite(engine: Engine) -> None:
+    """Read every page of a SQLite file (PRAGMA quick_check) before anything writes to it."""
+    with engine.connect() as connection:
+        rows = [r[0] for r in connection.execute(text("PRAGMA quick_check(5)"))]
+    if rows != ["ok"]:
+        raise StoreError(f"the database file is damaged ({'; '.join(rows)}); {_DAMAGED_TODO}")
+
+
+def _check_tables(engine: Engine) -> None:
+    """Every table the schema defines exists (tables dropped by hand are not re-created)."""
+    from rotator.adapters.storage import market, run_tables, source_cache  # noqa: F401
+
+    with engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+    missing = sorted(set(Base.metadata.tables) - present)
+    if missing:
+        raise StoreError(
+            f"the database lacks table(s) {', '.join(missing)} although its schema revision "
+            f"says they exist (dropped by hand?); {_DAMAGED_TODO}"
+        )
+
+
+_DAMAGED_TODO = (
+    "rotator has written nothing to it. Restore it from a backup, or move it aside (rotator "
+    "then starts a new, empty database: stored runs and market history are not in it)"
+)
+
+
+def _alembic_error() -> type[Exception]:
+    from alembic.util import CommandError
+
+    return CommandError
+
+
+def _explain(url: str, path: Path | None, exc: BaseException) -> str:
+    where = display_url(url)
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if isinstance(exc, _alembic_error()) and "Can't locate revision" in detail:
+        return (
+            f"{where}: the database's schema revision is unknown to this version of rotator "
+            f"({detail}): it was written by a newer rotator. rotator has written nothing to "
+            "it. Upgrade rotator, or point --db / ROTATOR_DB_URL at another database"
+        )
+    damaged = ("file is not a database", "malformed", "not a database", "disk image")
+    if path is not None and any(word in detail for word in damaged):
+        return f"{where}: the database file is damaged ({detail}); {_DAMAGED_TODO}"
+    return (
+        f"{where}: cannot open the database ({detail}); check --db / ROTATOR_DB_URL and "
+        "that the database is reachable. rotator has written nothing to it"
+    )
+
+
+@contextmanager
+def database_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
+    """Hold the run lock of a database: one report run per database at a time.
+
+    A file lock beside a SQLite file; a session-level advisory lock on PostgreSQL; nothing
+    for other databases. Yields what is locked (for messages).
+
+    Raises:
+        LockedError: another process holds it after `wait_seconds`.
+    """
+    from rotator.adapters.runlock import file_lock, pg_advisory_lock
+
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None:
+        with file_lock(Path(f"{path}.rotator.lock"), wait_seconds) as held:
+            yield str(held)
+    elif engine.dialect.name == "postgresql":
+        with pg_advisory_lock(engine, wait_seconds) as held:
+            yield held
+    else:
+        yield ""

@@ -7,7 +7,7 @@ Amounts come back as the exact Decimals the plan printed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from rotator.adapters.storage.run_tables import (
 )
 from rotator.core.models import (
     Allocation,
+    ChainSource,
     Holding,
     Order,
     Plan,
@@ -159,14 +160,19 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             )
 
         prices = tuple(
-            Price(p.asset, Decimal(p.in_base), tuple(p.route), _utc(p.as_of))
+            Price(p.asset, Decimal(p.in_base), tuple(p.route), _utc(p.as_of), p.oracle)
             for p in rows(RunPriceRow)
         )
         by_asset = {p.asset: p for p in prices}
         holdings = tuple(
             ValuedHolding(
                 Holding(
-                    h.account, h.asset, Decimal(h.total), Decimal(h.free), WalletKind(h.wallet)
+                    h.account,
+                    h.asset,
+                    Decimal(h.total),
+                    Decimal(h.free),
+                    WalletKind(h.wallet),
+                    _chain_source(h.source),
                 ),
                 by_asset.get(h.asset) if h.price is not None else None,
             )
@@ -205,6 +211,12 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             rules=rules,
             baskets=baskets,
             prices=prices,
+            holdings=holdings,
+        )
+        plan = replace(
+            plan,
+            onchain=tuple(vh for vh in holdings if vh.holding.source is not None),
+            oracle_prices=tuple(p for p in prices if p.oracle is not None),
         )
         accounts = tuple(
             AccountRecord(
@@ -213,6 +225,18 @@ def load_run(engine: Engine, run_id: int) -> StoredRun | None:
             for a in rows(RunAccountRow)
         )
     return StoredRun(summary, plan, holdings, prices, accounts)
+
+
+def _chain_source(row: Mapping[str, Any] | None) -> ChainSource | None:
+    if not row:
+        return None
+    return ChainSource(
+        chain=str(row["chain"]),
+        address=str(row["address"]),
+        read_at=datetime.fromisoformat(row["read_at"]),
+        block=row.get("block"),
+        addresses=int(row.get("addresses") or 1),
+    )
 
 
 def _allocation(row: RunAllocationRow) -> Allocation:

@@ -64,6 +64,8 @@ class RunHoldingRow(Base):
     free: Mapped[str] = mapped_column(String(64))
     price: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(String(64))
+    # on-chain holdings: {chain, address, block, read_at, addresses}
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RunPriceRow(Base):
@@ -77,6 +79,7 @@ class RunPriceRow(Base):
     in_base: Mapped[str] = mapped_column(String(64))
     route: Mapped[list[str]] = mapped_column(JSON)
     as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    oracle: Mapped[str | None] = mapped_column(Text, nullable=True)  # oracle source, if any
 
 
 class RunAllocationRow(Base):

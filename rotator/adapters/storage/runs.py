@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
@@ -31,7 +32,7 @@ from rotator.adapters.storage.run_tables import (
     RunRow,
 )
 from rotator.core.jsonable import to_jsonable
-from rotator.core.models import Plan, Price, Snapshot
+from rotator.core.models import ChainSource, Plan, Price, Snapshot
 from rotator.core.records import RulesReport
 from rotator.errors import Problem
 from rotator.redaction import redact
@@ -55,6 +56,18 @@ def _problem_row(problem: Problem) -> dict[str, str]:
 
 def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _source_row(source: ChainSource | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {
+        "chain": source.chain,
+        "address": source.address,
+        "block": source.block,
+        "read_at": _as_utc(source.read_at).isoformat(),
+        "addresses": source.addresses,
+    }
 
 
 def save_run(
@@ -127,6 +140,7 @@ def save_run(
                     "free": str(h.free),
                     "price": _dec(price.in_base) if price else None,
                     "value": _dec(h.total * price.in_base) if price else None,
+                    "source": _source_row(h.source),
                 }
             )
         if holdings:
@@ -141,6 +155,7 @@ def save_run(
                         "in_base": str(p.in_base),
                         "route": list(p.route),
                         "as_of": p.as_of,
+                        "oracle": p.oracle,
                     }
                     for p in price_map.values()
                 ],

@@ -14,6 +14,10 @@ Example::
 
     dominance_rolling_over: {kind: dominance, test: fallen_from_peak, window: 90, fallen_pp: 3}
 
+`exit_recover_pp` (fallen_from_peak only) adds hysteresis: once the roll-over holds, it stays
+true until dominance recovers that many points from its lowest value since (reason: "held by
+hysteresis"), computed from the series up to the evaluation day alone.
+
 `confirm_days` (default 1) asks the test to hold on each of the last N days with data, so one
 day's wiggle does not switch a regime. `series` may name another daily percent series (default
 ``btc_dominance``).
@@ -52,6 +56,12 @@ class DominanceParams(Params):
     direction: Literal["below", "above"] = "below"
     confirm_days: int = Field(1, ge=1, le=60, description="the test must hold on this many days")
     max_age: int = Field(3, ge=0, description="days the newest value may be old")
+    exit_recover_pp: float | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="fallen_from_peak hysteresis: true until it recovers this many points",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> DominanceParams:
@@ -60,6 +70,8 @@ class DominanceParams(Params):
             raise ValueError(f"test {self.test!r} needs {' and '.join(missing)}")
         if self.test == "ma_cross" and self.fast >= self.slow:  # type: ignore[operator]
             raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        if self.exit_recover_pp is not None and self.test != "fallen_from_peak":
+            raise ValueError("exit_recover_pp applies to test 'fallen_from_peak' only")
         if self.level is not None and self.level <= 1:
             raise ValueError(
                 f"level is a percentage between 1 and 100, got {self.level} "
@@ -97,7 +109,40 @@ def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
         inputs["days_holding"] = held
         reason += f"; true on {held} of the last {p.confirm_days} days (all needed)"
         value = held == p.confirm_days
+    if not value and p.exit_recover_pp is not None:
+        since = _rolled_over_since(ctx.series(p.series, max_age=p.max_age), p)
+        if since is not None:
+            inputs |= {"hysteresis": "held", "rolled_over_on": since}
+            reason = (
+                f"held by hysteresis: rolled over on {since} and has not recovered "
+                f"{p.exit_recover_pp} points from its low since; now: {reason}"
+            )
+            value = True
     return RuleResult.of(value, reason, inputs, as_of)
+
+
+def _rolled_over_since(series: pd.Series, p: DominanceParams) -> object | None:
+    """The last day the roll-over test held, if dominance has not recovered since (else None).
+
+    Pure in the series up to the evaluation day: the test is computed for every day (peak over
+    the `window` days ending that day, confirmed on `confirm_days` days with data); after the
+    last day it held, the roll-over stands until a value is `exit_recover_pp` points above the
+    lowest value since that day.
+    """
+    import numpy as np
+
+    peak = series.rolling(f"{p.window}D").max()
+    raw = ((peak - series) >= (p.fallen_pp or 0.0)).astype(int)
+    confirmed = raw.rolling(p.confirm_days).min().to_numpy() == 1
+    hits = np.flatnonzero(confirmed)
+    if hits.size == 0:
+        return None
+    last = int(hits[-1])
+    after = series.to_numpy(dtype=float)[last:]
+    low = np.minimum.accumulate(after)
+    if bool(((after - low) >= (p.exit_recover_pp or 0.0)).any()):
+        return None
+    return series.index[last].date()
 
 
 def _test(p: DominanceParams, series: pd.Series) -> tuple[bool | None, dict[str, object], str]:

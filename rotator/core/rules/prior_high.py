@@ -23,6 +23,12 @@ Example::
       # drawdown_pct: 50
       confirm_closes: 3
       margin_pct: 1.0
+      exit_margin_pct: 5     # hysteresis: once broken, stays true until a close 5 % below
+
+With `exit_margin_pct` the rule has separate enter and exit thresholds: it turns true on the
+confirmed break (`confirm_closes` closes above level + `margin_pct`) and stays true until a
+close falls below level × (1 − exit_margin_pct / 100); the reason then starts with "held by
+hysteresis". The state is computed from the closes up to the evaluation day alone.
 """
 
 from __future__ import annotations
@@ -52,6 +58,12 @@ class PriorHighParams(Params):
     confirm_closes: int = Field(3, ge=1, le=60, description="consecutive closes above needed")
     margin_pct: float = Field(0.0, ge=0, lt=100, description="closes must clear level by this %")
     max_age: int = Field(2, ge=0, description="days the newest close may be old")
+    exit_margin_pct: float | None = Field(
+        None,
+        ge=0,
+        lt=100,
+        description="hysteresis: once broken, true until a close below level × (1 − this %)",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> PriorHighParams:
@@ -117,6 +129,17 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
         )
     held = bool(above.all())
     margin = f" +{p.margin_pct}%" if p.margin_pct else ""
+    if not held and p.exit_margin_pct is not None:
+        kept = _held_since(closes, level, threshold, p.confirm_closes, p.exit_margin_pct)
+        if kept is not None:
+            exit_level = level * (1 - p.exit_margin_pct / 100)
+            inputs |= {"hysteresis": "held", "exit_level": round(exit_level, 2)}
+            reason = (
+                f"held by hysteresis: {p.asset} broke above {level:,.0f}{margin} ({where}) on "
+                f"{kept}; stays true until a close below {exit_level:,.0f} "
+                f"(exit_margin_pct {p.exit_margin_pct}); last {last:,.0f} ({distance:+.1f} %)"
+            )
+            return RuleResult.of(True, reason, inputs, closes.index[-1])
     if held:
         reason = (
             f"{p.asset} closed above {level:,.0f}{margin} ({where}) for the last "
@@ -129,6 +152,29 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
             f"{level:,.0f} ({where}); needs {p.confirm_closes} closes above{margin}, has {streak}"
         )
     return RuleResult.of(held, reason, inputs, closes.index[-1])
+
+
+def _held_since(
+    closes: pd.Series, level: float, threshold: float, confirm: int, exit_margin_pct: float
+) -> object | None:
+    """The day of the last confirmed break still standing (no close below the exit level since).
+
+    Pure in the series up to the evaluation day: the closes after the last one below
+    level × (1 − exit margin) are searched for `confirm` consecutive closes above `threshold`.
+    Returns that run's last day, or None when there is no standing break.
+    """
+    import numpy as np
+
+    values = closes.to_numpy(dtype=float)
+    below = np.flatnonzero(values < level * (1 - exit_margin_pct / 100))
+    start = int(below[-1]) + 1 if below.size else 0
+    above = (values[start:] > threshold).astype(int)
+    if above.size < confirm:
+        return None
+    runs = np.flatnonzero(np.convolve(above, np.ones(confirm, dtype=int), "valid") == confirm)
+    if runs.size == 0:
+        return None
+    return closes.index[start + int(runs[0]) + confirm - 1].date()
 
 
 def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> tuple[float, str]:

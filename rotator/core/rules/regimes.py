@@ -8,12 +8,19 @@ Targets may name a rule whose result carries a basket (see rotator.core.rules.re
 "Baskets"): the regime's weight for it is spread over the basket's assets in proportion to their
 basket weights. A conditional regime whose basket is unknown or empty does not fire; for the
 default regime (and a regime forced with `--regime`) that weight stays in cash, with a warning.
+
+Hysteresis: a regime's `min_days` holds it at least that many days once entered, unless a
+regime listed above it fires (`hold_regimes`). The state is recomputed from the condition-only
+choices of the `hold_lookback` days before the evaluation day, so it depends on the series
+alone (a single plan and a day-by-day backtest agree); the explanation says "held by
+hysteresis".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from rotator.core.models import CASH_BUCKET, TargetWeights
@@ -92,16 +99,106 @@ class Regime:
     targets: Mapping[str, Decimal]
     baskets: Mapping[str, Decimal] = field(default_factory=dict)
     description: str = ""
+    min_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class RegimeChoice:
-    """The regime chosen, its target weights and the lines explaining the choice."""
+    """The regime chosen, its target weights and the lines explaining the choice.
+
+    Attributes:
+        held: True when the regime is held by `min_days` hysteresis, not by its condition.
+    """
 
     regime: str
     targets: TargetWeights
     explanation: tuple[str, ...]
     problems: tuple[Problem, ...] = ()
+    held: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The regime in force on `day` after `min_days` hysteresis.
+
+    Attributes:
+        regime: the regime in force.
+        since: the day it was entered.
+        chosen: what the conditions alone choose that day.
+    """
+
+    day: date
+    regime: str
+    since: date
+    chosen: str
+
+    @property
+    def held(self) -> bool:
+        return self.regime != self.chosen
+
+
+def hold_lookback(regimes: tuple[Regime, ...]) -> int:
+    """Days of condition-only choices `hold_regimes` reads to decide today (0: no min_days).
+
+    The state is recomputed from the choices of this many days before the evaluation day, so a
+    single `rotator plan` and a day-by-day backtest compute the same regime from the series.
+    """
+    longest = max((r.min_days for r in regimes), default=0)
+    return 3 * longest if longest else 0
+
+
+def hold_regimes(
+    regimes: tuple[Regime, ...], chosen: Sequence[tuple[date, str]]
+) -> tuple[Held, ...]:
+    """Apply `min_days`: once entered, a regime is held at least that many days, unless a
+    regime listed above it is chosen by its conditions.
+
+    Args:
+        chosen: (day, regime chosen by the conditions alone), ascending days (gaps allowed;
+            days are counted by the calendar). The first regime counts as entered long ago.
+
+    Returns:
+        The regime in force on each of those days.
+    """
+    rank = {r.name: i for i, r in enumerate(regimes)}
+    minimum = {r.name: r.min_days for r in regimes}
+    out: list[Held] = []
+    current: str | None = None
+    since = date.min
+    for day, raw in chosen:
+        if current is None:
+            current, since = raw, day - timedelta(days=minimum[raw])
+        elif raw != current and (
+            rank[raw] < rank[current] or (day - since).days >= minimum[current]
+        ):
+            current, since = raw, day
+        out.append(Held(day, current, since, raw))
+    return tuple(out)
+
+
+def held_choice(
+    regimes: tuple[Regime, ...],
+    results: Mapping[str, RuleResult],
+    state: Held,
+    chosen: RegimeChoice,
+    cash_assets: frozenset[str] = frozenset(),
+) -> RegimeChoice:
+    """The choice for a regime held by `min_days` (its targets; the conditions' view kept)."""
+    if not state.held:
+        return chosen
+    regime = next(r for r in regimes if r.name == state.regime)
+    weights, notes = _weights(regime, results, cash_assets, lenient=True)
+    assert weights is not None
+    days = (state.day - state.since).days
+    lines = [
+        f"regime {regime.name}: held by hysteresis (min_days {regime.min_days}: entered "
+        f"{state.since}, {days} of {regime.min_days} days); its conditions now choose "
+        f"{state.chosen}",
+        *(f"    {n}" for n in notes),
+        *(f"  (conditions) {line}" for line in chosen.explanation),
+    ]
+    out = _choice(regime, weights, lines)
+    return RegimeChoice(out.regime, out.targets, out.explanation, out.problems, held=True)
 
 
 def _rule_lines(

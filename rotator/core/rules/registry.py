@@ -111,7 +111,7 @@ BUILTIN_RULE_MODULES: tuple[str, ...] = (
 class Params(BaseModel):
     """Base for rule parameter models: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def references(self) -> tuple[str, ...]:
         """Names of other rules this rule reads (combinators override this)."""

@@ -145,3 +145,32 @@ def test_dominance():
     # Another percent series by name; missing here, so unknown with the reason.
     other = evaluate(one_rule(test="above", level=50, series="eth_dominance"), history, as_of)
     assert other["dom"].value is None and "no eth_dominance history" in other["dom"].reason
+
+
+def _dom(values: list[float]) -> dict[str, pd.Series]:
+    index = pd.DatetimeIndex([date(2021, 1, 1) + timedelta(days=i) for i in range(len(values))])
+    return {"btc_dominance": pd.Series(values, index=index, dtype=float)}
+
+
+def test_exit_recover_pp_holds_the_roll_over_until_dominance_recovers():
+    # 10-day peak 70; the roll-over (3 points below the peak) fires at 67, then dominance
+    # climbs back: still within the 2-point recovery from its low 66 until it reaches 68.
+    values = [70, 69, 67, 66, 67.5, 68, 68.5, 69]
+    rules = one_rule(test="fallen_from_peak", window=10, fallen_pp=3, exit_recover_pp=2)
+    plain = one_rule(test="fallen_from_peak", window=10, fallen_pp=3)
+    hist = _dom(values)
+    got, got_plain = [], []
+    for i in range(len(values)):
+        day = date(2021, 1, 1) + timedelta(days=i)
+        got.append(evaluate(rules, hist, day)["dom"].value)
+        got_plain.append(evaluate(plain, hist, day)["dom"].value)
+    assert got_plain == [False, False, True, True, False, False, False, False]
+    assert got == [False, False, True, True, True, False, False, False]
+    held = evaluate(rules, hist, date(2021, 1, 5))["dom"]
+    assert held.reason.startswith("held by hysteresis")
+    assert held.inputs["hysteresis"] == "held"
+
+
+def test_exit_recover_pp_only_for_fallen_from_peak():
+    with pytest.raises(ValidationError, match="exit_recover_pp"):
+        DominanceParams(test="above", level=50, exit_recover_pp=2)

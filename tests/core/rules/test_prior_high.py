@@ -190,3 +190,39 @@ def test_prior_high_break():
     # Two days without a close (max_age 1): unknown, never false.
     stale = evaluate(one_rule(level=100, max_age=1), history, date(2024, 3, 12))["brk"]
     assert stale.value is None and "close:BTC is stale" in stale.reason
+
+
+def _literal(values: list[float], start: date = date(2021, 1, 1)) -> dict[str, pd.Series]:
+    index = pd.DatetimeIndex([start + timedelta(days=i) for i in range(len(values))])
+    return {"close:BTC": pd.Series(values, index=index, dtype=float)}
+
+
+def test_exit_margin_pct_holds_the_break_until_the_exit_level():
+    # level 100, enter: 2 closes above 101 (margin 1 %); exit: a close below 95 (exit 5 %).
+    closes = [90, 102, 103, 100, 98, 96, 99, 94, 102]
+    hist = _literal(closes)
+    rules = one_rule(level=100, confirm_closes=2, margin_pct=1, exit_margin_pct=5)
+    plain = one_rule(level=100, confirm_closes=2, margin_pct=1)
+    seen, seen_plain, held = [], [], []
+    for i in range(1, len(closes)):
+        day = date(2021, 1, 1) + timedelta(days=i)
+        result = evaluate(rules, hist, day)["brk"]
+        seen.append(result.value)
+        held.append(result.inputs.get("hysteresis"))
+        seen_plain.append(evaluate(plain, hist, day)["brk"].value)
+    # closes: 102 | 103 (confirmed) | 100, 98, 96, 99 (held) | 94 (exit) | 102 (one close only)
+    assert seen == [False, True, True, True, True, True, False, False]
+    assert seen_plain == [False, True, False, False, False, False, False, False]
+    assert held == [None, None, "held", "held", "held", "held", None, None]
+    reason = evaluate(rules, hist, date(2021, 1, 5))["brk"].reason
+    assert reason.startswith("held by hysteresis") and "2021-01-03" in reason and "95" in reason
+
+
+def test_exit_margin_pct_uses_only_closes_up_to_the_day():
+    closes = [102, 103, 99, 99]
+    rules = one_rule(level=100, confirm_closes=2, exit_margin_pct=5)
+    day = date(2021, 1, 4)
+    before = evaluate(rules, _literal(closes), day)["brk"]
+    later_crash = evaluate(rules, _literal([*closes, 50, 50]), day)["brk"]
+    assert before.value is True and later_crash.value is True
+    assert before.reason == later_crash.reason

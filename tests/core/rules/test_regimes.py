@@ -119,3 +119,79 @@ def test_combinator_rules_and_cycle_detection():
     specs["c"] = RuleSpec("c", "any", ManyParams(of=("x",)))
     order, cycle = dependency_order(specs)
     assert cycle is None and order.index("c") < order.index("b") < order.index("a")
+
+
+# min_days hysteresis -------------------------------------------------------------------------
+
+HOLD = (
+    Regime("top", Ref("a"), {"BTC": D(1)}),
+    Regime("mid", Ref("b"), {"BTC": D("0.5"), CASH_BUCKET: D("0.5")}, min_days=3),
+    Regime("base", None, {CASH_BUCKET: D(1)}),
+)
+
+
+def _days(*names: str) -> list[tuple[date, str]]:
+    from datetime import timedelta
+
+    return [(date(2021, 1, 1) + timedelta(days=i), n) for i, n in enumerate(names)]
+
+
+def test_min_days_holds_a_regime_against_a_lower_one():
+    from rotator.core.rules.regimes import hold_regimes
+
+    got = hold_regimes(HOLD, _days("base", "mid", "base", "base", "base", "base"))
+    assert [h.regime for h in got] == ["base", "mid", "mid", "mid", "base", "base"]
+    assert [h.held for h in got] == [False, False, True, True, False, False]
+    assert got[2].since == date(2021, 1, 2)
+
+
+def test_min_days_yields_to_a_regime_above():
+    from rotator.core.rules.regimes import hold_regimes
+
+    got = hold_regimes(HOLD, _days("mid", "base", "top", "mid"))
+    # the first day counts as entered long ago: not held; a later entry is held 3 days
+    assert [h.regime for h in got] == ["mid", "base", "top", "mid"]
+    got = hold_regimes(HOLD, _days("base", "mid", "top", "base"))
+    assert [h.regime for h in got] == ["base", "mid", "top", "base"]
+
+
+def test_min_days_counts_calendar_days_across_gaps():
+    from rotator.core.rules.regimes import hold_regimes
+
+    days = [(date(2021, 1, 1), "mid"), (date(2021, 1, 2), "base"), (date(2021, 1, 10), "base")]
+    got = hold_regimes(HOLD, [(date(2020, 12, 1), "base"), *days])
+    assert [h.regime for h in got] == ["base", "mid", "mid", "base"]
+
+
+def test_decide_explains_a_regime_held_by_hysteresis():
+    import pandas as pd
+
+    from rotator.core.rules.decision import decide
+    from rotator.core.rules.prior_high import PriorHighParams
+
+    closes = [90] * 10 + [120, 121, 122] + [90] * 5
+    index = pd.date_range("2021-01-01", periods=len(closes), freq="D")
+    history = {"close:BTC": pd.Series(closes, index=index, dtype=float)}
+    spec = RuleSpec("up", "prior_high_break", PriorHighParams(level=100, confirm_closes=2))
+    from rotator.core.rules.registry import default_registry
+
+    regimes = (
+        Regime("ride", Ref("up"), {"BTC": D(1)}, min_days=4),
+        Regime("wait", None, {CASH_BUCKET: D(1)}),
+    )
+    ruleset = RuleSet("t", (spec,), regimes, default_registry())
+    # entered on 2021-01-12 (second close above 100); closes drop on 2021-01-14
+    states = {}
+    memo: dict = {}
+    for day in pd.date_range("2021-01-11", "2021-01-18").date:
+        d = decide(ruleset, history, day, memo=memo)
+        states[day] = (d.choice.regime, d.choice.held)
+    assert states[date(2021, 1, 12)] == ("ride", False)
+    assert states[date(2021, 1, 14)] == ("ride", True)
+    assert states[date(2021, 1, 15)] == ("ride", True)
+    assert states[date(2021, 1, 16)] == ("wait", False)
+    held = decide(ruleset, history, date(2021, 1, 15))
+    assert held.choice.explanation[0].startswith("regime ride: held by hysteresis (min_days 4")
+    assert "conditions now choose wait" in held.choice.explanation[0]
+    # a single evaluation (no memo) agrees with the day-by-day one
+    assert (held.choice.regime, held.choice.held) == states[date(2021, 1, 15)]

@@ -1,0 +1,162 @@
+"""Price oracles for assets no configured exchange quotes: CoinGecko, DefiLlama as fallback.
+
+CoinGecko `GET /simple/price?ids=a,b&vs_currencies=usd` answers `{"a": {"usd": 1.23}}` (ids
+it does not know are left out). DefiLlama `GET /prices/current/coingecko:a,coingecko:b`
+answers `{"coins": {"coingecko:a": {"price": 1.23, "timestamp": ...}}}` in USD, so it is
+used only when the base currency is USD. Every asset gets one `OracleQuote` or nothing; the
+valuation marks prices from here as oracle prices and the planner never trades on them.
+Both use the shared JsonClient (timeout, bounded retries, Retry-After, pacing).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rotator.adapters.chains.settings import OracleSettings
+from rotator.adapters.sources.http import JsonClient, SourceError
+from rotator.core.models import OracleQuote
+from rotator.errors import Problem, Severity
+
+
+def fetch_oracle_quotes(
+    assets: Iterable[str],
+    base: str,
+    settings: OracleSettings,
+    *,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[tuple[OracleQuote, ...], tuple[Problem, ...]]:
+    """Oracle quotes for `assets` (and the underlyings of those valued through one).
+
+    Returns:
+        The quotes found, and WARNING problems for assets no oracle priced or sources that
+        failed (the valuation then reports those assets unpriceable: ERROR, plan incomplete).
+    """
+    wanted = sorted(set(assets))
+    ask = set(wanted)
+    for asset in wanted:
+        if asset in settings.underlying:
+            under, fixed = settings.underlying[asset]
+            if fixed is None:  # ratio: oracle -> both prices, read together
+                ask.add(under)
+            else:  # a declared ratio needs no oracle price of the asset itself
+                ask.discard(asset)
+    ids = {a: settings.ids[a] for a in sorted(ask) if a in settings.ids}
+    problems: list[Problem] = []
+    unmapped = [a for a in wanted if a not in ids and a not in settings.underlying]
+    for asset in unmapped:
+        problems.append(
+            Problem(
+                Severity.WARNING,
+                f"oracle {asset}",
+                f"no coin id for {asset}: add oracles.assets.{asset}.coingecko to portfolio.yaml",
+            )
+        )
+    prices: dict[str, tuple[Decimal, str]] = {}
+    if ids:
+        try:
+            prices.update(_coingecko(ids, base, settings, sleep))
+        except SourceError as exc:
+            problems.append(Problem(Severity.WARNING, "oracle CoinGecko", str(exc)))
+        missing = {a: settings.defillama_ids[a] for a in ids if a not in prices}
+        if missing and base == "USD":
+            try:
+                prices.update(_defillama(missing, settings, sleep))
+            except SourceError as exc:
+                problems.append(Problem(Severity.WARNING, "oracle DefiLlama", str(exc)))
+    quotes: list[OracleQuote] = []
+    for asset in wanted:
+        if asset in settings.underlying:
+            under, fixed = settings.underlying[asset]
+            if fixed is not None:
+                quotes.append(
+                    OracleQuote(asset, None, "portfolio.yaml", now, under, fixed, "portfolio.yaml")
+                )
+            elif asset in prices and under in prices and prices[under][0] > 0:
+                (p, src), (pu, srcu) = prices[asset], prices[under]
+                ratio = p / pu
+                quotes.append(OracleQuote(asset, p, src, now, under, ratio, f"{src} / {srcu}"))
+            else:
+                problems.append(
+                    Problem(
+                        Severity.WARNING,
+                        f"oracle {asset}",
+                        f"no oracle ratio of {asset} to {under}",
+                    )
+                )
+            if under in prices and under not in wanted:
+                quotes.append(OracleQuote(under, prices[under][0], prices[under][1], now))
+            continue
+        if asset in prices:
+            quotes.append(OracleQuote(asset, prices[asset][0], prices[asset][1], now))
+        elif asset in ids:
+            problems.append(
+                Problem(Severity.WARNING, f"oracle {asset}", f"no oracle price for {ids[asset]}")
+            )
+    return tuple(quotes), tuple(problems)
+
+
+def _coingecko(
+    ids: dict[str, str], base: str, settings: OracleSettings, sleep: Callable[[float], None]
+) -> dict[str, tuple[Decimal, str]]:
+    headers = {"x-cg-demo-api-key": settings.api_key} if settings.api_key else None
+    vs = base.lower()
+    with JsonClient(
+        "CoinGecko",
+        settings.coingecko_url,
+        timeout=settings.timeout_seconds,
+        calls_per_minute=0,
+        retries=1,
+        backoff=1.0,
+        headers=headers,
+        sleep=sleep,
+    ) as client:
+        data = client.get(
+            "simple/price", {"ids": ",".join(sorted(set(ids.values()))), "vs_currencies": vs}
+        )
+    out: dict[str, tuple[Decimal, str]] = {}
+    if not isinstance(data, dict):
+        raise SourceError("CoinGecko GET /simple/price: answer is not an object")
+    for asset, cid in ids.items():
+        price = _decimal((data.get(cid) or {}).get(vs) if isinstance(data.get(cid), dict) else None)
+        if price is not None and price > 0:
+            out[asset] = (price, f"coingecko:{cid}")
+    return out
+
+
+def _defillama(
+    keys: dict[str, str], settings: OracleSettings, sleep: Callable[[float], None]
+) -> dict[str, tuple[Decimal, str]]:
+    with JsonClient(
+        "DefiLlama",
+        settings.defillama_url,
+        timeout=settings.timeout_seconds,
+        calls_per_minute=0,
+        retries=1,
+        backoff=1.0,
+        sleep=sleep,
+    ) as client:
+        data = client.get("prices/current/" + ",".join(sorted(set(keys.values()))))
+    coins = data.get("coins") if isinstance(data, dict) else None
+    if not isinstance(coins, dict):
+        raise SourceError("DefiLlama GET /prices/current: answer has no coins map")
+    out: dict[str, tuple[Decimal, str]] = {}
+    for asset, key in keys.items():
+        row: Any = coins.get(key)
+        price = _decimal(row.get("price")) if isinstance(row, dict) else None
+        if price is not None and price > 0:
+            out[asset] = (price, f"defillama:{key}")
+    return out
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None

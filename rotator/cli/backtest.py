@@ -1,0 +1,158 @@
+"""`rotator backtest`: what following the rule set would have done, day by day."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from rotator.cli.backtest_sweep import run_sweep_command
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    demo_option,
+    format_option,
+    out_option,
+    rules_option,
+)
+from rotator.cli.session import open_session
+from rotator.core.models import RebalancePolicy
+from rotator.errors import ConfigError
+from rotator.pipeline.backtest import (
+    BacktestSettings,
+    MissingHistory,
+    as_json,
+    default_window,
+    history_span,
+    load_backtest_history,
+    replay,
+)
+from rotator.reports.backtest import write_backtest_report
+from rotator.reports.backtest_table import render_backtest
+
+
+def _day(flag: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag}: expected a date like 2021-01-07, got {value!r}") from None
+
+
+def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or number < low or (high is not None and number > high):
+        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{flag}: expected a number {limit}, got {value!r}")
+    return number
+
+
+@click.command()
+@config_option
+@rules_option
+@click.option("--from", "start", metavar="DATE", help="First day (default: first stored close).")
+@click.option("--to", "end", metavar="DATE", help="Last day (default: last stored close).")
+@click.option("--every", default=1, show_default=True, help="Decide every N days.")
+@click.option("--start-value", default="10000", show_default=True, help="Starting cash (USD).")
+@click.option("--fee-rate", default="0.001", show_default=True, help="Fee rate per trade.")
+@click.option("--slippage-bps", default="10", show_default=True, help="Slippage, basis points.")
+@click.option(
+    "--benchmark",
+    "benchmarks",
+    multiple=True,
+    metavar="'BTC=0.6,ETH=0.4'",
+    help="Extra static-weight benchmark (repeatable); hodl_btc and static always run.",
+)
+@format_option("table", "json")
+@out_option
+@click.option("--sweep", "sweep_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--split", "split", metavar="DATE", help="Sweep: out-of-sample from DATE on.")
+@click.option("--workers", type=int, default=None, help="Sweep: local processes (default: all).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Sweep: Dask scheduler address.")
+@demo_option
+@db_option
+def backtest(
+    config_path: Path | None,
+    rules_path: Path | None,
+    start: str | None,
+    end: str | None,
+    every: int,
+    start_value: str,
+    fee_rate: str,
+    slippage_bps: str,
+    benchmarks: tuple[str, ...],
+    output_format: str,
+    out_dir: Path | None,
+    sweep_path: Path | None,
+    split: str | None,
+    workers: int | None,
+    dask_address: str | None,
+    demo: bool,
+    db_url: str | None,
+) -> None:
+    """Replay the rule set day by day over the stored market history.
+
+    Decisions on day D use data up to D's close and trade at D+1's close on a simulated venue
+    (every asset with a stored close trades against USD at that close ± slippage, with the fee
+    rate), through the same run stages (rules, regime, planner) as `rotator plan`.
+    """
+    if every < 1:
+        raise ConfigError(f"--every: expected at least 1 day, got {every}")
+    first, last = _day("--from", start), _day("--to", end)
+    with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
+        ruleset, note = s.ruleset(rules_path)
+        # The portfolio's rebalance policy (the demo's own), else the defaults.
+        explicit = config_path is not None or s.has_portfolio
+        policy = s.portfolio.policy() if explicit else RebalancePolicy()
+        if s.demo:
+            note = f"{note}, demo rebalance policy"
+        history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)
+    span = history_span(history)
+    if span is None:
+        raise MissingHistory(
+            "no BTC closes in the market history: fill it with `rotator history fetch` or "
+            "`rotator history import` (or try --demo)"
+        )
+    window = default_window(span, first, last)
+    settings = BacktestSettings(
+        start=window[0],
+        end=window[1],
+        every=every,
+        start_value=_number("--start-value", start_value, low=Decimal(1)),
+        fee_rate=_number("--fee-rate", fee_rate, low=Decimal(0), high=Decimal("0.1")),
+        slippage_bps=_number("--slippage-bps", slippage_bps, low=Decimal(0), high=Decimal(1000)),
+        policy=policy,
+    )
+    if sweep_path is not None:
+        run_sweep_command(
+            sweep_path,
+            ruleset,
+            history,
+            settings,
+            split=_day("--split", split),
+            workers=workers,
+            dask_address=dask_address,
+            output_format=output_format,
+            note=note,
+        )
+        return
+    result = replay(ruleset, history, settings, benchmarks)
+    report = as_json(result)
+    written = None
+    if out_dir is not None:
+        written = write_backtest_report(result, report, out_dir)
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        for line in result.main.notes:
+            click.echo(f"note: {line}", err=True)
+    else:
+        render_backtest(report, note, result.main.notes)
+    if written is not None:
+        click.echo(f"report written to {written}", err=output_format == "json")

@@ -1,0 +1,73 @@
+"""The backtest report: written by `rotator backtest --demo --out DIR`, opened in headless
+Chromium: every section is there, every chart decodes, nothing is fetched from outside.
+The screenshot is kept in test-artifacts/ (gitignored); docs/backtest.png is a copy of it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from browser import chromium_path, inspect_page
+from click.testing import CliRunner
+
+from rotator.cli.app import cli
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SECTIONS = ["notes", "metrics", "equity", "drawdown", "regimes", "costs"]
+PROBE = """
+(() => ({
+  sections: [...document.querySelectorAll('section')].map(s => s.id),
+  metricRows: [...document.querySelectorAll('#metrics tbody tr')].map(r => r.cells[0].textContent),
+  columns: [...document.querySelectorAll('#metrics thead th')].map(h => h.textContent),
+  switches: document.querySelectorAll('#regimes tbody tr').length,
+  switchText: document.querySelector('#regimes tbody').textContent,
+  images: [...document.images].map(i => ({
+    chart: i.dataset.chart, points: Number(i.dataset.points),
+    complete: i.complete, width: i.naturalWidth, src: i.src.slice(0, 22) })),
+  external: [...document.querySelectorAll('link[href], script[src], img[src^="http"]')].length,
+}))()
+"""
+
+needs_chromium = pytest.mark.skipif(
+    chromium_path() is None and not os.environ.get("CI"),
+    reason="chromium not installed (.ci/run installs it; CI fails instead of skipping)",
+)
+
+
+def write_demo_report(out: Path) -> Path:
+    result = CliRunner().invoke(
+        cli, ["backtest", "--demo", "--from", "2017-01-01", "--to", "2021-12-31", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "report written to" in result.output
+    return out / "backtest.html"
+
+
+def test_report_is_self_contained_html(tmp_path: Path) -> None:
+    page = write_demo_report(tmp_path / "out").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3
+    assert "http://" not in page and "https://" not in page
+    assert "btc_above_prior_high = true" in page  # the rule values behind a switch
+    assert (tmp_path / "out" / "backtest.json").exists()
+
+
+@needs_chromium
+def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
+    page = write_demo_report(tmp_path / "out")
+    shot = ARTIFACTS / "backtest-browser.png"
+    found = inspect_page(page, PROBE, screenshot=shot)
+
+    assert found["sections"] == SECTIONS
+    assert found["external"] == 0
+    assert found["columns"][1:4] == ["rule set", "hodl_btc", "static"]
+    assert "max drawdown" in found["metricRows"] and "Sharpe" in found["metricRows"]
+    assert found["switches"] == 9  # 8 switches: 9 periods over 2017-2021
+    assert "held by hysteresis (min_days), not by its condition" in found["switchText"]
+    charts = {i["chart"]: i for i in found["images"]}
+    assert set(charts) == {"equity", "drawdown", "regimes"}
+    for image in found["images"]:
+        assert image["complete"] and image["width"] > 0, image
+        assert image["src"] == "data:image/png;base64,"
+    assert charts["equity"]["points"] == 1826  # every day of 2017-2021
+    assert shot.stat().st_size > 20_000
