@@ -16,7 +16,7 @@ from rotator.adapters.exchanges import AccountSettings
 from rotator.config.portfolio import ExchangeAccount, Portfolio
 from rotator.core.models import CASH_BUCKET, AccountSnapshot, Holding, Snapshot, WalletKind
 from rotator.core.rules.engine import RuleSet
-from rotator.pipeline.chains import gather_accounts, oracle_quotes
+from rotator.pipeline.chains import gather_accounts
 
 
 def account_settings(account: ExchangeAccount) -> AccountSettings:
@@ -85,9 +85,6 @@ def read_accounts(
 ) -> Snapshot:
     """Fetch every exchange account and chain wallet concurrently; add the declared wallets.
 
-    Held assets that no exchange prices then get oracle quotes (valuation only, see
-    rotator.pipeline.chains); an oracle that fails is a problem on the snapshot.
-
     Args:
         market_cache: folder for cached market definitions (None: no cache; the demo's local
             server moves to a new port every run).
@@ -101,12 +98,8 @@ def read_accounts(
         now=now,
         cache_dir=market_cache,
     )
-    accounts = read + manual_wallets(portfolio, as_of)
-    oracle, problems = oracle_quotes(portfolio, accounts, as_of=as_of, environ=environ)
     return Snapshot(
         as_of=as_of,
         base_currency=portfolio.base_currency,
-        accounts=accounts,
-        problems=problems,
-        oracle=oracle,
+        accounts=read + manual_wallets(portfolio, as_of),
     )

@@ -4,11 +4,13 @@ Rules declare what they read (rotator.core.rules.registry): daily series by name
 "btc_dominance", "fred:WALCL") and datasets ("dataset:revenue_screen"). Here each declared input
 has its loader, found by `get_loader(name)` (as zipline's pipeline engine asks
 `get_loader(term)`): series come from the market-history store, each dataset from the loader
-registered for it in `DATASET_LOADERS`. The exchange accounts are read last, asked about every
+registered for it in `DATASET_LOADERS`. The exchange accounts are read next, asked about every
 asset the run may need: the static targets, every regime's targets and the candidates the dataset
 loaders name (e.g. tokens passing the revenue screen on its data alone), so whatever the rules
-then choose has a market price. Nothing here evaluates a rule or writes to a database (a dataset
-loader may fill its source cache).
+then choose has a market price; the chain wallets are read concurrently with them (one event
+loop, rotator.pipeline.chains). Last, held assets that no exchange market prices get oracle
+quotes (`Snapshot.oracle`: they value holdings, never price an order). Nothing here evaluates a
+rule or writes to a database (a dataset loader may fill its source cache).
 
 A new data-backed rule kind is one core module (the rule, declaring `dataset:<name>`) plus one
 loader registered here.
@@ -31,6 +33,7 @@ from rotator.core.models import Snapshot
 from rotator.core.rules.engine import RuleSet
 from rotator.errors import ConfigError
 from rotator.pipeline.accounts import read_accounts
+from rotator.pipeline.chains import oracle_quotes
 from rotator.pipeline.loading import DatasetLoader, LoadContext, LoadedDataset
 from rotator.pipeline.screen import DATASET, load_revenue_screen
 
@@ -95,7 +98,8 @@ def gather(
     now: Callable[[], datetime],
     market_cache: Path | None,
 ) -> Snapshot:
-    """Stage 2: series and datasets the rules declare, then the accounts; one Snapshot."""
+    """Stage 2: series and datasets the rules declare, then the exchange accounts and chain
+    wallets (concurrently), then oracle quotes for what no exchange prices; one Snapshot."""
     context = LoadContext(environ=environ, settings=settings, now=now())
     inputs = load_inputs(ruleset, day=day, engine=engine, context=context)
     snapshot = read_accounts(
@@ -106,8 +110,13 @@ def gather(
         ruleset=ruleset,
         market_cache=market_cache,
     )
+    oracle, problems = oracle_quotes(
+        portfolio, snapshot.accounts, as_of=snapshot.as_of, environ=environ
+    )
     return replace(
         snapshot,
+        problems=snapshot.problems + problems,
+        oracle=oracle,
         history=inputs.history,
         datasets={name: d.value for name, d in inputs.datasets.items()},
     )
