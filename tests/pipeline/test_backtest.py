@@ -1,5 +1,6 @@
 """`rotator backtest`'s replay: no look-ahead, benchmarks, a hand-computed rebalanced portfolio,
-assets without history, agreement with a single evaluation, the tuned shipped rule set."""
+assets without history, agreement with a single evaluation and with the run's stages, the tuned
+shipped rule set."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import pytest
 from rotator.config.ruleset import load_ruleset, shipped_ruleset
 from rotator.core.models import CASH_BUCKET, RebalancePolicy
 from rotator.core.rules.decision import decide
-from rotator.core.rules.engine import RuleSet
+from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import Regime
 from rotator.core.rules.registry import default_registry
 from rotator.pipeline.backtest import BacktestSettings, as_json, replay
+from rotator.pipeline.run import RunConfig, choose_targets, evaluate_rules
 
 DEMO = Path(__file__).resolve().parents[2] / "rotator" / "demo" / "history"
 
@@ -132,6 +134,20 @@ def test_the_replay_agrees_with_a_single_evaluation_on_each_day():
     for day in (date(2020, 12, 20), date(2021, 1, 10), date(2021, 1, 25), date(2021, 2, 20)):
         single = decide(tuned, HISTORY, day, cash_assets=POLICY.cash_assets | {"USD"})
         assert single.choice.regime == by_day[day], day
+
+
+def test_the_replay_takes_the_run_stages_decision_with_its_targets():
+    # The replay decides through the run's stages 3-4, so on any day it holds the regime and
+    # targets a plan run (evaluate_rules, choose_targets) chooses from the same history.
+    start, end = date(2020, 12, 1), date(2021, 2, 28)
+    result = replay(CYCLE, HISTORY, _settings(start, end))
+    decided = {day: (regime, targets) for day, regime, targets in result.main.decisions}
+    cash = POLICY.cash_assets | {"USD"}
+    for day in (date(2020, 12, 20), date(2021, 1, 25), date(2021, 2, 20)):
+        config = RunConfig(None, CYCLE, RebalancePolicy(cash_assets=cash), day)
+        choice = choose_targets(config, evaluate_rules(config, history_only(day, HISTORY)))
+        regime, targets = decided[day]
+        assert (choice.regime, choice.targets.weights) == (regime, targets.weights), day
 
 
 def test_json_has_exactly_the_documented_keys():
