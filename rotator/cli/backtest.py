@@ -110,7 +110,7 @@ def backtest(
         ruleset, note = s.ruleset(rules_path)
         # The portfolio's rebalance policy (the demo's own), else the defaults.
         explicit = config_path is not None or s.has_portfolio
-        policy = s.portfolio.policy() if explicit else RebalancePolicy()
+        policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
         history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)

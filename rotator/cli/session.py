@@ -6,7 +6,8 @@ never branch on `--demo` themselves. Both factories give a `Session`:
 - `user_session`: portfolio.yaml from --config / $ROTATOR_CONFIG, credentials from the process
   environment, the database from --db / $ROTATOR_DB_URL, markets cached in the cache dir.
 - `demo_session`: the bundled demo portfolio pointed at a local replay server (started on first
-  use), dummy credentials, the revenue screen's data served by the same server, the demo's own
+  use of the portfolio, environ or settings: `backtest --demo` never starts it), dummy
+  credentials, the revenue screen's data served by the same server, the demo's own
   database (or the one --db / $ROTATOR_DB_URL names) with the bundled 2013-2021 history, rules
   evaluated as of DEMO_AS_OF, nothing cached and nothing delivered.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from rotator.cli.options import fixed_clock
 from rotator.config.env import Settings, read_settings
 from rotator.config.portfolio import Portfolio, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset, load_ruleset, shipped_ruleset
+from rotator.core.models import RebalancePolicy
 from rotator.core.rules.engine import RuleSet
 from rotator.demo import DEMO_ENVIRON, demo_server, point_at, point_at_chains
 from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
@@ -43,8 +45,9 @@ class Session:
     """A command's world. Build one with `open_session`; attributes are read-only by use.
 
     Attributes:
-        settings: the ROTATOR_* variables (rotator.config.env).
-        environ: where credentials are looked up by the names portfolio.yaml gives.
+        settings: the ROTATOR_* variables (rotator.config.env); read on first use.
+        environ: where credentials are looked up by the names portfolio.yaml gives; read on
+            first use (the demo's replay server starts then: it serves what these point at).
         clock: the time now (frozen by --now in tests and simulations).
         db_url: the database this session reads and writes.
         demo: a demo session (for messages that tell the user how to repeat a command).
@@ -56,8 +59,6 @@ class Session:
         config_path: the portfolio file (None for the demo's bundled one).
     """
 
-    settings: Settings
-    environ: Mapping[str, str]
     clock: Callable[[], datetime]
     db_url: str
     demo: bool
@@ -65,16 +66,35 @@ class Session:
     market_cache: Path | None
     deliver: bool
     config_path: Path | None
+    _settings: Callable[[], Settings]
+    _environ: Callable[[], Mapping[str, str]]
     _portfolio: Callable[[], Portfolio]
+    _policy: Callable[[], RebalancePolicy]
     _engine: Callable[[str], Engine]
     _signals_ruleset: Callable[[Path | None], tuple[RuleSet, str]]
     _opened: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        if "settings" not in self._opened:
+            self._opened["settings"] = self._settings()
+        return self._opened["settings"]  # type: ignore[return-value]
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        if "environ" not in self._opened:
+            self._opened["environ"] = self._environ()
+        return self._opened["environ"]  # type: ignore[return-value]
 
     @property
     def portfolio(self) -> Portfolio:
         if "portfolio" not in self._opened:
             self._opened["portfolio"] = self._portfolio()
         return self._opened["portfolio"]  # type: ignore[return-value]
+
+    def policy(self) -> RebalancePolicy:
+        """The portfolio's rebalance policy (the demo's own without starting its server)."""
+        return self._policy()
 
     def engine(self) -> Engine:
         """The session's database, opened (and migrated) on first use."""
@@ -159,8 +179,6 @@ def user_session(
     settings = read_settings(env)
     path = config_path or settings.config_path
     session = Session(
-        settings=settings,
-        environ=env,
         clock=_clock(now_text),
         db_url=db_url or settings.db_url,
         demo=False,
@@ -168,7 +186,10 @@ def user_session(
         market_cache=settings.market_cache,
         deliver=True,
         config_path=path,
+        _settings=lambda: settings,
+        _environ=lambda: env,
         _portfolio=lambda: load_portfolio(path),
+        _policy=lambda: session.portfolio.policy(),
         _engine=open_store,
         _signals_ruleset=lambda rules: choose_ruleset(rules, config_path, settings),
     )
@@ -188,32 +209,44 @@ def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
 def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> Iterator[Session]:
     """A session on the bundled demo (see the module docstring).
 
-    The replay server runs on the session's clock, so the tickers it serves are stamped with
-    the run's time (a fixed --now included)."""
+    The replay server starts when the session's portfolio, environ or settings are first read
+    (`backtest --demo` needs only the database and never starts it). It runs on the session's
+    clock, so the tickers it serves are stamped with the run's time (a fixed --now included)."""
     clock = _clock(now_text)
-    with demo_server(clock) as server:
-        # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
-        served = mount_screen(server)
-        # Dummy keys only: the demo never sees the user's credentials. Its settings are the
-        # user's locations (data dir, cache dir) with the sources pointed at the local server.
-        environ: dict[str, str] = {**DEMO_ENVIRON, **served}
-        settings = read_settings({**os.environ, **served})
-        portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
-        # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, on the same server.
-        portfolio = point_at_chains(portfolio, mount_chains(server))
+    # The database settings come from the user's environment alone (not from the server).
+    base = read_settings(dict(os.environ))
+    with ExitStack() as stack:
+        served: dict[str, object] = {}
+
+        def serve() -> dict[str, object]:
+            if not served:
+                server = stack.enter_context(demo_server(clock))
+                # The revenue screen's DefiLlama/CoinGecko data, served by the same server.
+                urls = mount_screen(server)
+                # Dummy keys only: the demo never sees the user's credentials. Its settings
+                # are the user's locations (data dir, cache dir) with the sources pointed at
+                # the local server.
+                portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
+                # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, likewise.
+                served["portfolio"] = point_at_chains(portfolio, mount_chains(server))
+                served["environ"] = {**DEMO_ENVIRON, **urls}
+                served["settings"] = read_settings({**os.environ, **urls})
+            return served
+
         session = Session(
-            settings=settings,
-            environ=environ,
             clock=clock,
             # --db, else ROTATOR_DB_URL, else the demo's own file: the bundled history is
             # loaded into whichever it is.
-            db_url=db_url or settings.db_url_set or settings.demo_db_url,
+            db_url=db_url or base.db_url_set or base.demo_db_url,
             demo=True,
             rules_as_of=DEMO_AS_OF,
             market_cache=None,
             deliver=False,
             config_path=None,
-            _portfolio=lambda: portfolio,
+            _settings=lambda: serve()["settings"],  # type: ignore[return-value,arg-type]
+            _environ=lambda: serve()["environ"],  # type: ignore[return-value,arg-type]
+            _portfolio=lambda: serve()["portfolio"],  # type: ignore[return-value,arg-type]
+            _policy=lambda: load_portfolio(DEMO_PORTFOLIO).policy(),
             _engine=demo_engine,
             _signals_ruleset=demo_ruleset,
         )

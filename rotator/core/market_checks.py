@@ -120,12 +120,15 @@ def check_orders(
     holdings: Iterable[Holding],
     prices: Mapping[str, Price],
     markets: Iterable[MarketInfo],
+    disagreement: Decimal = SLACK,
 ) -> tuple[tuple[Order, ...], tuple[Problem, ...]]:
     """Withhold orders that spend more than their account has, or are worth more than it.
 
     Per account and currency the orders may spend (sell the base; pay the quote for a buy)
     at most the free spot balance plus what the orders receive, and no single order may be
-    worth more (in the base currency) than the account's holdings together.
+    worth more (in the base currency) than the account's holdings together, by more than
+    `disagreement` (the fraction by which the prices of its markets may differ from the
+    valuation: converting a whole account's sale proceeds may show it that much richer).
 
     Returns:
         The orders kept, and one ERROR problem per order withheld.
@@ -167,7 +170,7 @@ def check_orders(
                     f"than it holds free ({_num(free[(o.account, spends)])})",
                 )
             )
-        elif o.notional > worth[o.account] * (1 + SLACK):
+        elif o.notional > worth[o.account] * (1 + max(disagreement, SLACK)):
             problems.append(
                 Problem(
                     Severity.ERROR,

@@ -58,13 +58,18 @@ from rotator.errors import Problem, Severity
 TargetOf = Callable[[str], Decimal | None]
 
 
-def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePolicy) -> Plan:
+def plan_orders(
+    snapshot: Snapshot, targets: TargetWeights, policy: RebalancePolicy, *, net: bool = True
+) -> Plan:
     """Plan the dry-run orders that bring out-of-band assets back to their targets.
 
     Args:
         snapshot: all accounts (exchange and manual wallets) with holdings, markets and quotes.
         targets: weights by asset; CASH_BUCKET stands for all of `policy.cash_assets`.
         policy: drift bands, minimums, quote preferences, fees and exclusions.
+        net: False skips the netting of step 4 (bridge payments, bridge proceeds, merged
+            opposite orders): the plan a planner without netting would make, for comparing
+            plans (the property tests hold the netted plan to it). Commands always net.
 
     Returns:
         The plan; `Plan.complete` is False (and `orders` empty) when data was missing.
@@ -172,18 +177,21 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
         )
 
     book = Book(snapshot.markets, snapshot.quotes, policy, prices, now=snapshot.as_of)
-    run = Sequencer(snapshot, policy, book, prices, base, notes)
+    run = Sequencer(snapshot, policy, book, prices, base, notes, net=net)
     sells = sorted((d for d in drifts if d.delta < 0), key=lambda d: d.asset)
     buys = sorted((d for d in drifts if d.delta > 0), key=lambda d: (-d.delta, d.asset))
     reasons = {d.asset: d.reason() + scale for d in drifts}
-    run.net_through_bridges(sells, buys, reasons)
+    if net:
+        run.net_through_bridges(sells, buys, reasons)
     for d in sells:
         run.sell(d, reasons[d.asset])
-    run.spend_bridge_proceeds(buys, reasons)
+    if net:
+        run.spend_bridge_proceeds(buys, reasons)
     for d in buys:
         run.buy(d, reasons[d.asset])
-    run.net_opposites()
-    run.merge_repeats()
+    if net:
+        run.net_opposites()
+        run.merge_repeats()
 
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:
@@ -198,7 +206,9 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     extra = sorted(a for a in after_values if a not in buckets and after_values[a] > 0)
     after = _allocations(buckets[:-1] + extra + buckets[-1:], after_values, after_total, target_of)
     orders = tuple(o for _, o in sorted(run.orders, key=_order_key))
-    _kept, refused = check_orders(orders, snapshot.holdings, prices, snapshot.markets)
+    _kept, refused = check_orders(
+        orders, snapshot.holdings, prices, snapshot.markets, policy.max_price_disagreement
+    )
     if refused:  # the data behind the orders is wrong somewhere: none is suggested
         problems += refused
         orders, after = (), before

@@ -195,6 +195,20 @@ class Book:
                     out.append(Route(account, asset, cash, legs, via=bridge))
         return out
 
+    def via_cash_rate(
+        self, account: str, bridge: str, asset: str, buyers: Iterable[str]
+    ) -> Decimal | None:
+        """The lowest fee rate of the way round a bridge-market buy: `bridge` sold for cash on
+        `account`, then `asset` bought with cash on one of `buyers` (summed over the legs).
+        None when there is no such way."""
+        out = [leg.fee_rate for c in self.settlements if (leg := self._convert(account, bridge, c))]
+        buy = [
+            sum((leg.fee_rate for leg in r.legs), Decimal(0))
+            for a in buyers
+            for r in self.routes(a, asset, Side.BUY)
+        ]
+        return min(out) + min(buy) if out and buy else None
+
     def notional(self, leg: Leg, amount: Decimal) -> Decimal:
         """Estimated value of a leg in the base currency (at its execution price)."""
         return amount * leg.price * self.prices[leg.market.quote].in_base

@@ -12,7 +12,9 @@ Plans net: within one plan and one account an asset is never both sold and bough
   is under target, and only what is left is converted to cash (`spend_bridge_proceeds`).
 - Whatever still meets on one market in both directions is merged into one order of the net
   amount (`net_opposites`).
-Anything dropped or left undone becomes a note on the plan.
+Anything dropped or left undone becomes a note on the plan. With `net=False` none of this
+happens (bridged sells place both legs at once): the plan before netting, which the property
+tests compare against.
 """
 
 from __future__ import annotations
@@ -61,8 +63,11 @@ class Sequencer:
         prices: Mapping[str, Price],
         base: str,
         notes: list[str],
+        *,
+        net: bool = True,
     ) -> None:
         self.policy = policy
+        self.net = net  # False: bridged sells place both legs at once (see `sell`)
         self.book = book
         self.prices = prices
         self.base = base
@@ -121,12 +126,23 @@ class Sequencer:
                 self.free[(route.account, currency)] += change
                 self.moves[currency] += change
 
+    def _own(self, acct: str, asset: str) -> Decimal:
+        """The free balance of `asset` on `acct` apart from bridge proceeds not yet spent
+        (`spend_bridge_proceeds` spends or converts those)."""
+        return self.free[(acct, asset)] - self.proceeds[(acct, asset)]
+
     def _holders(self, asset: str) -> list[str]:
-        """Accounts with a free spot balance of `asset`, largest first."""
+        """Accounts with a free spot balance of `asset` of their own, largest first."""
         return sorted(
-            (acct for acct in self.accounts if self.free[(acct, asset)] > 0),
-            key=lambda acct: (-self.free[(acct, asset)], acct),
+            (acct for acct in self.accounts if self._own(acct, asset) > 0),
+            key=lambda acct: (-self._own(acct, asset), acct),
         )
+
+    def _cheaper(self, route: Route, bridge: str) -> bool:
+        """Whether buying on the bridge's market (`route`) costs no more fees than the way round
+        it (the bridge sold for cash, the asset bought with cash); true when there is none."""
+        other = self.book.via_cash_rate(route.account, bridge, route.asset, self.accounts)
+        return other is None or route.legs[0].fee_rate <= other
 
     def net_through_bridges(
         self, sells: list[Drift], buys: list[Drift], reasons: Mapping[str, str]
@@ -155,7 +171,7 @@ class Sequencer:
                 ):
                     continue
                 route = self.book.direct(acct, d.asset, bridge, Side.BUY)
-                if route is None:
+                if route is None or not self._cheaper(route, bridge):
                     continue
                 budget = min(self.free[(acct, bridge)], excess[bridge])
                 result = self.book.size_buy(route, need, budget)
@@ -193,7 +209,7 @@ class Sequencer:
                 if self._value(d.asset, need) < self.policy.min_order_value:
                     continue
                 route = self.book.direct(acct, d.asset, bridge, Side.BUY)
-                if route is None:
+                if route is None or not self._cheaper(route, bridge):
                     continue
                 budget = min(units, self.free[(acct, bridge)])
                 result = self.book.size_buy(route, need, budget)
@@ -325,11 +341,11 @@ class Sequencer:
                     f"via {'/'.join(self.book.bridges) or 'a bridge'}"
                 )
             for route in routes:
-                result = self.book.size_sell(route, remaining, self.free[(acct, d.asset)])
+                result = self.book.size_sell(route, remaining, self._own(acct, d.asset))
                 if isinstance(result, Drop):
                     drops.append(result.reason)
                     continue
-                if route.via is not None:
+                if route.via is not None and self.net:
                     # Leg 1 only: the bridge proceeds may pay for buys before becoming cash.
                     self._emit(result, reason, legs=1)
                     got = leg_effects(route.legs[0], result.amounts[0])[route.via]

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rotator.config.portfolio import Portfolio, load_portfolio
+from rotator.config.portfolio import Portfolio
 from rotator.demo.replay import Body, Clock, RecordedRequest, ReplayServer, api_urls_for, utc_now
 
 DATA = Path(str(resources.files("rotator.demo") / "data"))
@@ -142,20 +142,3 @@ def demo_server(clock: Clock = utc_now) -> Iterator[ReplayServer]:
         server.mount("/binance", binance_routes())
         server.mount("/kraken", kraken_routes())
         yield server
-
-
-@contextmanager
-def demo_session(clock: Clock = utc_now) -> Iterator[tuple[Portfolio, dict[str, str]]]:
-    """Yield (demo portfolio pointed at a local replay server, environ with dummy keys).
-
-    `clock` is the replay server's: the time its tickers and market data are stamped with.
-    """
-    from rotator.demo.chains import mount_chains
-    from rotator.demo.screen import mount_screen
-
-    with demo_server(clock) as server:
-        portfolio = point_at(load_portfolio(PORTFOLIO), server)
-        # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, on the same server.
-        portfolio = point_at_chains(portfolio, mount_chains(server))
-        # The revenue screen's DefiLlama/CoinGecko data, served by the same local server.
-        yield portfolio, {**DEMO_ENVIRON, **mount_screen(server)}

@@ -42,7 +42,6 @@ from rotator.core.backtest.results import (
 )
 from rotator.core.backtest.venue import CASH, execute, venue_policy, venue_snapshot
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
-from rotator.core.rules.decision import condition_choice
 from rotator.core.rules.engine import history_only
 from rotator.errors import ConfigError, ExitCode, RotatorError
 from rotator.pipeline.run import (
@@ -240,6 +239,15 @@ def rules_decider(
     return on
 
 
+def forced_targets(ruleset: RuleSet, regime: str, cash_assets: frozenset[str]) -> TargetWeights:
+    """The targets the run's stages 3-4 choose when `regime` is forced (the `static`
+    benchmark: the default regime's targets, whatever the rules say)."""
+    policy = RebalancePolicy(cash_assets=cash_assets)
+    config = RunConfig(None, ruleset, policy, date.min, force_regime=regime)
+    evaluation = evaluate_rules(config, history_only(date.min, {}))
+    return choose_targets(config, evaluation).targets
+
+
 def _basket_notes(explanation: Sequence[str]) -> dict[str, str]:
     """Regimes a replay cannot enter because their basket is unknown (said once each)."""
     out = {}
@@ -315,7 +323,7 @@ def replay(
     cash = settings.policy.cash_assets | {CASH}
     main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash), first)
     default = ruleset.regimes[-1]
-    static_targets = condition_choice(ruleset, {}, cash, force=default.name).targets
+    static_targets = forced_targets(ruleset, default.name, cash)
     sims = {
         "hodl_btc": hodl("hodl_btc", closes, settings, "BTC"),
         "static": simulate(

@@ -7,8 +7,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from rotator.adapters.exchanges import fetch_accounts
+from rotator.config.portfolio import load_portfolio
 from rotator.core.models import WalletKind
-from rotator.demo import binance_routes, demo_session
+from rotator.demo import (
+    DEMO_ENVIRON,
+    PORTFOLIO,
+    binance_routes,
+    kraken_routes,
+    point_at,
+    point_at_chains,
+)
+from rotator.demo.chains import mount_chains
 
 
 def _fetch(kit, accounts):
@@ -72,18 +81,22 @@ def test_earn_positions_are_paginated(server, kit):
     assert pages == [["1"], ["2"]]
 
 
-def test_demo_session_serves_both_exchanges_through_ccxt():
+def test_demo_portfolio_served_by_a_replay_server_reads_both_exchanges_through_ccxt(server):
     clock = lambda: datetime.now(UTC)  # noqa: E731 - the demo stamps tickers with real time
-    with demo_session() as (portfolio, environ):
-        assert [a.name for a in portfolio.accounts] == ["binance-main", "kraken"]
-        assert all("127.0.0.1" in json.dumps(a.ccxt["urls"]) for a in portfolio.accounts)
-        assert [w.name for w in portfolio.manual_wallets] == ["cold-storage"]
-        assert [w.name for w in portfolio.chain_wallets] == ["btc-vault", "eth-wallet"]
-        assert all("127.0.0.1" in (w.rpc_url or "") for w in portfolio.chain_wallets)
-        wanted = set(portfolio.targets) | {"USD", "USDT", "USDC", "BTC"}
-        binance, kraken = fetch_accounts(
-            portfolio.accounts, wanted, environ=environ, now=clock, cache_dir=None
-        )
+    server.mount("/binance", binance_routes())
+    server.mount("/kraken", kraken_routes())
+    portfolio = point_at(load_portfolio(PORTFOLIO), server)
+    portfolio = point_at_chains(portfolio, mount_chains(server))
+    environ = dict(DEMO_ENVIRON)
+    assert [a.name for a in portfolio.accounts] == ["binance-main", "kraken"]
+    assert all("127.0.0.1" in json.dumps(a.ccxt["urls"]) for a in portfolio.accounts)
+    assert [w.name for w in portfolio.manual_wallets] == ["cold-storage"]
+    assert [w.name for w in portfolio.chain_wallets] == ["btc-vault", "eth-wallet"]
+    assert all("127.0.0.1" in (w.rpc_url or "") for w in portfolio.chain_wallets)
+    wanted = set(portfolio.targets) | {"USD", "USDT", "USDC", "BTC"}
+    binance, kraken = fetch_accounts(
+        portfolio.accounts, wanted, environ=environ, now=clock, cache_dir=None
+    )
     assert binance.ok and kraken.ok, (binance.problems, kraken.problems)
     now = clock()
     for quote in (*binance.quotes, *kraken.quotes):

@@ -33,6 +33,8 @@ PRICES = {
     "USDC/USD": "1",
     "BTC/USD": "50000",
     "USDT/BTC": "0.00002",
+    "ADA/BTC": "0.00001",
+    "LRC/BTC": "0.000004",
 }
 POLICY = RebalancePolicy()
 
@@ -417,3 +419,33 @@ def test_over_target_bridge_pays_for_buys_directly() -> None:
         ("SOL/BTC", Side.BUY, 2),
     ]
     assert sum(o.amount for o in p.orders if o.symbol == "SOL/BTC") == D("200")
+
+
+def test_netting_strictly_lowers_the_fees_of_a_bridged_sell_and_buy() -> None:
+    # As in the demo: ADA (over target) and LRC (under) trade only against BTC, which is at
+    # target. Without netting ADA -> BTC -> USDT and USDT -> BTC -> LRC: BTC/USDT is sold and
+    # bought back. Netted, the BTC from ADA pays for LRC on LRC/BTC directly.
+    a = account(
+        "a", {"BTC": "1", "ADA": "60000", "USDT": "20000"}, ("BTC/USDT", "ADA/BTC", "LRC/BTC")
+    )
+    t = targets(BTC="0.5", ADA="0.1", LRC="0.2", CASH="0.2")
+    snapshot = Snapshot(NOW, "USD", (a,))
+    netted = plan_orders(snapshot, t, POLICY)
+    plain = plan_orders(snapshot, t, POLICY, net=False)
+    assert sorted((o.symbol, o.side) for o in plain.orders) == [
+        ("ADA/BTC", Side.SELL),
+        ("BTC/USDT", Side.BUY),
+        ("BTC/USDT", Side.SELL),
+        ("LRC/BTC", Side.BUY),
+    ]
+    # Netted: no BTC is sold for cash; the proceeds (ADA's fee deducted) buy all but 0.2 % of
+    # the LRC, whose small rest still comes the usual way.
+    assert ("BTC/USDT", Side.SELL) not in {(o.symbol, o.side) for o in netted.orders}
+    assert [(o.symbol, o.side) for o in netted.orders][:2] == [
+        ("ADA/BTC", Side.SELL),
+        ("LRC/BTC", Side.BUY),
+    ]
+    fees = [sum((o.fee for o in p.orders), D(0)) for p in (netted, plain)]
+    assert fees[0] < fees[1] * D("0.51")  # two legs of 20,000 USD saved of four
+    off = [{x.asset: abs(x.weight - x.target) for x in p.after} for p in (netted, plain)]
+    assert all(off[0][k] <= off[1][k] + D("0.0001") for k in off[0])
