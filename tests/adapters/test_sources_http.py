@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,22 @@ def test_retries_429_then_succeeds(httpserver: HTTPServer):
     with client:
         assert fetch_dominance(client, NOW).dominance_pct == 51.2
     assert len(httpserver.log) == 2
+
+
+def test_retry_after_as_an_http_date_is_honoured(httpserver: HTTPServer):
+    # RFC 9110 allows an HTTP date as well as seconds; both are waited out (capped).
+    when = formatdate(time.time() + 20, usegmt=True)
+    httpserver.expect_ordered_request("/api/v3/global").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": when}
+    )
+    httpserver.expect_ordered_request("/api/v3/global").respond_with_json(
+        {"data": {"market_cap_percentage": {"btc": 51.2}, "updated_at": 1690574400}}
+    )
+    slept: list[float] = []
+    client = fast(coingecko_client({}, base_url=httpserver.url_for("/api/v3"), sleep=slept.append))
+    with client:
+        assert fetch_dominance(client, NOW).dominance_pct == 51.2
+    assert len(slept) == 1 and 17.0 < slept[0] <= 20.0
 
 
 def test_gives_up_after_bounded_retries(httpserver: HTTPServer):

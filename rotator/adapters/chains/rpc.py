@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from rotator.adapters.retry_after import retry_after_seconds
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 
@@ -177,7 +179,6 @@ def _rpc_error(error: Any) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return min(float(response.headers.get("Retry-After", 0)), MAX_RETRY_AFTER)
-    except ValueError:
-        return 0.0
+    """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
+    wait = retry_after_seconds(response.headers, time.time())
+    return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from rotator.adapters.exchanges.wallets import (
     split_kraken_suffixes,
     supports,
 )
+from rotator.adapters.retry_after import retry_after_seconds
 from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
 from rotator.errors import Problem, ReadOnlyViolation, Severity
 from rotator.redaction import redact
@@ -107,24 +107,6 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ccxt_async.BadResponse | ValueError | TypeError | KeyError | AttributeError):
         return Failure.BAD_RESPONSE
     return Failure.OTHER
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """The wait a `Retry-After` header asks for (seconds or an HTTP date), or None."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 class FetchFailed(Exception):

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from rotator.adapters.retry_after import retry_after_seconds
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
 
@@ -123,7 +124,6 @@ class JsonClient:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return min(float(response.headers.get("Retry-After", 0)), MAX_RETRY_AFTER)
-    except ValueError:
-        return 0.0
+    """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
+    wait = retry_after_seconds(response.headers, time.time())
+    return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)
