@@ -12,8 +12,14 @@ from pathlib import Path
 import click
 
 from rotator.cli.options import config_option
-from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
-from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.config.portfolio import (
+    Portfolio,
+    credential_status,
+    default_config_path,
+    load_portfolio,
+)
+from rotator.config.ruleset import default_regime_name, load_portfolio_ruleset
+from rotator.core.rules.engine import RuleSet
 from rotator.errors import ExitCode
 from rotator.pipeline.chains_check import chain_wallet_lines
 
@@ -31,6 +37,9 @@ def check(config_path: Path | None) -> None:
     """
     path = config_path or default_config_path()
     portfolio = load_portfolio(path)
+    # The rule set is read before anything is printed: a broken one is a ConfigError (exit 2)
+    # and `check` never says "valid" first.
+    ruleset = load_portfolio_ruleset(portfolio)
     click.echo(f"{path}: valid (base currency {portfolio.base_currency})")
     missing: list[str] = []
     for account in portfolio.accounts:
@@ -50,15 +59,8 @@ def check(config_path: Path | None) -> None:
         click.echo(line)
         if env:
             missing.append(env)
-    targets = portfolio.static_targets()
-    if targets is not None:
-        weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
-        click.echo(f"  targets: {weights}")
-    if portfolio.rules is not None:
-        ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
-        assert ruleset is not None
-        regimes = ", ".join(r.name for r in ruleset.regimes)
-        click.echo(f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes}")
+    for line in _target_lines(portfolio, ruleset):
+        click.echo(line)
     if missing:
         click.echo(
             f"missing credential variables: {', '.join(missing)} "
@@ -66,3 +68,28 @@ def check(config_path: Path | None) -> None:
             err=True,
         )
         sys.exit(ExitCode.CONFIG_ERROR)
+
+
+def _target_lines(portfolio: Portfolio, ruleset: RuleSet | None) -> list[str]:
+    """Which targets apply: the static ones, or the rule set's regimes (with `targets:` as
+    the default regime's targets when both are given)."""
+    targets = portfolio.static_targets()
+    weights = (
+        "" if targets is None else ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
+    )
+    if ruleset is None:
+        return [f"  targets: {weights} (static: no `rules:`, used on every run)"]
+    regimes = ", ".join(r.name for r in ruleset.regimes)
+    default = default_regime_name(ruleset)
+    lines = [
+        f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes} "
+        "(the first whose condition holds gives the targets)"
+    ]
+    if targets is None:
+        lines.append(f"  targets: the rule set's own; default regime {default}")
+    else:
+        lines.append(
+            f"  targets: {weights}: the default regime {default}'s targets (used when no "
+            "other regime's condition holds)"
+        )
+    return lines

@@ -60,7 +60,9 @@ def plan(
     """
     install_logging()
     rules_as_of = parse_as_of(as_of)
-    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+    with open_session(
+        demo=demo, config_path=config_path, db_url=db_url, now_text=now_text, no_save=no_save
+    ) as s:
         portfolio = s.portfolio
         # The rules read their series from the session's database (the demo's: bundled history).
         engine = s.engine() if portfolio.rules is not None or not no_save else None

@@ -48,7 +48,7 @@ def signals(
     `rotator history import`. A rule whose data is missing or stale is "unknown" and no regime
     fires on it.
     """
-    with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
+    with open_session(demo=demo, config_path=config_path, db_url=db_url, no_save=no_save) as s:
         ruleset, note = s.ruleset(rules_path)
         day = parse_as_of(as_of) or s.rules_as_of or today_utc()
         outcome = run_rules(ruleset, s.engine(), day, save=not no_save)

@@ -1,0 +1,167 @@
+"""A new user's first hour through the real command line: one meaning for `targets:` beside
+`rules:`, bad database URLs, read-only commands that create nothing, and the demo's own store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rotator.cli.app import cli
+from rotator.config.portfolio import load_portfolio
+from rotator.config.ruleset import load_portfolio_ruleset
+
+REPO = Path(__file__).resolve().parents[1]
+
+PORTFOLIO = """\
+base_currency: USD
+accounts: []
+wallets:
+  - name: cold
+    holdings: {BTC: 1}
+targets: {BTC: 0.6, ETH: 0.25, USDT: 0.15}
+rules: RULES
+"""
+
+RULES = """\
+rules:
+  up: {kind: prior_high_break, asset: BTC, level: 50000, confirm_closes: 1, max_age: 2}
+regimes:
+  - name: ride
+    when: up
+    targets: {BTC: 0.9, CASH: 0.1}
+  - name: wait
+    targets: {BTC: 0.5, CASH: 0.5}
+"""
+
+
+def _files(tmp_path: Path, *, targets: bool = True) -> Path:
+    (tmp_path / "set.yaml").write_text(RULES)
+    text = PORTFOLIO.replace("RULES", "set.yaml")
+    if not targets:
+        text = text.replace("targets: {BTC: 0.6, ETH: 0.25, USDT: 0.15}\n", "")
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(text)
+    return config
+
+
+def test_targets_beside_rules_are_the_default_regimes_targets(tmp_path: Path) -> None:
+    ruleset = load_portfolio_ruleset(load_portfolio(_files(tmp_path)))
+    assert ruleset is not None
+    ride, wait = ruleset.regimes
+    assert {a: float(w) for a, w in ride.targets.items()} == {"BTC": 0.9, "CASH": 0.1}
+    assert {a: float(w) for a, w in wait.targets.items()} == {"BTC": 0.6, "ETH": 0.25, "USDT": 0.15}
+
+
+def test_targets_without_beside_rules_leave_the_rule_sets_own(tmp_path: Path) -> None:
+    ruleset = load_portfolio_ruleset(load_portfolio(_files(tmp_path, targets=False)))
+    assert ruleset is not None
+    assert {a: float(w) for a, w in ruleset.regimes[-1].targets.items()} == {
+        "BTC": 0.5,
+        "CASH": 0.5,
+    }
+
+
+def test_check_says_which_targets_apply(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", "--config", str(_files(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "regimes ride, wait" in result.output
+    assert "targets: BTC 60.0%, ETH 25.0%, CASH 15.0%: the default regime wait's targets" in (
+        result.output
+    )
+    static = tmp_path / "static.yaml"
+    static.write_text("accounts: []\ntargets: {BTC: 1}\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(static)])
+    assert "targets: BTC 100.0% (static: no `rules:`, used on every run)" in result.output
+
+
+def test_plan_falls_back_to_portfolio_targets_when_no_regime_fires(tmp_path: Path) -> None:
+    # No market history: the rule is unknown, so the default regime (portfolio.yaml's targets).
+    config = _files(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["plan", "--config", str(config), "--no-save", "--format", "json", "--explain"]
+    )
+    assert result.exit_code in (0, 3), result.output
+    assert '"regime": "wait"' in result.output
+    assert '"asset": "ETH",' in result.output and '"target": "0.25"' in result.output
+
+
+def test_check_never_says_valid_before_failing_on_a_bad_rule_set(tmp_path: Path) -> None:
+    config = _files(tmp_path)
+    (tmp_path / "set.yaml").write_text(RULES.replace("kind: prior_high_break", "kind: nope"))
+    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert ": valid (" not in result.output
+    assert "set.yaml" in result.output and "nope" in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("/tmp/runs.sqlite3", "is not a database URL"),
+        ("mysql://user@localhost/rotator", "needs the Python driver of 'mysql'"),
+        ("foo://somewhere", "names an unknown database kind 'foo'"),
+    ],
+)
+@pytest.mark.parametrize("how", ["--db", "ROTATOR_DB_URL"])
+def test_a_bad_database_url_is_a_usage_error_naming_its_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, says: str, how: str
+) -> None:
+    args = ["history", "list"]
+    if how == "--db":
+        args += ["--db", value]
+    else:
+        monkeypatch.setenv("ROTATOR_DB_URL", value)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"error: {how}: the value {says}")
+    assert "sqlite:///" in lines[0] and "postgresql+psycopg://" in lines[0]
+
+
+def test_a_database_password_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROTATOR_DB_URL", "mysql://user:s3cr3t-pw@localhost/rotator")
+    result = CliRunner().invoke(cli, ["plan", "--demo", "--no-save"])
+    assert result.exit_code == 0 or "s3cr3t" not in result.output
+    result = CliRunner().invoke(cli, ["history", "list", "--db", "foo://u:s3cr3t-pw@h/d"])
+    assert result.exit_code == 2
+    assert "s3cr3t" not in result.output
+
+
+def test_history_list_on_a_mistyped_path_creates_nothing(tmp_path: Path) -> None:
+    typo = tmp_path / "no-such-folder" / "runs.sqlite3"
+    for command in (["list"], ["show", "1"], ["diff", "1", "2"]):
+        result = CliRunner().invoke(cli, ["history", *command, "--db", f"sqlite:///{typo}"])
+        assert result.exit_code == 2, result.output
+        assert f"--db: no database file at {typo}" in result.output
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_history_list_before_any_run_creates_no_database(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["history", "list"])
+    assert result.exit_code == 0, result.output
+    assert "no runs stored yet" in result.output
+    assert not (tmp_path / "data").exists()
+
+
+def test_plan_demo_never_writes_to_the_users_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = tmp_path / "mine.sqlite3"
+    monkeypatch.setenv("ROTATOR_DB_URL", f"sqlite:///{users}")
+    result = CliRunner().invoke(cli, ["plan", "--demo", "--no-save", "--format", "json"])
+    assert result.exit_code in (0, 3), result.output
+    assert not users.exists()
+    # --no-save writes nothing anywhere: no demo store left in the data dir either.
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+    # A saved demo run goes to the demo's own store, still not to ROTATOR_DB_URL.
+    result = CliRunner().invoke(cli, ["plan", "--demo", "--format", "json"])
+    assert result.exit_code in (0, 3), result.output
+    assert not users.exists()
+    with sqlite3.connect(tmp_path / "data" / "demo.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
