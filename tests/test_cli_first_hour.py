@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -165,3 +166,53 @@ def test_plan_demo_never_writes_to_the_users_database(
     assert not users.exists()
     with sqlite3.connect(tmp_path / "data" / "demo.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+
+
+def test_signals_demo_and_plan_demo_use_one_rule_set_and_agree_on_the_regime() -> None:
+    signals = CliRunner().invoke(cli, ["signals", "--demo", "--no-save", "--format", "json"])
+    plan = CliRunner().invoke(cli, ["plan", "--demo", "--no-save", "--format", "json"])
+    assert signals.exit_code == 0, signals.output
+    assert plan.exit_code in (0, 3), plan.output
+    said = json.loads(signals.stdout)
+    planned = json.loads(plan.stdout)
+    assert said["ruleset"].endswith("cycle_revenue.yaml")
+    assert planned["details"]["ruleset"] == said["ruleset"]
+    assert said["regime"] == planned["regime"] == "rotate"
+    basket = next(r for r in said["rules"] if r["rule"] == "revenue_basket")
+    assert "tradability not checked" in basket["reason"]
+
+
+def test_schedule_refuses_cron_and_systemd_together(tmp_path: Path) -> None:
+    config = tmp_path / "static.yaml"
+    config.write_text("accounts: []\ntargets: {BTC: 1}\n")
+    both = CliRunner().invoke(cli, ["schedule", "--cron", "--systemd", "--config", str(config)])
+    assert both.exit_code == 2
+    assert "choose one of --cron or --systemd, not both" in both.output
+    assert "crontab" not in both.output and "[Timer]" not in both.output
+    neither = CliRunner().invoke(cli, ["schedule", "--config", str(config)])
+    assert neither.exit_code == 2 and "choose one of --cron or --systemd" in neither.output
+    one = CliRunner().invoke(cli, ["schedule", "--systemd", "--config", str(config)])
+    assert one.exit_code == 0 and "[Timer]" in one.output
+
+
+def test_plan_output_file_is_confirmed_on_stderr(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    result = CliRunner().invoke(
+        cli, ["plan", "--demo", "--no-save", "--format", "json", "--output", str(target)]
+    )
+    assert result.exit_code in (0, 3), result.output
+    assert result.stdout == ""
+    assert f"plan (json) written to {target}" in result.stderr
+    assert json.loads(target.read_text())["dry_run"] is True
+
+
+def test_backtest_notes_go_to_stderr(tmp_path: Path) -> None:
+    # SOL has no close before 2020 in the bundled history: the replay notes it.
+    rules = tmp_path / "sol.yaml"
+    rules.write_text(RULES.replace("{BTC: 0.5, CASH: 0.5}", "{BTC: 0.5, SOL: 0.3, CASH: 0.2}"))
+    args = ["backtest", "--demo", "--rules", str(rules), "--from", "2019-06-01"]
+    result = CliRunner().invoke(cli, [*args, "--to", "2019-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "note: SOL has no close" in result.stderr
+    assert "note:" not in result.stdout
+    assert "Backtest 2019-06-01" in result.stdout

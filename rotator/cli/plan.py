@@ -97,6 +97,8 @@ def plan(
             render_table(plan_, Console(file=handle, width=160), explain=explain)
     else:
         render_table(plan_, Console(), explain=explain)
+    if output:
+        click.echo(f"plan ({output_format}) written to {output}", err=True)
     if result.run_id is not None:
         click.echo(
             f"saved as run #{result.run_id} (rotator history show {result.run_id}{hint})",

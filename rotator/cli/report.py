@@ -70,6 +70,8 @@ def report(
         engine = s.engine()
         stack.enter_context(database_lock(engine, wait))
         history = None
+        stored = None
+        copied = False  # today's stored run written to another --out folder: not re-sent
         if run_id is not None:
             stored = load_run(engine, run_id)
             if stored is None:
@@ -80,11 +82,20 @@ def report(
         else:
             existing = report_for(engine, now.date())
             if existing and not force and Path(existing.html_path).exists():
-                click.echo(
-                    f"report for {now.date()} already written: {existing.html_path}\n"
-                    f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                elsewhere = out_dir is not None and (
+                    Path(existing.html_path).parent.resolve() != directory.resolve()
                 )
-                return
+                if not elsewhere:
+                    click.echo(
+                        f"report for {now.date()} already written: {existing.html_path}\n"
+                        f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                    )
+                    return
+                # --out names another folder: today's report (of the same run) goes there.
+                found = load_run(engine, existing.run_id)
+                assert found is not None
+                stored, copied = found, True
+        if stored is None:
             result = run_plan(
                 s.portfolio,
                 environ=s.environ,
@@ -107,7 +118,7 @@ def report(
         for warning in written.content.warnings:
             click.echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
-        if s.deliver and not no_deliver and s.has_portfolio:
+        if s.deliver and not no_deliver and not copied and s.has_portfolio:
             results = deliver_report(engine, written, s.portfolio, s.environ)
 
     failed = [r for r in results if not r.ok]

@@ -63,6 +63,7 @@ def screen(
     text = render_screen(outcome, output_format, name, now, account_problems)
     if output:
         output.write_text(text, encoding="utf-8")
+        click.echo(f"screen ({output_format}) written to {output}", err=True)
     elif output_format == "table":
         print_screen(outcome, name, now, account_problems)
     else:

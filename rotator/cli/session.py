@@ -81,6 +81,7 @@ class Session:
     _policy: Callable[[], RebalancePolicy]
     _engine: Callable[[str], Engine]
     _signals_ruleset: Callable[[Path | None], tuple[RuleSet, str]]
+    _plan_ruleset: Callable[[Path | None], tuple[RuleSet, str]] | None = None
     db_origin: str | None = None
     _opened: dict[str, object] = field(default_factory=dict)
 
@@ -126,8 +127,14 @@ class Session:
         return self._opened["engine"]  # type: ignore[return-value]
 
     def ruleset(self, rules_path: Path | None) -> tuple[RuleSet, str]:
-        """The rule set `rotator signals` / `history fetch` evaluate, and where it came from."""
+        """The rule set `backtest` / `history fetch` use, and where it came from."""
         return self._signals_ruleset(rules_path)
+
+    def plan_ruleset(self, rules_path: Path | None) -> tuple[RuleSet, str]:
+        """The rule set whose regime `plan` puts in force (what `signals` evaluates): --rules,
+        else the portfolio's. The demo's is its portfolio's cycle_revenue.yaml, so a regime
+        name means the same in `signals --demo` and `plan --demo`."""
+        return (self._plan_ruleset or self._signals_ruleset)(rules_path)
 
     def close(self) -> None:
         """Release the database connections (the session's factory calls this at its end)."""
@@ -235,9 +242,24 @@ def user_session(
 
 
 def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
-    """The demo's rule set for `signals`: --rules, else the shipped cycle.yaml."""
+    """The demo's rule set for `backtest`: --rules, else the shipped cycle.yaml (the demo
+    plan's cycle_revenue.yaml rotates into the revenue screen, which has no history to replay)."""
     ruleset = load_ruleset(rules_path or shipped_ruleset(DEFAULT_RULESET))
     return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
+
+
+def demo_plan_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
+    """The demo's rule set for `signals`: --rules, else the one `plan --demo` uses."""
+    if rules_path is not None:
+        ruleset = load_ruleset(rules_path)
+    else:
+        found = load_portfolio_ruleset(load_portfolio(DEMO_PORTFOLIO))
+        assert found is not None  # the demo portfolio names its rule set
+        ruleset = found
+    return ruleset, (
+        f"demo: rule set {ruleset.name} (the one `plan --demo` uses), evaluated on the bundled "
+        f"2013-2021 history as of {DEMO_AS_OF}"
+    )
 
 
 @contextmanager
@@ -299,6 +321,7 @@ def demo_session(
             _policy=lambda: load_portfolio(DEMO_PORTFOLIO).policy(),
             _engine=demo_engine,
             _signals_ruleset=demo_ruleset,
+            _plan_ruleset=demo_plan_ruleset,
         )
         try:
             yield session
