@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,22 @@ def test_backtest_notes_go_to_stderr(tmp_path: Path) -> None:
     assert "note: SOL has no close" in result.stderr
     assert "note:" not in result.stdout
     assert "Backtest 2019-06-01" in result.stdout
+
+
+def test_json_numbers_and_times_take_one_form_in_plan_and_history() -> None:
+    plan = CliRunner().invoke(cli, ["plan", "--demo", "--format", "json"])
+    assert plan.exit_code in (0, 3), plan.output
+    planned = json.loads(plan.stdout)
+    listed = CliRunner().invoke(cli, ["history", "list", "--demo", "--format", "json"])
+    shown = CliRunner().invoke(cli, ["history", "show", "1", "--demo", "--format", "json"])
+    [run] = json.loads(listed.stdout)
+    stored = json.loads(shown.stdout)
+    # Money and amounts: decimal strings in plain notation, the same text everywhere.
+    assert isinstance(planned["total_value"], str)
+    assert run["total_value"] == planned["total_value"] == stored["run"]["total_value"]
+    assert not planned["total_value"].endswith("0")
+    # Times: ISO 8601 in UTC.
+    for moment in (planned["as_of"], run["as_of"], *(r["read_at"] for r in planned["onchain"])):
+        parsed = datetime.fromisoformat(moment)
+        assert parsed.utcoffset() == timedelta(0), moment
+    assert planned["onchain"]

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import click
 
-from rotator.cli.options import config_option, db_option, demo_option, now_option, out_option
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    demo_option,
+    now_option,
+    out_option,
+    quiet_option,
+)
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.report import deliver_report, write_report
@@ -39,6 +47,7 @@ from rotator.redaction import install_logging
 )
 @click.option("--no-deliver", is_flag=True, help="Write the report but send nothing.")
 @now_option
+@quiet_option
 def report(
     config_path: Path | None,
     demo: bool,
@@ -49,6 +58,7 @@ def report(
     wait: float,
     no_deliver: bool,
     now_text: str | None,
+    quiet: bool,
 ) -> None:
     """Run, store the run, and write today's report (HTML with charts, and Markdown).
 
@@ -65,10 +75,12 @@ def report(
         # A stored run's report needs no portfolio.yaml; when there is one, it says where
         # reports go and where they are delivered.
         directory = out_dir or s.reports_dir
-        # One run at a time per report folder and per database (not per data dir).
-        stack.enter_context(run_lock(directory, wait))
-        engine = s.engine()
-        stack.enter_context(database_lock(engine, wait))
+        # One run at a time per report folder and per database (not per data dir); a wait
+        # for another run's lock is announced on stderr (rotator.cli.progress).
+        with show_progress(quiet):
+            stack.enter_context(run_lock(directory, wait))
+            engine = s.engine()
+            stack.enter_context(database_lock(engine, wait))
         history = None
         stored = None
         copied = False  # today's stored run written to another --out folder: not re-sent
