@@ -56,6 +56,24 @@ def shipped_ruleset(name: str) -> Path:
     return Path(str(resources.files(SHIPPED_PACKAGE) / name))
 
 
+def ruleset_label(name: str) -> str:
+    """A rule set's file for people: 'cycle.yaml (shipped)', a path relative to the working
+    folder when it lies inside it, else the file name (never a long absolute path)."""
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    try:
+        shipped = Path(str(resources.files(SHIPPED_PACKAGE)))
+        if path.parent.resolve() == shipped.resolve():
+            return f"{path.name} (shipped)"
+    except (ModuleNotFoundError, OSError):
+        pass
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
+
+
 def resolve_ruleset_path(name: str, base_dir: Path) -> Path:
     """A rule-set path from portfolio.yaml, relative to its folder; falls back to a shipped set.
 
