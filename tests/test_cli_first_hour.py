@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -236,3 +237,21 @@ def test_json_numbers_and_times_take_one_form_in_plan_and_history() -> None:
         parsed = datetime.fromisoformat(moment)
         assert parsed.utcoffset() == timedelta(0), moment
     assert planned["onchain"]
+
+
+def test_demo_report_ages_are_never_negative_and_the_demo_names_its_dates(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(cli, ["report", "--demo", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "demo: holdings and prices as recorded for late November 2025" in result.stderr
+    assert "history as of 2021-05-20" in result.stderr
+    markdown = next((tmp_path / "out").glob("report-*.md")).read_text()
+    basket = next(line for line in markdown.splitlines() if line.startswith("| revenue_basket"))
+    assert basket.endswith("| 0 d old |"), basket
+    ages = re.findall(r"\| (-?\d+) d old \|", markdown)
+    assert ages and all(int(age) >= 0 for age in ages), ages
+    assert "rule set rules/cycle_revenue.yaml" in markdown or "cycle_revenue.yaml (shipped)" in (
+        markdown
+    )
+    assert "/cycle_revenue.yaml, evaluated" not in markdown.replace("rules/cycle_revenue", "")

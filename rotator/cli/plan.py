@@ -79,6 +79,8 @@ def plan(
             save_to=None if no_save else engine,
         )
         hint = s.db_hint
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
 
     plan_ = result.plan
     if output_format == "json":

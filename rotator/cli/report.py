@@ -72,6 +72,8 @@ def report(
             open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text)
         )
         now = s.now()
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
         # A stored run's report needs no portfolio.yaml; when there is one, it says where
         # reports go and where they are delivered.
         directory = out_dir or s.reports_dir

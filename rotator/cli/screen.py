@@ -61,6 +61,8 @@ def screen(
         show_progress(quiet) as progress,
     ):
         now = s.now()
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
         # Sources and accounts are read in one go: a pulsing bar, and each retry's wait.
         progress.step("screen: reading DefiLlama, CoinGecko and the accounts", None)
         done = run_screen(

@@ -153,6 +153,17 @@ class Session:
         return "" if self.db_origin != "--db" else f" --db {self.db_url}"
 
     @property
+    def dates_note(self) -> str | None:
+        """For the demo, the one line saying which dates it mixes; None for a real session."""
+        if not self.demo:
+            return None
+        return (
+            f"demo: holdings and prices as recorded for late November 2025, served stamped with "
+            f"the run time {self.now():%Y-%m-%d %H:%M} UTC (as is the revenue screen's data); "
+            f"rules on the bundled 2013-2021 history as of {self.rules_as_of}"
+        )
+
+    @property
     def has_portfolio(self) -> bool:
         """Whether there is a portfolio to read (the demo's, or portfolio.yaml exists)."""
         return self.demo or (self.config_path is not None and self.config_path.exists())
