@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from rotator.core.jsonable import to_jsonable
+from rotator.core.jsonable import plain_decimal, to_jsonable
 from rotator.core.models import Plan, ValuedHolding
 from rotator.reports.plan import details_to_dict, holding_row, render_table
 
@@ -184,7 +184,7 @@ def print_diff(
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else plain_decimal(value)
 
 
 def runs_json(found: Sequence[RunSummaryLike]) -> Any:
