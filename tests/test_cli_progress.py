@@ -119,3 +119,16 @@ def test_a_source_retry_is_announced_while_the_screen_waits(
 
 def _protocol_calls(server: HTTPServer) -> list[tuple[str, int]]:
     return [(r.path, resp.status_code) for r, resp in server.log if r.path == "/llama/protocols"]
+
+
+def test_a_sweep_shows_its_points_done_on_a_terminal(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("grid:\n  btc_above_prior_high.confirm_closes: [1, 5]\n")
+    args = ["backtest", "--demo", "--from", "2021-01-01", "--to", "2021-02-01"]
+    code, out, terminal = _on_a_terminal(
+        [*args, "--sweep", str(sweep), "--workers", "1", "--format", "json"], tmp_path
+    )
+    assert code == 0, terminal
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    assert "sweep of 2 points" in plain and "2/2" in plain, plain
+    assert "sweep of" not in out
