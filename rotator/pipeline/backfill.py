@@ -38,12 +38,19 @@ from rotator.adapters.storage.market import (
     save_macro,
 )
 from rotator.config.portfolio import ExchangeAccount
-from rotator.core.history import USD_QUOTES, macro_key
+from rotator.core.history import USD_QUOTES, macro_key, parse_series_name
 from rotator.pipeline.accounts import account_settings
+from rotator.pipeline.history_fetch import (
+    SourceSettings,
+    fetch_coingecko_prices,
+    short_price_series,
+)
 
 Echo = Callable[[str], None]
 # A progress display: (label, total days) -> advance(by days).
 Track = Callable[[str, int], Callable[[int], None]]
+# Fetched beyond the declared lookback: weekends, holidays and a late first candle.
+LOOKBACK_MARGIN_DAYS = 7
 
 
 def import_csv_file(
@@ -71,6 +78,55 @@ def import_csv_file(
     save_dominance(engine, imported.dominance)
     save_macro(engine, imported.macro)
     return imported.description, tuple(imported.warnings)
+
+
+def fetch_prices(
+    engine: Engine,
+    accounts: tuple[ExchangeAccount, ...],
+    echo: Echo,
+    track: Track,
+    environ: Mapping[str, str],
+    sources: SourceSettings,
+    account_name: str | None,
+    markets: tuple[str, ...],
+    needed: Mapping[str, int],
+    start: date | None,
+    today: date,
+) -> list[str]:
+    """Daily closes of every `close:ASSET` the rules read, as far back as they need.
+
+    The first (or the named) exchange account first; series still short of the rules'
+    lookback then come from the next accounts' exchanges, then from CoinGecko.
+    """
+    closes = {n: d for n, d in needed.items() if n.startswith("close:")}
+    parsed = [p for p in (parse_series_name(n) for n in closes) if p is not None and p.markets]
+    assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed))
+    if not assets and not markets:
+        return []
+    days = max(closes.values(), default=0) + LOOKBACK_MARGIN_DAYS
+    begin = start or (today - timedelta(days=days) if closes else default_since(today))
+    failures = fetch_candles(
+        engine, accounts, echo, track, account_name, assets, markets, begin, today
+    )
+    if start is not None:
+        return failures  # an explicit start: the user chose the span
+    tried = [a.exchange for a in accounts if account_name in (None, a.name)][:1]
+    for other in accounts:
+        short = short_price_series(engine, closes, today)
+        if not short:
+            break
+        if other.exchange in tried:
+            continue
+        tried.append(other.exchange)
+        wanted = [n.split(":", 1)[1].upper() for n in short]
+        echo(f"{', '.join(short)}: too little history so far; trying {other.name}")
+        # The second exchange is a fallback: its failures are notes, not failures.
+        for problem in fetch_candles(
+            engine, accounts, echo, track, other.name, wanted, (), begin, today
+        ):
+            echo(f"note: {problem}")
+    short = short_price_series(engine, closes, today)
+    return failures + fetch_coingecko_prices(engine, echo, track, environ, sources, short, today)
 
 
 def fetch_candles(

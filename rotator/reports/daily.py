@@ -110,6 +110,7 @@ class DailyReport:
     macro: MacroPanel | None = None  # bond stress, net liquidity, buybacks (rotator.reports.macro)
     onchain: tuple[OnchainRow, ...] = ()  # on-chain holdings with their source
     oracle: tuple[OracleRow, ...] = ()  # prices that came from a price oracle
+    history_note: str | None = None  # rules unknown for lack of history (shown at the top)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -323,6 +324,7 @@ def build_daily(
         macro=_macro_panel(macro_history, rules, market_day or day),
         onchain=onchain_rows(plan),
         oracle=oracle_rows(plan),
+        history_note=None if plan.rules is None else plan.rules.history_note,
     )
 
 
