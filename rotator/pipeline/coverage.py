@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 def history_coverage(engine: Engine, ruleset: RuleSet, today: date) -> tuple[SeriesCoverage, ...]:
     """One coverage line per series `ruleset` reads, as the store stands."""
     from rotator.adapters.storage.coverage import stored_extents
+
     needed = ruleset.lookbacks()
     return assess_coverage(needed, stored_extents(engine, needed), ruleset.max_ages(), today)
 
