@@ -14,7 +14,14 @@ from typing import Any
 
 import click
 
-from rotator.cli.options import config_option, db_option, format_option, today_utc
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    format_option,
+    now_option,
+    parse_now,
+    today_utc,
+)
 from rotator.config.env import settings
 from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset
@@ -27,7 +34,10 @@ from rotator.pipeline.coverage import stored_coverage
 @config_option
 @db_option
 @format_option("text", "json")
-def check(config_path: Path | None, db_url: str | None, output_format: str) -> None:
+@now_option
+def check(
+    config_path: Path | None, db_url: str | None, output_format: str, now_text: str | None
+) -> None:
     """Validate portfolio.yaml, list which credential variables are set or missing, and report
     the history coverage of the rule set.
 
@@ -100,7 +110,8 @@ def check(config_path: Path | None, db_url: str | None, output_format: str) -> N
             "rules": len(ruleset.rules),
             "regimes": [r.name for r in ruleset.regimes],
         }
-        coverage = stored_coverage(db_url or settings().db_url, ruleset, today_utc())
+        today = parse_now(now_text).date() if now_text else today_utc()
+        coverage = stored_coverage(db_url or settings().db_url, ruleset, today)
         found["history"] = [c.as_json() for c in coverage]
         if coverage:
             lines.append("  history the rules read:")

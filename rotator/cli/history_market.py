@@ -14,9 +14,9 @@ from rotator.cli.options import (
     config_option,
     db_option,
     fiscaldata_url_option,
+    now_option,
     parse_as_of,
     rules_option,
-    today_utc,
 )
 from rotator.cli.session import open_session
 from rotator.core.history import DOMINANCE, parse_series_name
@@ -160,6 +160,7 @@ def import_file(
 )
 @fiscaldata_url_option
 @db_option
+@now_option
 def fetch(
     config_path: Path | None,
     rules_path: Path | None,
@@ -183,6 +184,7 @@ def fetch(
     timeout: float,
     fiscaldata_url: str | None,
     db_url: str | None,
+    now_text: str | None,
 ) -> None:
     """Fill every series the rule set reads, with history, from free sources (keys optional).
 
@@ -201,11 +203,11 @@ def fetch(
     A progress bar per series goes to stderr when it is a terminal. Exit code 3 when a source
     failed, naming what is missing (the other sources are still saved).
     """
-    with open_session(config_path=config_path, db_url=db_url) as session:
+    with open_session(config_path=config_path, db_url=db_url, now_text=now_text) as session:
         ruleset, note = session.ruleset(rules_path)
         click.echo(note)
         engine = session.engine()
-        today = today_utc()
+        today = session.now().date()
         start = parse_as_of(since)
         environ = session.environ
         config = session.settings

@@ -192,7 +192,7 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
     base = plan.base_currency
     console.print(Text(DRY_RUN, style="bold yellow"))
     if plan.rules is not None and plan.rules.history_note:
-        console.print(Text(plan.rules.history_note, style="bold yellow"))
+        console.print(Text(plan.rules.history_note, style="bold yellow"), soft_wrap=True)
     if not plan.complete:
         missing = "\n".join(f"- {p}" for p in plan.problems if p.severity is Severity.ERROR)
         console.print(

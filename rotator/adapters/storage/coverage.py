@@ -41,7 +41,7 @@ def stored_extents(engine: Engine, names: Iterable[str]) -> dict[str, StoredExte
                 select(func.count(distinct(day)), func.min(day), func.max(day)).where(*where)
             ).one()
             sources = conn.execute(
-                select(distinct(table.source)).where(*where).order_by(table.source)
+                select(table.source).where(*where).distinct().order_by(table.source)
             ).scalars()
             out[name] = StoredExtent(int(rows or 0), first, last, tuple(sources))
     return out
