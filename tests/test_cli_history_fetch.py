@@ -298,3 +298,35 @@ def test_signals_say_at_the_top_when_rules_lack_history(tmp_path: Path):
         invoke("signals", "--config", config, "--db", db, "--format", "json", env=ENV).stdout
     )
     assert "close:BTC missing" in report["history_note"]
+
+
+def test_report_and_history_list_attribute_sources_and_name_the_proxy(
+    tmp_path: Path, coingecko: HTTPServer
+):
+    env = {
+        **ENV,
+        "ROTATOR_DB_URL": f"sqlite:///{tmp_path / 'rotator.sqlite3'}",
+        "ROTATOR_COINGECKO_URL": coingecko.url_for("/"),
+        "ROTATOR_COINGECKO_CALLS_PER_MINUTE": "0",
+        "COLUMNS": "200",
+    }
+    with ReplayServer(binance_routes()) as exchange:
+        config = str(write_portfolio(tmp_path, exchange.url))
+        report = ("report", "--config", config, "--now", NOW, "--no-deliver", "--force")
+        empty = invoke(*report, "--out", str(tmp_path / "before"), env=env)
+        assert empty.exit_code == 0, empty.output
+        fetched = invoke("history", "fetch", "--config", config, "--now", NOW, "--proxy-coins",
+                         "2", env=env)  # fmt: skip
+        assert fetched.exit_code == 0, fetched.output
+        full = invoke(*report, "--out", str(tmp_path / "after"), env=env)
+        assert full.exit_code == 0, full.output
+        listed = invoke("history", "list", env=env)
+    before = next((tmp_path / "before").glob("report-*.md")).read_text()
+    top = before.split("## ")[0]  # the lines above the first section
+    assert "3 rules unknown for lack of history" in top and "rotator history fetch" in top
+    after = next((tmp_path / "after").glob("report-*.md")).read_text()
+    assert "unknown for lack of history" not in after
+    assert "close:BTC from binance" in after
+    assert "btc_dominance from proxy:coingecko-top2 (a PROXY" in after
+    assert listed.exit_code == 0, listed.output
+    assert "proxy:coingecko-top2 (PROXY)" in listed.output and "BTC/USDT" in listed.output

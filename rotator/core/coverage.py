@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rotator.core.dominance_proxy import is_proxy
 from rotator.core.publication import default_lag
 
 FETCH = "rotator history fetch"
@@ -76,6 +77,16 @@ class SeriesCoverage:
             "sources": list(self.sources),
             "fill": self.fill,
         }
+
+
+def attribution(series: str, sources: tuple[str, ...]) -> str:
+    """Where a series' stored days came from, naming a proxy as one."""
+    if not sources:
+        return f"{series}: nothing stored"
+    text = f"{series} from {', '.join(sources)}"
+    if any(is_proxy(s) for s in sources):
+        text += " (a PROXY: BTC's share of the top-N coins' market caps, not real dominance)"
+    return text
 
 
 def fill_command(series: str) -> str:

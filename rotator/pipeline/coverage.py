@@ -82,3 +82,10 @@ def lack_of_history(
         if kind is not None:
             inputs[spec.name] = tuple(n for n in kind.inputs_for(spec.params) if n in needed)
     return history_note(inputs, unknown, coverage)
+
+
+def stored_series(engine: Engine) -> list[tuple[str, str, int, date, date]]:
+    """Every series the store holds, per source (`rotator history list` attributes them)."""
+    from rotator.adapters.storage.coverage import stored_series as listing
+
+    return listing(engine)

@@ -68,3 +68,26 @@ def last_dominance_day(engine: Engine, *, proxy: bool) -> date | None:
         return conn.execute(
             select(func.max(DominanceRow.day)).where(is_proxy_row if proxy else ~is_proxy_row)
         ).scalar_one()
+
+
+def stored_series(engine: Engine) -> list[tuple[str, str, int, date, date]]:
+    """Everything the market store holds, by series and source: (series, source, days, first,
+    last); candles are listed by market ("BTC/USDT"), FRED series by id."""
+    out: list[tuple[str, str, int, date, date]] = []
+    queries = (
+        (OhlcvRow.market, OhlcvRow.source, OhlcvRow.day),
+        (None, DominanceRow.source, DominanceRow.day),
+        (MacroRow.series, MacroRow.source, MacroRow.day),
+    )
+    with engine.connect() as conn:
+        for name, source, day in queries:
+            label = name if name is not None else source.label("label")
+            rows = conn.execute(
+                select(label, source, func.count(distinct(day)), func.min(day), func.max(day))
+                .group_by(label, source)
+                .order_by(label, source)
+            ).all()
+            for series, src, days, first, last in rows:
+                shown = "btc_dominance" if name is None else str(series)
+                out.append((shown, str(src), int(days), first, last))
+    return out
