@@ -330,3 +330,26 @@ def test_report_and_history_list_attribute_sources_and_name_the_proxy(
     assert "btc_dominance from proxy:coingecko-top2 (a PROXY" in after
     assert listed.exit_code == 0, listed.output
     assert "proxy:coingecko-top2 (PROXY)" in listed.output and "BTC/USDT" in listed.output
+
+
+def test_one_failing_source_does_not_stop_the_others(tmp_path: Path, httpserver: HTTPServer):
+    httpserver.expect_request("/v8/finance/chart/^MOVE").respond_with_data("busy", status=503)
+    rules = {"rules": {"up": RULES["rules"]["btc_above_prior_high"],
+                       "stress": {"kind": "bond_volatility", "test": "above", "level": 120,
+                                  "source": "move"}},
+             "regimes": [{"name": "hold", "targets": {"BTC": 1}}]}  # fmt: skip
+    db = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    with ReplayServer(binance_routes()) as exchange:
+        config = str(write_portfolio(tmp_path, exchange.url, rules=rules))
+        yahoo = httpserver.url_for("/")
+        result = invoke("history", "fetch", "--config", config, "--db", db, "--now", NOW,
+                        "--retries", "1", "--yahoo-url", yahoo, env=ENV)  # fmt: skip
+        assert result.exit_code == 3, result.output
+        assert "binance BTC/USDT: 1467 daily closes saved" in result.output  # saved anyway
+        assert "failed: index:MOVE: Yahoo Finance GET /v8/finance/chart/^MOVE: HTTP 503 " in (
+            result.output
+        )
+        assert "missing after this fetch: index:MOVE (missing)" in result.output
+        checked = invoke("check", "--config", config, "--db", db, "--now", NOW, env=ENV)
+    assert "close:BTC: 1467 days stored" in checked.output and "; ok" in checked.output
+    assert len(httpserver.log) == 2  # the first attempt and one retry

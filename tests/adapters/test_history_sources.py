@@ -208,3 +208,26 @@ def test_fredgraph_rejects_an_html_page():
         parse_fredgraph_csv("WALCL", "<!DOCTYPE html><html>maintenance</html>\n")
     with pytest.raises(SourceError, match="holds DGS10, not WALCL"):
         parse_fredgraph_csv("WALCL", "observation_date,DGS10\n2024-01-02,3.9\n")
+
+
+def test_store_never_splices_the_proxy_into_real_dominance(tmp_path: Path):
+    from rotator.adapters.storage.coverage import stored_extents
+    from rotator.adapters.storage.db import open_engine
+    from rotator.adapters.storage.market import load_history, save_dominance
+    from rotator.core.history import DominanceObservation
+
+    engine = open_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    day = [date(2024, 1, 1) + timedelta(days=k) for k in range(5)]
+    save_dominance(
+        engine, [DominanceObservation("proxy:coingecko-top10", d, 70.0) for d in day[:3]]
+    )
+    save_dominance(engine, [DominanceObservation("livecoinwatch", day[3], 55.0)])
+    proxy = load_history(engine, ["btc_dominance"], day[4])["btc_dominance"]
+    assert proxy.tolist() == [70.0, 70.0, 70.0]  # more proxy days: the proxy alone
+    assert stored_extents(engine, ["btc_dominance"])["btc_dominance"].sources == (
+        "proxy:coingecko-top10",
+    )
+    save_dominance(engine, [DominanceObservation("livecoinwatch", d, 55.0) for d in day])
+    real = load_history(engine, ["btc_dominance"], day[4])["btc_dominance"]
+    assert real.tolist() == [55.0] * 5  # real dominance covers as much: never mixed
+    engine.dispose()
