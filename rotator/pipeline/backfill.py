@@ -1,8 +1,9 @@
 """`rotator history fetch` / `import`: fill the market-history store from its sources.
 
-Candles come from an exchange account through the read-only adapter (public endpoints, no keys
-are read), BTC dominance from CoinGecko, macro series from FRED (keys by variable NAME, looked
-up in the given environ) and Treasury buybacks from Fiscal Data, files from CSV. Each source's
+Candles come from the exchange accounts through the read-only adapter (public endpoints, no
+keys are read), with CoinGecko filling what they lack; today's BTC dominance from CoinGecko
+(`--dominance-method global|markets`), Treasury buybacks from Fiscal Data, files from CSV; the
+other keyless history sources are in rotator.pipeline.history_fetch. Each source's
 failure is returned as a line, never raised, so the others are still saved. `echo` receives
 lines for the user and `track` shows progress (the command line gives both; nothing here
 prints).
@@ -27,7 +28,6 @@ from rotator.adapters.sources.fiscaldata import (
     fetch_buyback_operations,
     fiscaldata_client,
 )
-from rotator.adapters.sources.fred import fetch_series, fred_client
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.ohlcv import default_since, fetch_daily_bars, pick_market
 from rotator.adapters.storage.market import (
@@ -213,34 +213,6 @@ def fetch_dominance_today(
         f"{observation.source}: BTC dominance {observation.dominance_pct:.2f}% on {observation.day}"
     )
     return []
-
-
-def fetch_fred(
-    engine: Engine,
-    echo: Echo,
-    environ: Mapping[str, str],
-    series: list[str],
-    url: str | None,
-    key_env: str,
-    start: date | None,
-    today: date,
-) -> list[str]:
-
-    key = environ.get(key_env)
-    if not key:
-        return [f"FRED: set {key_env} to a FRED API key to fetch {', '.join(series)}"]
-    failures = []
-    begin = start or today - timedelta(days=800)
-    with fred_client(environ, base_url=url) as client:
-        for name in series:
-            try:
-                observations = fetch_series(client, name, key, begin)
-            except SourceError as exc:
-                failures.append(str(exc))
-                continue
-            save_macro(engine, observations)
-            echo(f"FRED {name}: {len(observations)} observations saved")
-    return failures
 
 
 def fetch_buybacks(
