@@ -353,3 +353,44 @@ def test_one_failing_source_does_not_stop_the_others(tmp_path: Path, httpserver:
         checked = invoke("check", "--config", config, "--db", db, "--now", NOW, env=ENV)
     assert "close:BTC: 1467 days stored" in checked.output and "; ok" in checked.output
     assert len(httpserver.log) == 2  # the first attempt and one retry
+
+
+def test_livecoinwatch_key_gives_real_dominance_and_never_leaks(
+    tmp_path: Path, httpserver: HTTPServer
+):
+    with (HISTORY / "btc_dominance_pct_daily_2018-2021.csv").open() as handle:
+        reference = {
+            date.fromisoformat(r["Date"]): float(r["value"]) for r in csv.DictReader(handle)
+        }
+
+    def history(request: Request) -> Response:
+        if request.headers.get("x-api-key") != "lcw-day-one-secret":
+            return Response('{"error": {"code": 401}}', status=401)
+        body = json.loads(request.data)
+        points = [{"date": ms(d), "cap": 1e12, "volume": 1e10, "liquidity": 1e9,
+                   "btcDominance": v / 100} for d, v in sorted(reference.items())
+                  if body["start"] <= ms(d) <= body["end"]]  # fmt: skip
+        return Response(json.dumps(points), content_type="application/json")
+
+    httpserver.expect_request("/overview/history", method="POST").respond_with_handler(history)
+    rules = {"rules": {"dom": RULES["rules"]["dominance_rolling_over"]},
+             "regimes": [{"name": "hold", "targets": {"BTC": 1}}]}  # fmt: skip
+    config = str(write_portfolio(tmp_path, "http://127.0.0.1:9", rules=rules))
+    env = {**ENV, "LIVECOINWATCH_API_KEY": "lcw-day-one-secret",
+           "ROTATOR_LIVECOINWATCH_URL": httpserver.url_for("/")}  # fmt: skip
+    db = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    fetch = ("history", "fetch", "--config", config, "--db", db, "--now", NOW, "--no-ohlcv")
+    result = invoke(*fetch, env=env)
+    assert result.exit_code == 0, result.output
+    assert "livecoinwatch: 93 days of BTC dominance saved (2021-07-21 to 2021-10-21)" in (
+        result.output
+    )
+    signals = invoke("signals", "--config", config, "--db", db, "--as-of", "2021-10-21",
+                     "--format", "json", env=env)  # fmt: skip
+    (rule,) = json.loads(signals.stdout)["rules"]
+    assert rule["value"] in ("true", "false")
+    assert rule["inputs"]["dominance_pct"] == pytest.approx(reference[date(2021, 10, 21)], abs=0.01)
+    wrong = invoke(*fetch, env={**env, "LIVECOINWATCH_API_KEY": "lcw-wrong-secret"})
+    assert wrong.exit_code == 3
+    assert "LiveCoinWatch POST /overview/history: HTTP 401 (check the API key)" in wrong.output
+    assert "secret" not in result.output + wrong.output + signals.output
