@@ -177,6 +177,13 @@ def test_quick_start_check_fetch_plan_evaluates_every_rule(tmp_path: Path, coing
         statuses = {h["series"]: h["status"] for h in json.loads(before.stdout)["history"]}
         assert statuses == {"close:BTC": "missing", "btc_dominance": "missing"}
         assert not (tmp_path / "rotator.sqlite3").exists()  # checking creates no database
+        unknown = invoke("plan", "--config", config, "--now", NOW, "--no-save", env=env)
+        assert unknown.exit_code == 0, unknown.output
+        second = unknown.output.splitlines()[1]  # after the dry-run banner
+        assert second.startswith("3 rules unknown for lack of history (btc_above_prior_high, ")
+        assert second.endswith(
+            "run `rotator history fetch`, then `rotator check` shows the coverage"
+        )
 
         fetched = invoke("history", "fetch", "--config", config, "--now", NOW, "--proxy-coins",
                          "2", env=env)  # fmt: skip
