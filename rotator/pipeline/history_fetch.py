@@ -5,9 +5,10 @@ raises a source error), so one failing source never stops the others. How far ba
 is the rules' declared lookback (`RuleSet.lookbacks`); later runs start at the newest stored day
 (incremental). `echo` gets lines for the user and `track` shows progress; nothing here prints.
 
-- BTC dominance: LiveCoinWatch ``/overview/history`` when its (free) key is set, else the top-N
-  market-cap proxy rebuilt from CoinGecko's per-coin history (365 days on the free plan), stored
-  and shown as ``proxy:coingecko-topN``; CoinGecko ``/global`` (today only) on request.
+- BTC dominance: LiveCoinWatch ``/overview/history`` when its (free) key is set, else CoinGecko's
+  paid ``/global/market_cap_chart`` with a pro key, else the top-N market-cap proxy rebuilt from
+  CoinGecko's per-coin history (365 days on the free plan), stored and shown as
+  ``proxy:coingecko-topN``; CoinGecko ``/global`` (today only) on request.
 - MOVE (``index:MOVE``): Yahoo Finance's chart API (``^MOVE``), no key.
 - FRED: the API with a key, else ``fredgraph.csv`` without one.
 - Prices the exchanges cannot serve far enough back: CoinGecko daily prices (``SYMBOL/USD``).
@@ -24,7 +25,9 @@ from sqlalchemy import Engine
 from rotator.adapters.sources.coingecko import coingecko_client
 from rotator.adapters.sources.coingecko_history import (
     FREE_DAYS,
+    GLOBAL_SOURCE,
     fetch_dominance_proxy,
+    fetch_global_dominance,
     fetch_market_chart,
     price_bars,
     top_coins,
@@ -104,7 +107,8 @@ def fetch_dominance(
     needed_days: int,
     today: date,
 ) -> list[str]:
-    """BTC dominance history: LiveCoinWatch with its key, else the CoinGecko top-N proxy."""
+    """BTC dominance history: LiveCoinWatch with its key, else CoinGecko's market-cap chart with
+    a pro key, else the CoinGecko top-N proxy."""
     if environ.get(sources.livecoinwatch_key_env):
         begin = _begin(last_dominance_day(engine, proxy=False), today, needed_days)
         advance = track("btc_dominance (LiveCoinWatch)", max((today - begin).days, 1))
@@ -121,8 +125,10 @@ def fetch_dominance(
         save_dominance(engine, observations)
         echo(f"livecoinwatch: {len(observations)} days of BTC dominance saved{_span(observations)}")
         return []
-    stored = last_dominance_day(engine, proxy=True)
     keyed = sources.coingecko_plan == "pro" and environ.get(sources.coingecko_key_env)
+    if keyed:
+        return _global_dominance(engine, echo, track, environ, sources, needed_days, today)
+    stored = last_dominance_day(engine, proxy=True)
     limit = needed_days if keyed else FREE_DAYS
     days = min(needed_days, limit) if stored is None else max((today - stored).days, 1)
     advance = track(f"btc_dominance (proxy: top {sources.proxy_coins})", sources.proxy_coins)
@@ -145,6 +151,29 @@ def fetch_dominance(
             f"note: the rules need {needed_days} days of dominance; CoinGecko's free plan "
             f"serves {limit} (import older history with `rotator history import`)"
         )
+    return []
+
+
+def _global_dominance(
+    engine: Engine,
+    echo: Echo,
+    track: Track,
+    environ: Mapping[str, str],
+    sources: SourceSettings,
+    needed_days: int,
+    today: date,
+) -> list[str]:
+    """Real dominance history from CoinGecko's paid /global/market_cap_chart."""
+    stored = last_dominance_day(engine, proxy=False)
+    days = needed_days if stored is None else max((today - stored).days, 1)
+    advance = track("btc_dominance (CoinGecko market_cap_chart)", 2)
+    try:
+        with sources.coingecko(environ) as client:
+            observations = fetch_global_dominance(client, days, today, progress=advance)
+    except SourceError as exc:
+        return [f"btc_dominance: {exc}"]
+    save_dominance(engine, observations)
+    echo(f"{GLOBAL_SOURCE}: {len(observations)} days of BTC dominance saved{_span(observations)}")
     return []
 
 

@@ -16,7 +16,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from rotator.adapters.sources.coingecko import coingecko_client
-from rotator.adapters.sources.coingecko_history import fetch_dominance_proxy, parse_market_chart
+from rotator.adapters.sources.coingecko_history import (
+    fetch_dominance_proxy,
+    fetch_global_dominance,
+    parse_market_chart,
+)
 from rotator.adapters.sources.fred import fetch_fredgraph, fredgraph_client, parse_fredgraph_csv
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.livecoinwatch import fetch_dominance_history, livecoinwatch_client
@@ -231,3 +235,39 @@ def test_store_never_splices_the_proxy_into_real_dominance(tmp_path: Path):
     real = load_history(engine, ["btc_dominance"], day[4])["btc_dominance"]
     assert real.tolist() == [55.0] * 5  # real dominance covers as much: never mixed
     engine.dispose()
+
+
+def test_paid_global_chart_gives_real_dominance(httpserver: HTTPServer):
+    import csv
+
+    history = FIXTURES / "history"
+    with (history / "coingecko_btc-usd_daily_2013-2021.csv").open() as handle:
+        btc = {date.fromisoformat(r["snapped_at"][:10]): float(r["market_cap"])
+               for r in csv.DictReader(handle) if r["market_cap"]}  # fmt: skip
+    with (history / "coingecko_global_total_market_cap_daily_2013-2021.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    total = {datetime.fromtimestamp(int(r["snapped_at"]) / 1000, UTC).date(): float(r["market_cap"])
+             for r in rows}  # fmt: skip
+    with (history / "btc_dominance_pct_daily_2018-2021.csv").open() as handle:
+        reference = {
+            date.fromisoformat(r["Date"]): float(r["value"]) for r in csv.DictReader(handle)
+        }
+    until = date(2021, 6, 1)
+    window = {d: v for d, v in total.items() if until - timedelta(days=30) <= d < until}
+    httpserver.expect_request("/coins/bitcoin/market_chart").respond_with_json(
+        daily_chart({d: v for d, v in btc.items() if d in window}, until)
+    )
+    chart = daily_chart(window, until)
+    httpserver.expect_request("/global/market_cap_chart").respond_with_json(
+        {"market_cap_chart": {"market_cap": chart["market_caps"], "volume": chart["total_volumes"]}}
+    )
+    env = {"CG_PRO": "cg-pro-sentinel"}
+    with coingecko_client(env, base_url=httpserver.url_for("/"), key_env="CG_PRO", plan="pro",
+                          calls_per_minute=0) as client:  # fmt: skip
+        rows = fetch_global_dominance(client, 30, until)
+    # Every day both series have (the upstream total misses a few days in May 2021).
+    assert [r.day for r in rows] == sorted(set(window) & set(btc)) and len(rows) >= 25
+    assert {r.source for r in rows} == {"coingecko/market_cap_chart"}
+    for row in rows:  # the reference was built the same way from CoinGecko's Pro API
+        assert row.dominance_pct == pytest.approx(reference[row.day], abs=0.01)
+    assert all(r.headers.get("x-cg-pro-api-key") == "cg-pro-sentinel" for r, _ in httpserver.log)

@@ -9,6 +9,9 @@ Documented layouts read here (docs.coingecko.com, "Coin Historical Chart Data by
   "market_caps", "total_volumes"}``, each ``[[unix_ms, value], ...]``. Above 90 days CoinGecko
   gives one point a day at 00:00 UTC plus a last point at the current time. The free and demo
   plans serve at most the last 365 days; paid plans go back to the coin's listing.
+- ``GET /global/market_cap_chart?vs_currency=usd&days=D`` (paid plans only) ->
+  ``{"market_cap_chart": {"market_cap": [[unix_ms, value], ...], "volume": [...]}}``: the total
+  crypto market cap; BTC's cap over it is real BTC dominance.
 
 A point at 00:00 UTC is dated the day it opens (CoinGecko's own CSV export does the same); the
 current, unfinished day is dropped. Calls go through the shared `JsonClient` (spacing for the
@@ -109,6 +112,33 @@ def fetch_dominance_proxy(
         DominanceObservation(source, p.day, p.dominance_pct, p.btc_market_cap, p.total_market_cap)
         for p in dominance_proxy(caps)
     ]
+
+
+GLOBAL_SOURCE = "coingecko/market_cap_chart"
+
+
+def fetch_global_dominance(
+    client: JsonClient, days: int, until: date, progress: Callable[[int], None] | None = None
+) -> list[DominanceObservation]:
+    """Real BTC dominance for the last `days` closed days (paid plans): bitcoin's market cap
+    over the total from /global/market_cap_chart, on the days both have."""
+    btc = fetch_market_chart(client, "bitcoin", days, until)[1]
+    if progress is not None:
+        progress(1)
+    payload = client.get("global/market_cap_chart", {"vs_currency": "usd", "days": max(days, 2)})
+    chart = payload.get("market_cap_chart") if isinstance(payload, dict) else None
+    totals = _points(chart, "market_cap", "CoinGecko /global/market_cap_chart", until)
+    if progress is not None:
+        progress(1)
+    out = []
+    for day in sorted(set(btc) & set(totals)):
+        total = totals[day]
+        if total <= 0 or not 0 < btc[day] < total:
+            continue  # a total below BTC's own cap is not a total
+        out.append(
+            DominanceObservation(GLOBAL_SOURCE, day, btc[day] / total * 100, btc[day], total)
+        )
+    return out
 
 
 def price_bars(
