@@ -16,9 +16,10 @@ is the rules' declared lookback (`RuleSet.lookbacks`); later runs start at the n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,7 +39,7 @@ from rotator.adapters.sources.fred import (
     fred_client,
     fredgraph_client,
 )
-from rotator.adapters.sources.http import SourceError
+from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.adapters.sources.livecoinwatch import fetch_dominance_history, livecoinwatch_client
 from rotator.adapters.sources.yahoo import fetch_index, yahoo_client
 from rotator.adapters.storage.coverage import last_dominance_day, stored_extents
@@ -79,7 +80,7 @@ class SourceSettings:
     def client_args(self) -> dict[str, float | int]:
         return {"retries": self.retries, "timeout": self.timeout}
 
-    def coingecko(self, environ: Mapping[str, str]):  # noqa: ANN201 - a JsonClient
+    def coingecko(self, environ: Mapping[str, str]) -> JsonClient:
         extra: dict[str, float | int] = self.client_args()
         if self.coingecko_per_minute is not None:
             extra["calls_per_minute"] = self.coingecko_per_minute
@@ -177,7 +178,8 @@ def _global_dominance(
     return []
 
 
-def _span(rows: list) -> str:  # type: ignore[type-arg]
+def _span(rows: Sequence[Any]) -> str:
+    """ " (first day to last day)" of dated records, or nothing."""
     return f" ({rows[0].day} to {rows[-1].day})" if rows else ""
 
 
