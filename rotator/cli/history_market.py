@@ -194,8 +194,9 @@ def fetch(
     \b
     - prices: daily candles of portfolio.yaml's exchange accounts (public endpoints, no keys),
       the next account's exchange when the first has too little history, then CoinGecko;
-    - BTC dominance: LiveCoinWatch history with a free key (LIVECOINWATCH_API_KEY), else a
-      PROXY, BTC's share of the top-N market caps from CoinGecko (365 days, no key);
+    - BTC dominance: LiveCoinWatch history with a free key (LIVECOINWATCH_API_KEY), or
+      CoinGecko's paid market-cap chart (--coingecko-plan pro and a key), else a PROXY, BTC's
+      share of the top-N market caps from CoinGecko (365 days, no key);
     - FRED series (fred:ID): the FRED API with FRED_API_KEY, else fredgraph.csv (no key);
     - the MOVE index (index:MOVE): Yahoo Finance's chart API (^MOVE), no key;
     - Treasury buybacks (treasury:buybacks): Fiscal Data, no key.
