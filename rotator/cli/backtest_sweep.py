@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rotator.config.sweep import load_sweep
+from rotator.core.backtest.walkforward import walk_forward_folds
 from rotator.errors import ConfigError
 from rotator.pipeline.robustness import (
     deflate_best,
@@ -59,6 +60,11 @@ def run_sweep_command(
             raise ConfigError(f"{sweep_path}: grid: {exc}") from None
     if split is not None and not settings.start < split <= settings.end:
         raise ConfigError(f"--split {split}: must fall after --from {settings.start} and by --to")
+    if walk_forward is not None:
+        try:  # enough days for one fold, before any point runs
+            walk_forward_folds(settings.start, settings.end, *walk_forward)
+        except ValueError as exc:
+            raise ConfigError(f"--walk-forward: {exc}") from None
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: expected at least 1, got {workers}")
     if dask_address:
