@@ -5,6 +5,7 @@ ratio of a sweep."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -127,3 +128,28 @@ def test_sweep_walk_forward_table_and_bad_spec(tmp_path: Path):
         bad = invoke(*base, "--workers", "1", "--walk-forward", spec)
         assert bad.exit_code == 2, bad.output
         assert text in bad.output and "Traceback" not in bad.output
+
+
+def test_a_window_too_short_to_resample_says_so():
+    result = invoke("--demo", "--from", "2021-01-01", "--to", "2021-01-02", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["robustness"] == {"block_bootstrap": None}
+
+
+def test_every_option_and_output_field_is_documented():
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "backtest-robustness.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    options = ("--bootstrap-samples", "--block-days", "--seed", "--walk-forward")
+    fields = (
+        "robustness.block_bootstrap", "block_days", "samples", "excess_cagr_vs_hodl_btc",
+        "excess_cagr_vs_static", "estimate", "ci95_low", "ci95_high", "p_positive",
+        "walk_forward.train_days", "walk_forward.test_days", "walk_forward.folds",
+        "walk_forward.out_of_sample", "train_score", "deflated_sharpe", "sharpe_per_day",
+        "trials", "sharpe_variance_per_day", "skew", "kurtosis", "observations",
+        "expected_max_sharpe_per_day",
+    )  # fmt: skip
+    for name in options + fields:  # `name` or a path ending in .name
+        assert re.search(rf"[`.]{re.escape(name)}\b", page), name
+    for name in options:
+        assert f"`{name}" in readme, name
