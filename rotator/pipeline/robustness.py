@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rotator.core.backtest.bootstrap import BlockBootstrap, block_bootstrap
@@ -99,8 +99,6 @@ class WalkForward:
 
 
 def _days(settings: BacktestSettings) -> list[date]:
-    from datetime import timedelta
-
     count = (settings.end - settings.start).days + 1
     return [settings.start + timedelta(days=i) for i in range(count)]
 
