@@ -73,8 +73,11 @@ def render_sweep_robustness(extra: Mapping[str, Any], rank_by: str) -> None:
         )
         for column in ("test from", "test to", "chosen parameters", f"train {rank_by}"):
             table.add_column(column, overflow="fold")
+        keys = list(wf["folds"][0]["params"]) if wf["folds"] else []
+        tails = [k.rpartition(".")[2] for k in keys]  # `param` where unambiguous
+        short = {k: t if tails.count(t) == 1 else k for k, t in zip(keys, tails, strict=True)}
         for fold in wf["folds"]:
-            params = " ".join(f"{k}={v}" for k, v in fold["params"].items())
+            params = " ".join(f"{short.get(k, k)}={v}" for k, v in fold["params"].items())
             score = fold["train_score"]
             table.add_row(
                 fold["test_from"],
