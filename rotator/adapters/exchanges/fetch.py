@@ -37,7 +37,14 @@ from rotator.adapters.exchanges.session import (
     exchange_settings,
     open_readonly_exchange,
 )
-from rotator.adapters.exchanges.transport import NotJson, http_headers_of, http_status_of
+from rotator.adapters.exchanges.transport import (
+    EmptyAnswer,
+    NotJson,
+    RedirectRefused,
+    ResponseTooLarge,
+    http_headers_of,
+    http_status_of,
+)
 from rotator.adapters.exchanges.wallets import (
     EARN_IN_SPOT_BALANCE,
     read_wallet,
@@ -201,6 +208,10 @@ class _AccountFetch:
             return f"{what} failed: exchange not available{code} {tried}: {detail}"
         if failure is Failure.NETWORK:
             return f"{what} failed: network error {tried}: {detail}"
+        if isinstance(exc, EmptyAnswer):
+            return f"{what} failed: {detail} (not counted as an empty account)"
+        if isinstance(exc, RedirectRefused | ResponseTooLarge):
+            return f"{what} failed: {detail}"
         if failure is Failure.NOT_JSON:
             return f"{what} failed: {NOT_JSON_MESSAGE}"
         if failure is Failure.SIGNING:  # e.g. Kraken's secret is base64-decoded to sign
