@@ -169,11 +169,9 @@ def check_bitcoin_address(address: str) -> str:
         )
     head, _, data = address.rpartition("1")
     charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-    if hrp is None and head.isalpha() and data and set(data.lower()) <= set(charset):
-        if data in (data.lower(), data.upper()):  # bech32 is one case: a bad checksum
-                raise KeyError_(
-                    "is not a valid Bitcoin address (bad bech32 checksum or encoding)"
-                )
+    one_case = data in (data.lower(), data.upper())  # bech32 is all one case
+    if hrp is None and head.isalpha() and data and one_case and set(data.lower()) <= set(charset):
+        raise KeyError_("is not a valid Bitcoin address (bad bech32 checksum or encoding)")
     if hrp is None:
         try:
             version = base58.decode_check(address)[:1]
