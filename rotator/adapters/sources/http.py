@@ -5,10 +5,16 @@ and happen only on network errors, HTTP 429 and 5xx (honouring a short Retry-Aft
 waits between calls so a free tier's limit (CoinGecko: about 10 calls a minute) is respected.
 API keys are sent in a header named by the source and registered for redaction, so they never
 appear in messages.
+
+Answers are untrusted input: each attempt has a total deadline of `timeout` seconds (a server
+dripping a byte at a time cannot hold a run), bodies are read in chunks and dropped past
+MAX_RESPONSE_BYTES, redirects are not followed (they fail the call), and JSON nested too
+deeply fails the call instead of raising RecursionError.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +27,8 @@ from rotator.redaction import redact, register_secret
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
+# DefiLlama's protocol list, the largest answer a source gives, is about 10 MB.
+MAX_RESPONSE_BYTES = 64 * 2**20
 
 
 class SourceError(RotatorError):
@@ -55,6 +63,8 @@ class JsonClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
+        self.timeout = timeout
+        self.max_bytes = MAX_RESPONSE_BYTES
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.backoff = backoff
@@ -85,6 +95,32 @@ class JsonClient:
                 self._sleep(wait)
         self._last_call = self._clock()
 
+    def _fetch(
+        self, what: str, url: str, params: Mapping[str, Any] | None
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One GET: status, headers, and the body read within the deadline and byte limit.
+
+        Raises:
+            httpx.TimeoutException: past `timeout` seconds in all (a dripping answer).
+            SourceError: the body grew past the byte limit.
+        """
+        deadline = time.monotonic() + self.timeout
+        with self._client.stream("GET", url, params=dict(params or {})) as response:
+            if not 200 <= response.status_code < 300:
+                return response.status_code, response.headers, b""
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise SourceError(
+                        f"{what}: answer larger than {self.max_bytes // 2**20} MiB; reading stopped"
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"{what}: over {self.timeout:g} s")
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET `path` (relative to the base URL) and return the decoded JSON.
 
@@ -99,23 +135,22 @@ class JsonClient:
         for attempt in range(self.retries + 1):
             self._wait_turn()
             try:
-                response = self._client.get(url, params=dict(params or {}))
+                status, headers, body = self._fetch(what, url, params)
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.HTTPError as exc:
                 problem = f"network error ({type(exc).__name__})"
             else:
-                if response.status_code in RETRY_STATUSES:
-                    problem = f"HTTP {response.status_code}"
-                    delay = max(delay, _retry_after(response))
-                elif response.status_code >= 400:
-                    hint = " (check the API key)" if response.status_code in (401, 403) else ""
-                    raise SourceError(redact(f"{what}: HTTP {response.status_code}{hint}"))
+                if status in RETRY_STATUSES:
+                    problem = f"HTTP {status}"
+                    delay = max(delay, _retry_after(headers))
+                elif 300 <= status < 400:
+                    raise SourceError(f"{what}: HTTP {status} redirect not followed")
+                elif status >= 400:
+                    hint = " (check the API key)" if status in (401, 403) else ""
+                    raise SourceError(redact(f"{what}: HTTP {status}{hint}"))
                 else:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise SourceError(f"{what}: response is not JSON") from None
+                    return decode_json(what, body)
             if attempt < self.retries:
                 self._sleep(delay)
                 delay *= 2
@@ -123,7 +158,17 @@ class JsonClient:
         raise SourceError(redact(f"{what}: {problem} ({attempts} attempts); try again later"))
 
 
-def _retry_after(response: httpx.Response) -> float:
+def decode_json(what: str, body: bytes) -> Any:
+    """JSON of an answer; SourceError when it is not JSON or is nested too deeply."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise SourceError(f"{what}: response is nested too deeply") from None
+    except ValueError:
+        raise SourceError(f"{what}: response is not JSON") from None
+
+
+def _retry_after(headers: httpx.Headers) -> float:
     """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
-    wait = retry_after_seconds(response.headers, time.time())
+    wait = retry_after_seconds(headers, time.time())
     return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)
