@@ -64,6 +64,10 @@ def fetch_oracle_quotes(
                 ask.add(under)
             else:  # a declared ratio needs no oracle price of the asset itself
                 ask.discard(asset)
+    # the tracked asset of a wrapped or staking token is read along, to hold its price against
+    ask |= {
+        TRACKS[a] for a in wanted if TRACKS.get(a) in settings.ids and a not in settings.underlying
+    }
     ids = {a: settings.ids[a] for a in sorted(ask) if a in settings.ids}
     llama_only = {
         a: settings.defillama_ids[a]
@@ -117,6 +121,20 @@ def fetch_oracle_quotes(
                     f"{source} answered an implausible price ({price:.3g} {base}); not used",
                 )
             )
+    for asset in wanted:
+        tracked = TRACKS.get(asset)
+        if asset in prices and tracked in prices and asset not in settings.underlying:
+            ratio = prices[asset][0] / prices[tracked][0]
+            if not RATIO_BOUNDS[0] <= ratio <= RATIO_BOUNDS[1]:
+                source = prices.pop(asset)[1]
+                problems.append(
+                    Problem(
+                        Severity.WARNING,
+                        f"oracle {asset}",
+                        f"{source} prices {asset} at {ratio:.3g} times {tracked}, which it "
+                        f"tracks (expected {RATIO_BOUNDS[0]}-{RATIO_BOUNDS[1]}); not used",
+                    )
+                )
     quotes: list[OracleQuote] = []
     for asset in wanted:
         if asset in settings.underlying:
