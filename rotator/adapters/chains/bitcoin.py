@@ -129,46 +129,58 @@ class _Api:
 
     async def _esplora(self, address: str) -> AddressState:
         data = await self.endpoint.get_json(f"address/{quote(address)}")
-        what = f"{self.endpoint.label} GET /address"
-        chain = data.get("chain_stats") if isinstance(data, dict) else None
-        pool = (data.get("mempool_stats") if isinstance(data, dict) else None) or {}
-        if not isinstance(chain, dict) or not isinstance(pool, dict):
-            raise ChainReadError(f"{what}: unexpected answer (no chain_stats)")
-        funded = _count(what, "funded_txo_sum", chain.get("funded_txo_sum"), MAX_SATS * 1000)
-        spent = _count(what, "spent_txo_sum", chain.get("spent_txo_sum"), MAX_SATS * 1000)
-        if spent > funded:
-            raise ChainReadError(
-                f"{what}: the address spent more than it was funded (inconsistent answer)"
-            )
-        balance = _count(what, "balance", funded - spent, MAX_SATS)
-        used = _count(what, "tx_count", chain.get("tx_count"), 10**12) > 0
-        used = used or _count(what, "tx_count", pool.get("tx_count", 0), 10**12) > 0
-        return AddressState(address, balance, used)
+        return parse_esplora(f"{self.endpoint.label} GET /address", address, data)
 
     async def _multiaddr(self, addresses: list[str]) -> list[AddressState]:
         path = f"multiaddr?active={quote('|'.join(addresses), safe='')}&n=0"
         data = await self.endpoint.get_json(path)
-        what = f"{self.endpoint.label} GET /multiaddr"
-        rows = data.get("addresses") if isinstance(data, dict) else None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ChainReadError(f"{what}: unexpected answer (no address list)")
-        by_address = {r.get("address"): r for r in rows}
-        missing = [a for a in addresses if a not in by_address]
-        if missing:
-            raise ChainReadError(f"{what}: {len(missing)} asked addresses missing in the answer")
-        info = data.get("info")
-        block = info.get("latest_block") if isinstance(info, dict) else None
-        height = block.get("height") if isinstance(block, dict) else None
-        if height is not None:  # optional: the block is then unknown, the balances still hold
-            self.last_height = _count(what, "latest_block.height", height, 10**10)
-        return [
-            AddressState(
-                a,
-                _count(what, "final_balance", by_address[a].get("final_balance"), MAX_SATS),
-                _count(what, "n_tx", by_address[a].get("n_tx"), 10**12) > 0,
-            )
-            for a in addresses
-        ]
+        states, height = parse_multiaddr(f"{self.endpoint.label} GET /multiaddr", addresses, data)
+        if height is not None:
+            self.last_height = height
+        return states
+
+
+def parse_esplora(what: str, address: str, data: object) -> AddressState:
+    """An Esplora `GET /address/{a}` answer; ChainReadError when it is not a sane one."""
+    chain = data.get("chain_stats") if isinstance(data, dict) else None
+    pool = (data.get("mempool_stats") if isinstance(data, dict) else None) or {}
+    if not isinstance(chain, dict) or not isinstance(pool, dict):
+        raise ChainReadError(f"{what}: unexpected answer (no chain_stats)")
+    funded = _count(what, "funded_txo_sum", chain.get("funded_txo_sum"), MAX_SATS * 1000)
+    spent = _count(what, "spent_txo_sum", chain.get("spent_txo_sum"), MAX_SATS * 1000)
+    if spent > funded:
+        raise ChainReadError(f"{what}: the address spent more than it was funded (inconsistent)")
+    balance = _count(what, "balance", funded - spent, MAX_SATS)
+    used = _count(what, "tx_count", chain.get("tx_count"), 10**12) > 0
+    used = used or _count(what, "tx_count", pool.get("tx_count", 0), 10**12) > 0
+    return AddressState(address, balance, used)
+
+
+def parse_multiaddr(
+    what: str, addresses: list[str], data: object
+) -> tuple[list[AddressState], int | None]:
+    """A blockchain.info multiaddr answer: the asked addresses' states and the tip height
+    (None when the answer has no `info.latest_block`); ChainReadError when it is not sane."""
+    rows = data.get("addresses") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ChainReadError(f"{what}: unexpected answer (no address list)")
+    by_address = {r.get("address"): r for r in rows if isinstance(r.get("address"), str)}
+    missing = [a for a in addresses if a not in by_address]
+    if missing:
+        raise ChainReadError(f"{what}: {len(missing)} asked addresses missing in the answer")
+    info = data.get("info") if isinstance(data, dict) else None
+    block = info.get("latest_block") if isinstance(info, dict) else None
+    height = block.get("height") if isinstance(block, dict) else None
+    states = [
+        AddressState(
+            a,
+            _count(what, "final_balance", by_address[a].get("final_balance"), MAX_SATS),
+            _count(what, "n_tx", by_address[a].get("n_tx"), 10**12) > 0,
+        )
+        for a in addresses
+    ]
+    known = None if height is None else _count(what, "latest_block.height", height, 10**10)
+    return states, known
 
 
 def _count(what: str, field: str, value: object, limit: int) -> int:

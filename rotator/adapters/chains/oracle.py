@@ -192,11 +192,17 @@ def _coingecko(
         data = client.get(
             "simple/price", {"ids": ",".join(sorted(set(ids.values()))), "vs_currencies": vs}
         )
-    out: dict[str, tuple[Decimal, str]] = {}
+    return parse_simple_price(data, ids, vs)
+
+
+def parse_simple_price(data: Any, ids: dict[str, str], vs: str) -> dict[str, tuple[Decimal, str]]:
+    """CoinGecko `/simple/price` -> asset -> (finite price > 0, source); SourceError on shape."""
     if not isinstance(data, dict):
         raise SourceError("CoinGecko GET /simple/price: answer is not an object")
+    out: dict[str, tuple[Decimal, str]] = {}
     for asset, cid in ids.items():
-        price = _decimal((data.get(cid) or {}).get(vs) if isinstance(data.get(cid), dict) else None)
+        row = data.get(cid)
+        price = _decimal(row.get(vs)) if isinstance(row, dict) else None
         if price is not None and price > 0:
             out[asset] = (price, f"coingecko:{cid}")
     return out
@@ -215,6 +221,11 @@ def _defillama(
         sleep=sleep,
     ) as client:
         data = client.get("prices/current/" + ",".join(sorted(set(keys.values()))))
+    return parse_llama_prices(data, keys)
+
+
+def parse_llama_prices(data: Any, keys: dict[str, str]) -> dict[str, tuple[Decimal, str]]:
+    """DefiLlama `/prices/current` -> asset -> (finite price > 0, source); SourceError on shape."""
     coins = data.get("coins") if isinstance(data, dict) else None
     if not isinstance(coins, dict):
         raise SourceError("DefiLlama GET /prices/current: answer has no coins map")
