@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 from hostile_server import HostileServer
 
-from rotator.adapters.exchanges import transport
+from rotator.adapters.exchanges import bounded
 from rotator.cli.app import cli
 from rotator.demo.replay import api_urls_for
 
@@ -174,7 +174,7 @@ def test_empty_ticker_answer_leaves_the_price_missing(tmp_path, hostile):
 
 
 def test_flooding_answer_is_cut_off(tmp_path, hostile, monkeypatch):
-    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 2**20)
+    monkeypatch.setattr(bounded, "MAX_RESPONSE_BYTES", 2**20)
     serve(hostile)
     hostile.flood(BALANCE, 3 * 2**20)
     result, data = plan(portfolio(tmp_path, hostile))

@@ -36,23 +36,39 @@ exception class each exchange maps a status to, and answers a response that is n
 from __future__ import annotations
 
 import ast
-import contextlib
 import inspect
 import re
 import textwrap
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
 from ccxt.base.types import Entry
 from yarl import URL
 
+from rotator.adapters.exchanges.bounded import (
+    MAX_REDIRECTS,
+    MAX_RESPONSE_BYTES,
+    GuardedSession,
+    RedirectRefused,
+    ResponseTooLarge,
+)
 from rotator.errors import ReadOnlyViolation
+
+__all__ = [
+    "MAX_REDIRECTS",
+    "MAX_RESPONSE_BYTES",
+    "EmptyAnswer",
+    "NotJson",
+    "RedirectRefused",
+    "ResponseTooLarge",
+    "check_request",
+    "install",
+]
 
 # Unified calls whose requests are allowed (rotator's read calls; see guard.ALLOWED_CALLS).
 READ_ROOTS = (
@@ -81,10 +97,6 @@ READ_ONLY_POSTS: dict[str, tuple[str, ...]] = {
 # Balance endpoints whose documented answer is a bare list that is empty for an empty wallet
 # (Binance "Funding Wallet (USER_DATA)": `[]` when the funding wallet holds nothing).
 EMPTY_LIST_ANSWERS = frozenset({"sapi_post_asset_get_funding_asset"})
-MAX_REDIRECTS = 3
-# Binance's exchangeInfo, the largest answer of a read call, is about 20 MB.
-MAX_RESPONSE_BYTES = 64 * 2**20
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method-override", "x-http-method", "x-method-override"}
 )
@@ -99,14 +111,6 @@ _DESCRIBE_CREDENTIALS = {
 
 class NotJson(ccxt_async.BadResponse):
     """The exchange answered with a body that is not JSON (an HTML error page, say)."""
-
-
-class RedirectRefused(ccxt_async.ExchangeError):
-    """The exchange answered with a redirect rotator does not follow (the call failed)."""
-
-
-class ResponseTooLarge(ccxt_async.ExchangeError):
-    """The answer grew past MAX_RESPONSE_BYTES; reading it was stopped."""
 
 
 class EmptyAnswer(ccxt_async.BadResponse):
@@ -305,8 +309,10 @@ def install(exchange: Any) -> None:
             exchange_id, url, method, {**(exchange.headers or {}), **(headers or {})}
         )
         exchange.open()  # ccxt's own session (TLS settings, connector), wrapped once
-        if exchange.session is not None and not isinstance(exchange.session, _GuardedSession):
-            exchange.session = _GuardedSession(exchange.session, exchange_id)
+        if exchange.session is not None and not isinstance(exchange.session, GuardedSession):
+            exchange.session = GuardedSession(
+                exchange.session, exchange_id, lambda *args: _redirect_target(exchange_id, *args)
+            )
         _current_endpoint.set(endpoint)
         _last_http.set(None)
         try:
@@ -344,94 +350,28 @@ def http_headers_of(exc: BaseException) -> Mapping[str, str]:
     return getattr(exc, "rotator_http_headers", None) or {}
 
 
-class _LimitedResponse:
-    """What ccxt reads of a response (status, reason, headers, text), the body read bounded."""
+def _redirect_target(exchange_id: str, method: str, url: URL, status: int, location: str) -> URL:
+    """Where a redirect of the current request may go; RedirectRefused when nowhere.
 
-    def __init__(self, raw: aiohttp.ClientResponse, body: bytes) -> None:
-        self.status = raw.status
-        self.reason = raw.reason
-        self.headers = raw.headers
-        self.content = body
-        self._charset = raw.charset or "utf-8"
-
-    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
-        try:
-            return self.content.decode(encoding or self._charset, errors)
-        except LookupError:  # a charset Python does not know
-            return self.content.decode("utf-8", errors)
-
-
-class _GuardedSession:
-    """ccxt's aiohttp session with redirects checked by rotator and bodies read bounded."""
-
-    def __init__(self, session: aiohttp.ClientSession, exchange_id: str) -> None:
-        self._session = session
-        self._exchange_id = exchange_id
-
-    def __getattr__(self, name: str) -> Any:
-        if name in {"get", "post", "put", "delete", "patch", "head", "options"}:
-            return lambda url, **kwargs: self._request(name.upper(), url, **kwargs)
-        return getattr(self._session, name)
-
-    @contextlib.asynccontextmanager
-    async def _request(self, method: str, url: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        target = URL(url)
-        for _ in range(MAX_REDIRECTS + 1):
-            async with self._session.request(
-                method, target, allow_redirects=False, **kwargs
-            ) as raw:
-                if raw.status in _REDIRECTS:
-                    target = self._redirect(method, target, raw)
-                    if raw.status == 303:
-                        method, kwargs["data"] = "GET", None
-                    continue
-                body = await _read_bounded(raw, self._exchange_id, method, target)
-                yield _LimitedResponse(raw, body)
-                return
+    A signed request is never sent on; a public one only to the same scheme, host and port
+    and to a path that is itself an allowed read request.
+    """
+    endpoint = _current_endpoint.get()
+    what = f"{exchange_id} {method} {url.path}: HTTP {status} redirect"
+    if endpoint is None or endpoint.signed:
         raise RedirectRefused(
-            f"{self._exchange_id} {method} {target.path}: more than {MAX_REDIRECTS} redirects"
+            f"{what} refused: a signed request is never sent on to another URL (its API "
+            "key and signature would go with it); check the exchange's `urls` in "
+            "portfolio.yaml"
         )
-
-    def _redirect(self, method: str, url: URL, raw: aiohttp.ClientResponse) -> URL:
-        """Where a redirect of a public read may go; RedirectRefused otherwise."""
-        endpoint = _current_endpoint.get()
-        what = f"{self._exchange_id} {method} {url.path}: HTTP {raw.status} redirect"
-        if endpoint is None or endpoint.signed:
-            raise RedirectRefused(
-                f"{what} refused: a signed request is never sent on to another URL (its API "
-                "key and signature would go with it); check the exchange's `urls` in "
-                "portfolio.yaml"
-            )
-        location = raw.headers.get("Location", "")
-        try:
-            target = url.join(URL(location))
-        except ValueError:
-            raise RedirectRefused(f"{what} to an unreadable location refused") from None
-        if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
-            raise RedirectRefused(f"{what} to another host refused")
-        try:
-            check_request(self._exchange_id, str(target), method, {})
-        except ReadOnlyViolation:
-            raise RedirectRefused(f"{what} to a path rotator does not read refused") from None
-        return target
-
-
-async def _read_bounded(
-    raw: aiohttp.ClientResponse, exchange_id: str, method: str, url: URL
-) -> bytes:
-    """The body, read in chunks; ResponseTooLarge past MAX_RESPONSE_BYTES."""
-    limit = MAX_RESPONSE_BYTES
-    too_large = ResponseTooLarge(
-        f"{exchange_id} {method} {url.path}: the answer is larger than {limit // 2**20} MiB; "
-        "reading it was stopped"
-    )
-    if (raw.content_length or 0) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in raw.content.iter_chunked(2**16):
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        target = url.join(URL(location))
+    except ValueError:
+        raise RedirectRefused(f"{what} to an unreadable location refused") from None
+    if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
+        raise RedirectRefused(f"{what} to another host refused")
+    try:
+        check_request(exchange_id, str(target), method, {})
+    except ReadOnlyViolation:
+        raise RedirectRefused(f"{what} to a path rotator does not read refused") from None
+    return target
