@@ -128,9 +128,9 @@ def test_chain_redirect_is_not_followed(tmp_path, hostile):
 def test_dripping_chain_answer_ends_at_timeout_seconds(tmp_path, hostile):
     serve_btc(hostile)
     hostile.drip(f"GET /btc/address/{ADDRESS}", interval=0.05, size=1000)
-    started = time.monotonic()
     result, data = plan(write(tmp_path, hostile, btc_wallet(hostile, timeout_seconds=0.4)))
-    assert time.monotonic() - started < 4
+    asked = hostile.requests_to(f"GET /btc/address/{ADDRESS}")
+    assert asked and time.monotonic() - asked[0].at < 3  # the drip alone would take 50 s
     incomplete(result, data, "timed out after 0.4 s")
 
 
@@ -138,9 +138,9 @@ def test_wallet_deadline_bounds_the_whole_read(tmp_path, hostile):
     serve_btc(hostile)
     hostile.drip(f"GET /btc/address/{ADDRESS}", interval=0.05, size=1000)
     wallet = btc_wallet(hostile, timeout_seconds=5, deadline_seconds=0.5)
-    started = time.monotonic()
     result, data = plan(write(tmp_path, hostile, wallet))
-    assert time.monotonic() - started < 4
+    asked = hostile.requests_to(f"GET /btc/address/{ADDRESS}")
+    assert asked and time.monotonic() - asked[0].at < 3  # the drip alone would take 50 s
     incomplete(result, data, "read not finished within 0.5 s (deadline_seconds)")
 
 
@@ -402,3 +402,41 @@ def test_defillama_key_alone_is_asked(tmp_path, hostile):
     rows = {r["asset"]: r for r in data["onchain"]}
     assert rows["MINE"]["value"] == "10" and rows["MINE"]["price_source"] == "oracle"
     assert hostile.requests_to(f"GET /llama/prices/current/{key}")
+
+
+# -- the shared source client, through the oracle (items 1, 5, 6) --------------------------
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("redirect", "HTTP 307 redirect not followed"),
+        ("drip", "timed out"),
+        ("flood", "answer larger than 1 MiB"),
+        ("nest", "nested too deeply"),
+        ("empty", "answer is not an object"),
+    ],
+)
+def test_hostile_oracle_endpoint_leaves_the_wallet_unpriced(
+    tmp_path, hostile, monkeypatch, behaviour, message
+):
+    from rotator.adapters.sources import http
+
+    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 2**20)
+    serve_btc(hostile)
+    route = "GET /cg/simple/price"
+    if behaviour == "redirect":
+        hostile.redirect(route, f"{hostile.url}/elsewhere")
+    elif behaviour == "drip":
+        hostile.drip(route, interval=0.05, size=1000)
+    elif behaviour == "flood":
+        hostile.flood(route, 3 * 2**20)
+    elif behaviour == "nest":
+        hostile.nest(route, 100_000)
+    else:
+        hostile.add_route(route, b"[]")
+    hostile.add_route("GET /llama/prices/current/coingecko:bitcoin", b'{"coins": {}}')
+    path = write(tmp_path, hostile, btc_wallet(hostile), "  timeout_seconds: 0.4")
+    result, data = plan(path)
+    asked = hostile.requests_to(route)
+    assert asked and time.monotonic() - asked[0].at < 4  # ended at the timeout, not the drip
+    incomplete(result, data, message)
+    assert not hostile.requests_to("GET /elsewhere")
