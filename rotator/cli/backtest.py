@@ -27,6 +27,7 @@ from rotator.pipeline.backtest import (
     as_json,
     default_window,
     history_span,
+    load_backtest_datasets,
     load_backtest_history,
     replay,
 )
@@ -113,7 +114,10 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
-        history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)
+        datasets = load_backtest_datasets(s.engine(), ruleset, last or date.today())
+        history = load_backtest_history(
+            s.engine(), ruleset, last or date.today(), benchmarks, datasets
+        )
     span = history_span(history)
     if span is None:
         raise MissingHistory(
@@ -143,7 +147,7 @@ def backtest(
             note=note,
         )
         return
-    result = replay(ruleset, history, settings, benchmarks)
+    result = replay(ruleset, history, settings, benchmarks, datasets)
     report = as_json(result)
     written = None
     if out_dir is not None:

@@ -17,11 +17,14 @@ from sqlalchemy import Engine
 
 from rotator.adapters.storage.market import load_history, save_evaluations
 from rotator.adapters.storage.plan_records import evaluation_rows
+from rotator.adapters.storage.screen_history import load_screen_history
 from rotator.core.models import RebalancePolicy
 from rotator.core.records import RulesReport
 from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
+from rotator.core.rules.revenue_screen import DATASET as SCREEN_DATASET
+from rotator.core.screen.history import DATASET as HISTORY
 from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
 
 if TYPE_CHECKING:
@@ -45,15 +48,18 @@ class RulesOutcome:
 def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = False) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
 
-    Datasets (the revenue screen) are not gathered here: rules reading them answer unknown.
+    Datasets (the revenue screen) are not gathered here: a basket rule reads the basket
+    `rotator screen` stored on or before `as_of` (or its declared fallback; else unknown).
 
     Args:
         save: store the evaluations as standalone ones (no run), replacing earlier ones for the
             same day; the only write, after everything was evaluated.
     """
     history = load_history(engine, ruleset.series_inputs(), as_of)
+    screens = [spec.name for spec in ruleset.declaring(SCREEN_DATASET)]
+    datasets = {HISTORY: load_screen_history(engine, screens, as_of)} if screens else {}
     config = RunConfig(None, ruleset, RebalancePolicy(cash_assets=frozenset()), as_of)
-    evaluation = evaluate_rules(config, history_only(as_of, history))
+    evaluation = evaluate_rules(config, history_only(as_of, history, datasets))
     assert evaluation.decision is not None and evaluation.report is not None
     rules = evaluation.report
     if save:
