@@ -91,7 +91,15 @@ def test_screens_are_stored_by_day_and_rule_and_read_back(db_url: str) -> None:
     assert history.known_on("revenue_basket", date(2021, 5, 19), max_age_days=35) is None
 
     from alembic import command
+    from alembic.autogenerate import compare_metadata
     from alembic.config import Config
+    from alembic.migration import MigrationContext
+
+    from rotator.adapters.storage.db import Base
+
+    with engine.connect() as conn:  # the migration creates exactly the table class's schema
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diff if "screen_results" in repr(d)] == []
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
