@@ -88,7 +88,10 @@ class PriorHighParams(Params):
                 f"skip_recent_days ({self.skip_recent_days}) must be smaller than "
                 f"lookback_days ({self.lookback_days})"
             )
-        if "pullback_pct" in self.model_fields_set and self.find != "pullback":
+        # A non-default value with another method is a mistake (a default may come from a
+        # round trip through model_dump, as in sweeps).
+        default = type(self).model_fields["pullback_pct"].default
+        if self.pullback_pct != default and self.find != "pullback":
             raise ValueError(f"pullback_pct applies to find: pullback only (find is {self.find!r})")
         return self
 

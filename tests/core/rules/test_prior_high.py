@@ -285,4 +285,6 @@ def test_pullback_pct_is_validated():
     with pytest.raises(pydantic.ValidationError, match="less than 100"):
         PriorHighParams(find="pullback", pullback_pct=100)
     with pytest.raises(pydantic.ValidationError, match="pullback_pct applies to find: pullback"):
-        PriorHighParams(find="drawdown", pullback_pct=25)
+        PriorHighParams(find="drawdown", pullback_pct=30)
+    dumped = PriorHighParams(find="drawdown").model_dump()  # round trips keep validating
+    assert PriorHighParams.model_validate(dumped).pullback_pct == 25
