@@ -9,12 +9,14 @@ import click
 from rotator.cli.options import db_option, demo_option, format_option
 from rotator.cli.session import open_session
 from rotator.pipeline import store
+from rotator.pipeline.coverage import stored_series
 from rotator.pipeline.store import Engine, StoredRun, load_run
 from rotator.reports.runs import (
     console,
     diff_json,
     diff_rows,
     print_diff,
+    print_market_history,
     print_run,
     print_runs,
     run_json,
@@ -50,8 +52,11 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
         return
     if not found:
         click.echo("no runs stored yet: `rotator plan` and `rotator report` store every run")
-        return
-    print_runs(found, console())
+    else:
+        print_runs(found, console())
+    market = stored_series(engine)
+    if market:
+        print_market_history(market, console())
 
 
 @click.command("show")

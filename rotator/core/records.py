@@ -48,11 +48,14 @@ class RulesReport:
         ruleset: the rule set's name (its file).
         as_of: the evaluation day (rules read history up to its close).
         rules: one report per rule, in evaluation order.
+        history_note: one line when rules are unknown for lack of history (which rules, which
+            series, the command that fills them); None when history is not what is missing.
     """
 
     ruleset: str
     as_of: date
     rules: tuple[RuleReport, ...] = ()
+    history_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,8 @@ class DailyReport:
     macro: MacroPanel | None = None  # bond stress, net liquidity, buybacks (rotator.reports.macro)
     onchain: tuple[OnchainRow, ...] = ()  # on-chain holdings with their source
     oracle: tuple[OracleRow, ...] = ()  # prices that came from a price oracle
+    history_note: str | None = None  # rules unknown for lack of history (shown at the top)
+    sources: tuple[str, ...] = ()  # where the charted series came from ("close:BTC from binance")
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -274,6 +276,7 @@ def build_daily(
     dominance: Sequence[tuple[date, float]] = (),
     macro_history: Mapping[str, pd.Series] | None = None,
     market_day: date | None = None,
+    sources: tuple[str, ...] = (),
 ) -> DailyReport:
     """The day's report content.
 
@@ -286,6 +289,7 @@ def build_daily(
             charts show their last BTC_CHART_DAYS / DOMINANCE_CHART_DAYS days).
         macro_history: stored macro series by name (rotator.reports.macro.MACRO_SERIES) for
             the macro panel, shown as public on `market_day` (default `day`); None: no panel.
+        sources: one line per stored series saying where its days came from.
     """
     rules = rule_rows(plan.rules)
     previous_rules = rule_rows(previous.rules) if previous else ()
@@ -323,6 +327,8 @@ def build_daily(
         macro=_macro_panel(macro_history, rules, market_day or day),
         onchain=onchain_rows(plan),
         oracle=oracle_rows(plan),
+        history_note=None if plan.rules is None else plan.rules.history_note,
+        sources=sources,
     )
 
 

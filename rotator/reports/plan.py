@@ -137,6 +137,7 @@ def rules_to_dict(report: RulesReport) -> dict[str, Any]:
     return {
         "ruleset": report.ruleset,
         "rules_as_of": report.as_of.isoformat(),
+        "history_note": report.history_note,
         "rules": [rule_to_dict(r, report.as_of) for r in report.rules],
     }
 
@@ -190,6 +191,8 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
     """Print the plan for a person: status, allocation before/after, orders, problems."""
     base = plan.base_currency
     console.print(Text(DRY_RUN, style="bold yellow"))
+    if plan.rules is not None and plan.rules.history_note:
+        console.print(Text(plan.rules.history_note, style="bold yellow"), soft_wrap=True)
     if not plan.complete:
         missing = "\n".join(f"- {p}" for p in plan.problems if p.severity is Severity.ERROR)
         console.print(
