@@ -52,10 +52,11 @@ def signals(
         ruleset, note = s.plan_ruleset(rules_path)
         day = parse_as_of(as_of) or s.rules_as_of or today_utc()
         engine = s.engine()
-        # Datasets (the revenue screen) are read as `plan` reads them, so a regime that
-        # depends on a basket is chosen here as it is there.
+        # Today's signals read datasets (the revenue screen) as `plan` reads them, so a regime
+        # that depends on a basket is chosen here as it is there; a past day (--as-of) reads
+        # the screen stored on or before it, never today's answer.
         context = None
-        if ruleset.dataset_inputs():
+        if ruleset.dataset_inputs() and as_of is None:
             context = LoadContext(
                 environ=s.environ, settings=s.settings, now=s.now(), engine=engine
             )
