@@ -6,9 +6,11 @@ that tries to reach the internet fails at once instead of hanging.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_server import HostileServer
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +21,10 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ROTATOR_DB_URL", raising=False)
     monkeypatch.delenv("ROTATOR_CONFIG", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    """A replay server on 127.0.0.1 that can also redirect, drip, flood, nest and echo."""
+    with HostileServer() as server:
+        yield server

@@ -29,6 +29,7 @@ from rotator.pipeline.backtest import (
     as_json,
     default_window,
     history_span,
+    load_backtest_datasets,
     load_backtest_history,
     replay,
 )
@@ -164,7 +165,10 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
-        history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)
+        datasets = load_backtest_datasets(s.engine(), ruleset, last or date.today())
+        history = load_backtest_history(
+            s.engine(), ruleset, last or date.today(), benchmarks, datasets
+        )
     span = history_span(history)
     if span is None:
         raise MissingHistory(
@@ -197,7 +201,7 @@ def backtest(
         )
         return
     with show_progress(quiet) as progress:
-        result = replay(ruleset, history, settings, benchmarks, step=progress.step)
+        result = replay(ruleset, history, settings, benchmarks, datasets, step=progress.step)
     bootstrap = assess(result, block_days=block_days, samples=bootstrap_samples, seed=seed)
     report = with_robustness(as_json(result), bootstrap)
     written = None

@@ -18,13 +18,14 @@ from rotator.cli.options import (
     db_option,
     demo_option,
     format_option,
+    no_save_option,
     now_option,
     quiet_option,
 )
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode, Severity
-from rotator.pipeline.screen import run_screen
+from rotator.pipeline.screen import run_screen, store_screen
 from rotator.redaction import install_logging
 from rotator.reports.screen import print_screen, render_screen
 
@@ -36,6 +37,7 @@ from rotator.reports.screen import print_screen, render_screen
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--rule", "rule_name", default=None, help="Which revenue_screen rule to run.")
 @click.option("--refresh", is_flag=True, help="Ignore cached DefiLlama/CoinGecko data.")
+@no_save_option
 @db_option
 @now_option
 @quiet_option
@@ -46,11 +48,16 @@ def screen(
     output: Path | None,
     rule_name: str | None,
     refresh: bool,
+    no_save: bool,
     db_url: str | None,
     now_text: str | None,
     quiet: bool,
 ) -> None:
     """Screen tokens for real, revenue-backed yield and show the basket it would build.
+
+    Each complete result (basket, members, figures) is stored by day in the database, so
+    `rotator signals --as-of` and `rotator backtest` use the basket known on a past day
+    (`--no-save`: store nothing).
 
     Exit codes: 0 done, 2 configuration error, 3 a source could not be read or is stale (every
     token then fails, with the reason).
@@ -76,6 +83,8 @@ def screen(
             refresh=refresh,
             market_cache=s.market_cache,
         )
+        if not no_save:
+            store_screen(s.engine(), done, now)
     outcome, name, account_problems = done.outcome, done.rule, list(done.account_problems)
     text = render_screen(outcome, output_format, name, now, account_problems)
     if output:

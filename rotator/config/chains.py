@@ -42,6 +42,21 @@ EVM_CHAINS: Mapping[str, EvmChain] = {
     "bsc": EvmChain(56, "BNB", "https://bsc-rpc.publicnode.com"),
     "avalanche": EvmChain(43114, "AVAX", "https://avalanche-c-chain-rpc.publicnode.com"),
 }
+# Native coin of EVM chains that may be read through a named chain's settings with `chain_id`
+# (chainlist.org / each chain's docs). Another chain id needs `native:` in portfolio.yaml.
+EVM_NATIVE_BY_CHAIN_ID: Mapping[int, str] = {
+    **{chain.chain_id: chain.native for chain in EVM_CHAINS.values()},
+    100: "XDAI",  # Gnosis
+    250: "FTM",  # Fantom
+    25: "CRO",  # Cronos
+    42220: "CELO",  # Celo
+    5000: "MNT",  # Mantle
+    1284: "GLMR",  # Moonbeam
+    59144: "ETH",  # Linea
+    324: "ETH",  # zkSync Era
+    534352: "ETH",  # Scroll
+    81457: "ETH",  # Blast
+}
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
     BITCOIN: "https://blockstream.info/api",  # Esplora REST
     SOLANA: "https://api.mainnet-beta.solana.com",
@@ -125,6 +140,12 @@ COIN_IDS: Mapping[str, str] = {
     "MSOL": "msol",
     "BONK": "bonk",
     "JUP": "jupiter-exchange-solana",
+    "XDAI": "xdai",
+    "FTM": "fantom",
+    "CRO": "crypto-com-chain",
+    "CELO": "celo",
+    "MNT": "mantle",
+    "GLMR": "moonbeam",
 }
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
 DEFILLAMA_URL = "https://coins.llama.fi"
@@ -182,10 +203,13 @@ class ChainWallet(_Strict):
     rpc_url: str | None = None
     rpc_url_env: str | None = None
     chain_id: int | None = Field(None, gt=0)
+    native: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,15}$")
     multicall: str | bool | None = None
     requests_per_second: float = Field(5.0, gt=0, le=1000)
     timeout_seconds: float = Field(15.0, gt=0, le=300)
     retries: int = Field(2, ge=0, le=10)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    max_addresses: int = Field(1000, ge=1, le=100_000)
     note: str | None = None
 
     @field_validator("chain")
@@ -253,6 +277,25 @@ class ChainWallet(_Strict):
         from rotator.config.chain_checks import check_wallet
 
         check_wallet(self)
+        evm = EVM_CHAINS.get(self.chain)
+        if self.native is not None and evm is None:
+            raise ValueError("native: is for EVM chains (bitcoin is BTC, solana SOL)")
+        if (
+            evm is not None
+            and self.chain_id not in (None, evm.chain_id)
+            and self.native is None
+            and self.chain_id not in EVM_NATIVE_BY_CHAIN_ID
+        ):
+            raise ValueError(
+                f"chain_id {self.chain_id} is not {self.chain} ({evm.chain_id}) nor a chain "
+                f"rotator knows the native coin of: set native: (its symbol, e.g. XDAI), so it "
+                f"is not counted as {evm.native}"
+            )
+        if self.max_addresses < self.gap_limit:
+            raise ValueError(
+                f"max_addresses ({self.max_addresses}) must be at least gap_limit "
+                f"({self.gap_limit}): the scan reads gap_limit addresses at a time"
+            )
         return self
 
 
@@ -300,11 +343,20 @@ class OraclesConfig(_Strict):
         return out
 
 
+def native_asset(wallet: ChainWallet) -> str:
+    """The wallet's native coin: BTC, SOL, or the EVM chain's (by `native:`, else chain id)."""
+    fixed = {BITCOIN: "BTC", SOLANA: "SOL"}.get(wallet.chain)
+    if fixed is not None:
+        return fixed
+    if wallet.native:
+        return wallet.native.upper()
+    evm = EVM_CHAINS[wallet.chain]
+    return EVM_NATIVE_BY_CHAIN_ID.get(wallet.chain_id or evm.chain_id, evm.native)
+
+
 def wallet_assets(wallet: ChainWallet) -> frozenset[str]:
     """Assets the wallet may hold (native + tokens), so exchanges are asked to quote them."""
-    native = {BITCOIN: "BTC", SOLANA: "SOL"}.get(wallet.chain)
-    if native is None:
-        native = EVM_CHAINS[wallet.chain].native
+    native = native_asset(wallet)
     tokens = {t.upper() for t in wallet.tokens}
     if wallet.chain == SOLANA:
         tokens |= set(SOLANA_TOKENS)

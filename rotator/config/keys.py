@@ -145,21 +145,50 @@ def _parse_descriptor(text: str, script: str | None) -> HdWallet:
 def check_bitcoin_address(address: str) -> str:
     """The script type of a mainnet Bitcoin address (p2pkh, p2sh, p2wpkh, p2wsh, p2tr).
 
+    The address must be Bitcoin mainnet's by embit's network parameters: base58 with the
+    p2pkh or p2sh version byte, or bech32/bech32m with the `bc` prefix. Another coin's address
+    (Litecoin's `L…`, `ltc1…`) or a test network's is refused, never read as Bitcoin.
+
     Raises:
-        KeyError_: bad checksum or encoding, or a testnet address.
+        KeyError_: bad checksum or encoding, another network's or another coin's address.
     """
-    from embit.base import EmbitError
+    from embit import base58, bech32
+    from embit.networks import NETWORKS
     from embit.script import address_to_scriptpubkey
 
-    if address[:2].lower() in ("tb", "bc") and address.lower().startswith("tb1"):
-        raise KeyError_("is a testnet address; only Bitcoin mainnet is read")
-    if address[:1] in ("m", "n", "2"):
-        raise KeyError_("is a testnet address; only Bitcoin mainnet is read")
+    main = NETWORKS["main"]
+    tests = [n for key, n in NETWORKS.items() if key != "main"]
+    hrp = bech32.bech32_decode(address)[1]  # (encoding, hrp, data); hrp None if not bech32
+    if hrp is not None and hrp.lower() != main["bech32"]:
+        hrp = hrp.lower()
+        if any(hrp == n["bech32"] for n in tests):
+            raise KeyError_(f"is a {hrp}1… testnet address; only Bitcoin mainnet is read")
+        raise KeyError_(
+            f"has the bech32 prefix {hrp!r}, not Bitcoin mainnet's 'bc' (another coin's "
+            "address?); only Bitcoin mainnet is read"
+        )
+    head, _, data = address.rpartition("1")
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    one_case = data in (data.lower(), data.upper())  # bech32 is all one case
+    if hrp is None and head.isalpha() and data and one_case and set(data.lower()) <= set(charset):
+        raise KeyError_("is not a valid Bitcoin address (bad bech32 checksum or encoding)")
+    if hrp is None:
+        try:
+            version = base58.decode_check(address)[:1]
+        except Exception as exc:  # embit raises several error types on malformed input
+            raise KeyError_(f"is not a valid Bitcoin address ({_why(exc)})") from None
+        if version not in (main["p2pkh"], main["p2sh"]):
+            if any(version in (n["p2pkh"], n["p2sh"]) for n in tests):
+                raise KeyError_("is a testnet address; only Bitcoin mainnet is read")
+            raise KeyError_(
+                f"has the base58 version byte 0x{version.hex()}, not a Bitcoin mainnet one "
+                "(another coin's address?); only Bitcoin mainnet is read"
+            )
     try:
         spk = address_to_scriptpubkey(address)
-    except (EmbitError, ValueError, TypeError, IndexError) as exc:
+        kind = spk.script_type()
+    except Exception as exc:  # embit raises several error types on malformed input
         raise KeyError_(f"is not a valid Bitcoin address ({_why(exc)})") from None
-    kind = spk.script_type()
     if kind is None:
         raise KeyError_("is not a standard Bitcoin address")
     return str(kind)

@@ -43,7 +43,7 @@ from rotator.errors import ConfigError
 # The package the top-level rules/ folder is installed as (setup.py maps it; one copy).
 SHIPPED_PACKAGE = "rotator.rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
-REGIME_KEYS = {"name", "when", "targets", "description", "min_days"}
+REGIME_KEYS = {"name", "when", "targets", "description", "min_days", "lock_days"}
 
 
 def shipped_ruleset(name: str) -> Path:
@@ -244,7 +244,15 @@ def _regimes(raw: Any, rule_names: set[str], err: Any) -> tuple[Regime, ...]:
         if isinstance(min_days, bool) or not isinstance(min_days, int) or not 0 <= min_days <= 365:
             err((*loc, "min_days"), f"expected whole days between 0 and 365, got {min_days!r}")
             min_days = 0
-        regimes.append(Regime(name, when, targets, baskets, description, min_days))
+        lock_days = body.get("lock_days", 0)
+        if (
+            isinstance(lock_days, bool)
+            or not isinstance(lock_days, int)
+            or not 0 <= lock_days <= 365
+        ):
+            err((*loc, "lock_days"), f"expected whole days between 0 and 365, got {lock_days!r}")
+            lock_days = 0
+        regimes.append(Regime(name, when, targets, baskets, description, min_days, lock_days))
     return tuple(regimes)
 
 

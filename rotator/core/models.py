@@ -145,6 +145,8 @@ class OracleQuote:
         ratio: units of `underlying` one unit of `asset` is worth.
         ratio_source: where the ratio comes from, e.g. "portfolio.yaml" or
             "coingecko jito-staked-sol/solana".
+        tracks: an asset this one trades close to (stETH: ETH); a direct oracle price far
+            from the exchange price of `tracks` is refused by the valuation.
     """
 
     asset: str
@@ -154,6 +156,7 @@ class OracleQuote:
     underlying: str | None = None
     ratio: Decimal | None = None
     ratio_source: str | None = None
+    tracks: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,10 @@ from decimal import Decimal
 from rotator.core.models import Holding, OracleQuote, Price, Quote, ValuedHolding
 from rotator.errors import Problem, Severity
 
+# An oracle price of a token that tracks another (stETH: ETH, WBTC: BTC) must lie within this
+# band around the tracked asset's exchange price; outside it the oracle answer is refused.
+TRACKING_BAND = (Decimal("0.5"), Decimal("2"))
+
 ONE = Decimal(1)
 DEFAULT_MAX_DISAGREEMENT = Decimal("0.10")  # RebalancePolicy.max_price_disagreement
 DEFAULT_BRIDGES: tuple[str, ...] = ("USDT", "USDC", "BTC", "ETH", "USD")
@@ -164,6 +168,18 @@ def _oracle_price(
     if q.underlying is None:
         if q.price is None or not q.price.is_finite() or q.price <= 0:
             return f"unpriceable: {q.source} gave no price for {q.asset}"
+        if q.tracks is not None and q.tracks != q.asset:
+            tracked = _shortest_path(graph, q.tracks, base, bridges) if q.tracks != base else ()
+            if tracked is not None:
+                reference = _price_along(q.tracks, tracked).in_base if tracked else Decimal(1)
+                ratio = q.price / reference
+                if not TRACKING_BAND[0] <= ratio <= TRACKING_BAND[1]:
+                    return (
+                        f"unpriceable: {q.source} prices {q.asset} at {q.price:.4g} {base}, "
+                        f"{ratio:.3g} times the exchange price of {q.tracks}, which it tracks "
+                        f"(expected {TRACKING_BAND[0]}-{TRACKING_BAND[1]} times): the oracle's "
+                        "answer is not used"
+                    )
         return Price(q.asset, q.price, (), q.as_of, oracle=q.source)
     if q.ratio is None or not q.ratio.is_finite() or q.ratio <= 0:
         return f"unpriceable: no ratio of {q.asset} to {q.underlying} ({q.ratio_source})"

@@ -27,6 +27,7 @@ from rotator.config.chains import (
     SOLANA_TOKENS,
     ChainWallet,
     OraclesConfig,
+    native_asset,
     wallet_assets,
 )
 from rotator.config.keys import parse_hd
@@ -79,7 +80,7 @@ def wallet_settings(wallet: ChainWallet, environ: Mapping[str, str]) -> ChainWal
         multicall = wallet.multicall
     else:
         multicall = evm.multicall
-    native = {BITCOIN: "BTC", SOLANA: "SOL"}.get(wallet.chain) or (evm.native if evm else "")
+    native = native_asset(wallet)
     return ChainWalletSettings(
         name=wallet.name,
         chain=wallet.chain,
@@ -99,6 +100,8 @@ def wallet_settings(wallet: ChainWallet, environ: Mapping[str, str]) -> ChainWal
         timeout_seconds=wallet.timeout_seconds,
         retries=wallet.retries,
         hd=parse_hd(wallet.xpub, wallet.script) if wallet.xpub else None,
+        max_addresses=wallet.max_addresses,
+        deadline_seconds=wallet.deadline_seconds,
     )
 
 

@@ -18,11 +18,14 @@ from sqlalchemy import Engine
 
 from rotator.adapters.storage.market import load_history, save_evaluations
 from rotator.adapters.storage.plan_records import evaluation_rows
+from rotator.adapters.storage.screen_history import load_screen_history
 from rotator.core.models import RebalancePolicy
 from rotator.core.records import RulesReport
 from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
+from rotator.core.rules.revenue_screen import DATASET as SCREEN_DATASET
+from rotator.core.screen.history import DATASET as HISTORY
 from rotator.pipeline.gather import load_inputs
 from rotator.pipeline.loading import LoadContext
 from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
@@ -55,15 +58,20 @@ def run_rules(
 ) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
 
+    Without a `context`, datasets (the revenue screen) are not gathered: a basket rule reads the
+    basket `rotator screen` stored on or before `as_of` (or its declared fallback; else unknown).
+
     Args:
         save: store the evaluations as standalone ones (no run), replacing earlier ones for the
             same day; the only write, after everything was evaluated.
         context: where dataset loaders (the revenue screen) read from, as stage 2 of a plan
-            does; None: datasets are not gathered and rules reading them answer unknown.
+            does; None: the stored screens stand in for them.
     """
     if context is None:
         history = load_history(engine, ruleset.series_inputs(), as_of)
-        snapshot = history_only(as_of, history)
+        screens = [spec.name for spec in ruleset.declaring(SCREEN_DATASET)]
+        stored = {HISTORY: load_screen_history(engine, screens, as_of)} if screens else {}
+        snapshot = history_only(as_of, history, stored)
     else:
         inputs = load_inputs(ruleset, day=as_of, engine=engine, context=context)
         history = inputs.history

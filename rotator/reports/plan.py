@@ -3,7 +3,9 @@
 JSON and CSV carry the same order fields (ORDER_FIELDS); JSON adds totals, allocations,
 problems and notes around them, and `holdings`: every holding read (HOLDING_FIELDS), with its
 price and value when a fresh price was found (null otherwise), complete plan or not.
-Numbers of any size render (a 1e30 balance is written out, never an error).
+Numbers of any size render (a 1e30 balance is written out, never an error). Values are
+rounded to cents in a fiat or stablecoin base currency and to 8 decimals in any other (a BTC
+base: 0.00512 BTC stays 0.00512, not 0.01).
 """
 
 from __future__ import annotations
@@ -40,10 +42,20 @@ ORDER_FIELDS = (
     "reason",
 )
 HOLDING_FIELDS = ("account", "wallet", "asset", "amount", "price", "value")
+# Base currencies whose values are shown to two decimals; any other (BTC, ETH) gets eight.
+CENTS_CURRENCIES = frozenset(
+    {"USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "KRW", "CNY", "INR", "BRL", "TRY"}
+    | {"USDT", "USDC", "DAI", "FDUSD", "BUSD", "TUSD", "PYUSD", "USDE"}
+)
 DRY_RUN = "DRY RUN: suggested orders only. rotator never places, cancels or edits an order."
 
 
-def order_row(order: Order) -> dict[str, str | int]:
+def value_places(base: str) -> int:
+    """Decimals a value in `base` is shown with: 2 for fiat and stablecoins, 8 otherwise."""
+    return 2 if base.upper() in CENTS_CURRENCIES else 8
+
+
+def order_row(order: Order, places: int = 2) -> dict[str, str | int]:
     """One order as a flat mapping of ORDER_FIELDS (numbers as exact decimal strings)."""
     return {
         "account": order.account,
@@ -51,15 +63,15 @@ def order_row(order: Order) -> dict[str, str | int]:
         "side": order.side.value,
         "amount": _plain(order.amount),
         "price": _plain(order.price),
-        "notional": _plain(_round(order.notional, 2)),
-        "fee": _plain(_round(order.fee, 2)),
+        "notional": _plain(_round(order.notional, places)),
+        "fee": _plain(_round(order.fee, places)),
         "asset": order.asset,
         "leg": order.leg,
         "reason": order.reason,
     }
 
 
-def holding_row(held: ValuedHolding) -> dict[str, str | None]:
+def holding_row(held: ValuedHolding, places: int = 2) -> dict[str, str | None]:
     """One holding read as HOLDING_FIELDS; price and value None when it has no fresh price."""
     h = held.holding
     value = held.value
@@ -69,12 +81,13 @@ def holding_row(held: ValuedHolding) -> dict[str, str | None]:
         "asset": h.asset,
         "amount": _plain(h.total),
         "price": None if held.price is None else _plain(held.price.in_base),
-        "value": None if value is None else _plain(_round(value, 2)),
+        "value": None if value is None else _plain(_round(value, places)),
     }
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The whole plan as JSON-ready data."""
+    places = value_places(plan.base_currency)
     return {
         "dry_run": True,
         "as_of": iso_utc(plan.as_of),
@@ -84,10 +97,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "regime": plan.regime,
         "targets_source": plan.targets.source,
         "explanation": list(plan.explanation),
-        "before": [_allocation(a) for a in plan.before],
-        "after": [_allocation(a) for a in plan.after],
-        "orders": [order_row(o) for o in plan.orders],
-        "holdings": [holding_row(h) for h in plan.holdings],
+        "before": [_allocation(a, places) for a in plan.before],
+        "after": [_allocation(a, places) for a in plan.after],
+        "orders": [order_row(o, places) for o in plan.orders],
+        "holdings": [holding_row(h, places) for h in plan.holdings],
         "problems": [
             {"severity": p.severity.value, "subject": p.subject, "message": p.message}
             for p in plan.problems
@@ -99,7 +112,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "chain": r.chain,
                 "asset": r.asset,
                 "amount": _plain(r.amount),
-                "value": None if r.value is None else _plain(r.value.quantize(Decimal("0.01"))),
+                "value": None if r.value is None else _plain(_round(r.value, places)),
                 "address": r.address,
                 "addresses": r.addresses,
                 "block": r.block,
@@ -184,7 +197,7 @@ def render_csv(plan: Plan) -> str:
     writer = csv.DictWriter(buffer, fieldnames=ORDER_FIELDS, lineterminator="\n")
     writer.writeheader()
     for order in plan.orders:
-        writer.writerow(order_row(order))
+        writer.writerow(order_row(order, value_places(plan.base_currency)))
     return buffer.getvalue()
 
 
@@ -203,7 +216,7 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
                 border_style="bold red",
             )
         )
-    total = "unknown" if plan.total_value is None else f"{_money(plan.total_value)} {base}"
+    total = "unknown" if plan.total_value is None else f"{_money(plan.total_value, base)} {base}"
     headline = f"Portfolio value: {total}    as of {plan.as_of:%Y-%m-%d %H:%M} UTC"
     if plan.regime:
         headline += f"    regime: {plan.regime}"
@@ -277,7 +290,7 @@ def holdings_table(holdings: tuple[ValuedHolding, ...], base: str) -> Table:
             h.asset,
             _plain(h.total),
             "no fresh price" if held.price is None else _significant(held.price.in_base),
-            "-" if value is None else _money(value),
+            "-" if value is None else _money(value, base),
         )
     return table
 
@@ -300,7 +313,7 @@ def _allocation_table(plan: Plan) -> Table:
     for row in plan.before:
         target = "-" if row.target is None else f"{row.target:.1%}"
         drift = "-" if row.target is None else f"{(row.weight - row.target) * 100:+.1f} pp"
-        value = _money(row.value)
+        value = _money(row.value, plan.base_currency)
         if row.asset in unpriced and row.value == 0:
             value, drift = "no fresh price", "-"
         elif unknown:
@@ -329,7 +342,7 @@ def _onchain_table(plan: Plan) -> Table:
     ):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for r in onchain_rows(plan):
-        value = "unpriced" if r.value is None else f"{r.value:,.2f}"
+        value = "unpriced" if r.value is None else _money(r.value, plan.base_currency)
         if r.oracle and r.value is not None:
             value += " (oracle)"
         table.add_row(r.wallet, r.asset, _significant(r.amount), value, r.source)
@@ -362,8 +375,8 @@ def _orders_table(plan: Plan) -> Table:
             Text(order.side.value, style="red" if order.side.value == "sell" else "green"),
             _significant(order.amount),
             _significant(order.price),
-            _money(order.notional),
-            _money(order.fee),
+            _money(order.notional, plan.base_currency),
+            _money(order.fee, plan.base_currency),
         )
     return table
 
@@ -382,10 +395,10 @@ def _significant(value: Decimal, digits: int = 8) -> str:
     return _plain(value.quantize(Decimal(1).scaleb(exponent)) if exponent < 0 else value)
 
 
-def _allocation(row: Allocation) -> dict[str, str | None]:
+def _allocation(row: Allocation, places: int = 2) -> dict[str, str | None]:
     return {
         "asset": row.asset,
-        "value": _plain(_round(row.value, 2)),
+        "value": _plain(_round(row.value, places)),
         "weight": _plain(_round(row.weight, 4)),
         "target": None if row.target is None else _plain(row.target),
     }
@@ -398,9 +411,10 @@ def _round(value: Decimal, places: int) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-places))
 
 
-def _money(value: Decimal) -> str:
+def _money(value: Decimal, base: str = "USD") -> str:
     """1234.5 -> '1,234.50', at any size."""
-    return f"{_round(value, 2):,.2f}"
+    places = value_places(base)
+    return f"{_round(value, places):,.{places}f}"
 
 
 def _plain(value: Decimal) -> str:

@@ -21,7 +21,7 @@ from rich.table import Table
 from rotator.core.dominance_proxy import is_proxy
 from rotator.core.jsonable import plain_decimal, to_jsonable
 from rotator.core.models import Plan, ValuedHolding
-from rotator.reports.plan import details_to_dict, holding_row, render_table
+from rotator.reports.plan import details_to_dict, holding_row, render_table, value_places
 
 
 class RunSummaryLike(Protocol):
@@ -217,7 +217,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     data = {
         f.name: to_jsonable(getattr(plan, f.name)) for f in fields(plan) if f.name not in records
     }
-    data["holdings"] = [holding_row(h) for h in plan.holdings]  # as `plan --format json`
+    places = value_places(plan.base_currency)
+    data["holdings"] = [holding_row(h, places) for h in plan.holdings]  # as `plan --format json`
     return {**data, "details": to_jsonable(details_to_dict(plan))}
 
 

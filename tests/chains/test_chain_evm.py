@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from conftest import fixture, read, result_of
 
 from rotator.demo.chains import EvmState, jsonrpc
@@ -113,8 +114,23 @@ def test_endpoint_of_another_chain_is_refused(server):
 
 def test_chain_id_override_for_another_evm_chain(server):
     server.add_route("POST /eth", EvmState(chain_id=31337, native={VITALIK.lower(): 10**18}).body())
-    snap = read(server, "/eth", chain="ethereum", addresses=[VITALIK], chain_id=31337)
-    assert snap.ok and snap.holdings[0].total == 1
+    snap = read(server, "/eth", chain="ethereum", addresses=[VITALIK], chain_id=31337, native="ETH")
+    assert snap.ok and snap.holdings[0].total == 1 and snap.holdings[0].asset == "ETH"
+
+
+def test_known_chain_id_takes_its_own_native_coin(server):
+    server.add_route("POST /eth", EvmState(chain_id=100, native={VITALIK.lower(): 10**18}).body())
+    snap = read(server, "/eth", chain="ethereum", addresses=[VITALIK], chain_id=100)
+    assert snap.ok and [(h.asset, h.total) for h in snap.holdings] == [("XDAI", 1)]
+
+
+def test_unknown_chain_id_without_native_is_a_config_error():
+    from pydantic import ValidationError
+
+    from rotator.config.chains import ChainWallet
+
+    with pytest.raises(ValidationError, match="set native:"):
+        ChainWallet(name="w", chain="ethereum", addresses=[VITALIK], chain_id=31337)
 
 
 def test_tokens_mix_shipped_symbols_and_contracts(server):

@@ -7,6 +7,10 @@ into several aggregate3 calls sent as one JSON-RPC batch. Without Multicall3 (`m
 false`, or a chain without it) the same reads go out as plain JSON-RPC batches (`eth_blockNumber`,
 `eth_getBalance`, `eth_call`), sent concurrently. ABI encoding and decoding use eth-abi; selectors
 come from eth-utils.
+
+Answers are bounded: a block number or chain id must fit 10^12, `decimals()` must be 0..36 (an
+ERC-20's is a uint8, in practice at most 24), and no balance may exceed MAX_UNITS whole coins
+(2^256 wei is a broken or hostile answer, not a fortune).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from rotator.adapters.chains.settings import ChainWalletSettings
 NATIVE_DECIMALS = 18
 MULTICALL_CHUNK = 300  # sub-calls per aggregate3 call
 BATCH_CHUNK = 100  # JSON-RPC calls per batch request
+MAX_DECIMALS = 36
+MAX_UNITS = Decimal(10) ** 18  # more whole coins than any token's supply: a broken answer
+MAX_QUANTITY = 10**12  # block numbers and chain ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,8 @@ async def _via_multicall(
     for call, data in zip(calls, answers, strict=True):
         if call.kind == "block":
             block = _uint(endpoint, call, data)
+            if block > MAX_QUANTITY:
+                raise ChainReadError(f"{endpoint.label} getBlockNumber(): out of range")
         elif call.kind == "native" and call.address:
             natives[call.address] = _uint(endpoint, call, data)
     return answers, block, natives
@@ -168,18 +177,35 @@ def _balances(
     out: list[EvmBalance] = []
     for address, wei in natives.items():
         if wei:
-            amount = Decimal(wei).scaleb(-NATIVE_DECIMALS)
+            amount = _units(settings.native, wei, NATIVE_DECIMALS)
             out.append(EvmBalance(address, settings.native, amount))
     for call, data in zip(calls, answers, strict=True):
         if call.kind == "decimals" and call.symbol:
-            decimals[call.symbol] = _uint(None, call, data)
+            digits = _uint(None, call, data)
+            if digits > MAX_DECIMALS:
+                raise ChainReadError(
+                    f"{call.symbol} decimals() at {call.target} answered {digits:.3g}, not "
+                    f"0..{MAX_DECIMALS}: not a usable ERC-20 answer"
+                )
+            decimals[call.symbol] = digits
     for call, data in zip(calls, answers, strict=True):
         if call.kind == "balance" and call.symbol and call.address:
             raw = _uint(None, call, data)
             if raw:
-                amount = Decimal(raw).scaleb(-decimals[call.symbol])
+                amount = _units(call.symbol, raw, decimals[call.symbol])
                 out.append(EvmBalance(call.address, call.symbol, amount))
     return tuple(out)
+
+
+def _units(symbol: str, raw: int, digits: int) -> Decimal:
+    """`raw` base units as whole coins; ChainReadError past MAX_UNITS."""
+    amount = Decimal(raw).scaleb(-digits)
+    if amount > MAX_UNITS:
+        raise ChainReadError(
+            f"{symbol}: a balance of {amount:.3e} coins is implausible (over {MAX_UNITS:.0e}): "
+            "the endpoint's answer is broken"
+        )
+    return amount
 
 
 def _check_chain(endpoint: Endpoint, settings: ChainWalletSettings, answer: Any) -> None:
@@ -221,7 +247,13 @@ def _hex_bytes(value: Any) -> bytes:
 
 
 def _hex_int(endpoint: Endpoint, method: str, value: Any) -> int:
+    """A hex quantity ("0x1b4"); ChainReadError when not one or larger than MAX_QUANTITY."""
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 66:
+        raise ChainReadError(f"{endpoint.label} {method}: not a hex quantity")
     try:
-        return int(value, 16)
-    except (TypeError, ValueError):
+        number = int(value, 16)
+    except ValueError:
         raise ChainReadError(f"{endpoint.label} {method}: not a hex quantity") from None
+    if method in ("eth_blockNumber", "eth_chainId") and number > MAX_QUANTITY:
+        raise ChainReadError(f"{endpoint.label} {method}: {number:.3g} is out of range")
+    return number

@@ -6,6 +6,12 @@ answers `{"coins": {"coingecko:a": {"price": 1.23, "timestamp": ...}}}` in USD, 
 used only when the base currency is USD. Every asset gets one `OracleQuote` or nothing; the
 valuation marks prices from here as oracle prices and the planner never trades on them.
 Both use the shared JsonClient (timeout, bounded retries, Retry-After, pacing).
+
+Oracle answers are untrusted: a price must be a finite number within PRICE_BOUNDS (NaN,
+Infinity, 1e-300 or 3e12 are dropped with a warning, so the asset is reported unpriceable); a
+ratio read from two oracle prices must lie within RATIO_BOUNDS; a quote of a token that tracks
+another (stETH: ETH) carries `tracks`, so the valuation can hold its price against the
+exchange price of what it tracks. An asset with only a DefiLlama key is asked of DefiLlama.
 """
 
 from __future__ import annotations
@@ -20,6 +26,19 @@ from rotator.adapters.chains.settings import OracleSettings
 from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.core.models import OracleQuote
 from rotator.errors import Problem, Severity
+
+PRICE_BOUNDS = (Decimal("1e-12"), Decimal("1e12"))  # one unit, in any base currency
+RATIO_BOUNDS = (Decimal("0.2"), Decimal("5"))  # a staking token to its underlying
+# Tokens that trade close to another asset: wrapped and liquid-staking tokens.
+TRACKS: dict[str, str] = {
+    "STETH": "ETH",
+    "WSTETH": "ETH",
+    "RETH": "ETH",
+    "WETH": "ETH",
+    "WBTC": "BTC",
+    "JITOSOL": "SOL",
+    "MSOL": "SOL",
+}
 
 
 def fetch_oracle_quotes(
@@ -45,9 +64,20 @@ def fetch_oracle_quotes(
                 ask.add(under)
             else:  # a declared ratio needs no oracle price of the asset itself
                 ask.discard(asset)
+    # the tracked asset of a wrapped or staking token is read along, to hold its price against
+    ask |= {
+        TRACKS[a] for a in wanted if TRACKS.get(a) in settings.ids and a not in settings.underlying
+    }
     ids = {a: settings.ids[a] for a in sorted(ask) if a in settings.ids}
+    llama_only = {
+        a: settings.defillama_ids[a]
+        for a in sorted(ask)
+        if a not in ids and a in settings.defillama_ids
+    }
     problems: list[Problem] = []
-    unmapped = [a for a in wanted if a not in ids and a not in settings.underlying]
+    unmapped = [
+        a for a in wanted if a not in ids and a not in llama_only and a not in settings.underlying
+    ]
     for asset in unmapped:
         problems.append(
             Problem(
@@ -62,12 +92,49 @@ def fetch_oracle_quotes(
             prices.update(_coingecko(ids, base, settings, sleep))
         except SourceError as exc:
             problems.append(Problem(Severity.WARNING, "oracle CoinGecko", str(exc)))
-        missing = {a: settings.defillama_ids[a] for a in ids if a not in prices}
-        if missing and base == "USD":
-            try:
-                prices.update(_defillama(missing, settings, sleep))
-            except SourceError as exc:
-                problems.append(Problem(Severity.WARNING, "oracle DefiLlama", str(exc)))
+    missing = {
+        a: settings.defillama_ids[a] for a in ids if a not in prices and a in settings.defillama_ids
+    }
+    missing.update(llama_only)
+    if missing and base == "USD":
+        try:
+            prices.update(_defillama(missing, settings, sleep))
+        except SourceError as exc:
+            problems.append(Problem(Severity.WARNING, "oracle DefiLlama", str(exc)))
+    elif llama_only:
+        for asset in llama_only:
+            problems.append(
+                Problem(
+                    Severity.WARNING,
+                    f"oracle {asset}",
+                    f"only a DefiLlama key for {asset}, and DefiLlama prices in USD only "
+                    f"(base currency {base}): add oracles.assets.{asset}.coingecko",
+                )
+            )
+    for asset, (price, source) in list(prices.items()):
+        if not PRICE_BOUNDS[0] <= price <= PRICE_BOUNDS[1]:
+            del prices[asset]
+            problems.append(
+                Problem(
+                    Severity.WARNING,
+                    f"oracle {asset}",
+                    f"{source} answered an implausible price ({price:.3g} {base}); not used",
+                )
+            )
+    for asset in wanted:
+        tracked = TRACKS.get(asset)
+        if asset in prices and tracked in prices and asset not in settings.underlying:
+            ratio = prices[asset][0] / prices[tracked][0]
+            if not RATIO_BOUNDS[0] <= ratio <= RATIO_BOUNDS[1]:
+                source = prices.pop(asset)[1]
+                problems.append(
+                    Problem(
+                        Severity.WARNING,
+                        f"oracle {asset}",
+                        f"{source} prices {asset} at {ratio:.3g} times {tracked}, which it "
+                        f"tracks (expected {RATIO_BOUNDS[0]}-{RATIO_BOUNDS[1]}); not used",
+                    )
+                )
     quotes: list[OracleQuote] = []
     for asset in wanted:
         if asset in settings.underlying:
@@ -76,7 +143,11 @@ def fetch_oracle_quotes(
                 quotes.append(
                     OracleQuote(asset, None, "portfolio.yaml", now, under, fixed, "portfolio.yaml")
                 )
-            elif asset in prices and under in prices and prices[under][0] > 0:
+            elif (
+                asset in prices
+                and under in prices
+                and RATIO_BOUNDS[0] <= prices[asset][0] / prices[under][0] <= RATIO_BOUNDS[1]
+            ):
                 (p, src), (pu, srcu) = prices[asset], prices[under]
                 ratio = p / pu
                 quotes.append(OracleQuote(asset, p, src, now, under, ratio, f"{src} / {srcu}"))
@@ -85,17 +156,20 @@ def fetch_oracle_quotes(
                     Problem(
                         Severity.WARNING,
                         f"oracle {asset}",
-                        f"no oracle ratio of {asset} to {under}",
+                        f"no oracle ratio of {asset} to {under} (missing, or outside "
+                        f"{RATIO_BOUNDS[0]}-{RATIO_BOUNDS[1]})",
                     )
                 )
             if under in prices and under not in wanted:
                 quotes.append(OracleQuote(under, prices[under][0], prices[under][1], now))
             continue
         if asset in prices:
-            quotes.append(OracleQuote(asset, prices[asset][0], prices[asset][1], now))
-        elif asset in ids:
+            price, source = prices[asset]
+            quotes.append(OracleQuote(asset, price, source, now, tracks=TRACKS.get(asset)))
+        elif asset in ids or asset in llama_only:
+            key = ids.get(asset) or llama_only[asset]
             problems.append(
-                Problem(Severity.WARNING, f"oracle {asset}", f"no oracle price for {ids[asset]}")
+                Problem(Severity.WARNING, f"oracle {asset}", f"no oracle price for {key}")
             )
     return tuple(quotes), tuple(problems)
 
@@ -118,11 +192,17 @@ def _coingecko(
         data = client.get(
             "simple/price", {"ids": ",".join(sorted(set(ids.values()))), "vs_currencies": vs}
         )
-    out: dict[str, tuple[Decimal, str]] = {}
+    return parse_simple_price(data, ids, vs)
+
+
+def parse_simple_price(data: Any, ids: dict[str, str], vs: str) -> dict[str, tuple[Decimal, str]]:
+    """CoinGecko `/simple/price` -> asset -> (finite price > 0, source); SourceError on shape."""
     if not isinstance(data, dict):
         raise SourceError("CoinGecko GET /simple/price: answer is not an object")
+    out: dict[str, tuple[Decimal, str]] = {}
     for asset, cid in ids.items():
-        price = _decimal((data.get(cid) or {}).get(vs) if isinstance(data.get(cid), dict) else None)
+        row = data.get(cid)
+        price = _decimal(row.get(vs)) if isinstance(row, dict) else None
         if price is not None and price > 0:
             out[asset] = (price, f"coingecko:{cid}")
     return out
@@ -141,6 +221,11 @@ def _defillama(
         sleep=sleep,
     ) as client:
         data = client.get("prices/current/" + ",".join(sorted(set(keys.values()))))
+    return parse_llama_prices(data, keys)
+
+
+def parse_llama_prices(data: Any, keys: dict[str, str]) -> dict[str, tuple[Decimal, str]]:
+    """DefiLlama `/prices/current` -> asset -> (finite price > 0, source); SourceError on shape."""
     coins = data.get("coins") if isinstance(data, dict) else None
     if not isinstance(coins, dict):
         raise SourceError("DefiLlama GET /prices/current: answer has no coins map")
@@ -154,9 +239,13 @@ def _defillama(
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
+    """A finite number from an answer (int, float or numeric string); None otherwise."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, str) and len(value) > 60:
         return None
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None

@@ -8,6 +8,10 @@ Each wallet becomes one `AccountSnapshot` (exchange "chain:<name>") whose holdin
 `WalletKind.ONCHAIN` (counted, never sold) with a `ChainSource` (chain, address or xpub, block
 height or slot, time read). A wallet that cannot be read completely has no holdings and an ERROR
 problem saying which endpoint failed and how, exactly like a failed exchange account.
+
+Time is bounded twice: each wallet's whole read (retries and xpub scan included) by its
+`deadline_seconds`, and all wallets of a run together by RUN_DEADLINE_SECONDS; a wallet still
+being read then fails like any other unreadable wallet.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from rotator.adapters.chains.settings import BITCOIN, SOLANA, ChainWalletSetting
 from rotator.core.models import ZERO, AccountSnapshot, ChainSource, Holding, WalletKind
 from rotator.errors import Problem, Severity
 from rotator.redaction import redact, register_secret, shorten
+
+RUN_DEADLINE_SECONDS = 600.0  # every chain wallet of one run, read concurrently
 
 
 def open_endpoint(settings: ChainWalletSettings) -> Endpoint:
@@ -38,16 +44,33 @@ def open_endpoint(settings: ChainWalletSettings) -> Endpoint:
 
 
 async def read_chain_wallet(
-    settings: ChainWalletSettings, now: Callable[[], datetime], endpoint: Endpoint | None = None
+    settings: ChainWalletSettings,
+    now: Callable[[], datetime],
+    endpoint: Endpoint | None = None,
+    run_deadline: float | None = None,
 ) -> AccountSnapshot:
-    """One wallet's snapshot; failures become an ERROR problem, never an exception."""
+    """One wallet's snapshot; failures become an ERROR problem, never an exception.
+
+    Args:
+        run_deadline: the event loop's time by which the whole run's reads must end.
+    """
     read_at = now()
     own = endpoint is None
     ep = endpoint or open_endpoint(settings)
     subject = f"wallet {settings.name} ({settings.chain})"
+    loop = asyncio.get_running_loop()
+    own_deadline = loop.time() + settings.deadline_seconds
+    deadline = own_deadline if run_deadline is None else min(own_deadline, run_deadline)
     try:
-        holdings, warnings = await _read(settings, ep, read_at)
-    except ChainReadError as exc:
+        async with asyncio.timeout_at(deadline):
+            holdings, warnings = await _read(settings, ep, read_at)
+    except (ChainReadError, TimeoutError) as exc:
+        if isinstance(exc, TimeoutError):
+            which = "deadline_seconds" if deadline == own_deadline else "the run's deadline"
+            limit = settings.deadline_seconds if deadline == own_deadline else RUN_DEADLINE_SECONDS
+            exc = ChainReadError(
+                f"{ep.label}: read not finished within {limit:g} s ({which}); gave up"
+            )
         problem = Problem(Severity.ERROR, subject, f"not read: {redact(str(exc))}")
         return AccountSnapshot(
             settings.name, f"chain:{settings.chain}", (), (), (), read_at, (problem,)
@@ -96,10 +119,14 @@ async def _read(
 
 
 async def fetch_chain_wallets_async(
-    settings: Sequence[ChainWalletSettings], now: Callable[[], datetime]
+    settings: Sequence[ChainWalletSettings],
+    now: Callable[[], datetime],
+    run_deadline_seconds: float = RUN_DEADLINE_SECONDS,
 ) -> tuple[AccountSnapshot, ...]:
-    """Every wallet concurrently, in the given order."""
-    return tuple(await asyncio.gather(*(read_chain_wallet(s, now) for s in settings)))
+    """Every wallet concurrently, in the given order, all within `run_deadline_seconds`."""
+    deadline = asyncio.get_running_loop().time() + run_deadline_seconds
+    reads = (read_chain_wallet(s, now, run_deadline=deadline) for s in settings)
+    return tuple(await asyncio.gather(*reads))
 
 
 def fetch_chain_wallets(

@@ -6,12 +6,19 @@ across concurrent tasks), a timeout, and bounded retries on network errors, time
 and 5xx, honouring `Retry-After` (capped). JSON-RPC error objects and malformed JSON are not
 retried: they raise `ChainReadError` at once. Messages name the endpoint by its label, which
 is "$VAR" for a URL given by environment variable, so a key inside the URL never shows.
+
+Every answer is untrusted input: each attempt has a total deadline of `timeout` seconds (a
+server dripping one byte at a time cannot outlast it), the body is read in chunks and dropped
+past `max_bytes`, a redirect is never followed (it fails the read: a keyed URL must not be
+sent elsewhere), JSON nested too deeply or holding NaN/Infinity is refused, and a JSON-RPC
+batch must answer every request id exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +29,8 @@ from rotator.adapters.retry_after import retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
+# The largest answer rotator asks a chain for is a token-account list: a few MB at most.
+MAX_RESPONSE_BYTES = 16 * 2**20
 
 
 class ChainReadError(Exception):
@@ -48,8 +57,11 @@ class Endpoint:
         requests_per_second: float = 5.0,
         retries: int = 2,
         backoff: float = 0.5,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_bytes = max_bytes
         self.label = label
         self.retries = retries
         self.backoff = backoff
@@ -85,7 +97,8 @@ class Endpoint:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    async def _send(self, what: str, method: str, path: str, body: Any = None) -> httpx.Response:
+    async def _send(self, what: str, method: str, path: str, body: Any = None) -> bytes:
+        """The body of a successful answer, within the deadline and the byte limit."""
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
         delay = self.backoff
         problem = ""
@@ -95,39 +108,63 @@ class Endpoint:
             wait = delay
             started = time.monotonic()
             try:
-                if method == "GET":
-                    response = await self._client.get(url)
-                else:
-                    response = await self._client.post(url, json=body)
+                async with asyncio.timeout(self.timeout):
+                    status, headers, payload = await self._exchange(what, method, url, body)
                 self.timings.append((started, time.monotonic()))
-            except httpx.TimeoutException:
-                problem = "timed out"
+            except (TimeoutError, httpx.TimeoutException):
+                problem = f"timed out after {self.timeout:g} s"
             except httpx.HTTPError as exc:
                 problem = f"network error ({type(exc).__name__})"
             else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code not in RETRY_STATUSES:
-                    raise ChainReadError(f"{what}: HTTP {response.status_code}")
-                problem = f"HTTP {response.status_code}"
-                wait = max(delay, _retry_after(response))
+                if 200 <= status < 300:
+                    return payload
+                if 300 <= status < 400:
+                    raise ChainReadError(
+                        f"{what}: HTTP {status} redirect not followed (check the endpoint URL)"
+                    )
+                if status not in RETRY_STATUSES:
+                    raise ChainReadError(f"{what}: HTTP {status}")
+                problem = f"HTTP {status}"
+                wait = max(delay, _retry_after(headers))
             if attempt < self.retries:
                 await asyncio.sleep(wait)
                 delay *= 2
         raise ChainReadError(f"{what}: {problem} ({self.retries + 1} attempts)")
 
+    async def _exchange(
+        self, what: str, method: str, url: str, body: Any
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One request: status, headers and the body read in chunks up to max_bytes."""
+        kwargs: dict[str, Any] = {"json": body} if method == "POST" else {}
+        async with self._client.stream(method, url, **kwargs) as response:
+            if not 200 <= response.status_code < 300:
+                return response.status_code, response.headers, b""
+            too_large = ChainReadError(
+                f"{what}: answer larger than {self.max_bytes // 2**20} MiB; reading stopped"
+            )
+            try:
+                declared = int(response.headers.get("content-length") or 0)
+            except ValueError:
+                declared = 0
+            if declared > self.max_bytes:
+                raise too_large
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise too_large
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+
     async def get_json(self, path: str) -> Any:
         """GET base_url/path as JSON."""
         what = f"{self.label} GET /{path.lstrip('/')}"
-        response = await self._send(what, "GET", path)
-        try:
-            return response.json()
-        except ValueError:
-            raise ChainReadError(f"{what}: response is not JSON") from None
+        return decode_json(what, await self._send(what, "GET", path))
 
     async def get_text(self, path: str) -> str:
         what = f"{self.label} GET /{path.lstrip('/')}"
-        return (await self._send(what, "GET", path)).text
+        return (await self._send(what, "GET", path)).decode("utf-8", "replace")
 
     async def call(self, method: str, params: Sequence[Any]) -> Any:
         """One JSON-RPC call; its `result`."""
@@ -147,26 +184,59 @@ class Endpoint:
         names = ", ".join(sorted({m for m, _ in calls}))
         what = f"{self.label} {names}"
         body: Any = requests[0] if len(requests) == 1 else requests
-        response = await self._send(what, "POST", "", body)
-        try:
-            data = response.json()
-        except ValueError:
-            raise ChainReadError(f"{what}: response is not JSON") from None
-        replies = data if isinstance(data, list) else [data]
-        by_id = {r.get("id"): r for r in replies if isinstance(r, dict)}
-        results = []
-        for request in requests:
-            reply = by_id.get(request["id"])
-            if reply is None and len(replies) == 1 and isinstance(replies[0], dict):
-                reply = replies[0]  # an error answer to the whole request may carry id null
-            if reply is None:
-                raise ChainReadError(f"{what}: no answer to {request['method']} in the response")
-            if reply.get("error") is not None:
-                raise ChainReadError(f"{what}: {request['method']}: {_rpc_error(reply['error'])}")
-            if "result" not in reply:
-                raise ChainReadError(f"{what}: {request['method']}: answer has no result")
-            results.append(reply["result"])
-        return results
+        data = decode_json(what, await self._send(what, "POST", "", body))
+        return _match_replies(what, requests, data)
+
+
+def _match_replies(what: str, requests: list[dict[str, Any]], data: Any) -> list[Any]:
+    """Each request's result, matched by id: every id answered exactly once, nothing else.
+
+    A lone object answering a batch is refused (copying it to every call would count one
+    balance many times); a lone error object fails the read with its message.
+    """
+    if isinstance(data, dict) and data.get("error") is not None:  # fails the read either way
+        method = requests[0]["method"] if len(requests) == 1 else "batch"
+        raise ChainReadError(f"{what}: {method}: {_rpc_error(data['error'])}")
+    if len(requests) > 1 and not isinstance(data, list):
+        raise ChainReadError(
+            f"{what}: one answer to a batch of {len(requests)} calls (expected a list)"
+        )
+    replies = data if isinstance(data, list) else [data]
+    by_id: dict[Any, dict[str, Any]] = {}
+    for reply in replies:
+        if not isinstance(reply, dict) or isinstance(reply.get("id"), bool | float | dict | list):
+            raise ChainReadError(f"{what}: an answer in the batch is not a JSON-RPC response")
+        if reply.get("id") in by_id:
+            raise ChainReadError(f"{what}: id {str(reply.get('id'))[:20]} answered twice")
+        by_id[reply.get("id")] = reply
+    asked = {r["id"] for r in requests}
+    if set(by_id) - asked:
+        raise ChainReadError(f"{what}: the answer holds ids that were not asked")
+    results = []
+    for request in requests:
+        reply = by_id.get(request["id"])
+        if reply is None:
+            raise ChainReadError(f"{what}: no answer to {request['method']} in the response")
+        if reply.get("error") is not None:
+            raise ChainReadError(f"{what}: {request['method']}: {_rpc_error(reply['error'])}")
+        if "result" not in reply:
+            raise ChainReadError(f"{what}: {request['method']}: answer has no result")
+        results.append(reply["result"])
+    return results
+
+
+def decode_json(what: str, payload: bytes) -> Any:
+    """JSON of an answer; ChainReadError on bad JSON, NaN/Infinity or too deep nesting."""
+    try:
+        return json.loads(payload, parse_constant=_no_constant)
+    except RecursionError:
+        raise ChainReadError(f"{what}: response is nested too deeply") from None
+    except ValueError:
+        raise ChainReadError(f"{what}: response is not JSON") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _rpc_error(error: Any) -> str:
@@ -178,7 +248,7 @@ def _rpc_error(error: Any) -> str:
     return str(error)[:200]
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _retry_after(headers: httpx.Headers) -> float:
     """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
-    wait = retry_after_seconds(response.headers, time.time())
+    wait = retry_after_seconds(headers, time.time())
     return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)

@@ -47,6 +47,8 @@ class ChainWalletSettings:
     timeout_seconds: float
     retries: int
     hd: HdAddresses | None = None  # the xpub's derivation (bitcoin wallets with `xpub:`)
+    max_addresses: int = 1000  # xpub scan: at most this many addresses per chain
+    deadline_seconds: float = 120.0  # the whole wallet's read, retries included
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ it when they cannot parse an account) is decoded from the SPL account layout: mi
 0..32, amount = u64 little-endian at 64, with the decimals read from the mint accounts (byte 44
 of the Mint layout) in one more `getMultipleAccounts`. Several token accounts of one mint are
 summed. Mints outside the known map are reported, not counted (no symbol, no price).
+
+Answers are checked: `getMultipleAccounts` must answer one entry (an account or null) per
+address asked, lamports and token amounts must be whole numbers within a u64, decimals 0..36.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
 LAMPORTS_PER_SOL = 9
 _MINT_DECIMALS_OFFSET = 44
 _ACCOUNT_AMOUNT_OFFSET = 64
+MAX_U64 = 2**64 - 1
+MAX_DECIMALS = 36
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +76,10 @@ async def read_solana(settings: ChainWalletSettings, endpoint: Endpoint) -> Sola
             )
     results = await endpoint.batch(calls)
     slots = [_slot(r) for r in results]
-    lamports = _value(endpoint, "getMultipleAccounts", results[0])
+    lamports = _accounts(endpoint, addresses, results[0])
     balances: list[SolanaBalance] = []
-    for address, account in zip(addresses, lamports, strict=False):
-        amount = int((account or {}).get("lamports", 0))
+    for address, account in zip(addresses, lamports, strict=True):
+        amount = 0 if account is None else _lamports(endpoint, account)
         if amount:
             balances.append(
                 SolanaBalance(address, "SOL", Decimal(amount).scaleb(-LAMPORTS_PER_SOL))
@@ -116,6 +121,28 @@ def _slot(result: Any) -> int | None:
         return None
 
 
+def _accounts(endpoint: Endpoint, asked: list[str], result: Any) -> list[Any]:
+    """getMultipleAccounts' value: one entry per address asked (null: no such account)."""
+    value = _value(endpoint, "getMultipleAccounts", result)
+    if len(value) != len(asked):
+        raise ChainReadError(
+            f"{endpoint.label} getMultipleAccounts: {len(value)} accounts for {len(asked)} "
+            "addresses asked"
+        )
+    if not all(a is None or isinstance(a, dict) for a in value):
+        raise ChainReadError(f"{endpoint.label} getMultipleAccounts: an account is not an object")
+    return value
+
+
+def _lamports(endpoint: Endpoint, account: dict[str, Any]) -> int:
+    value = account.get("lamports")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
+        raise ChainReadError(
+            f"{endpoint.label} getMultipleAccounts: lamports is not a whole number in a u64"
+        )
+    return value
+
+
 def _value(endpoint: Endpoint, method: str, result: Any) -> list[Any]:
     value = result.get("value") if isinstance(result, dict) else None
     if not isinstance(value, list):
@@ -130,9 +157,17 @@ def _token_account(endpoint: Endpoint, owner: str, row: Any) -> _TokenAccount:
         if isinstance(data, dict):
             info = data["parsed"]["info"]
             amount = info["tokenAmount"]
-            return _TokenAccount(
-                owner, info["mint"], int(amount["amount"]), int(amount["decimals"])
-            )
+            raw, digits = amount["amount"], amount["decimals"]
+            # amounts are decimal strings of a u64, decimals a small integer
+            if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 20):
+                raise ValueError("amount")
+            if isinstance(digits, bool) or not isinstance(digits, int):
+                raise ValueError("decimals")
+            if not 0 <= digits <= MAX_DECIMALS or int(raw) > MAX_U64:
+                raise ValueError("range")
+            if not isinstance(info["mint"], str):
+                raise ValueError("mint")
+            return _TokenAccount(owner, info["mint"], int(raw), digits)
         raw = base64.b64decode(data[0])
         from solders.pubkey import Pubkey
 
@@ -148,10 +183,12 @@ def _token_account(endpoint: Endpoint, owner: str, row: Any) -> _TokenAccount:
 async def _mint_decimals(endpoint: Endpoint, mints: list[str]) -> dict[str, int]:
     result = await endpoint.call("getMultipleAccounts", [mints, {"encoding": "base64"}])
     out: dict[str, int] = {}
-    for mint, account in zip(mints, _value(endpoint, "getMultipleAccounts", result), strict=False):
+    for mint, account in zip(mints, _accounts(endpoint, mints, result), strict=True):
         try:
             raw = base64.b64decode(account["data"][0])
             out[mint] = raw[_MINT_DECIMALS_OFFSET]
+            if out[mint] > MAX_DECIMALS:
+                raise ValueError("decimals")
         except (KeyError, TypeError, ValueError, IndexError):
             raise ChainReadError(
                 f"{endpoint.label} getMultipleAccounts: mint {mint[:6]}… is not a mint account"

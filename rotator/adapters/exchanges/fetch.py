@@ -27,7 +27,13 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 
 from rotator.adapters.exchanges.guard import ReadOnlyExchange
-from rotator.adapters.exchanges.normalize import is_spot, market_info, merge_holdings, quote_of
+from rotator.adapters.exchanges.normalize import (
+    ShapeError,
+    is_spot,
+    market_info,
+    merge_holdings,
+    quote_of,
+)
 from rotator.adapters.exchanges.session import (
     DEFAULT_TIMEOUT_MS,
     AccountSettings,
@@ -37,7 +43,14 @@ from rotator.adapters.exchanges.session import (
     exchange_settings,
     open_readonly_exchange,
 )
-from rotator.adapters.exchanges.transport import NotJson, http_headers_of, http_status_of
+from rotator.adapters.exchanges.transport import (
+    EmptyAnswer,
+    NotJson,
+    RedirectRefused,
+    ResponseTooLarge,
+    http_headers_of,
+    http_status_of,
+)
 from rotator.adapters.exchanges.wallets import (
     EARN_IN_SPOT_BALANCE,
     read_wallet,
@@ -205,6 +218,10 @@ class _AccountFetch:
             return f"{what} failed: exchange not available{code} {tried}: {detail}"
         if failure is Failure.NETWORK:
             return f"{what} failed: network error {tried}: {detail}"
+        if isinstance(exc, EmptyAnswer):
+            return f"{what} failed: {detail} (not counted as an empty account)"
+        if isinstance(exc, RedirectRefused | ResponseTooLarge):
+            return f"{what} failed: {detail}"
         if failure is Failure.NOT_JSON:
             return f"{what} failed: {NOT_JSON_MESSAGE}"
         if failure is Failure.SIGNING:  # e.g. Kraken's secret is base64-decoded to sign
@@ -297,6 +314,9 @@ class _AccountFetch:
         except FetchFailed as exc:
             self.problem(Severity.ERROR, str(exc))
             return []
+        except ShapeError as exc:  # ccxt handed back a structure not shaped as documented
+            self.problem(Severity.ERROR, f"the {wallet} balance cannot be read: {exc}")
+            return []
 
     # -- phase 2: tickers ---------------------------------------------------------------
     def needed_symbols(self, universe: set[str]) -> list[str]:
@@ -324,9 +344,18 @@ class _AccountFetch:
                     self.problem(Severity.ERROR, str(exc))
                     continue
                 received = self.settings.now()
-                self.quotes.extend(
-                    quote_of(self.account.name, tickers[s], received) for s in chunk if s in tickers
-                )
+                if not isinstance(tickers, dict):
+                    self.problem(Severity.ERROR, "fetch_tickers: the answer is not a ticker map")
+                    continue
+                try:
+                    self.quotes.extend(
+                        quote_of(self.account.name, tickers[s], received)
+                        for s in chunk
+                        if s in tickers
+                    )
+                except ShapeError as exc:
+                    self.problem(Severity.ERROR, f"fetch_tickers: {exc}")
+                    continue
                 missing = [s for s in chunk if s not in tickers]
                 if missing:
                     self.problem(Severity.WARNING, f"no ticker returned for {', '.join(missing)}")
@@ -337,7 +366,10 @@ class _AccountFetch:
             except FetchFailed as exc:
                 self.problem(Severity.ERROR, str(exc))
                 continue
-            self.quotes.append(quote_of(self.account.name, ticker, self.settings.now()))
+            try:
+                self.quotes.append(quote_of(self.account.name, ticker, self.settings.now()))
+            except ShapeError as exc:
+                self.problem(Severity.ERROR, f"fetch_ticker {symbol}: {exc}")
 
     async def close(self) -> None:
         if self.exchange is not None:

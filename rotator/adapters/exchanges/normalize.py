@@ -16,6 +16,22 @@ from ccxt.base.decimal_to_precision import DECIMAL_PLACES, SIGNIFICANT_DIGITS, T
 from rotator.core.models import Holding, MarketInfo, Quote, WalletKind
 
 
+class ShapeError(ValueError):
+    """A ccxt structure is not shaped as ccxt documents it (the exchange's answer was odd)."""
+
+
+def _mapping(what: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ShapeError(f"the {what} is not a mapping but {type(value).__name__}")
+    return value
+
+
+def _text(what: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"the {what} is missing or not text")
+    return value
+
+
 def to_decimal(value: Any) -> Decimal | None:
     """A ccxt number (float, int, str or None) as Decimal via its string form; None if absent."""
     if value is None or isinstance(value, bool):
@@ -39,6 +55,8 @@ def precision_step(value: Any, precision_mode: int) -> Decimal | None:
     if precision_mode == TICK_SIZE:
         return number  # 0 or negative: the planner marks the market unusable
     if precision_mode == DECIMAL_PLACES:
+        if not -30 <= number <= 30:
+            return None  # no market has such a step: left unknown, the market unusable
         return Decimal(1).scaleb(-int(number))
     if precision_mode == SIGNIFICANT_DIGITS:
         return None
@@ -51,29 +69,42 @@ def is_spot(market: Mapping[str, Any]) -> bool:
 
 
 def market_info(account: str, market: Mapping[str, Any], precision_mode: int) -> MarketInfo:
-    """A ccxt unified market as MarketInfo."""
-    precision = market.get("precision") or {}
-    limits = market.get("limits") or {}
+    """A ccxt unified market as MarketInfo; ShapeError when it is not one."""
+    market = _mapping("market", market)
+    precision = _mapping("market precision", market.get("precision") or {})
+    limits = _mapping("market limits", market.get("limits") or {})
+    amount_limits = _mapping("amount limits", limits.get("amount") or {})
+    cost_limits = _mapping("cost limits", limits.get("cost") or {})
     return MarketInfo(
         account=account,
-        symbol=market["symbol"],
-        base=market["base"],
-        quote=market["quote"],
+        symbol=_text("market symbol", market.get("symbol")),
+        base=_text("market base", market.get("base")),
+        quote=_text("market quote", market.get("quote")),
         amount_step=precision_step(precision.get("amount"), precision_mode),
         price_step=precision_step(precision.get("price"), precision_mode),
-        min_amount=to_decimal((limits.get("amount") or {}).get("min")),
-        min_cost=to_decimal((limits.get("cost") or {}).get("min")),
+        min_amount=to_decimal(amount_limits.get("min")),
+        min_cost=to_decimal(cost_limits.get("min")),
         taker_fee=to_decimal(market.get("taker")),
         active=market.get("active") is not False,
     )
 
 
 def quote_of(source: str, ticker: Mapping[str, Any], received: datetime) -> Quote:
-    """A ccxt ticker as Quote; as_of is the ticker's timestamp, else the time it was received."""
+    """A ccxt ticker as Quote; as_of is the ticker's timestamp, else the time it was received.
+
+    Raises:
+        ShapeError: not a ticker, or a timestamp that is no time at all.
+    """
+    ticker = _mapping("ticker", ticker)
     stamp = ticker.get("timestamp")
-    as_of = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else received
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int | float)):
+        raise ShapeError("the ticker timestamp is not a number")
+    try:
+        as_of = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else received
+    except (OverflowError, OSError, ValueError):
+        raise ShapeError("the ticker timestamp is not a time") from None
     return Quote(
-        symbol=ticker["symbol"],
+        symbol=_text("ticker symbol", ticker.get("symbol")),
         bid=_positive(ticker.get("bid")),
         ask=_positive(ticker.get("ask")),
         last=_positive(ticker.get("last") or ticker.get("close")),
@@ -93,15 +124,18 @@ def balance_holdings(account: str, balance: Mapping[str, Any], wallet: WalletKin
     Spot: free is what ccxt reports free. Funding/earn: free equals the amount (nothing is
     locked in orders), and the wallet kind keeps the planner from selling it.
     """
-    totals = balance.get("total") or {}
-    frees = balance.get("free") or {}
+    balance = _mapping("balance", balance)
+    totals = _mapping("balance total", balance.get("total") or {})
+    frees = _mapping("balance free", balance.get("free") or {})
+    used = _mapping("balance used", balance.get("used") or {})
     holdings = []
     for asset, total_raw in totals.items():
+        _text("balance asset code", asset)
         total = to_decimal(total_raw)
         if total is None:
             # Some exchanges report only free/used: total = free + used.
             free_part = to_decimal(frees.get(asset)) or Decimal(0)
-            used_part = to_decimal((balance.get("used") or {}).get(asset)) or Decimal(0)
+            used_part = to_decimal(used.get(asset)) or Decimal(0)
             total = free_part + used_part
         if total == 0:
             continue

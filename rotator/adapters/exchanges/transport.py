@@ -17,6 +17,16 @@ its default URLs, so a `urls` override can move scheme, host, port and a path pr
 the endpoint; a URL with a fragment, a method-override header or any other method is refused
 with `ReadOnlyViolation` before anything is sent.
 
+Redirects are never followed blindly (aiohttp follows them by default, headers and body
+included): the instance's aiohttp session is wrapped so that every request goes out with
+`allow_redirects=False`. A redirect answered to a signed request fails that call (the API key
+and signature would go wherever the server says); a redirect of a public request is followed
+only to the same scheme, host and port and only to a path that is itself an allowed read
+request, at most MAX_REDIRECTS times. The same wrapper reads each body in chunks and aborts
+past MAX_RESPONSE_BYTES, and an answer of `{}`, `null` or nothing (or `[]` to a balance
+request whose documented answer is never an empty list) fails the call as `EmptyAnswer`
+instead of passing for an empty account.
+
 The same wrapper attaches the HTTP status and response headers to any exception ccxt raises
 (`http_status_of`, `http_headers_of`), so errors are classified by status rather than by the
 exception class each exchange maps a status to, and answers a response that is not JSON with
@@ -40,7 +50,25 @@ import ccxt.async_support as ccxt_async
 from ccxt.base.types import Entry
 from yarl import URL
 
+from rotator.adapters.exchanges.bounded import (
+    MAX_REDIRECTS,
+    MAX_RESPONSE_BYTES,
+    GuardedSession,
+    RedirectRefused,
+    ResponseTooLarge,
+)
 from rotator.errors import ReadOnlyViolation
+
+__all__ = [
+    "MAX_REDIRECTS",
+    "MAX_RESPONSE_BYTES",
+    "EmptyAnswer",
+    "NotJson",
+    "RedirectRefused",
+    "ResponseTooLarge",
+    "check_request",
+    "install",
+]
 
 # Unified calls whose requests are allowed (rotator's read calls; see guard.ALLOWED_CALLS).
 READ_ROOTS = (
@@ -66,6 +94,9 @@ READ_ONLY_POSTS: dict[str, tuple[str, ...]] = {
     # POST /0/private/Balance and /0/private/BalanceEx: "Get Account Balance" / "Extended".
     "kraken": ("private_post_balance", "private_post_balanceex"),
 }
+# Balance endpoints whose documented answer is a bare list that is empty for an empty wallet
+# (Binance "Funding Wallet (USER_DATA)": `[]` when the funding wallet holds nothing).
+EMPTY_LIST_ANSWERS = frozenset({"sapi_post_asset_get_funding_asset"})
 METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method-override", "x-http-method", "x-method-override"}
 )
@@ -82,15 +113,25 @@ class NotJson(ccxt_async.BadResponse):
     """The exchange answered with a body that is not JSON (an HTML error page, say)."""
 
 
+class EmptyAnswer(ccxt_async.BadResponse):
+    """The answer was `{}`, `null`, nothing, or `[]` where data is always answered."""
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One allowed request: HTTP method and the regex its URL path must end with."""
+    """One allowed request: HTTP method, the regex its URL path must end with, whether the
+    exchange signs it (carries credentials), and whether its answer may be an empty list."""
 
     name: str
     method: str
     path_tail: re.Pattern[str]
+    signed: bool = True
+    empty_list_ok: bool = True
 
 
+_current_endpoint: ContextVar[Endpoint | None] = ContextVar(
+    "rotator_current_endpoint", default=None
+)
 _last_http: ContextVar[tuple[int | None, Mapping[str, str]] | None] = ContextVar(
     "rotator_last_http", default=None
 )
@@ -180,11 +221,44 @@ def allowed_endpoints(exchange_id: str) -> tuple[Endpoint, ...]:
     }
     names |= {n for n in READ_ONLY_POSTS.get(exchange_id, ()) if n in entries}
     describer = getattr(ccxt, exchange_id)(dict(_DESCRIBE_CREDENTIALS))
+    public = getattr(ccxt, exchange_id)()
+    balance = reachable_endpoints(exchange_id, ("fetch_balance",)) | set(
+        READ_ONLY_POSTS.get(exchange_id, ())
+    )
+    empty_lists = {_plain(n) for n in EMPTY_LIST_ANSWERS}
     endpoints = []
     for name in sorted(names):
         entry = entries[name]
-        endpoints.append(Endpoint(name, entry.method, _path_tail(describer, entry)))
+        endpoints.append(
+            Endpoint(
+                name,
+                entry.method,
+                _path_tail(describer, entry),
+                signed=_is_signed(describer, public, entry),
+                empty_list_ok=name not in balance or _plain(name) in empty_lists,
+            )
+        )
     return tuple(endpoints)
+
+
+def _plain(name: str) -> str:
+    """An implicit endpoint name in one spelling (ccxt has snake_case and camelCase twins)."""
+    return name.replace("_", "").lower()
+
+
+def _is_signed(describer: Any, public: Any, entry: Entry[Any]) -> bool:
+    """Whether the exchange's sign() puts credentials into this endpoint's requests.
+
+    A public request is built the same with and without credentials; a signed one differs
+    (or cannot be built without them). When unsure, signed: redirects are then refused.
+    """
+    try:
+        without = public.sign(entry.path, entry.api, entry.method, {})
+        with_keys = describer.sign(entry.path, entry.api, entry.method, {})
+    except Exception:
+        return True
+    keys = ("url", "method", "body", "headers")
+    return any(without.get(k) != with_keys.get(k) for k in keys)
 
 
 def _path_tail(describer: Any, entry: Entry[Any]) -> re.Pattern[str]:
@@ -198,8 +272,8 @@ def _path_tail(describer: Any, entry: Entry[Any]) -> re.Pattern[str]:
     return re.compile("[^/?#]+".join(re.escape(p) for p in parts) + r"\Z")
 
 
-def check_request(exchange_id: str, url: str, method: str, headers: Mapping[str, Any]) -> None:
-    """Raise ReadOnlyViolation unless (method, url) is an allowed read request."""
+def check_request(exchange_id: str, url: str, method: str, headers: Mapping[str, Any]) -> Endpoint:
+    """The allowed read request (method, url) is; ReadOnlyViolation when it is none."""
     overrides = [k for k in headers if str(k).lower() in METHOD_OVERRIDE_HEADERS]
     if overrides:
         raise ReadOnlyViolation(
@@ -212,7 +286,7 @@ def check_request(exchange_id: str, url: str, method: str, headers: Mapping[str,
     if "#" not in url and not parsed.fragment:
         for endpoint in allowed_endpoints(exchange_id):
             if endpoint.method == method and endpoint.path_tail.search(path):
-                return
+                return endpoint
     raise ReadOnlyViolation(
         f"{exchange_id}: request refused: {method} {path} is not one of the read requests "
         f"rotator makes (markets, balances, tickers, candles); check `ccxt: urls` in "
@@ -231,17 +305,35 @@ def install(exchange: Any) -> None:
         return original_handle_errors(code, reason, url, method, headers, *rest)
 
     async def fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-        check_request(exchange_id, url, method, {**(exchange.headers or {}), **(headers or {})})
+        endpoint = check_request(
+            exchange_id, url, method, {**(exchange.headers or {}), **(headers or {})}
+        )
+        exchange.open()  # ccxt's own session (TLS settings, connector), wrapped once
+        if exchange.session is not None and not isinstance(exchange.session, GuardedSession):
+            exchange.session = GuardedSession(
+                exchange.session, exchange_id, lambda *args: _redirect_target(exchange_id, *args)
+            )
+        _current_endpoint.set(endpoint)
         _last_http.set(None)
         try:
-            result = await original_fetch(url, method, headers, body)
+            try:
+                result = await original_fetch(url, method, headers, body)
+            except RecursionError:
+                raise NotJson(
+                    f"{exchange_id} {method} {URL(url).path}: response is nested too deeply"
+                ) from None
         except Exception as exc:
             status, response_headers = _last_http.get() or (None, {})
             exc.rotator_http_status = status  # type: ignore[attr-defined]
             exc.rotator_http_headers = response_headers  # type: ignore[attr-defined]
             raise
+        where = f"{exchange_id} {method} {URL(url).path}"
+        if result is None or result == "" or result == {} or result == "null":
+            raise EmptyAnswer(f"{where}: the exchange answered an empty response")
+        if result == [] and not endpoint.empty_list_ok:
+            raise EmptyAnswer(f"{where}: the exchange answered an empty list")
         if not isinstance(result, dict | list):
-            raise NotJson(f"{exchange_id} {method} {URL(url).path}: response is not JSON")
+            raise NotJson(f"{where}: response is not JSON")
         return result
 
     exchange.handle_errors = handle_errors
@@ -256,3 +348,30 @@ def http_status_of(exc: BaseException) -> int | None:
 def http_headers_of(exc: BaseException) -> Mapping[str, str]:
     """Response headers of the response that raised `exc` ({} when none)."""
     return getattr(exc, "rotator_http_headers", None) or {}
+
+
+def _redirect_target(exchange_id: str, method: str, url: URL, status: int, location: str) -> URL:
+    """Where a redirect of the current request may go; RedirectRefused when nowhere.
+
+    A signed request is never sent on; a public one only to the same scheme, host and port
+    and to a path that is itself an allowed read request.
+    """
+    endpoint = _current_endpoint.get()
+    what = f"{exchange_id} {method} {url.path}: HTTP {status} redirect"
+    if endpoint is None or endpoint.signed:
+        raise RedirectRefused(
+            f"{what} refused: a signed request is never sent on to another URL (its API "
+            "key and signature would go with it); check the exchange's `urls` in "
+            "portfolio.yaml"
+        )
+    try:
+        target = url.join(URL(location))
+    except ValueError:
+        raise RedirectRefused(f"{what} to an unreadable location refused") from None
+    if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
+        raise RedirectRefused(f"{what} to another host refused")
+    try:
+        check_request(exchange_id, str(target), method, {})
+    except ReadOnlyViolation:
+        raise RedirectRefused(f"{what} to a path rotator does not read refused") from None
+    return target

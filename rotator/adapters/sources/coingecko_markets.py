@@ -17,6 +17,7 @@ coingecko_client` (free tier: about 10 calls a minute, spaced accordingly; bound
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,8 @@ def parse_markets(payload: Any) -> pd.DataFrame:
     """`/coins/markets` payload -> MARKETS_COLUMNS (supply_growth NaN; see `supply_growth`)."""
     if not isinstance(payload, list):
         raise SourceError("CoinGecko /coins/markets: expected a list of coins")
+    if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in payload):
+        raise SourceError("CoinGecko /coins/markets: expected coin objects with an id")
     raw = pd.DataFrame(payload)
     if raw.empty:
         return pd.DataFrame(columns=list(MARKETS_COLUMNS))
@@ -45,7 +48,7 @@ def parse_markets(payload: Any) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "gecko_id": raw["id"],
-            "symbol": raw["symbol"].astype(str).str.upper(),
+            "symbol": (raw["symbol"] if "symbol" in raw else raw["id"]).astype(str).str.upper(),
             "name": raw.get("name", raw["id"]),
             "market_cap": num("market_cap"),
             "fdv": num("fully_diluted_valuation"),
@@ -56,12 +59,29 @@ def parse_markets(payload: Any) -> pd.DataFrame:
     ).drop_duplicates("gecko_id")
 
 
+def _pairs(rows: Any) -> list[tuple[float, float]]:
+    """[[ms, value], ...] as documented; SourceError for any other shape."""
+    if rows is None:
+        return []
+    number = (int, float)
+    ok = isinstance(rows, list) and all(
+        isinstance(r, list)
+        and len(r) == 2
+        and all(isinstance(v, number) and not isinstance(v, bool) for v in r)
+        and all(math.isfinite(v) and abs(v) < 1e300 for v in r)
+        for r in rows
+    )
+    if not ok:
+        raise SourceError("CoinGecko /market_chart: expected [time, value] pairs")
+    return [(float(t), float(v)) for t, v in rows]
+
+
 def supply_growth(payload: Any, days: int) -> float | None:
     """Annualised growth of circulating supply (market cap / price) over the chart's window."""
     if not isinstance(payload, dict):
         return None
-    caps = pd.DataFrame(payload.get("market_caps") or [], columns=["ts", "cap"])
-    prices = pd.DataFrame(payload.get("prices") or [], columns=["ts", "price"])
+    caps = pd.DataFrame(_pairs(payload.get("market_caps")), columns=["ts", "cap"])
+    prices = pd.DataFrame(_pairs(payload.get("prices")), columns=["ts", "price"])
     joined = caps.merge(prices, on="ts").dropna()
     joined = joined[(joined["cap"] > 0) & (joined["price"] > 0)].sort_values("ts")
     if len(joined) < 2:

@@ -46,6 +46,13 @@ API_URL = "https://api.llama.fi"
 YIELDS_URL = "https://yields.llama.fi"
 
 
+def _objects(rows: list[Any], what: str) -> pd.DataFrame:
+    """A documented list of objects as a frame; SourceError when a row is not an object."""
+    if not all(isinstance(row, dict) for row in rows):
+        raise SourceError(f"DefiLlama {what}: expected a list of objects")
+    return pd.DataFrame(rows)
+
+
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series(np.nan, index=frame.index, dtype=float)
@@ -60,15 +67,17 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _slugs(frame: pd.DataFrame) -> pd.Series:
     """`slug`, or DefiLlama's sluggified name (lower case, spaces to dashes) when absent."""
+    if "name" not in frame:
+        return _text(frame, "slug")
     derived = frame["name"].astype(str).str.lower().str.replace(" ", "-", regex=False)
-    return _text(frame, "slug").fillna(derived) if "name" in frame else _text(frame, "slug")
+    return _text(frame, "slug").fillna(derived)
 
 
 def parse_fees_overview(payload: Any) -> pd.DataFrame:
     """`/overview/fees` payload -> slug, name, parent, protocol_type, disabled, total30d, prev."""
     if not isinstance(payload, dict) or not isinstance(payload.get("protocols"), list):
         raise SourceError("DefiLlama /overview/fees: expected an object with a 'protocols' list")
-    raw = pd.DataFrame(payload["protocols"])
+    raw = _objects(payload["protocols"], "/overview/fees")
     if raw.empty:
         return pd.DataFrame(columns=["slug", "name", "parent", "protocol_type", "disabled",
                                      "total30d", "total60dto30d"])  # fmt: skip
@@ -106,7 +115,7 @@ def parse_protocols(payload: Any) -> pd.DataFrame:
     """`/protocols` payload -> slug, gecko_id, symbol, parent ("-" symbols become None)."""
     if not isinstance(payload, list):
         raise SourceError("DefiLlama /protocols: expected a list")
-    raw = pd.DataFrame(payload)
+    raw = _objects(payload, "/protocols")
     if raw.empty:
         return pd.DataFrame(columns=["slug", "gecko_id", "symbol", "parent"])
     symbol = _text(raw, "symbol")
@@ -124,7 +133,7 @@ def parse_chains(payload: Any) -> pd.DataFrame:
     """`/v2/chains` payload -> rows shaped like `parse_protocols` (slug from the chain name)."""
     if not isinstance(payload, list):
         raise SourceError("DefiLlama /v2/chains: expected a list")
-    raw = pd.DataFrame(payload)
+    raw = _objects(payload, "/v2/chains")
     if raw.empty or "name" not in raw:
         return pd.DataFrame(columns=["slug", "gecko_id", "symbol", "parent"])
     return pd.DataFrame(
@@ -142,7 +151,7 @@ def parse_parents(payload: Any) -> pd.DataFrame:
     parents = payload.get("parentProtocols") if isinstance(payload, dict) else None
     if not isinstance(parents, list):
         raise SourceError("DefiLlama /lite/protocols2: expected an object with 'parentProtocols'")
-    raw = pd.DataFrame(parents)
+    raw = _objects(parents, "/lite/protocols2")
     if raw.empty:
         return pd.DataFrame(columns=list(PARENTS_COLUMNS))
     return pd.DataFrame(
@@ -155,7 +164,7 @@ def parse_pools(payload: Any) -> pd.DataFrame:
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         raise SourceError("DefiLlama yields /pools: expected an object with a 'data' list")
-    raw = pd.DataFrame(data)
+    raw = _objects(data, "yields /pools")
     if raw.empty:
         return pd.DataFrame(columns=[*POOLS_COLUMNS, "chain"])
     return pd.DataFrame(
@@ -176,7 +185,18 @@ def parse_summary(slug: str, payload: Any) -> pd.DataFrame:
     chart = payload.get("totalDataChart") if isinstance(payload, dict) else None
     if not isinstance(chart, list):
         raise SourceError(f"DefiLlama /summary/fees/{slug}: expected 'totalDataChart'")
-    points = pd.DataFrame(chart, columns=["ts", "holders"]) if chart else None
+    pairs = [
+        row
+        for row in chart
+        if isinstance(row, list)
+        and len(row) == 2
+        and isinstance(row[0], int | float)
+        and not isinstance(row[0], bool)
+        and 0 <= row[0] < 10**10  # seconds: 1970 to 2286
+    ]
+    if len(pairs) != len(chart):
+        raise SourceError(f"DefiLlama /summary/fees/{slug}: expected [seconds, value] pairs")
+    points = pd.DataFrame(pairs, columns=["ts", "holders"]) if pairs else None
     if points is None:
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     day = pd.to_datetime(pd.to_numeric(points["ts"]), unit="s").dt.normalize()

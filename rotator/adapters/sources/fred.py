@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -36,17 +37,26 @@ def fred_client(
 
 def parse_observations(series: str, payload: Any) -> list[MacroObservation]:
     """FRED observations payload -> records; "." (no value) rows are skipped."""
-    try:
-        rows = payload["observations"]
-    except (KeyError, TypeError):
-        raise SourceError(f"FRED {series}: no `observations` in the response") from None
+    rows = payload.get("observations") if isinstance(payload, dict) else None
+    if not isinstance(rows, list):
+        raise SourceError(f"FRED {series}: no `observations` list in the response")
     out = []
     for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("date"), str):
+            raise SourceError(f"FRED {series}: an observation has no date")
         try:
-            value = float(row["value"])
-        except (KeyError, TypeError, ValueError):
+            day = date.fromisoformat(row["date"])
+        except ValueError:
+            raise SourceError(f"FRED {series}: an observation date is not a date") from None
+        raw = row.get("value")
+        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
             continue  # "." marks a missing observation
-        out.append(MacroObservation("fred", series, date.fromisoformat(row["date"]), value))
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            out.append(MacroObservation("fred", series, day, value))
     return out
 
 

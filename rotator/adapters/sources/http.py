@@ -5,10 +5,16 @@ and happen only on network errors, HTTP 429 and 5xx (honouring a short Retry-Aft
 waits between calls so a free tier's limit (CoinGecko: about 10 calls a minute) is respected.
 API keys are sent in a header named by the source and registered for redaction, so they never
 appear in messages.
+
+Answers are untrusted input: each attempt has a total deadline of `timeout` seconds (a server
+dripping a byte at a time cannot hold a run), bodies are read in chunks and dropped past
+MAX_RESPONSE_BYTES, redirects are not followed (they fail the call), and JSON nested too
+deeply fails the call instead of raising RecursionError.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +30,9 @@ from rotator.redaction import redact, register_secret
 WAIT_LOG = logging.getLogger("rotator.wait")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-MAX_TEXT_BYTES = 20_000_000  # a CSV download (FRED's longest daily series is about 0.5 MB)
+# DefiLlama's protocol list, the largest answer a source gives, is about 10 MB; a CSV download
+# (FRED's longest daily series) about 0.5 MB.
+MAX_RESPONSE_BYTES = 64 * 2**20
 
 
 class SourceError(RotatorError):
@@ -59,6 +67,8 @@ class JsonClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
+        self.timeout = timeout
+        self.max_bytes = MAX_RESPONSE_BYTES
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.backoff = backoff
@@ -89,6 +99,39 @@ class JsonClient:
                 self._sleep(wait)
         self._last_call = self._clock()
 
+    def _fetch(
+        self,
+        what: str,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None = None,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One request: status, headers, and the body read within the deadline and byte limit.
+
+        Raises:
+            httpx.TimeoutException: past `timeout` seconds in all (a dripping answer).
+            SourceError: the body grew past the byte limit.
+        """
+        deadline = time.monotonic() + self.timeout
+        with self._client.stream(
+            method, url, params=dict(params or {}), json=None if body is None else dict(body)
+        ) as response:
+            if not 200 <= response.status_code < 300:
+                return response.status_code, response.headers, b""
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise SourceError(
+                        f"{what}: answer larger than {self.max_bytes // 2**20} MiB; reading stopped"
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"{what}: over {self.timeout:g} s")
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET `path` (relative to the base URL) and return the decoded JSON.
 
@@ -103,7 +146,7 @@ class JsonClient:
         return self._request("POST", path, None, body, text=False)
 
     def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """GET `path` and return the body as text (CSV downloads), at most MAX_TEXT_BYTES."""
+        """GET `path` and return the body as text (CSV downloads), at most MAX_RESPONSE_BYTES."""
         return str(self._request("GET", path, params, None, text=True))
 
     def _request(
@@ -122,32 +165,24 @@ class JsonClient:
         for attempt in range(self.retries + 1):
             self._wait_turn()
             try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=dict(params or {}),
-                    json=None if body is None else dict(body),
-                )
+                status, headers, answer = self._fetch(what, method, url, params, body)
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.HTTPError as exc:
                 problem = f"network error ({type(exc).__name__})"
             else:
-                if response.status_code in RETRY_STATUSES:
-                    problem = f"HTTP {response.status_code}"
-                    delay = max(delay, _retry_after(response))
-                elif response.status_code >= 400:
-                    hint = " (check the API key)" if response.status_code in (401, 403) else ""
-                    raise SourceError(redact(f"{what}: HTTP {response.status_code}{hint}"))
+                if status in RETRY_STATUSES:
+                    problem = f"HTTP {status}"
+                    delay = max(delay, _retry_after(headers))
+                elif 300 <= status < 400:
+                    raise SourceError(f"{what}: HTTP {status} redirect not followed")
+                elif status >= 400:
+                    hint = " (check the API key)" if status in (401, 403) else ""
+                    raise SourceError(redact(f"{what}: HTTP {status}{hint}"))
                 elif text:
-                    if len(response.content) > MAX_TEXT_BYTES:
-                        raise SourceError(f"{what}: response larger than {MAX_TEXT_BYTES} bytes")
-                    return response.text
+                    return answer.decode("utf-8", errors="replace")
                 else:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise SourceError(f"{what}: response is not JSON") from None
+                    return decode_json(what, answer)
             if attempt < self.retries:
                 WAIT_LOG.info(
                     "%s: %s; retrying in %.0f s (attempt %d of %d)",
@@ -163,7 +198,17 @@ class JsonClient:
         raise SourceError(redact(f"{what}: {problem} ({attempts} attempts); try again later"))
 
 
-def _retry_after(response: httpx.Response) -> float:
+def decode_json(what: str, body: bytes) -> Any:
+    """JSON of an answer; SourceError when it is not JSON or is nested too deeply."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise SourceError(f"{what}: response is nested too deeply") from None
+    except ValueError:
+        raise SourceError(f"{what}: response is not JSON") from None
+
+
+def _retry_after(headers: httpx.Headers) -> float:
     """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
-    wait = retry_after_seconds(response.headers, time.time())
+    wait = retry_after_seconds(headers, time.time())
     return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)

@@ -155,7 +155,12 @@ def _check_sqlite(engine: Engine) -> None:
 
 def _check_tables(engine: Engine) -> None:
     """Every table the schema defines exists (tables dropped by hand are not re-created)."""
-    from rotator.adapters.storage import market, run_tables, source_cache  # noqa: F401
+    from rotator.adapters.storage import (  # noqa: F401
+        market,
+        run_tables,
+        screen_history,
+        source_cache,
+    )
 
     with engine.connect() as connection:
         present = set(inspect(connection).get_table_names())

@@ -114,10 +114,20 @@ class RuleSet:
         return next((s.kind for s in self.rules if s.name == rule), "?")
 
 
-def history_only(as_of: date, history: Mapping[str, pd.Series]) -> Snapshot:
-    """A snapshot with history and no accounts or datasets (replays, `rotator signals`)."""
+def history_only(
+    as_of: date,
+    history: Mapping[str, pd.Series],
+    datasets: Mapping[str, object] | None = None,
+) -> Snapshot:
+    """A snapshot with history and no accounts (replays, `rotator signals`).
+
+    Args:
+        datasets: stored datasets a replay may read (the screen history); none by default.
+    """
     moment = datetime.combine(as_of, time(), tzinfo=UTC)
-    return Snapshot(as_of=moment, base_currency="", accounts=(), history=history)
+    return Snapshot(
+        as_of=moment, base_currency="", accounts=(), history=history, datasets=datasets or {}
+    )
 
 
 def evaluate(
@@ -143,7 +153,7 @@ def evaluate(
         if kind is None:  # the loader rejects unknown kinds; guard for hand-built rule sets
             results[spec.name] = RuleResult.unknown(f"unknown rule kind {spec.kind!r}")
             continue
-        ctx = RuleContext(as_of, history, seen, results)
+        ctx = RuleContext(as_of, history, seen, results, rule=spec.name)
         try:
             results[spec.name] = kind.func(spec.params, ctx)
         except MissingInput as exc:

@@ -302,6 +302,7 @@ class RuleContext:
         as_of: the evaluation day; data after it is invisible to `series`.
         history: series name -> daily series (may extend past `as_of` in replays).
         results: results of the rules evaluated before this one (for references).
+        rule: the name of the rule being evaluated (keys its stored screens, say).
         snapshot: the run's snapshot: accounts and declared datasets (in replays and
             `rotator signals` it has no accounts and no datasets).
     """
@@ -310,6 +311,7 @@ class RuleContext:
     history: Mapping[str, pd.Series]
     snapshot: Snapshot
     results: Mapping[str, RuleResult] = field(default_factory=dict)
+    rule: str = ""
 
     def dataset(self, name: str, kind: type[T]) -> T:
         """The declared dataset input `name` (e.g. "dataset:revenue_screen") of type `kind`.
