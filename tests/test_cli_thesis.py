@@ -14,7 +14,7 @@ from rotator.config.ruleset import load_ruleset, shipped_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 THESIS = ROOT / "rules" / "thesis.yaml"
-REGIMES = ["defend", "rotate", "ride_btc", "accumulate_aggressively", "accumulate"]
+REGIMES = ["accumulate_aggressively", "defend", "rotate", "ride_btc", "accumulate"]
 
 
 def test_thesis_validates(tmp_path: Path):
@@ -34,7 +34,7 @@ def test_thesis_validates(tmp_path: Path):
     (tmp_path / "portfolio.yaml").write_text(f"rules: {THESIS}\n")
     result = CliRunner().invoke(cli, ["check", "--config", str(tmp_path / "portfolio.yaml")])
     assert result.exit_code == 0, result.output
-    assert "regimes defend, rotate, ride_btc, accumulate_aggressively, accumulate" in result.output
+    assert "regimes accumulate_aggressively, defend, rotate, ride_btc, accumulate" in result.output
 
 
 def signals(*args: str) -> dict:
@@ -84,8 +84,8 @@ def test_thesis_signals_on_the_demo_default_day():
 def test_thesis_yaml_validates_and_replays():
     """The README's replay: 2017-2021 on the bundled history, every day, through the real CLI.
 
-    The hysteresis of thesis.yaml was tuned on this window (44 switches before, 20 after, none
-    shorter than 17 days); the test holds it to at most 20 switches and no regime under 14 days.
+    No regime shorter than 14 days (`lock_days: 14` on every regime; 35 switches on the bundled
+    data, none of the values chosen from this replay). Each playbook step fires for its reason.
     """
     result = CliRunner().invoke(
         cli,
@@ -95,7 +95,7 @@ def test_thesis_yaml_validates_and_replays():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert list(report) == [
-        "from", "to", "start_value", "metrics", "benchmarks", "regimes", "equity"
+        "from", "to", "start_value", "metrics", "benchmarks", "regimes", "robustness", "equity"
     ]  # fmt: skip
     assert (report["from"], report["to"]) == ("2017-01-01", "2021-12-31")
     assert {"hodl_btc", "static"} <= set(report["benchmarks"])
@@ -104,24 +104,27 @@ def test_thesis_yaml_validates_and_replays():
     assert metrics["trades"] > 0 and metrics["fees"] > 0
 
     periods = report["regimes"]
-    assert metrics["regime_switches"] == len(periods) - 1 <= 20, periods
+    assert metrics["regime_switches"] == len(periods) - 1 <= 36, periods
     # every regime entered after the first day lasts at least 14 days (the last may be cut
     # short by the end of the data)
     for period in periods[1:-1]:
         days = (date.fromisoformat(period["to"]) - date.fromisoformat(period["from"])).days + 1
         assert days >= 14, period
 
-    # The macro rules were evaluated on the bundled MOVE and FRED history: both macro steps
-    # fired, and the reasons carry the values that made them fire.
+    # Each step fired, with the values that made it fire in its reason.
     reasons = {p["regime"]: p["reason"] for p in periods}
-    assert {"defend", "accumulate_aggressively", "ride_btc", "accumulate"} <= set(reasons)
-    assert "bond_stress_rising = true: MOVE" in reasons["defend"]
+    assert set(reasons) == set(REGIMES)
+    assert "stress_without_response = true" in reasons["defend"]
     assert "liquidity_falling = true: net liquidity" in reasons["defend"]
-    assert "bond_stress_peaked = true: MOVE" in reasons["accumulate_aggressively"]
+    assert "stress_with_response = true" in reasons["accumulate_aggressively"]
     assert "policy_response = true" in reasons["accumulate_aggressively"]
-    # March 2020: the stress peaked and the Fed's balance sheet exploded.
-    march = [p for p in periods if p["regime"] == "accumulate_aggressively"]
-    assert [p["from"][:7] for p in march] == ["2020-03"]
-    # rotate needs the revenue basket, which a replay never has: it cannot fire, said once.
-    assert "rotate" not in reasons
-    assert result.stderr.count("regime rotate cannot fire in the backtest") == 1
+    assert "pullback_pct 25" in reasons["ride_btc"]
+    # March 2020: stress, then the response (the Fed's balance sheet exploded): accumulate
+    # aggressively through the crash and the recovery, never defend.
+    march = [p for p in periods if p["from"] <= "2020-03-15" <= p["to"]]
+    assert [p["regime"] for p in march] == ["accumulate_aggressively"]
+    # rotate fires on the fallback basket the rule set declares (no screen is stored in the
+    # demo database), and the replay says so once.
+    assert "basket revenue_basket (0.25): ETH 100%" in reasons["rotate"]
+    assert result.stderr.count("fallback basket declared in the rule set") == 1
+    assert "cannot fire" not in result.stderr

@@ -94,6 +94,20 @@ BROKEN = [
         "regimes[0].min_days: expected whole days between 0 and 365, got -3",
     ),
     (
+        GOOD.replace("    when: both\n", "    when: both\n    lock_days: 400\n"),
+        "regimes[0].lock_days: expected whole days between 0 and 365, got 400",
+    ),
+    (
+        GOOD.replace(
+            "regimes:", "  basket: {kind: revenue_screen, fallback_basket: {ETH: 0}}\nregimes:"
+        ),
+        "rules.yaml:5: rules.basket.fallback_basket: weights must be positive numbers",
+    ),
+    (
+        GOOD.replace("level: 100", "find: pullback, pullback_pct: 2"),
+        "rules.up.pullback_pct: Input should be greater than or equal to 5, got 2",
+    ),
+    (
         GOOD + "    when: up\n",
         "rules.yaml:11: regimes[1].when: the last regime is the default and must have no `when`",
     ),

@@ -43,6 +43,8 @@ from rotator.core.backtest.results import (
 from rotator.core.backtest.venue import CASH, execute, venue_policy, venue_snapshot
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.core.rules.engine import history_only
+from rotator.core.screen.history import DATASET as SCREEN_HISTORY
+from rotator.core.screen.history import ScreenHistory
 from rotator.errors import ConfigError, ExitCode, RotatorError
 from rotator.pipeline.run import (
     Evaluation,
@@ -70,6 +72,8 @@ if TYPE_CHECKING:
     from rotator.core.rules.engine import RuleSet
 
 Decider = Callable[[date], Verdict]
+# A progress display's task factory: (description, total units) -> told the units done.
+Step = Callable[[str, int], Callable[[int], None]]
 
 
 class MissingHistory(RotatorError):
@@ -104,11 +108,13 @@ def simulate(
     settings: BacktestSettings,
     decide_on: Decider,
     first_close: Mapping[str, date] | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Replay `decide_on` day by day (see the module docstring for the stages).
 
     Args:
         first_close: each asset's first stored close (said in the note on unlisted assets).
+        advance: told how many days are done, after each day (a progress display).
     """
     import math
 
@@ -165,6 +171,8 @@ def simulate(
         if periods:
             periods[-1] = replace(periods[-1], end=day)
         records.append(Day(day, value, regime, fees, traded, trades))
+        if advance is not None:
+            advance(i + 1)
     return Simulation(name, tuple(records), tuple(periods), tuple(decisions), tuple(notes.values()))
 
 
@@ -219,24 +227,40 @@ def static_decider(targets: TargetWeights, label: str) -> Decider:
 
 
 def rules_decider(
-    ruleset: RuleSet, history: Mapping[str, pd.Series], cash_assets: frozenset[str]
+    ruleset: RuleSet,
+    history: Mapping[str, pd.Series],
+    cash_assets: frozenset[str],
+    datasets: Mapping[str, object] | None = None,
 ) -> Decider:
     """The run's stages 3-4 as of each day's close: the one rule engine (`decide`, with
-    `min_days` hysteresis, memoised across days) and the run's target choice."""
+    `min_days` hysteresis, memoised across days) and the run's target choice.
+
+    Args:
+        datasets: stored datasets the rules may read (the screen history: each day sees the
+            basket known on that day).
+    """
     memo: dict[date, str] = {}
     policy = RebalancePolicy(cash_assets=cash_assets)
     config = RunConfig(None, ruleset, policy, date.min)
 
     def on(day: date) -> Verdict:
         today = replace(config, day=day)
-        evaluation = evaluate_rules(today, history_only(day, history), memo=memo)
+        evaluation = evaluate_rules(today, history_only(day, history, datasets), memo=memo)
         choice = choose_targets(today, evaluation)
         lines = choice.explanation[1:]  # after the rule set's header line
-        return Verdict(
-            choice.targets, choice.regime, _reason(lines), choice.held, _basket_notes(lines)
-        )
+        notes = _basket_notes(lines) | _fallback_notes(evaluation.results)
+        return Verdict(choice.targets, choice.regime, _reason(lines), choice.held, notes)
 
     return on
+
+
+def _fallback_notes(results: Mapping[str, Any]) -> dict[str, str]:
+    """Basket rules answering with their declared fallback basket (said once each)."""
+    return {
+        f"fallback:{name}": f"{name}: {result.reason}"
+        for name, result in results.items()
+        if result.inputs.get("fallback") is True
+    }
 
 
 def forced_targets(ruleset: RuleSet, regime: str, cash_assets: frozenset[str]) -> TargetWeights:
@@ -299,14 +323,25 @@ def parse_benchmark(spec: str) -> TargetWeights:
     return TargetWeights(weights, f"benchmark {spec}")
 
 
-def assets_of(ruleset: RuleSet, extra: Sequence[TargetWeights] = ()) -> list[str]:
-    """Every asset a regime (or a benchmark) targets, plus BTC, without cash and baskets."""
+def assets_of(
+    ruleset: RuleSet,
+    extra: Sequence[TargetWeights] = (),
+    datasets: Mapping[str, object] | None = None,
+) -> list[str]:
+    """Every asset a regime (or a benchmark) targets, plus BTC, without cash and baskets; and
+    the members of declared fallback baskets and of stored screens' baskets."""
     rule_names = {spec.name for spec in ruleset.rules}
     names: dict[str, None] = {"BTC": None}
     for regime in ruleset.regimes:
         names.update(dict.fromkeys(regime.targets))
     for targets in extra:
         names.update(dict.fromkeys(targets.weights))
+    for spec in ruleset.rules:  # a basket rule's declared fallback is traded like a target
+        names.update(dict.fromkeys(getattr(spec.params, "fallback_basket", None) or {}))
+    stored = (datasets or {}).get(SCREEN_HISTORY)
+    if isinstance(stored, ScreenHistory):
+        for screen in stored.screens:
+            names.update(dict.fromkeys(screen.basket))
     cash = {CASH_BUCKET, CASH, *RebalancePolicy().cash_assets}
     return [a for a in names if a not in cash and a not in rule_names]
 
@@ -316,12 +351,24 @@ def replay(
     history: Mapping[str, pd.Series],
     settings: BacktestSettings,
     benchmarks: Sequence[str] = (),
+    datasets: Mapping[str, object] | None = None,
+    step: Step | None = None,
 ) -> BacktestResult:
-    """The rule set's replay and its benchmarks on history loaded once (pure)."""
+    """The rule set's replay and its benchmarks on history loaded once (pure).
+
+    Args:
+        datasets: stored datasets the rules read (`load_backtest_datasets`).
+        step: `step(description, days)` gives the callback told each replay's progress.
+    """
     extra = [parse_benchmark(spec) for spec in benchmarks]
-    closes, first = _market(ruleset, history, settings, extra)
+    closes, first = _market(ruleset, history, settings, extra, datasets)
     cash = settings.policy.cash_assets | {CASH}
-    main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash), first)
+
+    def advance(name: str) -> Callable[[int], None] | None:
+        return None if step is None else step(f"replay {name}", len(closes))
+
+    decide = rules_decider(ruleset, history, cash, datasets)
+    main = simulate(ruleset.name, closes, settings, decide, first, advance("rule set"))
     default = ruleset.regimes[-1]
     static_targets = forced_targets(ruleset, default.name, cash)
     sims = {
@@ -332,10 +379,12 @@ def replay(
             settings,
             static_decider(static_targets, f"regime {default.name}"),
             first,
+            advance("static"),
         ),
     }
     for spec, targets in zip(benchmarks, extra, strict=True):
-        sims[spec] = simulate(spec, closes, settings, static_decider(targets, spec), first)
+        decider = static_decider(targets, spec)
+        sims[spec] = simulate(spec, closes, settings, decider, first, advance(spec))
     btc = closes["BTC"].dropna()
     return BacktestResult(settings, ruleset.name, main, sims, btc)
 
@@ -345,6 +394,7 @@ def _market(
     history: Mapping[str, pd.Series],
     settings: BacktestSettings,
     extra: Sequence[TargetWeights] = (),
+    datasets: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, date]]:
     """The daily price table of every traded asset and each asset's first stored close."""
     import pandas as pd
@@ -354,7 +404,7 @@ def _market(
     if settings.every < 1:
         raise ConfigError(f"--every: expected at least 1 day, got {settings.every}")
     days = pd.date_range(settings.start, settings.end, freq="D")
-    closes = price_table(history, assets_of(ruleset, extra), days)
+    closes = price_table(history, assets_of(ruleset, extra, datasets), days)
     if "BTC" not in closes.columns or closes["BTC"].isna().all():
         raise MissingHistory(
             f"no BTC closes between {settings.start} and {settings.end} in the market history "
@@ -380,14 +430,29 @@ def simulate_ruleset(
 
 
 def load_backtest_history(
-    engine: Engine, ruleset: RuleSet, end: date, benchmarks: Sequence[str] = ()
+    engine: Engine,
+    ruleset: RuleSet,
+    end: date,
+    benchmarks: Sequence[str] = (),
+    datasets: Mapping[str, object] | None = None,
 ) -> dict[str, pd.Series]:
     """Everything the replay reads, loaded once: the rules' inputs and the target assets' closes."""
     from rotator.adapters.storage.market import load_history
 
     extra = [parse_benchmark(spec) for spec in benchmarks]
-    names = [*ruleset.inputs(), *(f"close:{a}" for a in assets_of(ruleset, extra))]
+    names = [*ruleset.inputs(), *(f"close:{a}" for a in assets_of(ruleset, extra, datasets))]
     return load_history(engine, names, end)
+
+
+def load_backtest_datasets(engine: Engine, ruleset: RuleSet, end: date) -> dict[str, object]:
+    """The stored screens of the rule set's basket rules up to `end` (empty without any)."""
+    from rotator.adapters.storage.screen_history import load_screen_history
+    from rotator.core.rules.revenue_screen import DATASET
+
+    names = [spec.name for spec in ruleset.declaring(DATASET)]
+    if not names:
+        return {}
+    return {SCREEN_HISTORY: load_screen_history(engine, names, end)}
 
 
 def history_span(history: Mapping[str, pd.Series]) -> tuple[date, date] | None:

@@ -1,5 +1,6 @@
 """Rules without a plan: `rotator signals` and the replay bench evaluate a rule set on stored
-history alone (no accounts, no datasets), choose the regime and optionally save the evaluations.
+history alone (no accounts; datasets when asked), choose the regime, optionally save the
+evaluations.
 
 They run stages 3 and 4 of rotator.pipeline.run (`evaluate_rules`, `choose_targets`) on a
 history-only snapshot, so `signals` takes the decision `plan` and `backtest` take on the same
@@ -9,7 +10,7 @@ day (one rule engine: the core's `decide`, with `min_days` hysteresis).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -17,17 +18,22 @@ from sqlalchemy import Engine
 
 from rotator.adapters.storage.market import load_history, save_evaluations
 from rotator.adapters.storage.plan_records import evaluation_rows
+from rotator.adapters.storage.screen_history import load_screen_history
 from rotator.core.models import RebalancePolicy
 from rotator.core.records import RulesReport
 from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
+from rotator.core.rules.revenue_screen import DATASET as SCREEN_DATASET
+from rotator.core.screen.history import DATASET as HISTORY
+from rotator.pipeline.gather import load_inputs
+from rotator.pipeline.loading import LoadContext
 from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RulesOutcome", "check_regime", "run_rules"]
+__all__ = ["LoadContext", "RulesOutcome", "check_regime", "run_rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +48,39 @@ class RulesOutcome:
     history: Mapping[str, pd.Series] = field(default_factory=dict)
 
 
-def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = False) -> RulesOutcome:
+def run_rules(
+    ruleset: RuleSet,
+    engine: Engine,
+    as_of: date,
+    *,
+    save: bool = False,
+    context: LoadContext | None = None,
+) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
 
-    Datasets (the revenue screen) are not gathered here: rules reading them answer unknown.
+    Without a `context`, datasets (the revenue screen) are not gathered: a basket rule reads the
+    basket `rotator screen` stored on or before `as_of` (or its declared fallback; else unknown).
 
     Args:
         save: store the evaluations as standalone ones (no run), replacing earlier ones for the
             same day; the only write, after everything was evaluated.
+        context: where dataset loaders (the revenue screen) read from, as stage 2 of a plan
+            does; None: the stored screens stand in for them.
     """
-    history = load_history(engine, ruleset.series_inputs(), as_of)
+    if context is None:
+        history = load_history(engine, ruleset.series_inputs(), as_of)
+        screens = [spec.name for spec in ruleset.declaring(SCREEN_DATASET)]
+        stored = {HISTORY: load_screen_history(engine, screens, as_of)} if screens else {}
+        snapshot = history_only(as_of, history, stored)
+    else:
+        inputs = load_inputs(ruleset, day=as_of, engine=engine, context=context)
+        history = inputs.history
+        datasets = {name: d.value for name, d in inputs.datasets.items()}
+        # Stamped with the clock reading, as a plan's snapshot is: the datasets' freshness is
+        # judged against the time they were read, the series against `as_of`.
+        snapshot = replace(history_only(as_of, history), as_of=context.now, datasets=datasets)
     config = RunConfig(None, ruleset, RebalancePolicy(cash_assets=frozenset()), as_of)
-    evaluation = evaluate_rules(config, history_only(as_of, history))
+    evaluation = evaluate_rules(config, snapshot)
     assert evaluation.decision is not None and evaluation.report is not None
     rules = evaluation.report
     if save:

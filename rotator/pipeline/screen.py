@@ -150,3 +150,35 @@ def run_screen(
     outcome = screen(loaded.value, params, markets_frame(snapshot.markets), now)
     errors = tuple(p for p in snapshot.all_problems if p.severity is Severity.ERROR)
     return ScreenRun(name, params, outcome, errors)
+
+
+def store_screen(engine: Engine, done: ScreenRun, now: datetime) -> bool:
+    """Store a complete screen result under `now`'s UTC day (replays read it back).
+
+    A screen with an ERROR problem (a source unreadable or stale) is not stored: a replay must
+    not take a basket that could not be established for the one that was known.
+
+    Returns:
+        Whether it was stored.
+    """
+    import json
+
+    from rotator.adapters.storage.screen_history import save_screen
+    from rotator.core.rules.revenue_screen import basket_members
+    from rotator.core.screen.basket import to_basket
+
+    outcome = done.outcome
+    if any(p.severity is Severity.ERROR for p in outcome.problems):
+        return False
+    table = outcome.table
+    basket = to_basket(table) if table["in_basket"].any() else {}
+    figures = json.loads(table.to_json(orient="records", date_format="iso"))
+    save_screen(
+        engine,
+        rule=done.rule,
+        screened_at=now,
+        basket=basket,
+        members=basket_members(outcome),
+        figures=figures,
+    )
+    return True

@@ -15,6 +15,7 @@ deeply fails the call instead of raising RecursionError.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,9 +26,12 @@ from rotator.adapters.retry_after import retry_after_seconds
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
 
+# Waits a person should hear about (shown above the progress display; rotator.cli.progress).
+WAIT_LOG = logging.getLogger("rotator.wait")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-# DefiLlama's protocol list, the largest answer a source gives, is about 10 MB.
+# DefiLlama's protocol list, the largest answer a source gives, is about 10 MB; a CSV download
+# (FRED's longest daily series) about 0.5 MB.
 MAX_RESPONSE_BYTES = 64 * 2**20
 
 
@@ -96,16 +100,23 @@ class JsonClient:
         self._last_call = self._clock()
 
     def _fetch(
-        self, what: str, url: str, params: Mapping[str, Any] | None
+        self,
+        what: str,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
-        """One GET: status, headers, and the body read within the deadline and byte limit.
+        """One request: status, headers, and the body read within the deadline and byte limit.
 
         Raises:
             httpx.TimeoutException: past `timeout` seconds in all (a dripping answer).
             SourceError: the body grew past the byte limit.
         """
         deadline = time.monotonic() + self.timeout
-        with self._client.stream("GET", url, params=dict(params or {})) as response:
+        with self._client.stream(
+            method, url, params=dict(params or {}), json=None if body is None else dict(body)
+        ) as response:
             if not 200 <= response.status_code < 300:
                 return response.status_code, response.headers, b""
             chunks: list[bytes] = []
@@ -128,14 +139,33 @@ class JsonClient:
             SourceError: after the retries, or at once on other HTTP errors and bad JSON;
                 the message names the source, the path and what happened.
         """
+        return self._request("GET", path, params, None, text=False)
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST the JSON `body` to `path` and return the decoded JSON (retries as `get`)."""
+        return self._request("POST", path, None, body, text=False)
+
+    def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """GET `path` and return the body as text (CSV downloads), at most MAX_RESPONSE_BYTES."""
+        return str(self._request("GET", path, params, None, text=True))
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        *,
+        text: bool,
+    ) -> Any:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        what = f"{self.name} GET /{path.lstrip('/')}"
+        what = f"{self.name} {method} /{path.lstrip('/')}"
         delay = self.backoff
         problem = ""
         for attempt in range(self.retries + 1):
             self._wait_turn()
             try:
-                status, headers, body = self._fetch(what, url, params)
+                status, headers, answer = self._fetch(what, method, url, params, body)
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.HTTPError as exc:
@@ -149,9 +179,19 @@ class JsonClient:
                 elif status >= 400:
                     hint = " (check the API key)" if status in (401, 403) else ""
                     raise SourceError(redact(f"{what}: HTTP {status}{hint}"))
+                elif text:
+                    return answer.decode("utf-8", errors="replace")
                 else:
-                    return decode_json(what, body)
+                    return decode_json(what, answer)
             if attempt < self.retries:
+                WAIT_LOG.info(
+                    "%s: %s; retrying in %.0f s (attempt %d of %d)",
+                    what,
+                    problem,
+                    delay,
+                    attempt + 2,
+                    self.retries + 1,
+                )
                 self._sleep(delay)
                 delay *= 2
         attempts = self.retries + 1

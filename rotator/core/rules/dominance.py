@@ -15,8 +15,9 @@ Example::
     dominance_rolling_over: {kind: dominance, test: fallen_from_peak, window: 90, fallen_pp: 3}
 
 `exit_recover_pp` (fallen_from_peak only) adds hysteresis: once the roll-over holds, it stays
-true until dominance recovers that many points from its lowest value since (reason: "held by
-hysteresis"), computed from the series up to the evaluation day alone.
+true until dominance recovers that many points from its lowest value since, or makes a new
+`window`-day peak (reason: "held by hysteresis"), computed from the series up to the evaluation
+day alone. The hold is against noise, not against the trend: a new peak always ends it.
 
 `confirm_days` (default 1) asks the test to hold on each of the last N days with data, so one
 day's wiggle does not switch a regime. `series` may name another daily percent series (default
@@ -80,7 +81,13 @@ class DominanceParams(Params):
         return self
 
 
-@rule("dominance", params=DominanceParams, inputs=("{series}",))
+def _lookback(p: DominanceParams) -> int:
+    """The test's window (the slow average for ma_cross) plus the confirming days."""
+    days = {"change": p.window, "fallen_from_peak": p.window, "ma_cross": p.slow}.get(p.test)
+    return (days or 1) + p.confirm_days
+
+
+@rule("dominance", params=DominanceParams, inputs=("{series}",), lookback=_lookback)
 def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
     """Tests BTC dominance: level above/below, change over a window, fall from peak, MA cross."""
     import pandas as pd
@@ -127,7 +134,8 @@ def _rolled_over_since(series: pd.Series, p: DominanceParams) -> object | None:
     Pure in the series up to the evaluation day: the test is computed for every day (peak over
     the `window` days ending that day, confirmed on `confirm_days` days with data); after the
     last day it held, the roll-over stands until a value is `exit_recover_pp` points above the
-    lowest value since that day.
+    lowest value since that day, or until dominance makes a new `window`-day peak (closes at
+    or above the highest value of the `window` days ending that day).
     """
     import numpy as np
 
@@ -141,6 +149,10 @@ def _rolled_over_since(series: pd.Series, p: DominanceParams) -> object | None:
     after = series.to_numpy(dtype=float)[last:]
     low = np.minimum.accumulate(after)
     if bool(((after - low) >= (p.exit_recover_pp or 0.0)).any()):
+        return None
+    # A new `window`-day peak since then ends it too: hysteresis holds the roll-over against
+    # noise, not against dominance trending up again.
+    if bool((series.to_numpy(dtype=float)[last + 1 :] >= peak.to_numpy()[last + 1 :]).any()):
         return None
     return series.index[last].date()
 

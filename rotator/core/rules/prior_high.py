@@ -10,6 +10,11 @@ percent. The level is given (`level: 110000`) or found automatically (`find:`):
   resets the level to the top it fell from; new highs after a breakout do not move it, and a
   later fall of `drawdown_pct` starts the next cycle. With the window method a bear market a
   year after the top can read as "above the prior high"; with this one it cannot.
+- `pullback`: the previous all-time high before the latest pullback of at least `pullback_pct`
+  percent (closes), i.e. the same search with a correction-sized threshold (25 %: a fall from
+  ~106k to ~76k on daily closes, as in early 2025). The explanation names the level, the day it
+  was set and the pullback (its depth and low). Use it when "prior high" means the last peak
+  before the latest correction rather than the top before the last bear market.
 
 Reports the distance of the last close to the level.
 
@@ -47,11 +52,18 @@ if TYPE_CHECKING:
 class PriorHighParams(Params):
     asset: str = Field("BTC", min_length=1, description="asset whose USD close is tested")
     level: float | None = Field(None, gt=0, description="the prior high; None = find it")
-    find: Literal["window", "drawdown"] = Field(
-        "window", description="auto level: max close in a window, or the top before a drawdown"
+    find: Literal["window", "drawdown", "pullback"] = Field(
+        "window",
+        description="auto level: max close in a window, the top before a drawdown or a pullback",
     )
     drawdown_pct: float = Field(
         50.0, gt=0, lt=100, description="auto level (drawdown): a fall this deep ends a cycle"
+    )
+    pullback_pct: float = Field(
+        25.0,
+        ge=5,
+        lt=100,
+        description="auto level (pullback): the all-time high before a fall of this many %",
     )
     lookback_days: int = Field(1460, gt=1, description="auto level: window start, days back")
     skip_recent_days: int = Field(365, ge=0, description="auto level: window end, days back")
@@ -76,10 +88,20 @@ class PriorHighParams(Params):
                 f"skip_recent_days ({self.skip_recent_days}) must be smaller than "
                 f"lookback_days ({self.lookback_days})"
             )
+        # A non-default value with another method is a mistake (a default may come from a
+        # round trip through model_dump, as in sweeps).
+        default = type(self).model_fields["pullback_pct"].default
+        if self.pullback_pct != default and self.find != "pullback":
+            raise ValueError(f"pullback_pct applies to find: pullback only (find is {self.find!r})")
         return self
 
 
-@rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",))
+def _lookback(p: PriorHighParams) -> int:
+    """A given level needs the confirming closes (and the 30 shown); a found one its window."""
+    return max(p.confirm_closes, 30) if p.level is not None else p.lookback_days
+
+
+@rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",), lookback=_lookback)
 def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     """True when the last N daily closes are all above the prior high (by at least x %)."""
     import pandas as pd  # here, not at module level: loading a rule set stays light
@@ -90,6 +112,8 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
         level, where = p.level, "given level"
     elif p.find == "drawdown":
         level, where = _top_before_drawdown(closes, p.drawdown_pct, name)
+    elif p.find == "pullback":
+        level, where = _high_before_pullback(closes, p.pullback_pct, name)
     else:
         end = ctx.as_of - timedelta(days=p.skip_recent_days)
         start = ctx.as_of - timedelta(days=p.lookback_days)
@@ -177,22 +201,60 @@ def _held_since(
     return closes.index[start + int(runs[0]) + confirm - 1].date()
 
 
-def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> tuple[float, str]:
-    """The all-time high as it stood on the last close `drawdown_pct` % or more below it."""
+def _last_fall(closes: pd.Series, pct: float) -> tuple[int, int] | None:
+    """(index of the all-time high, index of the last close `pct` % or more below it), or None.
+
+    The high is the running all-time high as it stood on that last deep close.
+    """
     import numpy as np
 
     values = closes.to_numpy(dtype=float)
     running_high = np.maximum.accumulate(values)
-    deep = np.flatnonzero(values <= running_high * (1 - drawdown_pct / 100))
+    deep = np.flatnonzero(values <= running_high * (1 - pct / 100))
     if deep.size == 0:
+        return None
+    last_deep = int(deep[-1])
+    return int(values[: last_deep + 1].argmax()), last_deep
+
+
+def _high_before_pullback(closes: pd.Series, pullback_pct: float, name: str) -> tuple[float, str]:
+    """The all-time high before the latest pullback of `pullback_pct` % or more, and the text
+    naming the level, its day and the pullback (depth and low, on closes)."""
+    found = _last_fall(closes, pullback_pct)
+    if found is None:
+        raise MissingInput(
+            f"{name}: never closed {pullback_pct:g} % below its all-time high, so there is no "
+            "pullback to take the prior high from (give `level:` or lower pullback_pct)"
+        )
+    import numpy as np
+
+    top, _ = found
+    values = closes.to_numpy(dtype=float)
+    level = float(values[top])
+    # The pullback's low: the lowest close after the top until it was regained (or until now).
+    regained = np.flatnonzero(values[top + 1 :] > level)
+    stop = top + 1 + int(regained[0]) if regained.size else len(values)
+    low_at = top + int(values[top:stop].argmin())
+    depth = (1 - values[low_at] / level) * 100
+    where = (
+        f"all-time high of {closes.index[top].date()} before a {depth:.1f} % pullback to "
+        f"{values[low_at]:,.0f} on {closes.index[low_at].date()} (pullback_pct {pullback_pct:g})"
+    )
+    return level, where
+
+
+def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> tuple[float, str]:
+    """The all-time high as it stood on the last close `drawdown_pct` % or more below it."""
+    found = _last_fall(closes, drawdown_pct)
+    if found is None:
         raise MissingInput(
             f"{name}: never closed {drawdown_pct:g} % below its high, so there is no previous "
             "cycle top yet (give `level:` or use find: window)"
         )
-    last_deep = int(deep[-1])
-    top = int(values[: last_deep + 1].argmax())
+    top, last_deep = found
+    values = closes.to_numpy(dtype=float)
     where = (
         f"top of {closes.index[top].date()} before the {drawdown_pct:g} % drawdown "
         f"lasting to {closes.index[last_deep].date()}"
     )
-    return float(running_high[last_deep]), where
+    return float(values[top]), where

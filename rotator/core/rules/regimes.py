@@ -10,10 +10,11 @@ basket weights. A conditional regime whose basket is unknown or empty does not f
 default regime (and a regime forced with `--regime`) that weight stays in cash, with a warning.
 
 Hysteresis: a regime's `min_days` holds it at least that many days once entered, unless a
-regime listed above it fires (`hold_regimes`). The state is recomputed from the condition-only
-choices of the `hold_lookback` days before the evaluation day, so it depends on the series
-alone (a single plan and a day-by-day backtest agree); the explanation says "held by
-hysteresis".
+regime listed above it fires (`hold_regimes`); its `lock_days` holds it that many days against
+every other regime, those listed above included (so no regime lasts less than that). The
+state is recomputed from the condition-only choices of the `hold_lookback` days before the
+evaluation day, so it depends on the series alone (a single plan and a day-by-day backtest
+agree); the explanation says "held by hysteresis".
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class Regime:
     baskets: Mapping[str, Decimal] = field(default_factory=dict)
     description: str = ""
     min_days: int = 0
+    lock_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def hold_lookback(regimes: tuple[Regime, ...]) -> int:
     The state is recomputed from the choices of this many days before the evaluation day, so a
     single `rotator plan` and a day-by-day backtest compute the same regime from the series.
     """
-    longest = max((r.min_days for r in regimes), default=0)
+    longest = max((max(r.min_days, r.lock_days) for r in regimes), default=0)
     return 3 * longest if longest else 0
 
 
@@ -151,7 +153,8 @@ def hold_regimes(
     regimes: tuple[Regime, ...], chosen: Sequence[tuple[date, str]]
 ) -> tuple[Held, ...]:
     """Apply `min_days`: once entered, a regime is held at least that many days, unless a
-    regime listed above it is chosen by its conditions.
+    regime listed above it is chosen by its conditions; and `lock_days`: for that many days
+    not even a regime listed above replaces it.
 
     Args:
         chosen: (day, regime chosen by the conditions alone), ascending days (gaps allowed;
@@ -162,14 +165,17 @@ def hold_regimes(
     """
     rank = {r.name: i for i, r in enumerate(regimes)}
     minimum = {r.name: r.min_days for r in regimes}
+    lock = {r.name: r.lock_days for r in regimes}
     out: list[Held] = []
     current: str | None = None
     since = date.min
     for day, raw in chosen:
         if current is None:
-            current, since = raw, day - timedelta(days=minimum[raw])
-        elif raw != current and (
-            rank[raw] < rank[current] or (day - since).days >= minimum[current]
+            current, since = raw, day - timedelta(days=max(minimum[raw], lock[raw]))
+        elif (
+            raw != current
+            and (day - since).days >= lock[current]
+            and (rank[raw] < rank[current] or (day - since).days >= minimum[current])
         ):
             current, since = raw, day
         out.append(Held(day, current, since, raw))
@@ -190,9 +196,11 @@ def held_choice(
     weights, notes = _weights(regime, results, cash_assets, lenient=True)
     assert weights is not None
     days = (state.day - state.since).days
+    lock = f", lock_days {regime.lock_days}" if regime.lock_days else ""
+    span = max(regime.min_days, regime.lock_days)
     lines = [
-        f"regime {regime.name}: held by hysteresis (min_days {regime.min_days}: entered "
-        f"{state.since}, {days} of {regime.min_days} days); its conditions now choose "
+        f"regime {regime.name}: held by hysteresis (min_days {regime.min_days}{lock}: entered "
+        f"{state.since}, {days} of {span} days); its conditions now choose "
         f"{state.chosen}",
         *(f"    {n}" for n in notes),
         *(f"  (conditions) {line}" for line in chosen.explanation),

@@ -18,9 +18,12 @@ Example (rules/cycle.yaml)::
 
 The screen's inputs (DefiLlama fees/protocols/pools, CoinGecko markets) are the declared input
 `dataset:revenue_screen`: its loader (rotator.pipeline.gather) fetches them once, before the
-rules run, into `Snapshot.datasets`; the rule only reads them. Without them (e.g. `rotator signals`,
-replays) or with a stale/missing source the answer is unknown, so a rotation never aims at a
-basket that could not be established. Every parameter: see `ScreenParams` and README
+rules run, into `Snapshot.datasets`; the rule only reads them. With a stale/missing source the
+answer is unknown, so a rotation never aims at a basket that could not be established. Replays
+(`rotator signals`, `rotator backtest`) do not fetch the inputs: they read the basket
+`rotator screen` stored on or before the day (`dataset:screen_history`, at most
+`history_max_age_days` old), else the rule's declared `fallback_basket` (said in the reason),
+else the answer is unknown. Every parameter: see `ScreenParams` and README
 "Revenue screen".
 """
 
@@ -65,11 +68,13 @@ def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
 
     snapshot = ctx.snapshot
     if DATASET not in snapshot.datasets:
-        return RuleResult.unknown(
-            "revenue screen data not gathered (only `rotator plan` and `rotator screen` fetch it)"
-        )
+        return _replayed(p, ctx)
     data = ctx.dataset(DATASET, ScreenData)
-    outcome = screen(data, p, markets_frame(snapshot.markets), snapshot.as_of)
+    # Without accounts (`rotator signals`) no market is known: the basket is what passes on
+    # the screen's data alone, and the reason says tradability was not checked.
+    unchecked = not snapshot.accounts and p.require_tradable
+    params = p.model_copy(update={"require_tradable": False}) if unchecked else p
+    outcome = screen(data, params, markets_frame(snapshot.markets), snapshot.as_of)
     errors = [pr for pr in outcome.problems if pr.severity is Severity.ERROR]
     if errors:
         return RuleResult.unknown("revenue screen inputs: " + "; ".join(map(str, errors)))
@@ -86,4 +91,41 @@ def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
         )
     shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
     reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; basket {shares}"
+    if unchecked:
+        reason += " (tradability not checked: no account read)"
     return RuleResult.with_basket(basket, reason, inputs, snapshot.as_of)
+
+
+def _replayed(p: ScreenParams, ctx: RuleContext) -> RuleResult:
+    """The basket known on the day from stored screens, else the declared fallback, else unknown."""
+    from rotator.core.screen.history import DATASET as HISTORY
+    from rotator.core.screen.history import ScreenHistory, fallback
+
+    history = ctx.snapshot.datasets.get(HISTORY)
+    stored = None
+    older = None
+    if isinstance(history, ScreenHistory):
+        stored = history.known_on(ctx.rule, ctx.as_of, p.history_max_age_days)
+        older = history.latest_before(ctx.rule, ctx.as_of)
+    if stored is not None:
+        inputs = {"screened_on": stored.day, "basket": [dict(m) for m in stored.members]}
+        if not stored.basket:
+            reason = f"stored screen of {stored.day}: no token passed"
+            return RuleResult.with_basket({}, reason, inputs, stored.day)
+        shares = ", ".join(f"{code} {weight:.1%}" for code, weight in stored.basket.items())
+        reason = f"basket known on {ctx.as_of} (stored screen of {stored.day}): {shares}"
+        return RuleResult.with_basket(stored.basket, reason, inputs, stored.day)
+    why = (
+        f"the latest stored screen ({older.day}) is older than {p.history_max_age_days} days"
+        if older is not None
+        else f"no screen stored on or before {ctx.as_of}"
+    )
+    if p.fallback_basket:
+        basket = fallback(p.fallback_basket)
+        shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
+        reason = f"fallback basket declared in the rule set ({why}): {shares}"
+        return RuleResult.with_basket(basket, reason, {"fallback": True}, ctx.as_of)
+    return RuleResult.unknown(
+        f"revenue screen data not gathered and {why} (run `rotator screen` to store one, or "
+        "declare a fallback_basket)"
+    )

@@ -40,6 +40,21 @@ class ScreenParams(Params):
     weighting: Literal["equal", "revenue_yield", "market_cap"] = "revenue_yield"
     max_weight: float = Field(0.35, gt=0, le=1)
     max_count: int = Field(8, ge=1, le=100)
+    # Replays (`rotator signals`, `rotator backtest`): the basket stored by `rotator screen`.
+    history_max_age_days: int = Field(35, ge=0, le=366)
+    fallback_basket: dict[str, float] | None = None
+
+    @field_validator("fallback_basket")
+    @classmethod
+    def _fallback(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("must name at least one asset with a weight, e.g. {ETH: 1}")
+        bad = {code: w for code, w in value.items() if not 0 < w < float("inf")}
+        if bad:
+            raise ValueError(f"weights must be positive numbers, got {bad}")
+        return {code.strip().upper(): float(w) for code, w in value.items()}
 
     @field_validator("quotes")
     @classmethod

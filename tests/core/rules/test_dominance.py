@@ -174,3 +174,31 @@ def test_exit_recover_pp_holds_the_roll_over_until_dominance_recovers():
 def test_exit_recover_pp_only_for_fallen_from_peak():
     with pytest.raises(ValidationError, match="exit_recover_pp"):
         DominanceParams(test="above", level=50, exit_recover_pp=2)
+
+
+def test_a_new_peak_ends_a_held_roll_over():
+    # Peak 60, the roll-over fires at 56.5 (3.5 points down), then dominance trends back up
+    # to a new peak; it never recovers 5 points from its low, so exit_recover_pp alone would
+    # keep holding the roll-over while dominance rises.
+    values = [58.0, 60.0, 59.0, 56.5, 56.5, 57.5, 58.5, 59.5, 60.0, 60.5, 60.2]
+    rules = one_rule(test="fallen_from_peak", window=30, fallen_pp=3, exit_recover_pp=5)
+    hist = _dom(values)
+    got = [
+        evaluate(rules, hist, date(2021, 1, 1) + timedelta(days=i))["dom"].value
+        for i in range(len(values))
+    ]
+    # Held through the climb; the close of 60.0 equals the 30-day peak (a new peak): it ends
+    # there, although the recovery from the low is only 3.5 points.
+    assert got == [False, False, False, True, True, True, True, True, False, False, False]
+    held = evaluate(rules, hist, date(2021, 1, 8))["dom"]
+    assert held.reason.startswith("held by hysteresis") and "rolled over on" in held.reason
+    ended = evaluate(rules, hist, date(2021, 1, 11))["dom"]
+    assert ended.value is False and "hysteresis" not in ended.inputs
+
+
+def test_a_roll_over_without_a_new_peak_stays_held():
+    # Same fall, the climb stops at 59.5 (below the 60 peak, 3 points off the low): held.
+    values = [58.0, 60.0, 59.0, 56.5, 56.5, 57.5, 58.5, 59.5, 59.0]
+    rules = one_rule(test="fallen_from_peak", window=30, fallen_pp=3, exit_recover_pp=5)
+    last = evaluate(rules, _dom(values), date(2021, 1, 9))["dom"]
+    assert last.value is True and last.inputs["hysteresis"] == "held"

@@ -226,3 +226,65 @@ def test_exit_margin_pct_uses_only_closes_up_to_the_day():
     later_crash = evaluate(rules, _literal([*closes, 50, 50]), day)["brk"]
     assert before.value is True and later_crash.value is True
     assert before.reason == later_crash.reason
+
+
+def test_pullback_level_is_the_high_before_the_latest_correction():
+    """The thesis's prior high: an old cycle top far below, a new all-time high (106), a 28 %
+    pullback on closes (to 76.3, as 106k -> 76k in early 2025), then a confirmed break."""
+    values = [
+        20.0, 67.6, 30.0, 16.0,      # an old cycle: top 67.6, a 76 % bear market
+        60.0, 90.0, 106.0,           # the new all-time high, day 6
+        95.0, 85.0, 76.3, 80.0,      # the pullback: 28.0 % down to 76.3 on day 9
+        100.0, 105.0, 107.5, 108.0,  # back above 106 + 1 % on days 14 and 15
+        109.5,                       # day 15: three closes in a row above 106 + 1 %
+    ]  # fmt: skip
+    history = _literal(values, start=date(2025, 1, 1))
+    rules = one_rule(find="pullback", pullback_pct=25, confirm_closes=3, margin_pct=1)
+
+    during = evaluate(rules, history, date(2025, 1, 10))["brk"]
+    assert during.value is False and during.inputs["level"] == 106.0
+    assert "all-time high of 2025-01-07 before a 28.0 % pullback to 76 on 2025-01-10" in (
+        during.reason
+    )
+    # The 50 %-drawdown definition, still available, points at the old cycle's top instead.
+    old = evaluate(one_rule(find="drawdown", drawdown_pct=50), history, date(2025, 1, 10))["brk"]
+    assert old.inputs["level"] == 67.6 and old.value is True
+
+    # Before the fall reaches 25 % (95, 85: 19.8 % down) the prior high is still the old top.
+    early = evaluate(rules, history, date(2025, 1, 9))["brk"]
+    assert early.inputs["level"] == 67.6 and early.value is True
+    fired = [
+        d
+        for d in days(date(2025, 1, 10), date(2025, 1, 16))
+        if evaluate(rules, history, d)["brk"].value
+    ]
+    # 107.5 and 108 clear 107.06 from day 14; the third close above comes on day 16.
+    assert fired == [date(2025, 1, 16)]
+    done = evaluate(rules, history, date(2025, 1, 16))["brk"]
+    assert done.inputs["level"] == 106.0 and done.inputs["closes_above"] == 3
+    assert "closed above 106 +1.0%" in done.reason and "2025-01-07" in done.reason
+
+
+def test_pullback_smaller_than_the_threshold_keeps_the_earlier_level():
+    # A 20 % dip (100 -> 80) is not a 25 % pullback: the level stays the high before the
+    # last 25 % fall (50 -> 30), and the new high of 100 is not a "prior" high yet.
+    history = _literal([50.0, 30.0, 60.0, 100.0, 80.0, 90.0, 95.0])
+    result = evaluate(one_rule(find="pullback", pullback_pct=25), history, date(2021, 1, 7))["brk"]
+    assert result.inputs["level"] == 50.0 and result.value is True
+    assert "pullback to 30 on 2021-01-02" in result.reason
+    none = evaluate(one_rule(find="pullback", pullback_pct=50), history, date(2021, 1, 7))["brk"]
+    assert none.value is None and "never closed 50 % below its all-time high" in none.reason
+
+
+def test_pullback_pct_is_validated():
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 5"):
+        PriorHighParams(find="pullback", pullback_pct=2)
+    with pytest.raises(pydantic.ValidationError, match="less than 100"):
+        PriorHighParams(find="pullback", pullback_pct=100)
+    with pytest.raises(pydantic.ValidationError, match="pullback_pct applies to find: pullback"):
+        PriorHighParams(find="drawdown", pullback_pct=30)
+    dumped = PriorHighParams(find="drawdown").model_dump()  # round trips keep validating
+    assert PriorHighParams.model_validate(dumped).pullback_pct == 25

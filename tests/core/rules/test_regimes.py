@@ -163,6 +163,25 @@ def test_min_days_counts_calendar_days_across_gaps():
     assert [h.regime for h in got] == ["base", "mid", "mid", "base"]
 
 
+def test_lock_days_holds_a_regime_even_against_one_above():
+    from rotator.core.rules.regimes import hold_regimes
+
+    locked = (
+        Regime("top", Ref("a"), {"BTC": D(1)}, lock_days=3),
+        Regime("mid", Ref("b"), {"BTC": D("0.5"), CASH_BUCKET: D("0.5")}, lock_days=3),
+        Regime("base", None, {CASH_BUCKET: D(1)}, lock_days=2),
+    )
+    got = hold_regimes(locked, _days("base", "mid", "top", "top", "top", "base", "top", "mid"))
+    # mid is entered on day 2 and locked 3 days although top (above it) fires on day 3; top
+    # takes over on day 5 and is locked 3 days (base on day 6 must wait); on day 8 mid follows.
+    assert [h.regime for h in got] == ["base", "mid", "mid", "mid", "top", "top", "top", "mid"]
+    assert [h.held for h in got] == [False, False, True, True, False, True, False, False]
+    # Without lock_days the regime above takes over at once (min_days only holds against
+    # regimes listed below).
+    free = hold_regimes(HOLD, _days("base", "mid", "top"))
+    assert [h.regime for h in free] == ["base", "mid", "top"]
+
+
 def test_decide_explains_a_regime_held_by_hysteresis():
     import pandas as pd
 
