@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +196,37 @@ def test_deeply_nested_answer_is_a_clear_failure(tmp_path, hostile):
     hostile.nest(BALANCE, 200_000)
     result, data = plan(portfolio(tmp_path, hostile))
     failed(result, data, "kraken", "not JSON")
+
+
+def test_run_deadline_bounds_every_exchange_read(hostile):
+    """A drip slower than any per-request timeout still ends at the run's deadline."""
+    from rotator.adapters.exchanges import fetch_accounts
+    from rotator.adapters.exchanges.session import AccountSettings
+
+    serve(hostile)
+    hostile.drip(BALANCE, interval=0.05, size=10_000)
+    account = AccountSettings(
+        name="kraken",
+        exchange="kraken",
+        api_key_env="KRAKEN_API_KEY",
+        secret_env="KRAKEN_SECRET",
+        ccxt={
+            "urls": api_urls_for("kraken", hostile.url + "/k"),
+            "timeout": 60_000,
+            "rateLimit": 1,
+            "timeout_on_exit": 0,
+        },
+    )
+    [snapshot] = fetch_accounts(
+        [account],
+        {"USDT"},
+        environ=ENV,
+        now=lambda: datetime(2021, 10, 22, 23, 20, tzinfo=UTC),
+        cache_dir=None,
+        retries=0,
+        run_deadline_seconds=0.8,
+    )
+    asked = hostile.requests_to(BALANCE)
+    assert asked and time.monotonic() - asked[0].at < 3  # the drip alone would take 500 s
+    assert not snapshot.ok and snapshot.holdings == ()
+    assert "run's deadline for exchange reads" in snapshot.problems[0].message

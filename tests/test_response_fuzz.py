@@ -26,7 +26,16 @@ from rotator.adapters.exchanges.normalize import (
     market_info,
     quote_of,
 )
-from rotator.adapters.sources import coingecko, coingecko_markets, defillama, fiscaldata, fred
+from rotator.adapters.sources import (
+    coingecko,
+    coingecko_history,
+    coingecko_markets,
+    defillama,
+    fiscaldata,
+    fred,
+    livecoinwatch,
+    yahoo,
+)
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.http import decode_json as decode_source_json
 from rotator.core.models import WalletKind
@@ -185,10 +194,20 @@ def test_source_parsers(data):
         lambda d: coingecko_markets.supply_growth(d, 30),
         lambda d: fred.parse_observations("WALCL", d),
         fiscaldata.parse_page,
+        lambda d: coingecko_history.parse_market_chart(d, "bitcoin", NOW.date()),
+        lambda d: livecoinwatch.parse_history(d, NOW.date()),
+        lambda d: yahoo.parse_chart(d, "SPX", NOW.date()),
     )
     for parse in parsers:
         with contextlib.suppress(SourceError):
             parse(data)
+
+
+@FUZZ
+@given(st.text(max_size=300))
+def test_fredgraph_csv(text):
+    with contextlib.suppress(SourceError):
+        fred.parse_fredgraph_csv("DGS10", "DATE,DGS10\n" + text)
 
 
 @FUZZ

@@ -146,3 +146,24 @@ def test_oracle_still_prices_what_no_exchange_reaches_beside_a_dispute():
         quotes, ["LDO"], "USD", now=NOW, max_age_seconds=60, oracle=oracle
     )
     assert prices["LDO"].oracle == "coingecko:lido-dao" and problems == ()
+
+
+def test_oracle_price_of_a_tracking_token_is_held_against_the_exchange_price():
+    quotes = [quote("ETH/USD", "3000")]
+    for price, priced in (("3180000000000", False), ("30000", False), ("1000", False),
+                          ("3010", True), ("1600", True)):  # fmt: skip
+        oracle = [OracleQuote("STETH", Decimal(price), "coingecko:staked-ether", NOW, tracks="ETH")]
+        prices, problems = price_assets(
+            quotes, ["STETH"], "USD", now=NOW, max_age_seconds=60, oracle=oracle
+        )
+        assert ("STETH" in prices) is priced, (price, problems)
+        if not priced:
+            assert "times the exchange price of ETH, which it tracks" in problems[0].message
+
+
+def test_tracking_token_without_an_exchange_route_for_what_it_tracks_keeps_its_oracle_price():
+    oracle = [OracleQuote("STETH", Decimal("3010"), "coingecko:staked-ether", NOW, tracks="ETH")]
+    prices, problems = price_assets(
+        [], ["STETH"], "USD", now=NOW, max_age_seconds=60, oracle=oracle
+    )
+    assert prices["STETH"].in_base == Decimal("3010") and problems == ()

@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 TICKER_CHUNK = 100  # symbols per fetch_tickers request, to keep URLs short
 MAX_RETRY_AFTER = 30.0  # seconds; an exchange asking for a longer wait fails the call at once
 NOT_JSON_MESSAGE = "the exchange sent a response that is not JSON"
+RUN_DEADLINE_SECONDS = 300.0  # all exchange reads of one run, retries included
 
 
 class Failure(Enum):
@@ -395,10 +396,23 @@ class _AccountFetch:
         )
 
 
-async def _contained(fetch: _AccountFetch, step: Coroutine[Any, Any, None]) -> None:
-    """Run one account's step; an unexpected error fails that account, not the others."""
+async def _contained(
+    fetch: _AccountFetch, step: Coroutine[Any, Any, None], deadline: float | None = None
+) -> None:
+    """Run one account's step; an unexpected error fails that account, not the others.
+
+    Args:
+        deadline: the event loop's time by which the run's exchange reads must end.
+    """
     try:
-        await step
+        async with asyncio.timeout_at(deadline):
+            await step
+    except TimeoutError:
+        fetch.problem(
+            Severity.ERROR,
+            f"not read within the run's deadline for exchange reads ({RUN_DEADLINE_SECONDS:g} "
+            "s in all); gave up",
+        )
     except ReadOnlyViolation:
         raise  # a bug in rotator, never an exchange problem: stop the run loudly
     except Exception as exc:
@@ -422,19 +436,27 @@ async def fetch_accounts_async(
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
+    run_deadline_seconds: float | None = None,
 ) -> tuple[AccountSnapshot, ...]:
-    """The async form of `fetch_accounts`, for callers already inside an event loop."""
+    """The async form of `fetch_accounts`, for callers already inside an event loop.
+
+    All accounts' reads (markets, balances, quotes, retries included) end within
+    `run_deadline_seconds` (RUN_DEADLINE_SECONDS by default); an account still being read then
+    fails like any unreadable account.
+    """
     cache = MarketCache(cache_dir, timedelta(seconds=market_ttl_seconds)) if cache_dir else None
     settings = _Settings(environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds))
     fetches = [_AccountFetch(account, settings) for account in accounts]
+    limit = RUN_DEADLINE_SECONDS if run_deadline_seconds is None else run_deadline_seconds
+    deadline = asyncio.get_running_loop().time() + limit
     try:
-        await asyncio.gather(*(_contained(f, f.read_account()) for f in fetches))
+        await asyncio.gather(*(_contained(f, f.read_account(), deadline) for f in fetches))
         universe = {a.upper() for a in wanted_assets} | {
             h.asset for f in fetches for h in f.holdings
         }
         for f in fetches:
             f.market_symbols = tuple(f.needed_symbols(universe))
-        await asyncio.gather(*(_contained(f, f.read_quotes(universe)) for f in fetches))
+        await asyncio.gather(*(_contained(f, f.read_quotes(universe), deadline) for f in fetches))
     finally:
         await asyncio.gather(*(f.close() for f in fetches), return_exceptions=True)
     return tuple(f.snapshot() for f in fetches)
@@ -450,6 +472,7 @@ def fetch_accounts(
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
+    run_deadline_seconds: float | None = None,
 ) -> tuple[AccountSnapshot, ...]:
     """Read holdings, markets and quotes of every exchange account, concurrently.
 
@@ -463,6 +486,7 @@ def fetch_accounts(
         market_ttl_seconds: how long cached markets stay fresh.
         retries: retries per call on network errors, timeouts and rate limits.
         retry_backoff_seconds: first retry delay; doubled on each retry.
+        run_deadline_seconds: all reads end by then (default RUN_DEADLINE_SECONDS).
 
     Returns:
         One AccountSnapshot per account, in the same order. A failed account has ERROR problems
@@ -480,5 +504,6 @@ def fetch_accounts(
             market_ttl_seconds=market_ttl_seconds,
             retries=retries,
             retry_backoff_seconds=retry_backoff_seconds,
+            run_deadline_seconds=run_deadline_seconds,
         )
     )

@@ -93,7 +93,10 @@ def parse_fredgraph_csv(series: str, text: str) -> list[MacroObservation]:
     Raises:
         SourceError: the header is not FRED's (an HTML error page, another series).
     """
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise SourceError(f"FRED graph {series}: not a readable CSV ({exc})") from None
     header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
     if len(header) != 2 or header[0].lower() not in ("observation_date", "date"):
         raise SourceError(f"FRED graph {series}: not a FRED CSV (header {header[:3]})")
