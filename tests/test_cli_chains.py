@@ -219,7 +219,7 @@ def test_missing_rpc_url_variable_leaves_the_plan_incomplete(tmp_path):
 def test_demo_plan_and_report_show_chain_wallets(tmp_path):
     result = invoke("plan", "--demo", "--format", "json", "--no-save")
     assert result.exit_code == 0, result.output
-    plan = json.loads(result.output)
+    plan = json.loads(result.stdout)
     rows = {(r["wallet"], r["asset"]): r for r in plan["onchain"]}
     assert rows[("btc-vault", "BTC")]["amount"] == "0.155"
     assert rows[("btc-vault", "BTC")]["addresses"] == 3
