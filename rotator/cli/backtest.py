@@ -18,6 +18,7 @@ from rotator.cli.options import (
     out_option,
     rules_option,
 )
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.core.models import RebalancePolicy
 from rotator.errors import ConfigError
@@ -149,10 +150,10 @@ def backtest(
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2))
+        echo(json.dumps(report, indent=2))
         for line in result.main.notes:
-            click.echo(f"note: {line}", err=True)
+            echo(f"note: {line}", err=True)
     else:
         render_backtest(report, note, result.main.notes)
     if written is not None:
-        click.echo(f"report written to {written}", err=output_format == "json")
+        echo(f"report written to {written}", err=output_format == "json")

@@ -7,8 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
+from rotator.cli.output import echo
 from rotator.config.sweep import load_sweep
 from rotator.errors import ConfigError
 from rotator.pipeline.sweep import apply_point, rank, run_dask, run_local
@@ -60,8 +59,8 @@ def run_sweep_command(
     ranked = rank(rows, sweep.rank_by)
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
-        click.echo(json.dumps(sweep_json(ranked, settings, split, sweep.rank_by), indent=2))
-        click.echo(warning, err=True)
+        echo(json.dumps(sweep_json(ranked, settings, split, sweep.rank_by), indent=2))
+        echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)
-    click.echo(warning)
+    echo(warning)

@@ -16,6 +16,7 @@ from rotator.cli.options import (
     rules_option,
     today_utc,
 )
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.core.history import parse_series_name
 from rotator.errors import ExitCode
@@ -76,8 +77,8 @@ def import_file(
             engine, file, kind=kind, series=series, asset=asset, quote=quote, source=source
         )
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
-        click.echo(f"imported {what} from {file} into {safe_url(engine)}")
+            echo(f"warning: {warning}", err=True)
+        echo(f"imported {what} from {file} into {safe_url(engine)}")
 
 
 @click.command()
@@ -148,7 +149,7 @@ def fetch(
     """
     with open_session(config_path=config_path, db_url=db_url) as session:
         ruleset, note = session.ruleset(rules_path)
-        click.echo(note)
+        echo(note)
         engine = session.engine()
         today = today_utc()
         start = parse_as_of(since)
@@ -166,12 +167,12 @@ def fetch(
                     return lambda n: progress.advance(task, n)
 
                 failures += fetch_candles(
-                    engine, accounts, click.echo, track, account, assets, markets, start, today
+                    engine, accounts, echo, track, account, assets, markets, start, today
                 )
         if dominance and any(p.field == "dominance" for p in parsed):
             failures += fetch_dominance_today(
                 engine,
-                click.echo,
+                echo,
                 environ,
                 dominance_method,
                 coingecko_url or session.settings.coingecko_url,
@@ -183,7 +184,7 @@ def fetch(
         if fred_series:
             failures += fetch_fred(
                 engine,
-                click.echo,
+                echo,
                 environ,
                 fred_series,
                 fred_url or session.settings.fred_url,
@@ -192,10 +193,10 @@ def fetch(
                 today,
             )
         if any(n.startswith("treasury:") for n in macro):
-            failures += fetch_buybacks(engine, click.echo, fiscaldata_url, start, today)
+            failures += fetch_buybacks(engine, echo, fiscaldata_url, start, today)
         for name in (n for n in macro if n.startswith("index:")):
-            click.echo(f"{name}: no free API; import a CSV with `rotator history import FILE.csv`")
+            echo(f"{name}: no free API; import a CSV with `rotator history import FILE.csv`")
     for failure in failures:
-        click.echo(f"failed: {failure}", err=True)
+        echo(f"failed: {failure}", err=True)
     if failures:
         raise SystemExit(int(ExitCode.INCOMPLETE))

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from rotator.cli.options import (
     as_of_option,
@@ -22,6 +21,7 @@ from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.run import run_plan
 from rotator.redaction import install_logging
+from rotator.reports.escape import SafeConsole
 from rotator.reports.plan import render_csv, render_json, render_table
 
 
@@ -92,9 +92,9 @@ def plan(
             click.echo(text, nl=False)
     elif output:
         with output.open("w", encoding="utf-8") as handle:
-            render_table(plan_, Console(file=handle, width=160), explain=explain)
+            render_table(plan_, SafeConsole(file=handle, width=160), explain=explain)
     else:
-        render_table(plan_, Console(), explain=explain)
+        render_table(plan_, SafeConsole(), explain=explain)
     if result.run_id is not None:
         click.echo(
             f"saved as run #{result.run_id} (rotator history show {result.run_id}{hint})",

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from rotator.cli.options import config_option, db_option, demo_option, now_option, out_option
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.report import deliver_report, write_report
@@ -80,7 +81,7 @@ def report(
         else:
             existing = report_for(engine, now.date())
             if existing and not force and Path(existing.html_path).exists():
-                click.echo(
+                echo(
                     f"report for {now.date()} already written: {existing.html_path}\n"
                     f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                 )
@@ -101,11 +102,11 @@ def report(
             stored = load_run(engine, result.run_id)
             assert stored is not None
         written = write_report(engine, stored, directory, history)
-        click.echo(f"report {written.day} (run #{written.run_id}):")
-        click.echo(f"  html:     {written.html}")
-        click.echo(f"  markdown: {written.markdown}")
+        echo(f"report {written.day} (run #{written.run_id}):")
+        echo(f"  html:     {written.html}")
+        echo(f"  markdown: {written.markdown}")
         for warning in written.content.warnings:
-            click.echo(f"  {warning.severity.value}: {warning}", err=True)
+            echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
         if s.deliver and not no_deliver and s.has_portfolio:
             results = deliver_report(engine, written, s.portfolio, s.environ)
@@ -113,10 +114,10 @@ def report(
     failed = [r for r in results if not r.ok]
     for r in results:
         status = "sent" if r.ok else f"FAILED after {r.attempts} attempt(s): {r.error}"
-        click.echo(f"  delivery {r.target}: {status}", err=not r.ok)
+        echo(f"  delivery {r.target}: {status}", err=not r.ok)
     if not written.content.complete:
-        click.echo("run incomplete: the report lists what is missing (exit 3)", err=True)
+        echo("run incomplete: the report lists what is missing (exit 3)", err=True)
         raise SystemExit(ExitCode.INCOMPLETE)
     if failed:
-        click.echo("delivery failed; the report files are kept (exit 5)", err=True)
+        echo("delivery failed; the report files are kept (exit 5)", err=True)
         raise SystemExit(ExitCode.DELIVERY_FAILED)

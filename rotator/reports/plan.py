@@ -24,6 +24,7 @@ from rich.text import Text
 from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
+from rotator.reports.escape import csv_row
 from rotator.reports.sources import onchain_rows, oracle_rows
 
 ORDER_FIELDS = (
@@ -182,7 +183,7 @@ def render_csv(plan: Plan) -> str:
     writer = csv.DictWriter(buffer, fieldnames=ORDER_FIELDS, lineterminator="\n")
     writer.writeheader()
     for order in plan.orders:
-        writer.writerow(order_row(order))
+        writer.writerow(csv_row(order_row(order)))
     return buffer.getvalue()
 
 

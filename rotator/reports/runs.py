@@ -16,9 +16,11 @@ from typing import Any, Protocol
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rotator.core.jsonable import to_jsonable
 from rotator.core.models import Plan, ValuedHolding
+from rotator.reports.escape import SafeConsole
 from rotator.reports.plan import details_to_dict, holding_row, render_table
 
 
@@ -63,7 +65,7 @@ def money(value: Decimal | None) -> str:
 
 def console() -> Console:
     """The console the history commands print to (wide enough for the holdings table)."""
-    return Console(width=140)
+    return SafeConsole(width=140)
 
 
 def print_runs(found: Sequence[RunSummaryLike], out: Console) -> None:
@@ -97,8 +99,11 @@ def print_run(stored: StoredRunLike, out: Console) -> None:
     plan = stored.plan
     s = stored.summary
     out.print(
-        f"[bold]Run #{s.id}[/bold] {s.kind} as of {s.as_of:%Y-%m-%d %H:%M} UTC, "
-        f"{'complete' if s.complete else '[red]INCOMPLETE[/red]'}"
+        Text.assemble(
+            (f"Run #{s.id}", "bold"),
+            f" {s.kind} as of {s.as_of:%Y-%m-%d %H:%M} UTC, ",
+            ("complete", "") if s.complete else ("INCOMPLETE", "red"),
+        )
     )
     # The plan carries every holding read (with price and value): render_table lists them.
     render_table(plan, out, explain=True)
