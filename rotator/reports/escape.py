@@ -23,22 +23,18 @@ from typing import Any
 from rich.console import Console, RenderableType
 from rich.segment import Segment
 
-# C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from rotator.errors import CONTROL_CHARACTERS, visible_controls
+
+_CONTROL = CONTROL_CHARACTERS
 # Cells that spreadsheets read as formulas (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 def strip_controls(text: str) -> str:
     """`text` with every control character written as a visible escape (`\\x1b`)."""
-    return _CONTROL.sub(_visible, text)
+    return visible_controls(text)
 
 
 def has_controls(text: str) -> bool:
