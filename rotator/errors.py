@@ -36,6 +36,13 @@ class ConfigError(RotatorError):
     exit_code = ExitCode.CONFIG_ERROR
 
 
+class OutputFileError(RotatorError):
+    """An output file or folder cannot be written safely (missing folder, full disk, a symbolic
+    link planted where the file goes). Nothing was written through it; exit code 2."""
+
+    exit_code = ExitCode.CONFIG_ERROR
+
+
 class LockedError(RotatorError):
     """Another run of rotator holds the run lock."""
 

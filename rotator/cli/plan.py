@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rotator.errors import ExitCode
 from rotator.pipeline.run import run_plan
 from rotator.redaction import install_logging
 from rotator.reports.escape import SafeConsole
+from rotator.reports.files import write_text_safely
 from rotator.reports.plan import render_csv, render_json, render_table
 
 
@@ -87,12 +89,13 @@ def plan(
         text = None
     if text is not None:
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_text_safely(output, text)
         else:
             click.echo(text, nl=False)
     elif output:
-        with output.open("w", encoding="utf-8") as handle:
-            render_table(plan_, SafeConsole(file=handle, width=160), explain=explain)
+        buffer = io.StringIO()
+        render_table(plan_, SafeConsole(file=buffer, width=160), explain=explain)
+        write_text_safely(output, buffer.getvalue())
     else:
         render_table(plan_, SafeConsole(), explain=explain)
     if result.run_id is not None:
