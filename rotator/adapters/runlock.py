@@ -69,13 +69,13 @@ def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
     lock = FileLock(str(path))
     try:
         lock.acquire(timeout=wait_seconds)
-    except OSError as exc:
-        raise OutputFileError(f"{path}: cannot create the lock file ({exc.strerror})") from None
     except Timeout:
         raise LockedError(
             f"another rotator run holds {path}{_holder(path)} and did not finish within "
             f"{wait_seconds:g} s; try again later (or raise --wait)"
         ) from None
+    except OSError as exc:  # after Timeout, which is an OSError too
+        raise OutputFileError(f"{path}: cannot create the lock file ({exc.strerror})") from None
     try:
         _write_pid(pid_path)
         yield path
