@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rotator.cli.backtest_sweep import run_sweep_command
+from rotator.cli.backtest_sweep import config_env_names, run_sweep_command
 from rotator.cli.options import (
     config_option,
     db_option,
@@ -76,7 +76,19 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
 @click.option("--sweep", "sweep_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--split", "split", metavar="DATE", help="Sweep: out-of-sample from DATE on.")
 @click.option("--workers", type=int, default=None, help="Sweep: local processes (default: all).")
-@click.option("--dask", "dask_address", metavar="ADDRESS", help="Sweep: Dask scheduler address.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Sweep: Dask scheduler address (loopback, or tls:// elsewhere; see --trust-cluster).",
+)
+@click.option(
+    "--trust-cluster",
+    is_flag=True,
+    help="Sweep: allow a --dask scheduler on another machine without TLS. A Dask cluster runs "
+    "code inside rotator's process (results come back pickled): pass this only for a cluster "
+    "you control on a network you trust.",
+)
 @demo_option
 @db_option
 def backtest(
@@ -95,6 +107,7 @@ def backtest(
     split: str | None,
     workers: int | None,
     dask_address: str | None,
+    trust_cluster: bool,
     demo: bool,
     db_url: str | None,
 ) -> None:
@@ -114,6 +127,7 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
+        secret_names = config_env_names(s.portfolio) if s.has_portfolio else ()
         history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)
     span = history_span(history)
     if span is None:
@@ -140,6 +154,8 @@ def backtest(
             split=_day("--split", split),
             workers=workers,
             dask_address=dask_address,
+            trust_cluster=trust_cluster,
+            secret_names=secret_names,
             output_format=output_format,
             note=note,
         )
