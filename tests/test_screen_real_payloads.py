@@ -8,6 +8,8 @@ answering 404, and curve-dex as the real `/protocols` lists it: `gecko_id: null`
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,14 @@ from rotator.cli.app import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "defillama"
 NOW = "2023-07-29T00:00:00"
+HOSTILE_NAMES = (
+    '=HYPERLINK("https://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\tTab",
+    "[/] markup \x1b]52;c;ZXZpbA==\x07",
+)
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -40,19 +50,23 @@ def _protocols() -> list[dict[str, Any]]:
     return [*protocols, sibling]
 
 
-def _markets(age: timedelta) -> list[dict[str, Any]]:
+def _markets(age: timedelta, hostile: bool = False) -> list[dict[str, Any]]:
     stamp = (datetime(2023, 7, 29, tzinfo=UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return [{**m, "last_updated": stamp} for m in _load("coingecko/coins_markets.json")]
+    out = [{**m, "last_updated": stamp} for m in _load("coingecko/coins_markets.json")]
+    if hostile:  # names as a hostile source could send them
+        for market, name in zip(out, HOSTILE_NAMES, strict=False):
+            market["name"] = name
+    return out
 
 
-def _serve(server: HTTPServer, markets_age: timedelta) -> None:
+def _serve(server: HTTPServer, markets_age: timedelta, hostile: bool = False) -> None:
     def json_route(path: str, body: Any) -> None:
         server.expect_request(path).respond_with_json(body)
 
     json_route("/llama/protocols", _protocols())
     json_route("/llama/lite/protocols2", _load("lite_protocols2.json"))
     json_route("/yields/pools", _load("pools_dex_only.2025-09-25.json"))
-    json_route("/cg/coins/markets", _markets(markets_age))
+    json_route("/cg/coins/markets", _markets(markets_age, hostile))
     server.expect_request("/llama/v2/chains").respond_with_data("Not Found", status=404)
     for kind in ("dailyHoldersRevenue", "dailyRevenue"):
         server.expect_request(
@@ -67,7 +81,7 @@ def _serve(server: HTTPServer, markets_age: timedelta) -> None:
         .respond_with_data("not found", status=404)  # fmt: skip
 
 
-def _screen(tmp_path: Path, server: HTTPServer) -> Any:
+def _screen(tmp_path: Path, server: HTTPServer, fmt: str = "json") -> Any:
     (tmp_path / "rules.yaml").write_text(
         "rules:\n  revenue_basket: {kind: revenue_screen}\n"
         "regimes:\n  - name: hold\n    targets: {BTC: 1.0}\n"
@@ -84,7 +98,7 @@ def _screen(tmp_path: Path, server: HTTPServer) -> Any:
         "ROTATOR_SCREEN_NO_CACHE": "1",
         "ROTATOR_DATA_DIR": str(tmp_path / "data"),
     }
-    args = ["screen", "--config", str(config), "--format", "json", "--now", NOW]
+    args = ["screen", "--config", str(config), "--format", fmt, "--now", NOW]
     return CliRunner().invoke(cli, args, env=env)
 
 
@@ -125,3 +139,22 @@ def test_stale_market_data_for_every_token_exits_3(tmp_path: Path, httpserver: H
     assert re.search(r"stale for all \d+ tokens", stale["message"])
     assert "newest update 2023-06-29 00:00 UTC" in stale["message"]
     assert report["basket"] == {}
+
+
+def test_hostile_names_never_make_formula_cells_or_break_the_table(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    _serve(httpserver, markets_age=timedelta(hours=4), hostile=True)
+    as_csv = _screen(tmp_path, httpserver, "csv")
+    table = _screen(tmp_path, httpserver, "table")
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert any(row["name"].startswith("'=HYPERLINK") for row in rows)
+    for row in rows:
+        for field, value in row.items():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), (field, value)
+            if value.startswith("-"):
+                float(value)  # only real negative numbers may start with '-'
+    assert table.exit_code == 0, table.output
+    assert not CONTROL.search(as_csv.output) and not CONTROL.search(table.output)
+    assert "Traceback" not in table.output
