@@ -191,3 +191,20 @@ def test_plan_and_screen_csv_cells_never_become_formulas() -> None:
 def test_markdown_and_terminal_escapes() -> None:
     assert markdown("<script>x</script> 12 < 50 | a") == "&lt;script>x&lt;/script> 12 < 50 \\| a"
     assert strip_controls("a\x1b[31mb\x9bc\u202ed\n\te") == "a\\x1b[31mb\\x9bc\\u202ed\n\te"
+
+
+def test_secret_url_parts_mask_each_secret_component_and_keep_words() -> None:
+    from rotator.redaction import redact, register_secret_url, secret_url_parts
+
+    discord = "https://discord.com/api/webhooks/123456789012345678/Tok_en-abcdefghijklmnopqrstuv"
+    parts = secret_url_parts(discord)
+    assert {"123456789012345678", "Tok_en-abcdefghijklmnopqrstuv"} <= parts
+    assert not {"api", "webhooks", "discord.com"} & parts
+    userinfo = "https://rdr:Pa55word-x@rpc.example.org/path?apikey=QueryValue99&chain=1"
+    register_secret_url(userinfo)
+    echoed = "rpc.example.org/path?apikey=QueryValue99 as rdr:Pa55word-x failed"
+    masked = redact(echoed)
+    assert "QueryValue99" not in masked and "Pa55word-x" not in masked
+    assert "rpc.example.org/path" in masked  # the host and plain words stay readable
+    telegram = secret_url_parts("https://api.telegram.org/bot123456:AAE-Telegram-Token_xyz/send")
+    assert "AAE-Telegram-Token_xyz" in telegram
