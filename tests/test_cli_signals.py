@@ -197,6 +197,8 @@ def test_history_fetch_candles_and_dominance(tmp_path: Path, httpserver: HTTPSer
             httpserver.url_for("/api/v3"),
             "--coingecko-key-env",
             "CG_KEY",
+            "--dominance-method",
+            "global",  # today's value only (the default fetches history)
         ]
         first = invoke(*args)
         assert first.exit_code == 0, first.output
@@ -236,6 +238,8 @@ def test_history_fetch_reports_source_failure(tmp_path: Path, httpserver: HTTPSe
             "--db",
             f"sqlite:///{tmp_path / 's.sqlite3'}",
             "--no-ohlcv",
+            "--dominance-method",
+            "global",
             "--coingecko-url",
             httpserver.url_for("/api/v3"),
         ],

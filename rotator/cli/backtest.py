@@ -16,9 +16,11 @@ from rotator.cli.options import (
     demo_option,
     format_option,
     out_option,
+    quiet_option,
     rules_option,
 )
 from rotator.cli.output import echo
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.core.models import RebalancePolicy
 from rotator.errors import ConfigError
@@ -31,6 +33,7 @@ from rotator.pipeline.backtest import (
     load_backtest_history,
     replay,
 )
+from rotator.pipeline.robustness import assess, with_robustness
 from rotator.reports.backtest import write_backtest_report
 from rotator.reports.backtest_table import render_backtest
 
@@ -53,6 +56,18 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
         limit = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"{flag}: expected a number {limit}, got {value!r}")
     return number
+
+
+def _walk_forward(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    train, sep, test = value.partition(":")
+    if sep and train.isdigit() and test.isdigit() and int(train) >= 2 and int(test) >= 1:
+        return int(train), int(test)
+    raise ConfigError(
+        f"--walk-forward: expected TRAIN_DAYS:TEST_DAYS (whole days, training at least 2), "
+        f"e.g. 365:90, got {value!r}"
+    )
 
 
 @click.command()
@@ -89,8 +104,28 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
     "code inside rotator's process (results come back pickled): pass this only for a cluster "
     "you control on a network you trust.",
 )
+@click.option(
+    "--walk-forward",
+    "walk_forward",
+    metavar="TRAIN_DAYS:TEST_DAYS",
+    help="Sweep: pick the best point on each training window, report the test windows.",
+)
+@click.option(
+    "--bootstrap-samples",
+    default=1000,
+    show_default=True,
+    help="Block bootstrap: resampled histories (100 to 100,000).",
+)
+@click.option(
+    "--block-days",
+    default=30,
+    show_default=True,
+    help="Block bootstrap: mean block length in days (stationary bootstrap).",
+)
+@click.option("--seed", default=1, show_default=True, help="Block bootstrap: random seed.")
 @demo_option
 @db_option
+@quiet_option
 def backtest(
     config_path: Path | None,
     rules_path: Path | None,
@@ -108,8 +143,13 @@ def backtest(
     workers: int | None,
     dask_address: str | None,
     trust_cluster: bool,
+    walk_forward: str | None,
+    bootstrap_samples: int,
+    block_days: int,
+    seed: int,
     demo: bool,
     db_url: str | None,
+    quiet: bool,
 ) -> None:
     """Replay the rule set day by day over the stored market history.
 
@@ -119,6 +159,17 @@ def backtest(
     """
     if every < 1:
         raise ConfigError(f"--every: expected at least 1 day, got {every}")
+    if not 100 <= bootstrap_samples <= 100_000:
+        raise ConfigError(
+            f"--bootstrap-samples: expected a count from 100 to 100000, got {bootstrap_samples}"
+        )
+    if not 1 <= block_days <= 365:
+        raise ConfigError(f"--block-days: expected 1 to 365 days, got {block_days}")
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"--seed: expected a whole number from 0 to 4294967295, got {seed}")
+    folds = _walk_forward(walk_forward)
+    if folds is not None and sweep_path is None:
+        raise ConfigError("--walk-forward: only with --sweep FILE (it chooses among grid points)")
     first, last = _day("--from", start), _day("--to", end)
     with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
         ruleset, note = s.ruleset(rules_path)
@@ -156,12 +207,16 @@ def backtest(
             dask_address=dask_address,
             trust_cluster=trust_cluster,
             secret_names=secret_names,
+            walk_forward=folds,
             output_format=output_format,
             note=note,
+            quiet=quiet,
         )
         return
-    result = replay(ruleset, history, settings, benchmarks)
-    report = as_json(result)
+    with show_progress(quiet) as progress:
+        result = replay(ruleset, history, settings, benchmarks, step=progress.step)
+    bootstrap = assess(result, block_days=block_days, samples=bootstrap_samples, seed=seed)
+    report = with_robustness(as_json(result), bootstrap)
     written = None
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)

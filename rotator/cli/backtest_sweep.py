@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rotator.cli.output import echo
+from rotator.cli.progress import show_progress
 from rotator.config.sweep import load_sweep
+from rotator.core.backtest.walkforward import walk_forward_folds
 from rotator.errors import ConfigError
+from rotator.pipeline.robustness import (
+    deflate_best,
+    deflated_json,
+    walk_forward_json,
+    walk_forward_sweep,
+)
 from rotator.pipeline.sweep import (
     apply_point,
     check_dask_address,
@@ -19,6 +27,7 @@ from rotator.pipeline.sweep import (
     scrub_environment,
 )
 from rotator.reports.backtest_table import render_sweep, sweep_json
+from rotator.reports.robustness import render_sweep_robustness
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,10 +73,12 @@ def run_sweep_command(
     split: date | None,
     workers: int | None,
     dask_address: str | None,
+    walk_forward: tuple[int, int] | None = None,
     output_format: str,
     note: str,
     trust_cluster: bool = False,
     secret_names: tuple[str, ...] = (),
+    quiet: bool = False,
 ) -> None:
     sweep = load_sweep(sweep_path)
     points = sweep.points()
@@ -78,6 +89,11 @@ def run_sweep_command(
             raise ConfigError(f"{sweep_path}: grid: {exc}") from None
     if split is not None and not settings.start < split <= settings.end:
         raise ConfigError(f"--split {split}: must fall after --from {settings.start} and by --to")
+    if walk_forward is not None:
+        try:  # enough days for one fold, before any point runs
+            walk_forward_folds(settings.start, settings.end, *walk_forward)
+        except ValueError as exc:
+            raise ConfigError(f"--walk-forward: {exc}") from None
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: expected at least 1, got {workers}")
     if dask_address:
@@ -89,15 +105,32 @@ def run_sweep_command(
             trust=trust_cluster,
         )  # fmt: skip
     else:
-        rows = run_local(
-            ruleset, history, settings, points, split=split, workers=workers,
-            secret_names=secret_names,
-        )  # fmt: skip
+        with show_progress(quiet) as progress:
+            advance = progress.step(f"sweep of {len(points)} points", len(points))
+            rows = run_local(
+                ruleset, history, settings, points, split=split, workers=workers,
+                advance=advance, secret_names=secret_names,
+            )  # fmt: skip
     ranked = rank(rows, sweep.rank_by)
+    wf = None
+    if walk_forward is not None:
+        try:
+            wf = walk_forward_sweep(ranked, settings, sweep.rank_by, *walk_forward)
+        except ValueError as exc:
+            raise ConfigError(f"--walk-forward: {exc}") from None
+    ranked_days = None if split is None else (split - settings.start).days
+    deflated = deflate_best(ranked, ranked_days)
+    best = ranked[0].point if ranked else None
+    extra = {
+        "walk_forward": walk_forward_json(wf),
+        "deflated_sharpe": deflated_json(deflated, best),
+    }
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
-        echo(json.dumps(sweep_json(ranked, settings, split, sweep.rank_by), indent=2))
+        out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
+        echo(json.dumps(out, indent=2))
         echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)
+    render_sweep_robustness(extra, sweep.rank_by)
     echo(warning)

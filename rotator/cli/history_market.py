@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import Progress
 
 from rotator.cli.options import (
     config_option,
     db_option,
     fiscaldata_url_option,
+    now_option,
     parse_as_of,
     rules_option,
-    today_utc,
 )
 from rotator.cli.output import echo
 from rotator.cli.session import open_session
-from rotator.core.history import parse_series_name
+from rotator.core.history import DOMINANCE, parse_series_name
 from rotator.errors import ExitCode
 from rotator.pipeline.backfill import (
     fetch_buybacks,
-    fetch_candles,
     fetch_dominance_today,
-    fetch_fred,
+    fetch_prices,
     import_csv_file,
+)
+from rotator.pipeline.coverage import history_coverage
+from rotator.pipeline.history_fetch import (
+    SourceSettings,
+    fetch_dominance,
+    fetch_fred_series,
+    fetch_yahoo_indexes,
 )
 from rotator.pipeline.store import safe_url
 
@@ -89,16 +97,27 @@ def import_file(
     "--market", "markets", multiple=True, help="Market to fetch, e.g. BTC/USDT (repeatable)."
 )
 @click.option(
-    "--since", default=None, metavar="DATE", help="Backfill start when nothing is stored yet."
+    "--since",
+    default=None,
+    metavar="DATE",
+    help="Backfill start when nothing is stored yet (default: the rules' longest lookback).",
 )
-@click.option("--ohlcv/--no-ohlcv", default=True, help="Fetch daily candles from the exchange.")
-@click.option("--dominance/--no-dominance", default=True, help="Record today's BTC dominance.")
+@click.option("--ohlcv/--no-ohlcv", default=True, help="Fetch daily candles from the exchanges.")
+@click.option("--dominance/--no-dominance", default=True, help="Fetch BTC dominance history.")
 @click.option(
     "--dominance-method",
-    type=click.Choice(["global", "markets"]),
-    default="global",
+    type=click.Choice(["auto", "proxy", "livecoinwatch", "global", "markets"]),
+    default="auto",
     show_default=True,
-    help="CoinGecko /global, or computed from /coins/markets market caps.",
+    help="auto: LiveCoinWatch history when its key is set, else the top-N market-cap proxy "
+    "from CoinGecko; global/markets: today's value only (CoinGecko /global or /coins/markets).",
+)
+@click.option(
+    "--proxy-coins",
+    type=click.IntRange(2, 50),
+    default=10,
+    show_default=True,
+    help="N of the dominance proxy: BTC's share of the top-N market caps.",
 )
 @click.option("--coingecko-url", default=None, help="CoinGecko API base URL (tests, proxies).")
 @click.option(
@@ -110,15 +129,39 @@ def import_file(
 @click.option(
     "--coingecko-plan", type=click.Choice(["demo", "pro"]), default="demo", show_default=True
 )
+@click.option(
+    "--livecoinwatch-key-env",
+    default="LIVECOINWATCH_API_KEY",
+    show_default=True,
+    help="NAME of the env variable holding a (free) LiveCoinWatch key: real dominance history.",
+)
+@click.option("--livecoinwatch-url", default=None, help="LiveCoinWatch API base URL.")
+@click.option("--yahoo-url", default=None, help="Yahoo Finance chart API base URL (MOVE).")
 @click.option("--fred-url", default=None, help="FRED API base URL.")
+@click.option("--fredgraph-url", default=None, help="FRED CSV download base URL (no key).")
 @click.option(
     "--fred-key-env",
     default="FRED_API_KEY",
     show_default=True,
-    help="NAME of the env variable with a FRED key.",
+    help="NAME of the env variable with a FRED key (optional: without one, fredgraph.csv).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=3,
+    show_default=True,
+    help="Further attempts per HTTP call on network errors, 429 and 5xx.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 300),
+    default=20.0,
+    show_default=True,
+    help="Seconds per HTTP call.",
 )
 @fiscaldata_url_option
 @db_option
+@now_option
 def fetch(
     config_path: Path | None,
     rules_path: Path | None,
@@ -128,75 +171,120 @@ def fetch(
     ohlcv: bool,
     dominance: bool,
     dominance_method: str,
+    proxy_coins: int,
     coingecko_url: str | None,
     coingecko_key_env: str,
     coingecko_plan: str,
+    livecoinwatch_key_env: str,
+    livecoinwatch_url: str | None,
+    yahoo_url: str | None,
     fred_url: str | None,
+    fredgraph_url: str | None,
     fred_key_env: str,
+    retries: int,
+    timeout: float,
     fiscaldata_url: str | None,
     db_url: str | None,
+    now_text: str | None,
 ) -> None:
-    """Backfill/update the series the rule set reads: candles, BTC dominance, FRED, buybacks.
+    """Fill every series the rule set reads, with history, from free sources (keys optional).
 
-    Candles come from an exchange account of portfolio.yaml through the read-only adapter
-    (public endpoints, no keys needed), from --since (default: about 4 years back) the first
-    time, then only the days since the newest stored one. Dominance is today's value from
-    CoinGecko (its history endpoint is paid-only: your daily record is the history). FRED
-    series (fred:ID) come from the FRED API with the key in the variable named by
-    --fred-key-env; Treasury buyback operations (treasury:buybacks) from Fiscal Data. The MOVE
-    index (index:MOVE) has no free API: import its CSV with `rotator history import`.
-    Exit code 3 when a source failed (the others are still saved).
+    How far back: the longest lookback the rules declare (`rotator check` shows it), or
+    --since; later runs fetch only the days since the newest stored one.
+
+    \b
+    - prices: daily candles of portfolio.yaml's exchange accounts (public endpoints, no keys),
+      the next account's exchange when the first has too little history, then CoinGecko;
+    - BTC dominance: LiveCoinWatch history with a free key (LIVECOINWATCH_API_KEY), or
+      CoinGecko's paid market-cap chart (--coingecko-plan pro and a key), else a PROXY, BTC's
+      share of the top-N market caps from CoinGecko (365 days, no key);
+    - FRED series (fred:ID): the FRED API with FRED_API_KEY, else fredgraph.csv (no key);
+    - the MOVE index (index:MOVE): Yahoo Finance's chart API (^MOVE), no key;
+    - Treasury buybacks (treasury:buybacks): Fiscal Data, no key.
+
+    A progress bar per series goes to stderr when it is a terminal. Exit code 3 when a source
+    failed, naming what is missing (the other sources are still saved).
     """
-    with open_session(config_path=config_path, db_url=db_url) as session:
+    with open_session(config_path=config_path, db_url=db_url, now_text=now_text) as session:
         ruleset, note = session.ruleset(rules_path)
         echo(note)
         engine = session.engine()
-        today = today_utc()
+        today = session.now().date()
         start = parse_as_of(since)
         environ = session.environ
+        config = session.settings
+        sources = SourceSettings(
+            coingecko_url=coingecko_url or config.coingecko_url,
+            coingecko_key_env=coingecko_key_env,
+            coingecko_plan=coingecko_plan,
+            coingecko_per_minute=config.coingecko_per_minute,
+            livecoinwatch_url=livecoinwatch_url or config.livecoinwatch_url,
+            livecoinwatch_key_env=livecoinwatch_key_env,
+            yahoo_url=yahoo_url or config.yahoo_url,
+            fred_url=fred_url or config.fred_url,
+            fredgraph_url=fredgraph_url or config.fredgraph_url,
+            fred_key_env=fred_key_env,
+            proxy_coins=proxy_coins,
+            retries=retries,
+            timeout=timeout,
+        )
+        needed = ruleset.lookbacks()
         failures: list[str] = []
-        series = ruleset.series_inputs()
-        parsed = [p for p in (parse_series_name(n) for n in series) if p is not None]
-        assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed if p.markets))
-        if ohlcv and (assets or markets):
-            accounts = session.portfolio.accounts if session.has_portfolio else ()
-            with Progress(transient=True) as progress:
+        parsed = [p for p in (parse_series_name(n) for n in needed) if p is not None]
+        accounts = session.portfolio.accounts if session.has_portfolio else ()
+        progress = Progress(
+            console=Console(stderr=True), disable=not sys.stderr.isatty(), transient=False
+        )
+        with progress:
 
-                def track(label: str, total: int) -> Callable[[int], None]:
-                    task = progress.add_task(label, total=total)
-                    return lambda n: progress.advance(task, n)
+            def track(label: str, total: int) -> Callable[[int], None]:
+                task = progress.add_task(label, total=total)
+                return lambda n: progress.advance(task, n)
 
-                failures += fetch_candles(
-                    engine, accounts, echo, track, account, assets, markets, start, today
+            if ohlcv:
+                failures += fetch_prices(
+                    engine, accounts, echo, track, environ, sources,
+                    account, markets, needed, start, today,
+                )  # fmt: skip
+            if dominance and any(p.field == "dominance" for p in parsed):
+                days = max(v for k, v in needed.items() if k == DOMINANCE)
+                if dominance_method in ("global", "markets"):
+                    failures += fetch_dominance_today(
+                        engine,
+                        echo,
+                        environ,
+                        dominance_method,
+                        sources.coingecko_url,
+                        coingecko_key_env,
+                        coingecko_plan,
+                    )
+                elif dominance_method == "livecoinwatch" and not environ.get(livecoinwatch_key_env):
+                    failures.append(f"btc_dominance: set {livecoinwatch_key_env} (a free key)")
+                else:
+                    env = environ
+                    if dominance_method == "proxy":
+                        env = {k: v for k, v in environ.items() if k != livecoinwatch_key_env}
+                    failures += fetch_dominance(engine, echo, track, env, sources, days, today)
+            macro = [p.name for p in parsed if p.field == "macro"]
+            fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
+            if fred_series:
+                failures += fetch_fred_series(
+                    engine, echo, track, environ, sources, fred_series, needed, start, today
                 )
-        if dominance and any(p.field == "dominance" for p in parsed):
-            failures += fetch_dominance_today(
-                engine,
-                echo,
-                environ,
-                dominance_method,
-                coingecko_url or session.settings.coingecko_url,
-                coingecko_key_env,
-                coingecko_plan,
-            )
-        macro = [p.name for p in parsed if p.field == "macro"]
-        fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
-        if fred_series:
-            failures += fetch_fred(
-                engine,
-                echo,
-                environ,
-                fred_series,
-                fred_url or session.settings.fred_url,
-                fred_key_env,
-                start,
-                today,
-            )
-        if any(n.startswith("treasury:") for n in macro):
-            failures += fetch_buybacks(engine, echo, fiscaldata_url, start, today)
-        for name in (n for n in macro if n.startswith("index:")):
-            echo(f"{name}: no free API; import a CSV with `rotator history import FILE.csv`")
+            if any(n.startswith("treasury:") for n in macro):
+                failures += fetch_buybacks(engine, echo, fiscaldata_url, start, today)
+            indexes = [n for n in macro if n.startswith("index:")]
+            if indexes:
+                failures += fetch_yahoo_indexes(
+                    engine, echo, track, sources, indexes, needed, today
+                )
+        coverage = history_coverage(engine, ruleset, today)
+    for line in coverage:
+        if not line.ok:
+            echo(f"note: {line.describe()}")
     for failure in failures:
         echo(f"failed: {failure}", err=True)
     if failures:
+        lacking = ", ".join(f"{c.series} ({c.status})" for c in coverage if not c.ok)
+        echo(f"missing after this fetch: {lacking or 'nothing the rules need'}", err=True)
         raise SystemExit(int(ExitCode.INCOMPLETE))

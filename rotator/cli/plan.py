@@ -17,7 +17,9 @@ from rotator.cli.options import (
     no_save_option,
     now_option,
     parse_as_of,
+    quiet_option,
 )
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.run import run_plan
@@ -43,6 +45,7 @@ from rotator.reports.plan import render_csv, render_json, render_table
 @db_option
 @no_save_option
 @now_option
+@quiet_option
 def plan(
     config_path: Path | None,
     demo: bool,
@@ -54,6 +57,7 @@ def plan(
     db_url: str | None,
     no_save: bool,
     now_text: str | None,
+    quiet: bool,
 ) -> None:
     """Suggest rebalance orders. A dry-run list: rotator never places an order.
 
@@ -62,7 +66,13 @@ def plan(
     """
     install_logging()
     rules_as_of = parse_as_of(as_of)
-    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+    with (
+        open_session(
+            demo=demo, config_path=config_path, db_url=db_url, now_text=now_text, no_save=no_save
+        ) as s,
+        # An exchange's retry waits are announced on a terminal (rotator.cli.progress).
+        show_progress(quiet),
+    ):
         portfolio = s.portfolio
         # The rules read their series from the session's database (the demo's: bundled history).
         engine = s.engine() if portfolio.rules is not None or not no_save else None
@@ -79,6 +89,8 @@ def plan(
             save_to=None if no_save else engine,
         )
         hint = s.db_hint
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
 
     plan_ = result.plan
     if output_format == "json":
@@ -98,6 +110,8 @@ def plan(
         write_text_safely(output, buffer.getvalue())
     else:
         render_table(plan_, SafeConsole(), explain=explain)
+    if output:
+        click.echo(f"plan ({output_format}) written to {output}", err=True)
     if result.run_id is not None:
         click.echo(
             f"saved as run #{result.run_id} (rotator history show {result.run_id}{hint})",

@@ -14,6 +14,9 @@ that needs them (never stored, logged or printed).
 | ROTATOR_CACHE_DIR                   | cached exchange markets (default: platform cache dir) |
 | ROTATOR_FRED_URL                    | FRED API base URL (tests, proxies)                    |
 | ROTATOR_COINGECKO_URL               | CoinGecko API base URL (tests, proxies)               |
+| ROTATOR_LIVECOINWATCH_URL           | LiveCoinWatch API base URL (dominance history)        |
+| ROTATOR_YAHOO_URL                   | Yahoo Finance chart API base URL (the MOVE index)     |
+| ROTATOR_FREDGRAPH_URL               | FRED CSV download base URL (FRED without a key)       |
 | ROTATOR_COINGECKO_CALLS_PER_MINUTE  | CoinGecko call spacing; 0 for none                    |
 | ROTATOR_DEFILLAMA_API_URL           | DefiLlama API base URL (tests, the demo)              |
 | ROTATOR_DEFILLAMA_YIELDS_URL        | DefiLlama yields API base URL (tests, the demo)       |
@@ -37,6 +40,9 @@ ENV_VARS: tuple[str, ...] = (
     "ROTATOR_FRED_URL",
     "ROTATOR_COINGECKO_URL",
     "ROTATOR_COINGECKO_CALLS_PER_MINUTE",
+    "ROTATOR_LIVECOINWATCH_URL",
+    "ROTATOR_YAHOO_URL",
+    "ROTATOR_FREDGRAPH_URL",
     "ROTATOR_DEFILLAMA_API_URL",
     "ROTATOR_DEFILLAMA_YIELDS_URL",
     "ROTATOR_SCREEN_NO_CACHE",
@@ -54,12 +60,12 @@ class Settings:
         db_url: the store's URL when --db is not given.
         data_dir: database, reports and logs.
         cache_dir: cached exchange markets.
-        fred_url, coingecko_url, defillama_api_url, defillama_yields_url: source base URLs;
-            None for each source's public default.
+        fred_url, coingecko_url, defillama_api_url, defillama_yields_url, livecoinwatch_url,
+            yahoo_url, fredgraph_url: source base URLs; None for each source's public default.
         coingecko_per_minute: CoinGecko call spacing override; None for the plan's default.
         screen_no_cache: never cache the revenue screen's source data.
         locations: the location variables that were set explicitly (for a scheduled job).
-        db_url_set: ROTATOR_DB_URL when it is set (the demo stores its run there too).
+        db_url_set: ROTATOR_DB_URL when it is set (None: the default file).
     """
 
     config_path: Path
@@ -74,6 +80,9 @@ class Settings:
     screen_no_cache: bool = False
     locations: tuple[tuple[str, str], ...] = ()
     db_url_set: str | None = None
+    livecoinwatch_url: str | None = None
+    yahoo_url: str | None = None
+    fredgraph_url: str | None = None
 
     @property
     def market_cache(self) -> Path:
@@ -107,6 +116,9 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         screen_no_cache=bool(get("ROTATOR_SCREEN_NO_CACHE")),
         locations=tuple((n, v) for n in LOCATION_VARS if (v := get(n)) is not None),
         db_url_set=get("ROTATOR_DB_URL"),
+        livecoinwatch_url=get("ROTATOR_LIVECOINWATCH_URL"),
+        yahoo_url=get("ROTATOR_YAHOO_URL"),
+        fredgraph_url=get("ROTATOR_FREDGRAPH_URL"),
     )
 
 

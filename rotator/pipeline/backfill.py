@@ -1,8 +1,9 @@
 """`rotator history fetch` / `import`: fill the market-history store from its sources.
 
-Candles come from an exchange account through the read-only adapter (public endpoints, no keys
-are read), BTC dominance from CoinGecko, macro series from FRED (keys by variable NAME, looked
-up in the given environ) and Treasury buybacks from Fiscal Data, files from CSV. Each source's
+Candles come from the exchange accounts through the read-only adapter (public endpoints, no
+keys are read), with CoinGecko filling what they lack; today's BTC dominance from CoinGecko
+(`--dominance-method global|markets`), Treasury buybacks from Fiscal Data, files from CSV; the
+other keyless history sources are in rotator.pipeline.history_fetch. Each source's
 failure is returned as a line, never raised, so the others are still saved. `echo` receives
 lines for the user and `track` shows progress (the command line gives both; nothing here
 prints).
@@ -27,7 +28,6 @@ from rotator.adapters.sources.fiscaldata import (
     fetch_buyback_operations,
     fiscaldata_client,
 )
-from rotator.adapters.sources.fred import fetch_series, fred_client
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.ohlcv import default_since, fetch_daily_bars, pick_market
 from rotator.adapters.storage.market import (
@@ -38,12 +38,19 @@ from rotator.adapters.storage.market import (
     save_macro,
 )
 from rotator.config.portfolio import ExchangeAccount
-from rotator.core.history import USD_QUOTES, macro_key
+from rotator.core.history import USD_QUOTES, macro_key, parse_series_name
 from rotator.pipeline.accounts import account_settings
+from rotator.pipeline.history_fetch import (
+    SourceSettings,
+    fetch_coingecko_prices,
+    short_price_series,
+)
 
 Echo = Callable[[str], None]
 # A progress display: (label, total days) -> advance(by days).
 Track = Callable[[str, int], Callable[[int], None]]
+# Fetched beyond the declared lookback: weekends, holidays and a late first candle.
+LOOKBACK_MARGIN_DAYS = 7
 
 
 def import_csv_file(
@@ -71,6 +78,55 @@ def import_csv_file(
     save_dominance(engine, imported.dominance)
     save_macro(engine, imported.macro)
     return imported.description, tuple(imported.warnings)
+
+
+def fetch_prices(
+    engine: Engine,
+    accounts: tuple[ExchangeAccount, ...],
+    echo: Echo,
+    track: Track,
+    environ: Mapping[str, str],
+    sources: SourceSettings,
+    account_name: str | None,
+    markets: tuple[str, ...],
+    needed: Mapping[str, int],
+    start: date | None,
+    today: date,
+) -> list[str]:
+    """Daily closes of every `close:ASSET` the rules read, as far back as they need.
+
+    The first (or the named) exchange account first; series still short of the rules'
+    lookback then come from the next accounts' exchanges, then from CoinGecko.
+    """
+    closes = {n: d for n, d in needed.items() if n.startswith("close:")}
+    parsed = [p for p in (parse_series_name(n) for n in closes) if p is not None and p.markets]
+    assets = list(dict.fromkeys(p.markets[0].split("/")[0] for p in parsed))
+    if not assets and not markets:
+        return []
+    days = max(closes.values(), default=0) + LOOKBACK_MARGIN_DAYS
+    begin = start or (today - timedelta(days=days) if closes else default_since(today))
+    failures = fetch_candles(
+        engine, accounts, echo, track, account_name, assets, markets, begin, today
+    )
+    if start is not None:
+        return failures  # an explicit start: the user chose the span
+    tried = [a.exchange for a in accounts if account_name in (None, a.name)][:1]
+    for other in accounts:
+        short = short_price_series(engine, closes, today)
+        if not short:
+            break
+        if other.exchange in tried:
+            continue
+        tried.append(other.exchange)
+        wanted = [n.split(":", 1)[1].upper() for n in short]
+        echo(f"{', '.join(short)}: too little history so far; trying {other.name}")
+        # The second exchange is a fallback: its failures are notes, not failures.
+        for problem in fetch_candles(
+            engine, accounts, echo, track, other.name, wanted, (), begin, today
+        ):
+            echo(f"note: {problem}")
+    short = short_price_series(engine, closes, today)
+    return failures + fetch_coingecko_prices(engine, echo, track, environ, sources, short, today)
 
 
 def fetch_candles(
@@ -157,34 +213,6 @@ def fetch_dominance_today(
         f"{observation.source}: BTC dominance {observation.dominance_pct:.2f}% on {observation.day}"
     )
     return []
-
-
-def fetch_fred(
-    engine: Engine,
-    echo: Echo,
-    environ: Mapping[str, str],
-    series: list[str],
-    url: str | None,
-    key_env: str,
-    start: date | None,
-    today: date,
-) -> list[str]:
-
-    key = environ.get(key_env)
-    if not key:
-        return [f"FRED: set {key_env} to a FRED API key to fetch {', '.join(series)}"]
-    failures = []
-    begin = start or today - timedelta(days=800)
-    with fred_client(environ, base_url=url) as client:
-        for name in series:
-            try:
-                observations = fetch_series(client, name, key, begin)
-            except SourceError as exc:
-                failures.append(str(exc))
-                continue
-            save_macro(engine, observations)
-            echo(f"FRED {name}: {len(observations)} observations saved")
-    return failures
 
 
 def fetch_buybacks(

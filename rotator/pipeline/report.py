@@ -25,6 +25,7 @@ from rotator.adapters.delivery import (
     WebhookTarget,
     deliver,
 )
+from rotator.adapters.storage.coverage import stored_extents
 from rotator.adapters.storage.market import load_history
 from rotator.adapters.storage.report_store import save_report, set_delivery
 from rotator.adapters.storage.run_queries import (
@@ -34,6 +35,7 @@ from rotator.adapters.storage.run_queries import (
     load_run,
 )
 from rotator.config.portfolio import DeliveryConfig, Portfolio
+from rotator.core.coverage import attribution
 from rotator.redaction import redact
 from rotator.reports.daily import DailyReport, build_daily
 from rotator.reports.daily_render import render_html, render_markdown, summary_text
@@ -148,6 +150,8 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
     market_day = day if rules is None else rules.as_of
     btc, dominance = market_series(engine, market_day, history_fallback)
     macro = macro_series(engine, market_day, history_fallback)
+    charted = stored_extents(engine, ("close:BTC", "btc_dominance", *MACRO_SERIES))
+    sources = tuple(attribution(n, e.sources) for n, e in charted.items() if e.sources)
     return build_daily(
         stored.plan,
         day=day,
@@ -159,6 +163,7 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
         dominance=dominance,
         macro_history=macro,
         market_day=market_day,
+        sources=sources,
     )
 
 

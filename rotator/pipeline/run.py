@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 from rotator.adapters.storage.runs import save_run
 from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
-from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.config.ruleset import load_portfolio_ruleset, ruleset_label
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.records import BasketReport, RulesReport
@@ -51,6 +51,7 @@ from rotator.core.rules.engine import RuleSet, basket_reports, report
 from rotator.core.rules.regimes import condition_rules
 from rotator.core.rules.registry import RuleResult
 from rotator.errors import ConfigError, Problem, Severity
+from rotator.pipeline.coverage import lack_of_history
 from rotator.pipeline.gather import gather
 
 
@@ -146,7 +147,8 @@ def evaluate_rules(
 
     Args:
         memo: the conditions' choices by day, kept across calls (a backtest evaluates day after
-            day; see `decide`).
+            day; see `decide`). A single day's evaluation (no memo) also notes rules unknown
+            for lack of history (`RulesReport.history_note`); a replay does not.
     """
     if config.ruleset is None:
         return Evaluation()
@@ -160,7 +162,11 @@ def evaluate_rules(
         memo=memo,
     )
     results = decision.results
-    return Evaluation(results, report(config.ruleset, config.day, results), decision)
+    rules = report(config.ruleset, config.day, results)
+    if memo is None:
+        note = lack_of_history(config.ruleset, snapshot.history, config.day, results)
+        rules = replace(rules, history_note=note)
+    return Evaluation(results, rules, decision)
 
 
 def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
@@ -180,7 +186,8 @@ def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
         for name, result in results.items()
         if result.value is None and name in used
     )
-    header = f"rule set {ruleset.name}, evaluated on market history as of {config.day}"
+    label = ruleset_label(ruleset.name)
+    header = f"rule set {label}, evaluated on market history as of {config.day}"
     return TargetChoice(
         targets=choice.targets,
         regime=choice.regime,

@@ -47,6 +47,7 @@ class SweepRow:
     point: Mapping[str, Any]
     in_sample: Mapping[str, Any]
     out_of_sample: Mapping[str, Any] | None = None
+    equity: tuple[float, ...] = ()  # every day's close value (walk-forward, deflated Sharpe)
 
 
 def apply_point(ruleset: RuleSet, point: Point) -> RuleSet:
@@ -115,12 +116,13 @@ def run_point(
 def summarise(
     point: Point, sim: Simulation, settings: BacktestSettings, split: date | None
 ) -> SweepRow:
-    """Metrics of the whole run, or of its parts before and from `split`."""
+    """Metrics of the whole run, or of its parts before and from `split`, and its equity."""
+    equity = tuple(float(d.value) for d in sim.days)
     if split is None:
-        return SweepRow(dict(point), _shown(sim.metrics()))
+        return SweepRow(dict(point), _shown(sim.metrics()), equity=equity)
     before = sim.between(settings.start, split - timedelta(days=1))
     after = sim.between(split, settings.end)
-    return SweepRow(dict(point), _shown(before.metrics()), _shown(after.metrics()))
+    return SweepRow(dict(point), _shown(before.metrics()), _shown(after.metrics()), equity)
 
 
 def _shown(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,22 +214,35 @@ def run_local(
     *,
     split: date | None = None,
     workers: int | None = None,
+    advance: Callable[[int], None] | None = None,
     secret_names: Sequence[str] = (),
 ) -> list[SweepRow]:
     """Every point on `workers` local processes (default: all cores); 1 runs in-process.
 
-    Each worker first removes credentials from its environment (`scrub_environment`, with
+    `advance` is told how many points are done as results come in (a progress display). Each
+    worker first removes credentials from its environment (`scrub_environment`, with
     `secret_names`: the variables the configuration names).
     """
     count = workers or os.cpu_count() or 1
+    rows: list[SweepRow] = []
+
+    def done(row: SweepRow) -> None:
+        rows.append(row)
+        if advance is not None:
+            advance(len(rows))
+
     if count == 1:
-        return [run_point(ruleset, history, settings, split, p) for p in points]
+        for p in points:
+            done(run_point(ruleset, history, settings, split, p))
+        return rows
     with ProcessPoolExecutor(
         max_workers=min(count, len(points)) or 1,
         initializer=_init_worker,
         initargs=(ruleset, dict(history), settings, split, tuple(secret_names)),
     ) as pool:
-        return list(pool.map(_worker_point, points))
+        for row in pool.map(_worker_point, points):
+            done(row)
+    return rows
 
 
 def run_dask(

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from rotator.core.backtest.results import BacktestSettings
 from rotator.reports.escape import SafeConsole
+from rotator.reports.robustness import render_robustness
 
 
 class SweepRowLike(Protocol):
@@ -71,6 +72,7 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
             style="dim",
         )
     )
+    render_robustness(console, report.get("robustness"))
     days = report["metrics"]["days_in_regime"]
     console.print("days in regime: " + ", ".join(f"{r} {n}" for r, n in days.items()))
     periods = Table(title="Regimes", show_lines=False)
@@ -79,8 +81,10 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
     for p in report["regimes"]:
         periods.add_row(p["regime"], p["from"], p["to"], p["reason"])
     console.print(periods)
+    # Notes are diagnostics, like every other message: stderr, so stdout is the result alone.
+    errors = SafeConsole(stderr=True)
     for line in notes:
-        console.print(f"note: {line}", highlight=False, markup=False)
+        errors.print(f"note: {line}", highlight=False, markup=False)
 
 
 def sweep_json(

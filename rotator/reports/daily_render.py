@@ -7,12 +7,14 @@ CSS, charts as data URIs), so it opens offline, from a mail attachment, or from 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from rotator.reports.charts import Chart, report_charts
 from rotator.reports.daily import DailyReport
@@ -43,6 +45,11 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def code(value: Any) -> Markup:
+    """Escaped text with `backticked` spans as <code> (HTML): messages quote commands so."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(str(value)))))
+
+
 class _Escaped(str):
     """Markdown text already escaped by `md` (so `finalize` leaves it alone)."""
 
@@ -71,7 +78,7 @@ def _environment(autoescape: bool) -> Environment:
         # Markdown has no autoescape: server text could carry raw HTML or terminal escapes.
         finalize=None if autoescape else _finalize_markdown,
     )
-    env.filters.update(money=money, signed=signed, pct=pct, plain=plain, md=md)
+    env.filters.update(money=money, signed=signed, pct=pct, plain=plain, md=md, code=code)
     return env
 
 

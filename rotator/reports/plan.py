@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rotator.core.jsonable import iso_utc, plain_decimal
 from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
@@ -77,7 +78,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The whole plan as JSON-ready data."""
     return {
         "dry_run": True,
-        "as_of": plan.as_of.isoformat(),
+        "as_of": iso_utc(plan.as_of),
         "base_currency": plan.base_currency,
         "complete": plan.complete,
         "total_value": None if plan.total_value is None else _plain(plan.total_value),
@@ -103,7 +104,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "address": r.address,
                 "addresses": r.addresses,
                 "block": r.block,
-                "read_at": r.read_at,
+                "read_at": iso_utc(r.read_at),
                 "price_source": "oracle" if r.oracle else "exchange",
             }
             for r in onchain_rows(plan)
@@ -138,6 +139,7 @@ def rules_to_dict(report: RulesReport) -> dict[str, Any]:
     return {
         "ruleset": report.ruleset,
         "rules_as_of": report.as_of.isoformat(),
+        "history_note": report.history_note,
         "rules": [rule_to_dict(r, report.as_of) for r in report.rules],
     }
 
@@ -191,6 +193,8 @@ def render_table(plan: Plan, console: Console, *, explain: bool = False) -> None
     """Print the plan for a person: status, allocation before/after, orders, problems."""
     base = plan.base_currency
     console.print(Text(DRY_RUN, style="bold yellow"))
+    if plan.rules is not None and plan.rules.history_note:
+        console.print(Text(plan.rules.history_note, style="bold yellow"), soft_wrap=True)
     if not plan.complete:
         missing = "\n".join(f"- {p}" for p in plan.problems if p.severity is Severity.ERROR)
         console.print(
@@ -402,8 +406,7 @@ def _money(value: Decimal) -> str:
 
 def _plain(value: Decimal) -> str:
     """A Decimal as a plain string without exponent ('1E-8' -> '0.00000001')."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return plain_decimal(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -413,6 +416,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return iso_utc(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rotator.core.jsonable import to_jsonable
+from rotator.core.dominance_proxy import is_proxy
+from rotator.core.jsonable import plain_decimal, to_jsonable
 from rotator.core.models import Plan, ValuedHolding
 from rotator.reports.escape import SafeConsole
 from rotator.reports.plan import details_to_dict, holding_row, render_table
@@ -66,6 +68,23 @@ def money(value: Decimal | None) -> str:
 def console() -> Console:
     """The console the history commands print to (wide enough for the holdings table)."""
     return SafeConsole(width=140)
+
+
+def print_market_history(rows: Sequence[tuple[str, str, int, date, date]], out: Console) -> None:
+    """The stored market history by series and source (a proxy source is named as one)."""
+    table = Table(title="Market history (by source)")
+    for column, justify in (
+        ("series", "left"),
+        ("source", "left"),
+        ("days", "right"),
+        ("first", "left"),
+        ("last", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for series, source, days, first, last in rows:
+        shown = f"{source} (PROXY)" if is_proxy(source) else source
+        table.add_row(escape(series), escape(shown), str(days), str(first), str(last))
+    out.print(table)
 
 
 def print_runs(found: Sequence[RunSummaryLike], out: Console) -> None:
@@ -189,7 +208,7 @@ def print_diff(
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else plain_decimal(value)
 
 
 def runs_json(found: Sequence[RunSummaryLike]) -> Any:

@@ -40,6 +40,8 @@ def _data_dates(row: Mapping[str, Any]) -> str:
 def render_signals(report: Mapping[str, Any], console: Console | None = None) -> None:
     """Print the signals table, the regime and the explanation (rich)."""
     console = console or SafeConsole()
+    if report.get("history_note"):
+        console.print(Text(report["history_note"], style="bold yellow"), soft_wrap=True)
     console.print(Text(report["note"], style="dim"))
     table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
     for column in ("rule", "value", "key inputs", "data as of (publication lag)", "freshness"):

@@ -34,6 +34,7 @@ def coingecko_client(
     base_url: str | None = None,
     key_env: str = "COINGECKO_API_KEY",
     plan: str = "demo",
+    calls_per_minute: float | None = None,
     **kwargs: Any,
 ) -> JsonClient:
     """A client for CoinGecko; the API key (if `key_env` is set) goes in the plan's header.
@@ -49,6 +50,8 @@ def coingecko_client(
         headers[KEY_HEADERS[plan]] = key
     url = base_url or (PRO_URL if plan == "pro" else FREE_URL)
     per_minute = 10.0 if plan == "demo" and not key else 30.0
+    if calls_per_minute is not None:  # ROTATOR_COINGECKO_CALLS_PER_MINUTE; 0 for no spacing
+        per_minute = calls_per_minute
     return JsonClient("CoinGecko", url, headers=headers, calls_per_minute=per_minute, **kwargs)
 
 

@@ -9,6 +9,7 @@ appear in messages.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,8 +20,11 @@ from rotator.adapters.retry_after import retry_after_seconds
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
 
+# Waits a person should hear about (shown above the progress display; rotator.cli.progress).
+WAIT_LOG = logging.getLogger("rotator.wait")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
+MAX_TEXT_BYTES = 20_000_000  # a CSV download (FRED's longest daily series is about 0.5 MB)
 
 
 class SourceError(RotatorError):
@@ -92,14 +96,38 @@ class JsonClient:
             SourceError: after the retries, or at once on other HTTP errors and bad JSON;
                 the message names the source, the path and what happened.
         """
+        return self._request("GET", path, params, None, text=False)
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST the JSON `body` to `path` and return the decoded JSON (retries as `get`)."""
+        return self._request("POST", path, None, body, text=False)
+
+    def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """GET `path` and return the body as text (CSV downloads), at most MAX_TEXT_BYTES."""
+        return str(self._request("GET", path, params, None, text=True))
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        *,
+        text: bool,
+    ) -> Any:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        what = f"{self.name} GET /{path.lstrip('/')}"
+        what = f"{self.name} {method} /{path.lstrip('/')}"
         delay = self.backoff
         problem = ""
         for attempt in range(self.retries + 1):
             self._wait_turn()
             try:
-                response = self._client.get(url, params=dict(params or {}))
+                response = self._client.request(
+                    method,
+                    url,
+                    params=dict(params or {}),
+                    json=None if body is None else dict(body),
+                )
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.HTTPError as exc:
@@ -111,12 +139,24 @@ class JsonClient:
                 elif response.status_code >= 400:
                     hint = " (check the API key)" if response.status_code in (401, 403) else ""
                     raise SourceError(redact(f"{what}: HTTP {response.status_code}{hint}"))
+                elif text:
+                    if len(response.content) > MAX_TEXT_BYTES:
+                        raise SourceError(f"{what}: response larger than {MAX_TEXT_BYTES} bytes")
+                    return response.text
                 else:
                     try:
                         return response.json()
                     except ValueError:
                         raise SourceError(f"{what}: response is not JSON") from None
             if attempt < self.retries:
+                WAIT_LOG.info(
+                    "%s: %s; retrying in %.0f s (attempt %d of %d)",
+                    what,
+                    problem,
+                    delay,
+                    attempt + 2,
+                    self.retries + 1,
+                )
                 self._sleep(delay)
                 delay *= 2
         attempts = self.retries + 1

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -34,12 +33,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rotator.adapters.storage.db import Base
+from rotator.core.dominance_proxy import is_proxy
 from rotator.core.history import (
     DailyBar,
     DominanceObservation,
     MacroObservation,
     parse_series_name,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class OhlcvRow(Base):
@@ -236,11 +239,13 @@ def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str,
             if parsed is None:
                 continue
             if parsed.field == "dominance":
-                rows = conn.execute(
-                    select(DominanceRow.day, DominanceRow.dominance_pct)
-                    .where(DominanceRow.day <= as_of)
-                    .order_by(DominanceRow.recorded_at)
-                ).all()
+                rows = _one_dominance_family(
+                    conn.execute(
+                        select(DominanceRow.day, DominanceRow.dominance_pct, DominanceRow.source)
+                        .where(DominanceRow.day <= as_of)
+                        .order_by(DominanceRow.recorded_at)
+                    ).all()
+                )
                 priority = {}
             elif parsed.field == "macro":
                 rows = conn.execute(
@@ -267,8 +272,20 @@ def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str,
     return out
 
 
+def _one_dominance_family(rows: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """Dominance rows of one family only: the top-N proxy (source "proxy:...") reads several
+    points above real dominance, so the two are never spliced into one series (a jump at the
+    seam would look like a roll-over). The family with more stored days wins; real on a tie."""
+    proxy = [(r[0], r[1]) for r in rows if is_proxy(r[2])]
+    real = [(r[0], r[1]) for r in rows if not is_proxy(r[2])]
+    if len({d for d, _ in proxy}) > len({d for d, _ in real}):
+        return proxy
+    return real
+
+
 def _to_series(rows: Sequence[Any], priority: Mapping[str, int]) -> pd.Series | None:
     """Rows of (day, value[, market]) -> one value per day: the preferred market, else newest."""
+    import pandas as pd  # here: `rotator check` reads the store without loading pandas
 
     if not rows:
         return None

@@ -60,6 +60,8 @@ def records_to_json(rules: RulesReport | None, baskets: tuple[BasketReport, ...]
         out["ruleset"] = rules.ruleset
         out["rules_as_of"] = rules.as_of.isoformat()
         out["rules"] = [rule_to_json(r) for r in rules.rules]
+        if rules.history_note:
+            out["history_note"] = rules.history_note
     if baskets:
         out["baskets"] = [basket_to_json(b) for b in baskets]
     return out
@@ -109,6 +111,7 @@ def records_from_json(
             ruleset=data["ruleset"],
             as_of=date.fromisoformat(data["rules_as_of"]),
             rules=tuple(rule_from_json(r) for r in data["rules"]),
+            history_note=data.get("history_note"),  # absent in runs stored before it existed
         )
     baskets = tuple(basket_from_json(b) for b in data.get("baskets", ()))
     return rules, baskets

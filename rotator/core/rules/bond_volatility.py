@@ -123,7 +123,13 @@ def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, 
     return vol, label, note
 
 
-@rule("bond_volatility", params=BondVolatilityParams, inputs=_inputs)
+def _lookback(p: BondVolatilityParams) -> dict[str, int]:
+    """The test's window; the proxy also needs its realised-vol window of business days."""
+    days = p.window or 5
+    return {p.series: days, p.proxy_series: days + 2 * p.proxy_window + 14}
+
+
+@rule("bond_volatility", params=BondVolatilityParams, inputs=_inputs, lookback=_lookback)
 def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
     """Bond-market stress (MOVE or a DGS10 realised-vol proxy): level, spike or relief."""
     import pandas as pd

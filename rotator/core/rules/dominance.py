@@ -80,7 +80,13 @@ class DominanceParams(Params):
         return self
 
 
-@rule("dominance", params=DominanceParams, inputs=("{series}",))
+def _lookback(p: DominanceParams) -> int:
+    """The test's window (the slow average for ma_cross) plus the confirming days."""
+    days = {"change": p.window, "fallen_from_peak": p.window, "ma_cross": p.slow}.get(p.test)
+    return (days or 1) + p.confirm_days
+
+
+@rule("dominance", params=DominanceParams, inputs=("{series}",), lookback=_lookback)
 def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
     """Tests BTC dominance: level above/below, change over a window, fall from peak, MA cross."""
     import pandas as pd

@@ -75,6 +75,32 @@ class RuleSet:
         """The datasets the rules read ("dataset:<name>", each served by its own loader)."""
         return tuple(n for n in self.inputs() if n.startswith(DATASET_PREFIX))
 
+    def lookbacks(self) -> dict[str, int]:
+        """Series name -> the most days of history any rule reading it declares it needs."""
+        needed: dict[str, int] = {}
+        for spec in self.rules:
+            kind = self.registry.get(spec.kind)
+            if kind is None:
+                continue
+            for name, days in kind.lookback_days(spec.params).items():
+                if not name.startswith(DATASET_PREFIX):
+                    needed[name] = max(needed.get(name, 0), days)
+        return needed
+
+    def max_ages(self) -> dict[str, int]:
+        """Series name -> the largest `max_age` (days) of the rules reading it (3 when none)."""
+        ages: dict[str, int] = {}
+        for spec in self.rules:
+            kind = self.registry.get(spec.kind)
+            age = getattr(spec.params, "max_age", None)
+            if kind is None:
+                continue
+            for name in kind.inputs_for(spec.params):
+                if not name.startswith(DATASET_PREFIX):
+                    value = age if isinstance(age, int) else 3
+                    ages[name] = max(ages.get(name, 0), value)
+        return ages
+
     def declaring(self, name: str) -> tuple[RuleSpec, ...]:
         """The rules that declare input `name` (a loader reads their parameters)."""
         out = []

@@ -96,13 +96,23 @@ def _account(
     return RuleResult.of(value, reason, inputs, series.index[-1])
 
 
-@rule("reverse_repo", params=ReverseRepoParams, inputs=("{series}",))
+@rule(
+    "reverse_repo",
+    params=ReverseRepoParams,
+    inputs=("{series}",),
+    lookback=lambda p: p.window + 14,  # the value before the window, published with a lag
+)
 def reverse_repo(p: ReverseRepoParams, ctx: RuleContext) -> RuleResult:
     """Fed overnight reverse repos (RRP): level above/below, or change over a window."""
     return _account("reverse repos", p, ctx)
 
 
-@rule("treasury_account", params=TreasuryAccountParams, inputs=("{series}",))
+@rule(
+    "treasury_account",
+    params=TreasuryAccountParams,
+    inputs=("{series}",),
+    lookback=lambda p: p.window + 14,  # weekly: the week before the window, and its lag
+)
 def treasury_account(p: TreasuryAccountParams, ctx: RuleContext) -> RuleResult:
     """Treasury General Account (TGA): level above/below, or change over a window."""
     return _account("TGA", p, ctx)

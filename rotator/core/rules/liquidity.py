@@ -85,7 +85,12 @@ def net_series(
     return net, notes
 
 
-@rule("net_liquidity", params=NetLiquidityParams, inputs=tuple(f"fred:{s}" for s in SERIES))
+@rule(
+    "net_liquidity",
+    params=NetLiquidityParams,
+    inputs=tuple(f"fred:{s}" for s in SERIES),
+    lookback=lambda p: p.window + 14,  # weekly series: a week before the window, and its lag
+)
 def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     """Fed net liquidity (WALCL - TGA - reverse repos): level above/below, or change over days."""
     import pandas as pd

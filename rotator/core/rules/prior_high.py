@@ -79,7 +79,12 @@ class PriorHighParams(Params):
         return self
 
 
-@rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",))
+def _lookback(p: PriorHighParams) -> int:
+    """A given level needs the confirming closes (and the 30 shown); a found one its window."""
+    return max(p.confirm_closes, 30) if p.level is not None else p.lookback_days
+
+
+@rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",), lookback=_lookback)
 def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     """True when the last N daily closes are all above the prior high (by at least x %)."""
     import pandas as pd  # here, not at module level: loading a rule set stays light

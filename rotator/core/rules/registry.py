@@ -39,6 +39,10 @@ Writing a rule kind
   when it is missing, empty, or its newest value is older than ``max_age`` days it raises
   ``MissingInput``,
   which the evaluator turns into ``RuleResult.unknown(reason)``: missing data is never true/false.
+- ``lookback`` (optional) is a callable ``params -> days`` (or ``-> {series: days}`` when its
+  inputs differ): how many days of history before the evaluation day the kind reads with these
+  parameters (``lambda p: p.window``). `rotator history
+  fetch` reaches back that far and `rotator check` reports a series shorter than it as ``short``.
 - A kind that refers to other rules (like ``all``/``any``/``not``) gives its params model a
   ``references() -> tuple[str, ...]`` method; the loader checks the names exist and rejects cycles,
   and the evaluator runs referenced rules first; read their results with ``ctx.result(name)``.
@@ -202,6 +206,7 @@ class RuleResult:
 
 RuleFunc = Callable[[Any, "RuleContext"], RuleResult]
 InputsSpec = tuple[str, ...] | Callable[[Any], Iterable[str]]
+LookbackSpec = Callable[[Any], int | Mapping[str, int]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,20 @@ class RuleKind:
     params: type[Params]
     inputs: InputsSpec = ()
     doc: str = ""
+    lookback: LookbackSpec = None
+
+    def lookback_days(self, params: Params) -> dict[str, int]:
+        """Input series -> days of history before the evaluation day this kind reads with
+        these parameters.
+
+        `rotator history fetch` reaches back this far and `rotator check` calls a shorter stored
+        series `short`; 0 for kinds that declare none (combinators, datasets).
+        """
+        inputs = self.inputs_for(params)
+        declared = 0 if self.lookback is None else self.lookback(params)
+        if isinstance(declared, Mapping):
+            return {name: max(int(declared.get(name, 0)), 0) for name in inputs}
+        return dict.fromkeys(inputs, max(int(declared), 0))
 
     def inputs_for(self, params: Params) -> tuple[str, ...]:
         """The series names this kind reads with these parameters."""
@@ -229,7 +248,12 @@ class Registry:
         self._kinds: dict[str, RuleKind] = {}
 
     def rule(
-        self, name: str, *, params: type[Params], inputs: InputsSpec = ()
+        self,
+        name: str,
+        *,
+        params: type[Params],
+        inputs: InputsSpec = (),
+        lookback: LookbackSpec = None,
     ) -> Callable[[RuleFunc], RuleFunc]:
         """Decorator registering `func` as rule kind `name` (see module docstring)."""
 
@@ -237,7 +261,8 @@ class Registry:
             if name in self._kinds and self._kinds[name].func is not func:
                 raise ValueError(f"rule kind {name!r} is registered twice")
             doc = (func.__doc__ or "").strip().splitlines()
-            self._kinds[name] = RuleKind(name, func, params, inputs, doc[0] if doc else "")
+            first = doc[0] if doc else ""
+            self._kinds[name] = RuleKind(name, func, params, inputs, first, lookback)
             return func
 
         return register
@@ -256,10 +281,10 @@ REGISTRY = Registry()
 
 
 def rule(
-    name: str, *, params: type[Params], inputs: InputsSpec = ()
+    name: str, *, params: type[Params], inputs: InputsSpec = (), lookback: LookbackSpec = None
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule kind in the process-wide registry (see module docstring)."""
-    return REGISTRY.rule(name, params=params, inputs=inputs)
+    return REGISTRY.rule(name, params=params, inputs=inputs, lookback=lookback)
 
 
 def default_registry() -> Registry:

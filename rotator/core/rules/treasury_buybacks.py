@@ -39,7 +39,12 @@ class TreasuryBuybacksParams(Params):
         return self
 
 
-@rule("treasury_buybacks", params=TreasuryBuybacksParams, inputs=("{series}",))
+@rule(
+    "treasury_buybacks",
+    params=TreasuryBuybacksParams,
+    inputs=("{series}",),
+    lookback=lambda p: 2 * p.window if p.test == "rising" else p.window,
+)
 def treasury_buybacks(p: TreasuryBuybacksParams, ctx: RuleContext) -> RuleResult:
     """Treasury buybacks: accepted par over N days above a level, or rising vs the prior N."""
     import pandas as pd
