@@ -85,8 +85,9 @@ def test_backtest_out_symlink_and_full_disk(tmp_path, victim):
 def test_sqlite_file_is_private(tmp_path):
     folder = tmp_path / "fresh" / "store"
     db = folder / "rotator.sqlite3"
-    result = run("history", "list", "--db", f"sqlite:///{db}", tmp_path=tmp_path)
+    result = run("plan", "--demo", "--db", f"sqlite:///{db}", "--now", NOW, tmp_path=tmp_path)
     assert result.exit_code == 0, result.output
+    assert db.exists()
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 & ~_umask()
 
