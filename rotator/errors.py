@@ -7,6 +7,7 @@ records carried inside a snapshot or plan and shown to the user. Failures that s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -31,6 +32,13 @@ class RotatorError(Exception):
 
 class ConfigError(RotatorError):
     """portfolio.yaml or a rule set is invalid. The message names file, field path and fix."""
+
+    exit_code = ExitCode.CONFIG_ERROR
+
+
+class OutputFileError(RotatorError):
+    """An output file or folder cannot be written safely (missing folder, full disk, a symbolic
+    link planted where the file goes). Nothing was written through it; exit code 2."""
 
     exit_code = ExitCode.CONFIG_ERROR
 
@@ -64,6 +72,20 @@ class Severity(StrEnum):
     ERROR = "error"  # data missing: plan incomplete, dependent orders withheld
 
 
+# C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible_controls(text: str) -> str:
+    """`text` with every control character written as a visible escape (ESC -> `\\x1b`)."""
+    return CONTROL_CHARACTERS.sub(_visible, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A data problem found during a run, carried to the output instead of raised.
@@ -77,6 +99,14 @@ class Problem:
     severity: Severity
     subject: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Messages quote servers: control characters (terminal escapes) are made visible once,
+        # here, so no output, file or table of a run ever holds them.
+        for name in ("subject", "message"):
+            value = getattr(self, name)
+            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                object.__setattr__(self, name, visible_controls(value))
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.message}"

@@ -14,7 +14,9 @@ import logging
 import re
 import sys
 import traceback
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
+
+from rotator.errors import visible_controls
 
 REDACTED = "***"
 # Shorter values are ordinary words rather than credentials (exchange keys and secrets are 16+
@@ -86,6 +88,42 @@ def register_secret(value: str | None) -> None:
         _secret_pattern = re.compile("|".join(p for p in (anywhere, whole) if p))
 
 
+def secret_url_parts(url: str) -> set[str]:
+    """The parts of a secret-bearing URL that may hold its credential.
+
+    The whole URL with and without its scheme, the user name and password, every query value,
+    the fragment, and each path segment that is not a plain word: one holding a digit or at
+    least WHOLE_TOKEN_BELOW characters long (an RPC key in `/v2/<key>`, Slack's
+    `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`, Telegram's
+    `/bot<id>:<token>`). Words like `api`, `v2`, `services` or `webhooks` are kept readable.
+    """
+    url = url.strip()
+    try:
+        split = urlsplit(url)
+        parts = {p for p in (split.username, split.password) if p}
+    except ValueError:
+        return {url} if len(url) >= MIN_SECRET_LENGTH else set()
+    for segment in split.path.split("/"):
+        for form in {segment, unquote(segment)}:
+            if len(form) >= WHOLE_TOKEN_BELOW or any(c.isdigit() for c in form):
+                parts.add(form)
+            if ":" in form:  # Telegram's bot<id>:<token>
+                parts.add(form.split(":", 1)[1])
+    parts |= {value for _name, value in parse_qsl(split.query, keep_blank_values=True)}
+    parts |= {value for value in split.query.split("&") if "=" not in value}
+    parts.add(split.fragment)
+    parts = {p for p in parts if len(p) >= MIN_SECRET_LENGTH}
+    whole = {url, url.split("//", 1)[1]} if "//" in url and parts else {url}
+    return parts | {w for w in whole if len(w) >= MIN_SECRET_LENGTH}
+
+
+def register_secret_url(url: str | None) -> None:
+    """Remember a secret-bearing URL (an RPC endpoint or webhook from the environment) so that
+    `redact` masks each of its secret parts wherever it is echoed, not only the whole URL."""
+    for part in secret_url_parts(url or ""):
+        register_secret(part)
+
+
 def redact(text: str) -> str:
     """Return `text` with registered secrets and credential-bearing fields masked."""
     if _secret_pattern is not None:
@@ -100,10 +138,11 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        record.msg = redact(message)
+        record.msg = visible_controls(redact(message))  # no terminal escapes from servers
         record.args = None
         if record.exc_info:
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            text = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_text = visible_controls(redact(text))
             record.exc_info = None
         return True
 
@@ -121,7 +160,7 @@ def install_logging(level: int = logging.WARNING) -> None:
 def print_redacted_traceback() -> None:
     """Print the current exception's traceback to stderr with secrets masked."""
     text = "".join(traceback.format_exception(*sys.exc_info()))
-    sys.stderr.write(redact(text))
+    sys.stderr.write(visible_controls(redact(text)))
     sys.stderr.write("rotator: unexpected error (exit code 1); please report it with the above.\n")
 
 

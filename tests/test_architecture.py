@@ -61,7 +61,7 @@ ALLOWED: Mapping[str, tuple[str, ...]] = {
         *COMMON,
     ),
     "rotator.errors": ("rotator.errors",),
-    "rotator.redaction": ("rotator.redaction",),
+    "rotator.redaction": ("rotator.redaction", "rotator.errors"),  # errors: control characters
     "rotator.__main__": ("rotator.cli",),
     "rotator": ("rotator",),
 }

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from rotator.redaction import redact, register_secret
+from rotator.redaction import redact, register_secret, register_secret_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,8 @@ def webhook_request(
         }
         return url, body
     url = _env(environ, target.url_env) if target.url_env else (target.url or "")
+    if target.url_env:
+        register_secret_url(url)  # a webhook URL: its path segments and query are secret too
     if target.format == "slack":
         body = {"text": text}
     elif target.format == "discord":

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from rotator.errors import LockedError
+from rotator.errors import LockedError, OutputFileError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -45,14 +45,30 @@ def run_lock(directory: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Ite
     Raises:
         LockedError: another process still holds the lock after `wait_seconds`.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(f"{directory}: cannot create the folder ({exc.strerror})") from None
     with file_lock(directory / LOCK_NAME, wait_seconds) as path:
         yield path
 
 
 @contextmanager
 def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
-    """Hold an OS file lock at `path`, writing our process id beside it for messages."""
+    """Hold an OS file lock at `path`, writing our process id beside it for messages.
+
+    Raises:
+        LockedError: another process holds the lock after `wait_seconds`.
+        OutputFileError: the lock or its pid file is a symbolic link (someone planted it to
+            have a victim file truncated), or the lock file cannot be created.
+    """
+    pid_path = Path(f"{path}.pid")
+    for candidate in (path, pid_path):
+        if candidate.is_symlink():
+            raise OutputFileError(
+                f"{candidate}: the lock file is a symbolic link; refusing to use it "
+                "(remove the link: rotator creates its lock files itself)"
+            )
     lock = FileLock(str(path))
     try:
         try:
@@ -72,8 +88,10 @@ def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
             f"another rotator run holds {path}{_holder(path)} and did not finish within "
             f"{wait_seconds:g} s; try again later (or raise --wait)"
         ) from None
+    except OSError as exc:  # after Timeout, which is an OSError too
+        raise OutputFileError(f"{path}: cannot create the lock file ({exc.strerror})") from None
     try:
-        Path(f"{path}.pid").write_text(str(os.getpid()), encoding="utf-8")
+        _write_pid(pid_path)
         yield path
     finally:
         lock.release()
@@ -106,6 +124,19 @@ def pg_advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             connection.commit()
+
+
+def _write_pid(pid_path: Path) -> None:
+    """Our process id in `pid_path`, opened without following a link planted there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        fd = os.open(pid_path, flags, 0o600)
+    except OSError as exc:
+        raise OutputFileError(
+            f"{pid_path}: cannot write the lock's pid file ({exc.strerror})"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(str(os.getpid()))
 
 
 def _holder(path: Path) -> str:

@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from rotator import __version__
+from rotator.cli.output import echo
 from rotator.errors import ExitCode, RotatorError
-from rotator.redaction import print_redacted_traceback, redact
+from rotator.redaction import print_redacted_traceback
 
 # command name -> "module:attribute"; nested groups use the same table shape.
 COMMANDS: dict[str, str] = {
@@ -56,7 +57,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RotatorError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
+            echo(f"error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rotator.cli.backtest_sweep import run_sweep_command
+from rotator.cli.backtest_sweep import config_env_names, run_sweep_command
 from rotator.cli.options import (
     config_option,
     db_option,
@@ -19,6 +19,7 @@ from rotator.cli.options import (
     quiet_option,
     rules_option,
 )
+from rotator.cli.output import echo
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.core.models import RebalancePolicy
@@ -91,7 +92,19 @@ def _walk_forward(value: str | None) -> tuple[int, int] | None:
 @click.option("--sweep", "sweep_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--split", "split", metavar="DATE", help="Sweep: out-of-sample from DATE on.")
 @click.option("--workers", type=int, default=None, help="Sweep: local processes (default: all).")
-@click.option("--dask", "dask_address", metavar="ADDRESS", help="Sweep: Dask scheduler address.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Sweep: Dask scheduler address (loopback, or tls:// elsewhere; see --trust-cluster).",
+)
+@click.option(
+    "--trust-cluster",
+    is_flag=True,
+    help="Sweep: allow a --dask scheduler on another machine without TLS. A Dask cluster runs "
+    "code inside rotator's process (results come back pickled): pass this only for a cluster "
+    "you control on a network you trust.",
+)
 @click.option(
     "--walk-forward",
     "walk_forward",
@@ -130,6 +143,7 @@ def backtest(
     split: str | None,
     workers: int | None,
     dask_address: str | None,
+    trust_cluster: bool,
     walk_forward: str | None,
     bootstrap_samples: int,
     block_days: int,
@@ -165,6 +179,7 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
+        secret_names = config_env_names(s.portfolio) if s.has_portfolio else ()
         datasets = load_backtest_datasets(s.engine(), ruleset, last or date.today())
         history = load_backtest_history(
             s.engine(), ruleset, last or date.today(), benchmarks, datasets
@@ -194,6 +209,8 @@ def backtest(
             split=_day("--split", split),
             workers=workers,
             dask_address=dask_address,
+            trust_cluster=trust_cluster,
+            secret_names=secret_names,
             walk_forward=folds,
             output_format=output_format,
             note=note,
@@ -208,10 +225,10 @@ def backtest(
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2))
+        echo(json.dumps(report, indent=2))
         for line in result.main.notes:
-            click.echo(f"note: {line}", err=True)
+            echo(f"note: {line}", err=True)
     else:
         render_backtest(report, note, result.main.notes)
     if written is not None:
-        click.echo(f"report written to {written}", err=output_format == "json")
+        echo(f"report written to {written}", err=output_format == "json")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import click
-
+from rotator.cli.output import echo
 from rotator.cli.progress import show_progress
 from rotator.config.sweep import load_sweep
 from rotator.core.backtest.walkforward import walk_forward_folds
@@ -19,7 +18,14 @@ from rotator.pipeline.robustness import (
     walk_forward_json,
     walk_forward_sweep,
 )
-from rotator.pipeline.sweep import apply_point, rank, run_dask, run_local
+from rotator.pipeline.sweep import (
+    apply_point,
+    check_dask_address,
+    rank,
+    run_dask,
+    run_local,
+    scrub_environment,
+)
 from rotator.reports.backtest_table import render_sweep, sweep_json
 from rotator.reports.robustness import render_sweep_robustness
 
@@ -39,6 +45,25 @@ NO_SPLIT = (
 )
 
 
+def config_env_names(portfolio: Any) -> tuple[str, ...]:
+    """Every variable name portfolio.yaml names in a `*_env` field (credentials, secret URLs)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if str(key).endswith("_env") and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(portfolio.model_dump())
+    return tuple(sorted(set(found)))
+
+
 def run_sweep_command(
     sweep_path: Path,
     ruleset: RuleSet,
@@ -51,6 +76,8 @@ def run_sweep_command(
     walk_forward: tuple[int, int] | None = None,
     output_format: str,
     note: str,
+    trust_cluster: bool = False,
+    secret_names: tuple[str, ...] = (),
     quiet: bool = False,
 ) -> None:
     sweep = load_sweep(sweep_path)
@@ -70,13 +97,20 @@ def run_sweep_command(
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: expected at least 1, got {workers}")
     if dask_address:
-        rows = run_dask(ruleset, history, settings, points, address=dask_address, split=split)
+        check_dask_address(dask_address, trust=trust_cluster)  # before any other work
+        # The cluster runs code in this process: nothing secret may be left for it to read.
+        scrub_environment(secret_names)
+        rows = run_dask(
+            ruleset, history, settings, points, address=dask_address, split=split,
+            trust=trust_cluster,
+        )  # fmt: skip
     else:
         with show_progress(quiet) as progress:
             advance = progress.step(f"sweep of {len(points)} points", len(points))
             rows = run_local(
-                ruleset, history, settings, points, split=split, workers=workers, advance=advance
-            )
+                ruleset, history, settings, points, split=split, workers=workers,
+                advance=advance, secret_names=secret_names,
+            )  # fmt: skip
     ranked = rank(rows, sweep.rank_by)
     wf = None
     if walk_forward is not None:
@@ -94,9 +128,9 @@ def run_sweep_command(
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
         out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
-        click.echo(json.dumps(out, indent=2))
-        click.echo(warning, err=True)
+        echo(json.dumps(out, indent=2))
+        echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)
     render_sweep_robustness(extra, sweep.rank_by)
-    click.echo(warning)
+    echo(warning)

@@ -18,6 +18,7 @@ from rotator.cli.options import (
     parse_as_of,
     rules_option,
 )
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.core.history import DOMINANCE, parse_series_name
 from rotator.errors import ExitCode
@@ -84,8 +85,8 @@ def import_file(
             engine, file, kind=kind, series=series, asset=asset, quote=quote, source=source
         )
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
-        click.echo(f"imported {what} from {file} into {safe_url(engine)}")
+            echo(f"warning: {warning}", err=True)
+        echo(f"imported {what} from {file} into {safe_url(engine)}")
 
 
 @click.command()
@@ -206,7 +207,7 @@ def fetch(
     """
     with open_session(config_path=config_path, db_url=db_url, now_text=now_text) as session:
         ruleset, note = session.ruleset(rules_path)
-        click.echo(note)
+        echo(note)
         engine = session.engine()
         today = session.now().date()
         start = parse_as_of(since)
@@ -242,7 +243,7 @@ def fetch(
 
             if ohlcv:
                 failures += fetch_prices(
-                    engine, accounts, click.echo, track, environ, sources,
+                    engine, accounts, echo, track, environ, sources,
                     account, markets, needed, start, today,
                 )  # fmt: skip
             if dominance and any(p.field == "dominance" for p in parsed):
@@ -250,7 +251,7 @@ def fetch(
                 if dominance_method in ("global", "markets"):
                     failures += fetch_dominance_today(
                         engine,
-                        click.echo,
+                        echo,
                         environ,
                         dominance_method,
                         sources.coingecko_url,
@@ -263,29 +264,27 @@ def fetch(
                     env = environ
                     if dominance_method == "proxy":
                         env = {k: v for k, v in environ.items() if k != livecoinwatch_key_env}
-                    failures += fetch_dominance(
-                        engine, click.echo, track, env, sources, days, today
-                    )
+                    failures += fetch_dominance(engine, echo, track, env, sources, days, today)
             macro = [p.name for p in parsed if p.field == "macro"]
             fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
             if fred_series:
                 failures += fetch_fred_series(
-                    engine, click.echo, track, environ, sources, fred_series, needed, start, today
+                    engine, echo, track, environ, sources, fred_series, needed, start, today
                 )
             if any(n.startswith("treasury:") for n in macro):
-                failures += fetch_buybacks(engine, click.echo, fiscaldata_url, start, today)
+                failures += fetch_buybacks(engine, echo, fiscaldata_url, start, today)
             indexes = [n for n in macro if n.startswith("index:")]
             if indexes:
                 failures += fetch_yahoo_indexes(
-                    engine, click.echo, track, sources, indexes, needed, today
+                    engine, echo, track, sources, indexes, needed, today
                 )
         coverage = history_coverage(engine, ruleset, today)
     for line in coverage:
         if not line.ok:
-            click.echo(f"note: {line.describe()}")
+            echo(f"note: {line.describe()}")
     for failure in failures:
-        click.echo(f"failed: {failure}", err=True)
+        echo(f"failed: {failure}", err=True)
     if failures:
         lacking = ", ".join(f"{c.series} ({c.status})" for c in coverage if not c.ok)
-        click.echo(f"missing after this fetch: {lacking or 'nothing the rules need'}", err=True)
+        echo(f"missing after this fetch: {lacking or 'nothing the rules need'}", err=True)
         raise SystemExit(int(ExitCode.INCOMPLETE))

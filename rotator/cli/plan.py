@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from rotator.cli.options import (
     as_of_option,
@@ -24,6 +24,8 @@ from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.run import run_plan
 from rotator.redaction import install_logging
+from rotator.reports.escape import SafeConsole
+from rotator.reports.files import write_text_safely
 from rotator.reports.plan import render_csv, render_json, render_table
 
 
@@ -99,14 +101,15 @@ def plan(
         text = None
     if text is not None:
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_text_safely(output, text)
         else:
             click.echo(text, nl=False)
     elif output:
-        with output.open("w", encoding="utf-8") as handle:
-            render_table(plan_, Console(file=handle, width=160), explain=explain)
+        buffer = io.StringIO()
+        render_table(plan_, SafeConsole(file=buffer, width=160), explain=explain)
+        write_text_safely(output, buffer.getvalue())
     else:
-        render_table(plan_, Console(), explain=explain)
+        render_table(plan_, SafeConsole(), explain=explain)
     if output:
         click.echo(f"plan ({output_format}) written to {output}", err=True)
     if result.run_id is not None:

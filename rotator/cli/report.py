@@ -22,6 +22,7 @@ from rotator.cli.options import (
     out_option,
     quiet_option,
 )
+from rotator.cli.output import echo
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
@@ -100,7 +101,7 @@ def report(
                     Path(existing.html_path).parent.resolve() != directory.resolve()
                 )
                 if not elsewhere:
-                    click.echo(
+                    echo(
                         f"report for {now.date()} already written: {existing.html_path}\n"
                         f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
                     )
@@ -126,11 +127,11 @@ def report(
             stored = load_run(engine, result.run_id)
             assert stored is not None
         written = write_report(engine, stored, directory, history)
-        click.echo(f"report {written.day} (run #{written.run_id}):")
-        click.echo(f"  html:     {written.html}")
-        click.echo(f"  markdown: {written.markdown}")
+        echo(f"report {written.day} (run #{written.run_id}):")
+        echo(f"  html:     {written.html}")
+        echo(f"  markdown: {written.markdown}")
         for warning in written.content.warnings:
-            click.echo(f"  {warning.severity.value}: {warning}", err=True)
+            echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
         if s.deliver and not no_deliver and not copied and s.has_portfolio:
             results = deliver_report(engine, written, s.portfolio, s.environ)
@@ -138,10 +139,10 @@ def report(
     failed = [r for r in results if not r.ok]
     for r in results:
         status = "sent" if r.ok else f"FAILED after {r.attempts} attempt(s): {r.error}"
-        click.echo(f"  delivery {r.target}: {status}", err=not r.ok)
+        echo(f"  delivery {r.target}: {status}", err=not r.ok)
     if not written.content.complete:
-        click.echo("run incomplete: the report lists what is missing (exit 3)", err=True)
+        echo("run incomplete: the report lists what is missing (exit 3)", err=True)
         raise SystemExit(ExitCode.INCOMPLETE)
     if failed:
-        click.echo("delivery failed; the report files are kept (exit 5)", err=True)
+        echo("delivery failed; the report files are kept (exit 5)", err=True)
         raise SystemExit(ExitCode.DELIVERY_FAILED)

@@ -27,6 +27,7 @@ from rotator.cli.session import open_session
 from rotator.errors import ExitCode, Severity
 from rotator.pipeline.screen import run_screen, store_screen
 from rotator.redaction import install_logging
+from rotator.reports.files import write_text_safely
 from rotator.reports.screen import print_screen, render_screen
 
 
@@ -88,7 +89,7 @@ def screen(
     outcome, name, account_problems = done.outcome, done.rule, list(done.account_problems)
     text = render_screen(outcome, output_format, name, now, account_problems)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text_safely(output, text)
         click.echo(f"screen ({output_format}) written to {output}", err=True)
     elif output_format == "table":
         print_screen(outcome, name, now, account_problems)

@@ -34,6 +34,7 @@ from rotator.config.keys import parse_hd
 from rotator.config.portfolio import Portfolio
 from rotator.core.models import AccountSnapshot, OracleQuote
 from rotator.errors import Problem, Severity
+from rotator.redaction import register_secret, register_secret_url
 
 if TYPE_CHECKING:  # the exchange adapter loads ccxt; `rotator check` imports this module
     from rotator.adapters.exchanges import AccountSettings
@@ -53,6 +54,7 @@ def wallet_settings(wallet: ChainWallet, environ: Mapping[str, str]) -> ChainWal
         endpoint = environ.get(wallet.rpc_url_env, "")
         if not endpoint:
             raise MissingEndpoint(f"environment variable {wallet.rpc_url_env} is not set")
+        register_secret_url(endpoint)  # a key may sit in its path, userinfo or query
         label = f"${wallet.rpc_url_env}"
     else:
         default = DEFAULT_ENDPOINTS[wallet.chain]
@@ -120,6 +122,7 @@ def oracle_settings(config: OraclesConfig, environ: Mapping[str, str]) -> Oracle
             ratio = spec.ratio if isinstance(spec.ratio, Decimal) else None
             underlying[asset] = (spec.underlying.upper(), ratio)
     key = environ.get(config.api_key_env) if config.api_key_env else None
+    register_secret(key)
     return OracleSettings(
         coingecko_url=config.coingecko_url.rstrip("/"),
         defillama_url=config.defillama_url.rstrip("/"),

@@ -8,7 +8,6 @@ report; `deliver_report` sends it to the configured targets and stores the outco
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from rotator.core.coverage import attribution
 from rotator.redaction import redact
 from rotator.reports.daily import DailyReport, build_daily
 from rotator.reports.daily_render import render_html, render_markdown, summary_text
+from rotator.reports.files import ensure_folder, write_text_safely
 from rotator.reports.macro import MACRO_SERIES
 
 
@@ -99,11 +99,10 @@ def report_paths(directory: Path, day: date) -> tuple[Path, Path]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write via an exclusive temporary file and rename, so a reader never sees half a report
+    and nothing is written through a symbolic link planted in the folder."""
+    ensure_folder(path.parent)
+    write_text_safely(path, text)
 
 
 def market_series(

@@ -7,12 +7,22 @@ rotator.pipeline.backtest exactly like a single backtest. Points run on local pr
 `dask_address`, as tasks on an existing Dask distributed scheduler (history scattered once).
 The result rows are ranked by one metric of the in-sample part; with a split day the
 out-of-sample part (from that day on, the regime state carried over) is reported beside it.
+
+A sweep needs no credential. Local workers drop, from their environment, every ROTATOR_*
+variable, every variable the configuration names (`*_env`) and every variable whose name looks
+like a credential (`scrub_environment`). A Dask cluster is different: its scheduler and workers
+send back pickled results, which run code inside rotator's process, so a cluster must be
+trusted. `check_dask_address` refuses a scheduler that is neither on this machine (loopback)
+nor reached over TLS unless the user says `--trust-cluster`, and `rotator backtest` scrubs its
+own environment before it connects.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -119,11 +129,75 @@ def _shown(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in SHOWN}
 
 
+# Variable names that look like credentials (API keys, secrets, tokens, passwords, secret URLs).
+CREDENTIAL_NAME = re.compile(
+    r"(?i)key|secret|token|passw|passphrase|auth|credential|private|rpc|webhook|dsn|db_url"
+)
+
+
+def scrub_environment(
+    named: Iterable[str] = (), environ: MutableMapping[str, str] | None = None
+) -> list[str]:
+    """Remove from `environ` (default: this process's) what sweep work must never see.
+
+    That is every ROTATOR_* variable, every variable in `named` (the `*_env` names of the
+    configuration) and every variable whose name looks like a credential. Returns the names
+    removed (never their values).
+    """
+    env = os.environ if environ is None else environ
+    named = set(named)
+    gone = [
+        name
+        for name in list(env)
+        if name.startswith("ROTATOR_") or name in named or CREDENTIAL_NAME.search(name)
+    ]
+    for name in gone:
+        env.pop(name, None)
+    return sorted(gone)
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def check_dask_address(address: str, *, trust: bool = False) -> None:
+    """Refuse a Dask scheduler that is neither loopback nor TLS, unless `trust`.
+
+    Raises:
+        ConfigError: the address is remote and unencrypted (tcp://, ws://, no scheme) and the
+            user did not pass --trust-cluster.
+    """
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme.lower() in ("tls", "wss", "inproc") or trust:
+        return
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
+    host = host.strip("[]").split("/")[0]
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host.lower() in LOOPBACK_NAMES
+    if not loopback:
+        raise ConfigError(
+            f"--dask {address}: refusing a scheduler on another machine over plain {scheme}. "
+            "A Dask scheduler and its workers run code inside rotator's process (results come "
+            "back pickled): use a tls:// address of a cluster you control, or pass "
+            "--trust-cluster if you trust this one and its network"
+        )
+
+
 # Local processes: each worker receives the rule set, history and settings once.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(ruleset: RuleSet, history: Any, settings: Any, split: date | None) -> None:
+def _init_worker(
+    ruleset: RuleSet,
+    history: Any,
+    settings: Any,
+    split: date | None,
+    secret_names: tuple[str, ...] = (),
+) -> None:
+    scrub_environment(secret_names)  # a forked worker starts with a copy of our environment
     _WORKER.update(ruleset=ruleset, history=history, settings=settings, split=split)
 
 
@@ -141,10 +215,14 @@ def run_local(
     split: date | None = None,
     workers: int | None = None,
     advance: Callable[[int], None] | None = None,
+    secret_names: Sequence[str] = (),
 ) -> list[SweepRow]:
     """Every point on `workers` local processes (default: all cores); 1 runs in-process.
 
-    `advance` is told how many points are done as results come in (a progress display)."""
+    `advance` is told how many points are done as results come in (a progress display). Each
+    worker first removes credentials from its environment (`scrub_environment`, with
+    `secret_names`: the variables the configuration names).
+    """
     count = workers or os.cpu_count() or 1
     rows: list[SweepRow] = []
 
@@ -160,7 +238,7 @@ def run_local(
     with ProcessPoolExecutor(
         max_workers=min(count, len(points)) or 1,
         initializer=_init_worker,
-        initargs=(ruleset, dict(history), settings, split),
+        initargs=(ruleset, dict(history), settings, split, tuple(secret_names)),
     ) as pool:
         for row in pool.map(_worker_point, points):
             done(row)
@@ -175,12 +253,20 @@ def run_dask(
     *,
     address: Any,
     split: date | None = None,
+    trust: bool = False,
 ) -> list[SweepRow]:
     """Every point as a task on an existing Dask distributed scheduler (`rotator[dask]`).
 
+    The cluster runs code in this process (pickled results): the address must be loopback or
+    TLS unless `trust`. `rotator backtest` removes its credentials from its environment
+    (`scrub_environment`) before it calls this.
+
     Args:
         address: the scheduler's address ("tcp://10.0.0.5:8786") or a `distributed.Client`.
+        trust: the user passed --trust-cluster.
     """
+    if isinstance(address, str):
+        check_dask_address(address, trust=trust)
     try:
         from distributed import Client
     except ImportError:

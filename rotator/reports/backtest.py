@@ -195,8 +195,10 @@ def write_backtest_report(result: BacktestResult, report: Mapping[str, Any], out
     """Write backtest.html (and backtest.json) into `out_dir`; return the HTML path."""
     import json
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from rotator.reports.files import ensure_folder, write_text_safely
+
+    ensure_folder(out_dir)
     page = out_dir / "backtest.html"
-    page.write_text(render_backtest_html(result, report), encoding="utf-8")
-    (out_dir / "backtest.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_text_safely(page, render_backtest_html(result, report))
+    write_text_safely(out_dir / "backtest.json", json.dumps(report, indent=2))
     return page

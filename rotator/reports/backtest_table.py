@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rotator.core.backtest.results import BacktestSettings
+from rotator.reports.escape import SafeConsole
 from rotator.reports.robustness import render_robustness
 
 
@@ -51,8 +52,8 @@ ROWS: tuple[tuple[str, str, Any], ...] = (
 
 def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -> None:
     """The metrics table (rule set and benchmarks side by side), then the regime periods."""
-    console = Console()
-    console.print(f"[dim]{note}[/dim]")
+    console = SafeConsole()
+    console.print(Text(note, style="dim"))
     table = Table(
         title=f"Backtest {report['from']} .. {report['to']}, start {report['start_value']:,.0f} USD"
     )
@@ -65,8 +66,11 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
         table.add_row(label, *(fmt(c[key]) for c in columns))
     console.print(table)
     console.print(
-        "[dim]annualised over 365 days; decisions on day D use data up to D's close and trade "
-        "at D+1's close[/dim]"
+        Text(
+            "annualised over 365 days; decisions on day D use data up to D's close and trade "
+            "at D+1's close",
+            style="dim",
+        )
     )
     render_robustness(console, report.get("robustness"))
     days = report["metrics"]["days_in_regime"]
@@ -78,7 +82,7 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
         periods.add_row(p["regime"], p["from"], p["to"], p["reason"])
     console.print(periods)
     # Notes are diagnostics, like every other message: stderr, so stdout is the result alone.
-    errors = Console(stderr=True)
+    errors = SafeConsole(stderr=True)
     for line in notes:
         errors.print(f"note: {line}", highlight=False, markup=False)
 
@@ -110,8 +114,8 @@ def _round(metrics: Any) -> dict[str, Any]:
 def render_sweep(
     rows: Sequence[SweepRowLike], settings: BacktestSettings, split: date | None, by: str, note: str
 ) -> None:
-    console = Console()
-    console.print(f"[dim]{note}[/dim]")
+    console = SafeConsole()
+    console.print(Text(note, style="dim"))
     if split is not None:
         part = f"in-sample {settings.start} .. {split - timedelta(days=1)}"
     else:

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from rotator.reports.charts import Chart, report_charts
 from rotator.reports.daily import DailyReport
+from rotator.reports.escape import markdown
 
 TEMPLATES = Path(__file__).parent / "templates"
 DRY_RUN = "DRY RUN: suggested orders only. rotator never places, cancels or edits an order."
@@ -49,9 +50,20 @@ def code(value: Any) -> Markup:
     return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(str(value)))))
 
 
+class _Escaped(str):
+    """Markdown text already escaped by `md` (so `finalize` leaves it alone)."""
+
+
 def md(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell: escaped, on one line."""
+    if isinstance(value, _Escaped):
+        return value
+    return _Escaped(markdown(value).replace("\n", " "))
+
+
+def _finalize_markdown(value: Any) -> Any:
+    """Every value printed into the Markdown report is escaped (HTML, controls, `|`)."""
+    return value if isinstance(value, _Escaped) else markdown(value)
 
 
 @cache
@@ -63,6 +75,8 @@ def _environment(autoescape: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Markdown has no autoescape: server text could carry raw HTML or terminal escapes.
+        finalize=None if autoescape else _finalize_markdown,
     )
     env.filters.update(money=money, signed=signed, pct=pct, plain=plain, md=md, code=code)
     return env

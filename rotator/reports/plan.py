@@ -27,6 +27,7 @@ from rotator.core.jsonable import iso_utc, plain_decimal
 from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
+from rotator.reports.escape import csv_row
 from rotator.reports.sources import onchain_rows, oracle_rows
 
 ORDER_FIELDS = (
@@ -197,7 +198,7 @@ def render_csv(plan: Plan) -> str:
     writer = csv.DictWriter(buffer, fieldnames=ORDER_FIELDS, lineterminator="\n")
     writer.writeheader()
     for order in plan.orders:
-        writer.writerow(order_row(order, value_places(plan.base_currency)))
+        writer.writerow(csv_row(order_row(order, value_places(plan.base_currency))))
     return buffer.getvalue()
 
 

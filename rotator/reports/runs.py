@@ -17,10 +17,12 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from rotator.core.dominance_proxy import is_proxy
 from rotator.core.jsonable import plain_decimal, to_jsonable
 from rotator.core.models import Plan, ValuedHolding
+from rotator.reports.escape import SafeConsole
 from rotator.reports.plan import details_to_dict, holding_row, render_table, value_places
 
 
@@ -65,7 +67,7 @@ def money(value: Decimal | None) -> str:
 
 def console() -> Console:
     """The console the history commands print to (wide enough for the holdings table)."""
-    return Console(width=140)
+    return SafeConsole(width=140)
 
 
 def print_market_history(rows: Sequence[tuple[str, str, int, date, date]], out: Console) -> None:
@@ -116,8 +118,11 @@ def print_run(stored: StoredRunLike, out: Console) -> None:
     plan = stored.plan
     s = stored.summary
     out.print(
-        f"[bold]Run #{s.id}[/bold] {s.kind} as of {s.as_of:%Y-%m-%d %H:%M} UTC, "
-        f"{'complete' if s.complete else '[red]INCOMPLETE[/red]'}"
+        Text.assemble(
+            (f"Run #{s.id}", "bold"),
+            f" {s.kind} as of {s.as_of:%Y-%m-%d %H:%M} UTC, ",
+            ("complete", "") if s.complete else ("INCOMPLETE", "red"),
+        )
     )
     # The plan carries every holding read (with price and value): render_table lists them.
     render_table(plan, out, explain=True)

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rotator.core.screen.basket import to_basket
 from rotator.errors import Problem
+from rotator.reports.escape import SafeConsole, csv_row
 
 if TYPE_CHECKING:
     from rotator.core.screen.screening import ScreenOutcome
@@ -68,7 +70,7 @@ def render_screen(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows(outcome))
+        writer.writerows(csv_row(row) for row in rows(outcome))
         return buffer.getvalue()
     table = outcome.table
     basket = to_basket(table) if table["in_basket"].any() else {}
@@ -86,7 +88,7 @@ def render_screen(
     text = json.dumps(document, indent=2) + "\n"
     if fmt == "json":
         return text
-    console = Console(file=io.StringIO(), width=200, record=True)
+    console = SafeConsole(file=io.StringIO(), width=200, record=True)
     print_screen(outcome, rule, now, account_problems, console)
     return console.export_text()
 
@@ -117,7 +119,7 @@ def print_screen(
     console: Console | None = None,
 ) -> None:
     """Print the screen for a person: figures per token, the basket, and why tokens fail."""
-    console = console or Console()
+    console = console or SafeConsole()
     table = Table(title=f"Revenue screen ({rule}) as of {now:%Y-%m-%d %H:%M} UTC", box=None)
     for header in ("#", "token", "rev/yr", "mcap", "yield", "30d", "90d", "emis.", "FDV",
                    "supply", "accts", "basket"):  # fmt: skip
@@ -127,9 +129,9 @@ def print_screen(
         )
     for row in outcome.table.itertuples():
         verdict = (
-            f"[green]{row.weight:.0%}[/]" if row.in_basket
-            else "[green]pass[/]" if row.passed
-            else "[red]fail[/]"
+            Text(f"{row.weight:.0%}", style="green") if row.in_basket
+            else Text("pass", style="green") if row.passed
+            else Text("fail", style="red")
         )  # fmt: skip
         table.add_row(
             "" if math.isnan(row.rank) else str(int(row.rank)),
@@ -151,7 +153,7 @@ def print_screen(
         shares = ", ".join(
             f"{r.symbol} ({r.gecko_id}) {r.weight:.1%}" for r in members.itertuples()
         )
-        console.print(f"[bold]Basket[/]: {shares}", highlight=False)
+        console.print(Text.assemble(("Basket", "bold"), f": {shares}"), highlight=False)
         for r in members.itertuples():
             console.print(f"  {r.symbol} trades on {r.tradable_on}", highlight=False)
     passed_out = outcome.table[outcome.table["passed"] & ~outcome.table["in_basket"]]
@@ -160,7 +162,7 @@ def print_screen(
         console.print(f"Passed but beyond max_count: {names}", highlight=False)
     failed = outcome.table[~outcome.table["passed"]]
     if len(failed):
-        console.print("[bold]Why tokens fail[/]")
+        console.print(Text("Why tokens fail", style="bold"))
         for row in failed.itertuples():
             console.print(f"  {row.symbol} ({row.gecko_id}): {row.reasons}", highlight=False)
     if outcome.unmapped:

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rotator.reports.escape import SafeConsole
+
 
 def _freshness(row: Mapping[str, Any]) -> str:
     age = row["age_days"]
@@ -37,18 +39,18 @@ def _data_dates(row: Mapping[str, Any]) -> str:
 
 def render_signals(report: Mapping[str, Any], console: Console | None = None) -> None:
     """Print the signals table, the regime and the explanation (rich)."""
-    console = console or Console()
+    console = console or SafeConsole()
     if report.get("history_note"):
         console.print(Text(report["history_note"], style="bold yellow"), soft_wrap=True)
-    console.print(f"[dim]{report['note']}[/dim]")
+    console.print(Text(report["note"], style="dim"))
     table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
     for column in ("rule", "value", "key inputs", "data as of (publication lag)", "freshness"):
         table.add_column(column, overflow="fold")
     colours = {"true": "green", "false": "red", "unknown": "yellow"}
     for row in report["rules"]:
-        value = f"[{colours[row['value']]}]{row['value']}[/]"
+        value = Text(row["value"], style=colours.get(row["value"], ""))
         table.add_row(
-            f"{row['rule']}\n[dim]{row['kind']}[/dim]",
+            Text.assemble(row["rule"], "\n", (row["kind"], "dim")),
             value,
             _key_inputs(row["inputs"]),
             _data_dates(row),
@@ -57,10 +59,13 @@ def render_signals(report: Mapping[str, Any], console: Console | None = None) ->
     console.print(table)
     for row in report["rules"]:
         console.print(
-            f"  [bold]{row['rule']}[/bold] ({row['value']}): {row['reason']}", highlight=False
+            Text.assemble("  ", (row["rule"], "bold"), f" ({row['value']}): {row['reason']}"),
+            highlight=False,
         )
     targets = ", ".join(f"{a} {float(w):.0%}" for a, w in report["targets"].items())
     held = " (held by hysteresis)" if report.get("regime_held_by_hysteresis") else ""
-    console.print(f"\n[bold]regime: {report['regime']}{held}[/bold]  targets: {targets}")
+    console.print(
+        Text.assemble("\n", (f"regime: {report['regime']}{held}", "bold"), f"  targets: {targets}")
+    )
     for line in report["explanation"]:
         console.print(f"  {line}", highlight=False, markup=False)

@@ -25,7 +25,7 @@ from rotator.adapters.chains.rpc import ChainReadError, Endpoint
 from rotator.adapters.chains.settings import BITCOIN, SOLANA, ChainWalletSettings
 from rotator.core.models import ZERO, AccountSnapshot, ChainSource, Holding, WalletKind
 from rotator.errors import Problem, Severity
-from rotator.redaction import redact, register_secret, shorten
+from rotator.redaction import redact, register_secret_url, shorten
 
 RUN_DEADLINE_SECONDS = 600.0  # every chain wallet of one run, read concurrently
 
@@ -33,7 +33,7 @@ RUN_DEADLINE_SECONDS = 600.0  # every chain wallet of one run, read concurrently
 def open_endpoint(settings: ChainWalletSettings) -> Endpoint:
     """The rate-limited client of the wallet's endpoint."""
     if settings.endpoint_label.startswith("$"):
-        register_secret(settings.endpoint)  # a URL from the environment may hold a key
+        register_secret_url(settings.endpoint)  # a URL from the environment may hold a key
     return Endpoint(
         settings.endpoint,
         label=f"{settings.chain} {settings.endpoint_label}",

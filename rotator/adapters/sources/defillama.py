@@ -237,11 +237,13 @@ class DefiLlama:
         )
 
     def protocols(self) -> pd.DataFrame:
-        """`/protocols` plus the chains of `/v2/chains` (tokens of chain fee entries)."""
-        protocols = parse_protocols(self.api.get("protocols"))
-        chains = parse_chains(self.api.get("v2/chains"))
-        chains = chains[~chains["slug"].isin(protocols["slug"])]
-        return pd.concat([protocols, chains], ignore_index=True)
+        """`/protocols`: the token (gecko_id) and parent of every protocol."""
+        return parse_protocols(self.api.get("protocols"))
+
+    def chains(self) -> pd.DataFrame:
+        """`/v2/chains`, shaped like `protocols` (the tokens of chain fee entries). Fetched on
+        its own so that its failure never throws away the `/protocols` mapping."""
+        return parse_chains(self.api.get("v2/chains"))
 
     def parents(self) -> pd.DataFrame:
         return parse_parents(self.api.get("lite/protocols2"))

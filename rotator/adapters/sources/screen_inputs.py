@@ -47,6 +47,7 @@ from rotator.errors import Problem, Severity
 EMPTY = {
     "fees": FEES_COLUMNS,
     "protocols": PROTOCOLS_COLUMNS,
+    "chains": PROTOCOLS_COLUMNS,
     "parents": PARENTS_COLUMNS,
     "pools": POOLS_COLUMNS,
     "markets": MARKETS_COLUMNS,
@@ -182,6 +183,8 @@ def _gather(
     for name, fetch, severity in (
         ("fees", llama.fees, Severity.ERROR),
         ("protocols", llama.protocols, Severity.ERROR),
+        # Chains only map chain fee entries: without them the protocols still screen.
+        ("chains", llama.chains, Severity.WARNING),
         ("parents", llama.parents, Severity.WARNING),
         ("pools", llama.pools, Severity.ERROR),
     ):
@@ -189,6 +192,10 @@ def _gather(
         frames[name] = frame if frame is not None else _empty(name)
         if fetched is not None:
             as_of[name] = fetched
+    chains = frames.pop("chains")
+    if not chains.empty:
+        chains = chains[~chains["slug"].isin(frames["protocols"]["slug"])]
+        frames["protocols"] = pd.concat([frames["protocols"], chains], ignore_index=True)
     draft = ScreenData(
         frames["fees"], frames["protocols"], frames["parents"], frames["pools"], _empty("markets")
     )

@@ -12,6 +12,7 @@ Opening a store is safe against the two things that used to crash it:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -44,6 +45,22 @@ def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     path = sqlite_file(url)
     return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 (and its folder 0700 when new): it holds xpubs and
+    addresses. An existing file keeps its mode; a symbolic link is refused."""
+    if path.is_symlink():
+        raise StoreError(f"{path}: the database file is a symbolic link; refusing to open it")
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database file ({exc.strerror})") from None
 
 
 DB_URL_FORMS = (
@@ -89,7 +106,7 @@ def open_engine(url: str) -> Engine:
     """
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -142,7 +159,10 @@ def _migration_lock(path: Path | None) -> object:
         return nullcontext()
     from filelock import FileLock
 
-    return FileLock(f"{path}.migrate.lock", timeout=MIGRATION_WAIT_SECONDS)
+    lock_path = Path(f"{path}.migrate.lock")
+    if lock_path.is_symlink():
+        raise StoreError(f"{lock_path}: the lock file is a symbolic link; remove it")
+    return FileLock(str(lock_path), timeout=MIGRATION_WAIT_SECONDS)
 
 
 def _check_sqlite(engine: Engine) -> None:

@@ -101,6 +101,22 @@ class ScreenOutcome:
     problems: tuple[Problem, ...]
 
 
+def _parent_tokens(data: ScreenData) -> pd.Series:
+    """Parent id -> gecko_id: from `/lite/protocols2`, else from the parent's children.
+
+    A child with `gecko_id: null` (curve-dex, dydx) belongs to its parent's token. When the
+    parents feed lacks the parent (or could not be read), the token its other children name
+    in `/protocols` is the parent's, provided they all name the same one.
+    """
+    named = data.parents.dropna(subset=["gecko_id"])
+    named = named[named["gecko_id"] != ""].drop_duplicates("id").set_index("id")["gecko_id"]
+    children = data.protocols.dropna(subset=["gecko_id", "parent"])
+    children = children[children["gecko_id"] != ""]
+    ids = children.groupby("parent")["gecko_id"].unique()
+    by_children = ids[ids.map(len) == 1].map(lambda found: found[0])
+    return pd.concat([named, by_children[~by_children.index.isin(named.index)]])
+
+
 def resolve_tokens(data: ScreenData) -> pd.DataFrame:
     """Fee entries with the gecko_id they belong to: their own, else their parent's.
 
@@ -111,9 +127,7 @@ def resolve_tokens(data: ScreenData) -> pd.DataFrame:
     joined = fees.merge(protocols.rename(columns={"parent": "p_parent"}), on="slug", how="left")
     # The overview's own parentProtocol wins; /protocols fills it when the overview omits it.
     parent = joined["parent"].where(joined["parent"].notna(), joined["p_parent"])
-    parent_gecko = parent.map(
-        data.parents.dropna(subset=["gecko_id"]).drop_duplicates("id").set_index("id")["gecko_id"]
-    )
+    parent_gecko = parent.map(_parent_tokens(data))
     own = joined["gecko_id"].astype(object).where(joined["gecko_id"] != "", None)
     inherited = parent_gecko.astype(object).where(parent_gecko != "", None)
     joined["gecko_id"] = own.where(own.notna(), inherited)
@@ -263,6 +277,7 @@ def screen(
     data_checks(r, t, params, as_of, problems)
     # Figures built on missing data would only add noise: such tokens skip the value checks.
     sound = r.text == ""
+    problems += _market_and_pool_problems(t, sound, params, as_of, len(data.pools))
     chain_checks(r, t, sound)
     forced = pd.Series(t.index.isin(params.include), index=t.index)
     threshold_checks(r, t, params, sound & ~forced)
@@ -274,6 +289,49 @@ def screen(
     table["weight"] = weights
     table["in_basket"] = weights.notna()
     return ScreenOutcome(table=table, unmapped=unmapped, problems=tuple(problems))
+
+
+def _market_and_pool_problems(
+    t: pd.DataFrame, sound: pd.Series, params: ScreenParams, as_of: datetime, n_pools: int
+) -> list[Problem]:
+    """Say what a per-token reason alone would hide.
+
+    Stale CoinGecko market data for *every* token is a source failure (an ERROR: the screen is
+    incomplete, exit 3), not an empty basket. Tokens without a staking pool of their own project
+    in the pools snapshot (a snapshot of DEX pools only, say) skip the emission check: a note
+    names them.
+    """
+    out = []
+    with_market = t["has_market"].astype(bool)
+    updated = pd.to_datetime(t["last_updated"], utc=True)
+    limit = as_of - timedelta(hours=params.max_data_age_hours)
+    stale = with_market & (updated.isna() | (updated < limit))
+    if with_market.any() and stale[with_market].all():
+        newest = updated[with_market].max()
+        when = "never" if pd.isna(newest) else f"{newest:%Y-%m-%d %H:%M} UTC"
+        out.append(
+            Problem(
+                Severity.ERROR,
+                "screen markets",
+                f"CoinGecko market data is stale for all {int(with_market.sum())} tokens "
+                f"(newest update {when}; max_data_age_hours {params.max_data_age_hours:g}): "
+                "no basket can be chosen",
+            )
+        )
+    unchecked = t[sound & t["staking_apy"].isna()]["symbol"].replace("", np.nan).dropna()
+    if len(unchecked):
+        names = ", ".join(sorted(unchecked)[:20]) + (
+            f" and {len(unchecked) - 20} more" if len(unchecked) > 20 else ""
+        )
+        out.append(
+            Problem(
+                Severity.INFO,
+                "screen pools",
+                f"emission check skipped for {names}: the pools snapshot ({n_pools} pools) has "
+                "no staking pool of their project (e.g. DEX pools only)",
+            )
+        )
+    return out
 
 
 def _trend(current: pd.Series, base: pd.Series) -> pd.Series:
