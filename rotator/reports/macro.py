@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rotator.core.rules.engine import history_only
 from rotator.core.rules.registry import MissingInput, RuleContext
-from rotator.reports.daily import RuleRow, Series
+from rotator.reports.rows import RuleRow, Series
 
 if TYPE_CHECKING:
     import pandas as pd
