@@ -16,8 +16,7 @@ import asyncio
 import binascii
 import logging
 import re
-import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -120,6 +119,7 @@ class _Settings:
     cache: MarketCache | None
     retries: int
     backoff: float
+    sleep: Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -154,7 +154,7 @@ class _AccountFetch:
                 raise
             except Exception as exc:
                 failure = classify(exc)
-                wait = retry_after_seconds(http_headers_of(exc), time.time())
+                wait = retry_after_seconds(http_headers_of(exc), self.settings.now().timestamp())
                 if (
                     failure not in RETRIED
                     or attempt >= self.settings.retries
@@ -164,7 +164,7 @@ class _AccountFetch:
                 delay = max(self.settings.backoff * (2**attempt), wait or 0.0)
                 log.info("%s: %s failed (%s), retry in %.2f s", self.subject, what,
                          failure.value, delay)  # fmt: skip
-                await asyncio.sleep(delay)
+                await self.settings.sleep(delay)
                 attempt += 1
                 continue
             if _unreadable(result):
@@ -386,10 +386,13 @@ async def fetch_accounts_async(
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """The async form of `fetch_accounts`, for callers already inside an event loop."""
     cache = MarketCache(cache_dir, timedelta(seconds=market_ttl_seconds)) if cache_dir else None
-    settings = _Settings(environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds))
+    settings = _Settings(
+        environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds), sleep
+    )
     fetches = [_AccountFetch(account, settings) for account in accounts]
     try:
         await asyncio.gather(*(_contained(f, f.read_account()) for f in fetches))
@@ -414,6 +417,7 @@ def fetch_accounts(
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """Read holdings, markets and quotes of every exchange account, concurrently.
 
@@ -427,6 +431,8 @@ def fetch_accounts(
         market_ttl_seconds: how long cached markets stay fresh.
         retries: retries per call on network errors, timeouts and rate limits.
         retry_backoff_seconds: first retry delay; doubled on each retry.
+        sleep: waits between retries (a server's Retry-After included, read against `now`);
+            tests pass one that records the wait instead of sleeping.
 
     Returns:
         One AccountSnapshot per account, in the same order. A failed account has ERROR problems
@@ -444,5 +450,6 @@ def fetch_accounts(
             market_ttl_seconds=market_ttl_seconds,
             retries=retries,
             retry_backoff_seconds=retry_backoff_seconds,
+            sleep=sleep,
         )
     )
