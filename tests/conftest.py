@@ -81,7 +81,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _recreate_database(base, worker_db, drop_only=True)
 
 
-
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point rotator's data and cache dirs (and the default database) into tmp_path."""
