@@ -46,10 +46,10 @@ def check(config_path: Path | None) -> None:
     for wallet in portfolio.manual_wallets:
         assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
         click.echo(f"  wallet {wallet.name} (manual, never sold): {assets}")
-    for line, env in chain_wallet_lines(portfolio, os.environ):
+    for line, wallet_env in chain_wallet_lines(portfolio, os.environ):
         click.echo(line)
-        if env:
-            missing.append(env)
+        if wallet_env:
+            missing.append(wallet_env)
     targets = portfolio.static_targets()
     if targets is not None:
         weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())

@@ -191,7 +191,7 @@ def fetch_buybacks(
     engine: Engine, echo: Echo, url: str | None, start: date | None, today: date
 ) -> list[str]:
     """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts."""
-    settings = FiscalDataSettings(**({"base_url": url} if url else {}))
+    settings = FiscalDataSettings(base_url=url) if url else FiscalDataSettings()
     stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
     # Re-read a week before the newest stored day: results posted late replace their 0.
     begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))

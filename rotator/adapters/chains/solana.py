@@ -74,11 +74,9 @@ async def read_solana(settings: ChainWalletSettings, endpoint: Endpoint) -> Sola
     lamports = _value(endpoint, "getMultipleAccounts", results[0])
     balances: list[SolanaBalance] = []
     for address, account in zip(addresses, lamports, strict=False):
-        amount = int((account or {}).get("lamports", 0))
-        if amount:
-            balances.append(
-                SolanaBalance(address, "SOL", Decimal(amount).scaleb(-LAMPORTS_PER_SOL))
-            )
+        held = int((account or {}).get("lamports", 0))
+        if held:
+            balances.append(SolanaBalance(address, "SOL", Decimal(held).scaleb(-LAMPORTS_PER_SOL)))
     token_accounts: list[_TokenAccount] = []
     for index, result in enumerate(results[1:]):
         owner = addresses[index // 2]

@@ -140,6 +140,13 @@ class _AccountFetch:
     def subject(self) -> str:
         return f"account {self.account.name}"
 
+    @property
+    def ex(self) -> ReadOnlyExchange:
+        """The exchange phase 1 opened; only read after it was (markets_ok, or inside it)."""
+        if self.exchange is None:
+            raise RuntimeError(f"{self.subject}: exchange read before it was opened")
+        return self.exchange
+
     def problem(self, severity: Severity, message: str) -> None:
         self.problems.append(Problem(severity, self.subject, redact(message)))
 
@@ -242,7 +249,7 @@ class _AccountFetch:
         self.fetched_at = self.settings.now()
 
     async def _load_markets(self) -> None:
-        ex = self.exchange
+        ex = self.ex
         cache, now = self.settings.cache, self.settings.now()
         cached = cache.load(self.account, now) if cache else None
         if cached is not None:
@@ -258,7 +265,7 @@ class _AccountFetch:
             cache.save(self.account, now, ex.markets, ex.currencies)
 
     async def _read_wallets(self) -> None:
-        ex = self.exchange
+        ex = self.ex
         wallets = [WalletKind(w) for w in self.account.wallets]
         exchange_id = self.account.exchange
         if exchange_id in EARN_IN_SPOT_BALANCE and WalletKind.SPOT in wallets:
@@ -288,7 +295,7 @@ class _AccountFetch:
     async def _read_one_wallet(self, wallet: WalletKind) -> list[Holding]:
         try:
             return await read_wallet(
-                self.account.name, self.account.exchange, wallet, self.call, self.exchange
+                self.account.name, self.account.exchange, wallet, self.call, self.ex
             )
         except FetchFailed as exc:
             self.problem(Severity.ERROR, str(exc))
@@ -296,7 +303,7 @@ class _AccountFetch:
 
     # -- phase 2: tickers ---------------------------------------------------------------
     def needed_symbols(self, universe: set[str]) -> list[str]:
-        markets = (self.exchange.markets or {}) if self.markets_ok else {}
+        markets = (self.ex.markets or {}) if self.markets_ok else {}
         return sorted(
             m["symbol"]
             for m in markets.values()
@@ -310,7 +317,7 @@ class _AccountFetch:
         symbols = self.needed_symbols(universe)
         if not symbols:
             return
-        ex = self.exchange
+        ex = self.ex
         if ex.has.get("fetchTickers"):
             for start in range(0, len(symbols), TICKER_CHUNK):
                 chunk = symbols[start : start + TICKER_CHUNK]
@@ -348,9 +355,7 @@ class _AccountFetch:
             exchange=self.account.exchange,
             holdings=tuple(self.holdings),
             markets=tuple(
-                market_info(
-                    self.account.name, self.exchange.markets[s], self.exchange.precisionMode
-                )
+                market_info(self.account.name, self.ex.markets[s], self.ex.precisionMode)
                 for s in self.market_symbols
             ),
             quotes=tuple(self.quotes),
