@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -113,7 +113,9 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
-        history = load_backtest_history(s.engine(), ruleset, last or date.today(), benchmarks)
+        history = load_backtest_history(
+            s.engine(), ruleset, last or s.now().astimezone(UTC).date(), benchmarks
+        )
     span = history_span(history)
     if span is None:
         raise MissingHistory(

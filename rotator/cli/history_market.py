@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -14,7 +15,6 @@ from rotator.cli.options import (
     fiscaldata_url_option,
     parse_as_of,
     rules_option,
-    today_utc,
 )
 from rotator.cli.session import open_session
 from rotator.core.history import parse_series_name
@@ -150,7 +150,8 @@ def fetch(
         ruleset, note = session.ruleset(rules_path)
         click.echo(note)
         engine = session.engine()
-        today = today_utc()
+        now = session.now()
+        today = now.astimezone(UTC).date()
         start = parse_as_of(since)
         environ = session.environ
         failures: list[str] = []
@@ -177,6 +178,7 @@ def fetch(
                 coingecko_url or session.settings.coingecko_url,
                 coingecko_key_env,
                 coingecko_plan,
+                received=now,
             )
         macro = [p.name for p in parsed if p.field == "macro"]
         fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]

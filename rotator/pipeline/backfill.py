@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -145,11 +145,12 @@ def fetch_dominance_today(
     url: str | None,
     key_env: str,
     plan: str,
+    received: datetime,
 ) -> list[str]:
 
     try:
         with coingecko_client(environ, base_url=url, key_env=key_env, plan=plan) as client:
-            observation = fetch_dominance(client, datetime.now(UTC), method)
+            observation = fetch_dominance(client, received, method)
     except SourceError as exc:
         return [str(exc)]
     save_dominance(engine, [observation])
