@@ -1,16 +1,94 @@
-"""Shared test setup: per-test user dirs so no test touches the real home directory.
+"""Shared test setup: per-test user dirs, and what keeps parallel workers (pytest-xdist) apart.
 
 Sockets are disabled except loopback (pytest-socket, configured in pyproject.toml), so a test
 that tries to reach the internet fails at once instead of hanging.
+
+The suite runs on several workers at once (`-n`): servers bind port 0, files live in each test's
+tmp_path, hypothesis keeps no example database, and with ROTATOR_TEST_PG_URL each worker gets a
+PostgreSQL database of its own, created here (so the role needs CREATEDB; .ci/run grants it;
+without it the workers share the one database, with a warning).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hostile_server import HostileServer
+from hypothesis import settings
+
+PG_VARIABLE = "ROTATOR_TEST_PG_URL"
+_ORIGINAL_PG = pytest.StashKey[str]()  # the URL before a worker pointed it at its own
+
+# No .hypothesis/ folder shared between workers and runs: examples come from each test's
+# strategy (and its derandomize/seed settings), not from what an earlier run happened to find.
+settings.register_profile("rotator", database=None)
+settings.load_profile("rotator")
+
+
+def worker_database_url(base: str, worker: str) -> str:
+    """ROTATOR_TEST_PG_URL with the database name suffixed by the xdist worker id (`gw0`)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+
+
+def _recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop_only:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On an xdist worker, point ROTATOR_TEST_PG_URL at a fresh database of that worker's own.
+
+    Runs before test modules are imported, so their module-level `os.environ.get(...)` and
+    every subprocess they start see the worker's database.
+    """
+    base, worker = os.environ.get(PG_VARIABLE), os.environ.get("PYTEST_XDIST_WORKER")
+    if not base or not worker:
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = worker_database_url(base, worker)
+    try:
+        _recreate_database(base, make_url(url).database or "")
+    except SQLAlchemyError as exc:
+        # Server down, or a role without CREATEDB: the workers share the one database (each
+        # store test still has a schema of its own), and the PostgreSQL tests say the rest.
+        reason = " ".join(str(exc.orig or exc).split())[:300]
+        config.issue_config_time_warning(
+            pytest.PytestWarning(
+                f"{PG_VARIABLE}: no database of its own for worker {worker} (the role needs "
+                f"CREATEDB: ALTER ROLE ... CREATEDB; .ci/run grants it): {reason}"
+            ),
+            stacklevel=2,
+        )
+        return
+    config.stash[_ORIGINAL_PG] = base
+    os.environ[PG_VARIABLE] = url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = config.stash.get(_ORIGINAL_PG, None)
+    if base is None:
+        return
+    from sqlalchemy.engine import make_url
+
+    worker_db = make_url(os.environ[PG_VARIABLE]).database or ""
+    os.environ[PG_VARIABLE] = base
+    _recreate_database(base, worker_db, drop_only=True)
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +106,26 @@ def hostile() -> Iterator[HostileServer]:
     """A replay server on 127.0.0.1 that can also redirect, drip, flood, nest and echo."""
     with HostileServer() as server:
         yield server
+
+
+class Sleeper:
+    """A sleeper that records each wait instead of sleeping (sync `sleep` and async `asleep`).
+
+    Adapters take their sleeper as an argument; tests hand them this one and assert on `waits`
+    (the backoff and the server's Retry-After) without spending the time.
+    """
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeper() -> Sleeper:
+    """A recording `Sleeper` (see above)."""
+    return Sleeper()

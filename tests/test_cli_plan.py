@@ -68,7 +68,9 @@ def server() -> Iterator[ReplayServer]:
         yield replay
 
 
-def write_portfolio(tmp_path: Path, server: ReplayServer, **rebalance: Any) -> Path:
+def write_portfolio(
+    tmp_path: Path, server: ReplayServer, timeout_ms: int = 1500, **rebalance: Any
+) -> Path:
     def account(name: str, exchange: str, prefix: str) -> dict[str, Any]:
         upper = exchange.upper()
         return {
@@ -78,7 +80,7 @@ def write_portfolio(tmp_path: Path, server: ReplayServer, **rebalance: Any) -> P
             "secret_env": f"{upper}_SECRET",
             "ccxt": {
                 "urls": api_urls_for(exchange, server.url + prefix),
-                "timeout": 1500,
+                "timeout": timeout_ms,
                 "rateLimit": 1,
             },
         }
@@ -183,7 +185,9 @@ def test_failing_account_leaves_the_plan_incomplete(
     tmp_path: Path, server: ReplayServer, fault: dict[str, Any], expected: str
 ) -> None:
     server.fault("POST /k/0/private/BalanceEx", **fault)
-    config = write_portfolio(tmp_path, server, ignore_assets=["LTC"])
+    # A real socket timeout, kept short: three attempts of 0.3 s against a 5 s hang.
+    timeout_ms = 300 if "hang" in fault else 1500
+    config = write_portfolio(tmp_path, server, timeout_ms, ignore_assets=["LTC"])
 
     result = run(config, "--format", "json")
 

@@ -20,7 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-HANG_SECONDS = 20  # far above any config error; only a hang or a runaway parse reaches it
+# Far above any config error; only a hang or a runaway parse reaches it (the test command runs
+# one worker per core, on busy CI machines a Python start alone can take several seconds).
+HANG_SECONDS = 60
 
 HEX_SECRET = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 BASE64_SECRET = (

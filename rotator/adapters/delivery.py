@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +239,7 @@ def deliver(
         results.append(
             _attempt(
                 f"webhook {target.label}",
-                lambda t=target: post_webhook(t, message, environ, timeout),
+                partial(post_webhook, target, message, environ, timeout),
                 config.retry_delay_seconds,
                 sleep,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -180,10 +180,9 @@ def backtest(
         if s.demo:
             note = f"{note}, demo rebalance policy"
         secret_names = config_env_names(s.portfolio) if s.has_portfolio else ()
-        datasets = load_backtest_datasets(s.engine(), ruleset, last or date.today())
-        history = load_backtest_history(
-            s.engine(), ruleset, last or date.today(), benchmarks, datasets
-        )
+        day = last or s.now().astimezone(UTC).date()
+        datasets = load_backtest_datasets(s.engine(), ruleset, day)
+        history = load_backtest_history(s.engine(), ruleset, day, benchmarks, datasets)
     span = history_span(history)
     if span is None:
         raise MissingHistory(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from rotator.cli.options import (
     format_option,
     now_option,
     parse_now,
-    today_utc,
 )
 from rotator.config.env import settings
 from rotator.config.portfolio import (
@@ -96,11 +96,11 @@ def check(
         found["wallets"].append(
             {"name": wallet.name, "holdings": {a: str(q) for a, q in wallet.holdings.items()}}
         )
-    for line, env in chain_wallet_lines(portfolio, os.environ):
+    for line, wallet_env in chain_wallet_lines(portfolio, os.environ):
         lines.append(line)
         found["chain_wallets"].append(line.strip())
-        if env:
-            missing.append(env)
+        if wallet_env:
+            missing.append(wallet_env)
     targets = portfolio.static_targets()
     if targets is not None:
         found["targets"] = {a: str(w) for a, w in targets.weights.items()}
@@ -118,7 +118,7 @@ def check(
         found["targets_apply_to"] = (
             None if targets is None else f"default regime {default_regime_name(ruleset)}"
         )
-        today = parse_now(now_text).date() if now_text else today_utc()
+        today = (parse_now(now_text) if now_text else datetime.now(UTC)).astimezone(UTC).date()
         coverage = stored_coverage(db_url or settings().db_url, ruleset, today)
         found["history"] = [c.as_json() for c in coverage]
         if coverage:

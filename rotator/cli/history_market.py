@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -209,7 +210,8 @@ def fetch(
         ruleset, note = session.ruleset(rules_path)
         echo(note)
         engine = session.engine()
-        today = session.now().date()
+        now = session.now()
+        today = now.astimezone(UTC).date()
         start = parse_as_of(since)
         environ = session.environ
         config = session.settings
@@ -257,6 +259,7 @@ def fetch(
                         sources.coingecko_url,
                         coingecko_key_env,
                         coingecko_plan,
+                        received=now,
                     )
                 elif dominance_method == "livecoinwatch" and not environ.get(livecoinwatch_key_env):
                     failures.append(f"btc_dominance: set {livecoinwatch_key_env} (a free key)")

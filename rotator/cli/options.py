@@ -44,10 +44,6 @@ def fixed_clock(value: str) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
-
-
 config_option: Decorator = click.option(
     "--config",
     "config_path",

@@ -153,8 +153,8 @@ def schedule(cron: bool, systemd: bool, config_path: Path | None, at: str) -> No
     command = [*rotator_command(), "report", "--config", str(config)]
     # Rules read market history; CoinGecko's dominance history is paid-only, so the job records
     # each day itself before the report.
-    before = [*rotator_command(), "history", "fetch", "--config", str(config)]
-    before = before if reads_history else None
+    fetch = [*rotator_command(), "history", "fetch", "--config", str(config)]
+    before = fetch if reads_history else None
     envfile = env_file()
     needs = ", ".join(names) if names else "none for this config"
     header = (

@@ -179,7 +179,7 @@ class Session:
         if directory is None:
             return self.settings.data_dir / "reports"
         directory = directory.expanduser()
-        if not directory.is_absolute():
+        if not directory.is_absolute() and self.config_path is not None:
             directory = self.config_path.resolve().parent / directory
         return directory
 

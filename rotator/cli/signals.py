@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,6 @@ from rotator.cli.options import (
     no_save_option,
     parse_as_of,
     rules_option,
-    today_utc,
 )
 from rotator.cli.session import open_session
 from rotator.pipeline.rules import LoadContext, run_rules
@@ -50,7 +50,7 @@ def signals(
     """
     with open_session(demo=demo, config_path=config_path, db_url=db_url, no_save=no_save) as s:
         ruleset, note = s.plan_ruleset(rules_path)
-        day = parse_as_of(as_of) or s.rules_as_of or today_utc()
+        day = parse_as_of(as_of) or s.rules_as_of or s.now().astimezone(UTC).date()
         engine = s.engine()
         # Today's signals read datasets (the revenue screen) as `plan` reads them, so a regime
         # that depends on a basket is chosen here as it is there; a past day (--as-of) reads

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import stat
 from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
@@ -30,6 +31,7 @@ from pydantic import (
 from rotator.config.ccxt_settings import check_ccxt_settings
 from rotator.config.chains import ChainWallet, OraclesConfig
 from rotator.config.env import settings
+from rotator.config.paths import resolve_ruleset_path
 from rotator.config.secrets import looks_like_key, url_secret
 from rotator.config.yamlfile import (
     duplicate_keys,
@@ -475,10 +477,6 @@ def _refuse_repeats(path: Path, root: Any, raw: Mapping[str, Any]) -> None:
 
 def _check_ruleset_file(path: Path, root: Any, rules: RuleSetRef) -> None:
     """`rules:` must name a readable rule-set file, said in terms of portfolio.yaml."""
-    import stat
-
-    from rotator.config.ruleset import resolve_ruleset_path
-
     target = resolve_ruleset_path(rules.file, rules.base_dir)
     field = ("rules",) if not rules.overrides else ("rules", "file")
     where = location(path, root, field)

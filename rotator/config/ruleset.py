@@ -27,12 +27,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from rotator.config.paths import resolve_ruleset_path
+from rotator.config.paths import shipped_ruleset as shipped_ruleset  # re-exported
 from rotator.config.portfolio import WEIGHT_TOLERANCE, Portfolio
 from rotator.config.yamlfile import duplicate_keys, location, read_yaml
 from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order
@@ -40,53 +41,8 @@ from rotator.core.rules.regimes import All, AnyOf, Condition, Not, Ref, Regime
 from rotator.core.rules.registry import Registry, default_registry
 from rotator.errors import ConfigError
 
-# The package the top-level rules/ folder is installed as (setup.py maps it; one copy).
-SHIPPED_PACKAGE = "rotator.rulesets"
 TOP_LEVEL = {"description", "rules", "regimes"}
 REGIME_KEYS = {"name", "when", "targets", "description", "min_days", "lock_days"}
-
-
-def shipped_ruleset(name: str) -> Path:
-    """The path of a rule set shipped with rotator (`cycle.yaml`), from the installed package.
-
-    The repository's rules/ folder is installed as the package `rotator.rulesets`: a wheel
-    holds it as rotator/rulesets/, an editable install serves rules/ itself; importlib.resources
-    finds it either way. The path may not exist (no such rule set): callers report that.
-    """
-    return Path(str(resources.files(SHIPPED_PACKAGE) / name))
-
-
-def ruleset_label(name: str) -> str:
-    """A rule set's file for people: 'cycle.yaml (shipped)', a path relative to the working
-    folder when it lies inside it, else the file name (never a long absolute path)."""
-    path = Path(name)
-    if not path.is_absolute():
-        return name
-    try:
-        shipped = Path(str(resources.files(SHIPPED_PACKAGE)))
-        if path.parent.resolve() == shipped.resolve():
-            return f"{path.name} (shipped)"
-    except (ModuleNotFoundError, OSError):
-        pass
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return path.name
-
-
-def resolve_ruleset_path(name: str, base_dir: Path) -> Path:
-    """A rule-set path from portfolio.yaml, relative to its folder; falls back to a shipped set.
-
-    `rules/cycle.yaml` next to portfolio.yaml wins; when it does not exist, the rule set of the
-    same name shipped with rotator (the repository's rules/ folder) is used, so an installed
-    rotator finds the default rule sets.
-    """
-    path = Path(name).expanduser()
-    if not path.is_absolute():
-        path = base_dir / path
-    if not path.exists() and shipped_ruleset(path.name).exists():
-        return shipped_ruleset(path.name)
-    return path
 
 
 def load_ruleset(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -129,16 +129,14 @@ def _scan(path: Path, text: str) -> None:
     opened: list[tuple[str | None, int]] = []  # (anchor, total when the collection opened)
     aliases = 0
 
-    def fail(event: Any, message: str) -> None:
+    def fail(event: Any, message: str) -> NoReturn:
         raise ConfigError(f"{path}:{event.start_mark.line + 1}: {message}")
 
-    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
     starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     try:
         for event in yaml.parse(text, Loader=Loader):
-            kind = type(event)
-            if kind is scalar:
+            if isinstance(event, yaml.ScalarEvent):
                 total += 1
                 if not event.style and event.tag is None and event.value in _NOT_FINITE:
                     fail(
@@ -148,20 +146,20 @@ def _scan(path: Path, text: str) -> None:
                     )
                 if event.anchor is not None:
                     anchors[event.anchor] = 1
-            elif kind in starts:
+            elif isinstance(event, starts):
                 if len(opened) >= MAX_DEPTH:
                     fail(event, f"nested more than {MAX_DEPTH} levels deep; expected settings")
                 opened.append((event.anchor, total))
                 total += 1
-            elif kind in ends:
+            elif isinstance(event, ends):
                 anchor, began = opened.pop()
                 if anchor is not None:
                     anchors[anchor] = total - began
-            elif kind is alias:
+            elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > MAX_ALIASES:
                     fail(event, f"more than {MAX_ALIASES} aliases (*name); expected settings")
-                if event.anchor not in anchors:
+                if event.anchor is None or event.anchor not in anchors:
                     fail(
                         event,
                         f"alias *{event.anchor} refers to no anchor (&{event.anchor}) "

@@ -153,7 +153,7 @@ def check_orders(
             flows[(o.account, base)] += o.amount
             flows[(o.account, quote)] -= cost
     overdrawn = {
-        key for key, flow in flows.items() if free[key] + flow < -SLACK * max(free[key], 1)
+        key for key, flow in flows.items() if free[key] + flow < -SLACK * max(free[key], Decimal(1))
     }
     kept: list[Order] = []
     problems: list[Problem] = []

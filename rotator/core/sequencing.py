@@ -226,15 +226,15 @@ class Sequencer:
                         f"in {bridge}: under rebalance.min_order_value to convert"
                     )
                 continue
-            result = self.book.convert_out(acct, bridge, min(units, self.free[(acct, bridge)]))
-            if not isinstance(result, Fill):
-                why = "no market into cash" if result is None else result.reason
+            converted = self.book.convert_out(acct, bridge, min(units, self.free[(acct, bridge)]))
+            if not isinstance(converted, Fill):
+                why = "no market into cash" if converted is None else converted.reason
                 self.notes.append(f"{bridge} from selling {sources} on {acct} kept: {why}")
                 continue
             owners = list(dict.fromkeys(self.proceeds_for[(acct, bridge)]))
-            shown = Route(acct, owners[0], result.route.cash, result.route.legs, bridge)
+            shown = Route(acct, owners[0], converted.route.cash, converted.route.legs, bridge)
             self._emit(
-                Fill(shown, result.amounts, result.units, result.cash),
+                Fill(shown, converted.amounts, converted.units, converted.cash),
                 "; ".join(dict.fromkeys(reasons[a] for a in owners)),
                 first=2,
                 label=sources,

@@ -141,6 +141,8 @@ class ReplayServer:
         if self._server is None:
             raise RuntimeError("ReplayServer is not running")
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows bytes (AF_UNIX); ours is an IPv4 host
+            host = host.decode()
         return f"http://{host}:{port}"
 
     @property
@@ -193,11 +195,12 @@ class ReplayServer:
         with self._lock:
             self._requests.append(request)
             fault = next((f for m, f in self._faults if _matches(m, request)), None)
-            if fault is not None and fault.times is not None:
-                if fault.times <= 0:
+            times = fault.times if fault is not None else None
+            if fault is not None and times is not None:
+                if times <= 0:
                     fault = None
                 else:
-                    fault.times -= 1
+                    fault.times = times - 1
             body = self._routes.get(request.route)
         if fault is not None:
             if fault.latency:

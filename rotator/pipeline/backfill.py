@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -201,11 +201,12 @@ def fetch_dominance_today(
     url: str | None,
     key_env: str,
     plan: str,
+    received: datetime,
 ) -> list[str]:
 
     try:
         with coingecko_client(environ, base_url=url, key_env=key_env, plan=plan) as client:
-            observation = fetch_dominance(client, datetime.now(UTC), method)
+            observation = fetch_dominance(client, received, method)
     except SourceError as exc:
         return [str(exc)]
     save_dominance(engine, [observation])
@@ -219,7 +220,7 @@ def fetch_buybacks(
     engine: Engine, echo: Echo, url: str | None, start: date | None, today: date
 ) -> list[str]:
     """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts."""
-    settings = FiscalDataSettings(**({"base_url": url} if url else {}))
+    settings = FiscalDataSettings(base_url=url) if url else FiscalDataSettings()
     stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
     # Re-read a week before the newest stored day: results posted late replace their 0.
     begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))

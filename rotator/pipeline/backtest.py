@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rotator.core.backtest.results import (
     METRIC_KEYS,
@@ -210,7 +210,7 @@ def hodl(name: str, closes: pd.DataFrame, settings: BacktestSettings, asset: str
     units = settings.start_value / start
     days = tuple(
         Day(
-            stamp.date(),
+            cast("pd.Timestamp", stamp).date(),  # price_table's index: days
             units * _decimal(v),
             None,
             traded=settings.start_value if i == 0 else Decimal(0),

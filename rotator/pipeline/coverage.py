@@ -55,7 +55,7 @@ def history_extents(
         series = history.get(name)
         if series is None or len(series) == 0:
             continue
-        stop = series.index.searchsorted(pd.Timestamp(as_of), side="right")
+        stop = int(series.index.searchsorted(pd.Timestamp(as_of), side="right"))
         if stop:
             first, last = series.index[0].date(), series.index[stop - 1].date()
             out[name] = StoredExtent(int(stop), first, last)

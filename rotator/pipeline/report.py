@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine
 
@@ -41,6 +41,9 @@ from rotator.reports.daily import DailyReport, build_daily
 from rotator.reports.daily_render import render_html, render_markdown, summary_text
 from rotator.reports.files import ensure_folder, write_text_safely
 from rotator.reports.macro import MACRO_SERIES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def delivery_settings(config: DeliveryConfig) -> DeliverySettings:
@@ -123,9 +126,9 @@ def market_series(
         if series is None:
             return []
         return [
-            (stamp.date(), float(value))
+            (cast("pd.Timestamp", stamp).date(), float(value))  # indexed by day
             for stamp, value in series.items()
-            if stamp.date() <= day and value == value  # drop NaN
+            if cast("pd.Timestamp", stamp).date() <= day and value == value  # drop NaN
         ]
 
     return points("close:BTC"), points("btc_dominance")

@@ -67,6 +67,7 @@ def run_rules(
         context: where dataset loaders (the revenue screen) read from, as stage 2 of a plan
             does; None: the stored screens stand in for them.
     """
+    history: Mapping[str, pd.Series]
     if context is None:
         history = load_history(engine, ruleset.series_inputs(), as_of)
         screens = [spec.name for spec in ruleset.declaring(SCREEN_DATASET)]

@@ -41,8 +41,9 @@ from sqlalchemy import Engine
 
 from rotator.adapters.storage.runs import save_run
 from rotator.config.env import Settings
+from rotator.config.paths import ruleset_label
 from rotator.config.portfolio import Portfolio
-from rotator.config.ruleset import load_portfolio_ruleset, ruleset_label
+from rotator.config.ruleset import load_portfolio_ruleset
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.records import BasketReport, RulesReport

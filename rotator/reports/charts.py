@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rotator.reports.daily import DriftRow, Series
+from rotator.reports.rows import DriftRow, Series
 
 WIDTH, HEIGHT, DPI = 7.5, 2.8, 110
 ACCENT, TARGET, MUTED, WARN = "#2563eb", "#f59e0b", "#9ca3af", "#dc2626"

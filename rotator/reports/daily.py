@@ -11,17 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rotator.core.models import CASH_BUCKET, Order, Plan
 from rotator.core.records import RulesReport
 from rotator.errors import Problem, Severity
+from rotator.reports.macro import MacroPanel, build_macro_panel
+from rotator.reports.rows import Change, DriftRow, RuleRow, Series
 from rotator.reports.sources import OnchainRow, OracleRow, onchain_rows, oracle_rows
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from rotator.reports.macro import MacroPanel
 
 # A rule input older than this many days (relative to the rules' evaluation day) is stale.
 STALE_AFTER_DAYS = 2
@@ -34,29 +34,6 @@ DOMINANCE_CHART_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """The portfolio value change over a window, from the stored history."""
-
-    label: str
-    since: date | None  # the day compared with; None when history does not reach back
-    then: Decimal | None
-    delta: Decimal | None
-    pct: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class DriftRow:
-    """One asset (or the cash bucket): weight now, target, drift, and weight after the plan."""
-
-    asset: str
-    value: Decimal
-    weight: Decimal
-    target: Decimal | None
-    drift_pp: Decimal | None  # percentage points, weight - target
-    after: Decimal | None
-    priced: bool = True  # False: held but without a fresh price (value and drift unknown)
-
-
 @dataclass(frozen=True, slots=True)
 class HoldingRow:
     """One holding read: account (or wallet), its wallet type, asset, amount and value."""
@@ -82,32 +59,6 @@ def holding_rows(plan: Plan) -> tuple[HoldingRow, ...]:
         for h in plan.holdings
     ]
     return tuple(sorted(rows, key=lambda r: (r.account, r.value is None, -(r.value or 0), r.asset)))
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRow:
-    """One rule's answer with its freshness."""
-
-    name: str
-    kind: str
-    state: str  # "true" / "false" / "unknown"
-    reason: str
-    as_of: date | None
-    age_days: int | None
-    stale: bool
-    inputs: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    """A daily series for a chart: (day, value) points, oldest first."""
-
-    name: str
-    points: tuple[tuple[date, float], ...]
-
-    @property
-    def last(self) -> tuple[date, float] | None:
-        return self.points[-1] if self.points else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +330,5 @@ def _macro_panel(
 ) -> MacroPanel | None:
     if not history:
         return None
-    from rotator.reports.macro import build_macro_panel
-
     panel = build_macro_panel(history, rules, day)
     return None if panel is None or panel.empty else panel

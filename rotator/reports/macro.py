@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rotator.core.rules.engine import history_only
 from rotator.core.rules.registry import MissingInput, RuleContext
-from rotator.reports.daily import RuleRow, Series
+from rotator.reports.rows import RuleRow, Series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,9 +69,14 @@ class MacroPanel:
 def _points(series: pd.Series, start: date) -> tuple[tuple[date, float], ...]:
     return tuple(
         (stamp.date(), float(value))
-        for stamp, value in series.items()
+        for stamp, value in _dated(series)
         if stamp.date() >= start and value == value  # drop NaN
     )
+
+
+def _dated(series: pd.Series) -> list[tuple[pd.Timestamp, float]]:
+    """(timestamp, value) pairs of a series indexed by day (a DatetimeIndex)."""
+    return [(cast("pd.Timestamp", stamp), float(value)) for stamp, value in series.items()]
 
 
 def _levels(rules: Sequence[RuleRow]) -> tuple[tuple[str, float], ...]:

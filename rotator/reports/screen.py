@@ -127,6 +127,7 @@ def print_screen(
         table.add_column(
             header, overflow="fold", justify="left" if left else "right", no_wrap=not left
         )
+    row: Any  # a row of the screen table: its columns are known at run time only
     for row in outcome.table.itertuples():
         verdict = (
             Text(f"{row.weight:.0%}", style="green") if row.in_basket

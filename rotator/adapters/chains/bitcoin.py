@@ -58,20 +58,24 @@ class BitcoinRead:
 async def read_bitcoin(settings: ChainWalletSettings, endpoint: Endpoint) -> BitcoinRead:
     """Confirmed balances of the wallet's addresses and xpub, and the chain tip height."""
     api = _Api(settings.api, endpoint)
-    tasks = [api.states(list(settings.addresses))] if settings.addresses else []
     hd = settings.hd if settings.xpub else None
-    branches = [] if hd is None else [0, 1][: hd.branches if settings.change else 1]
-    scans = [_scan(api, hd, b, settings.gap_limit, settings.max_addresses) for b in branches]
-    results = await asyncio.gather(api.height(), *tasks, *scans)
-    height = results[0] if results[0] is not None else api.last_height
-    balances: list[BitcoinBalance] = []
-    if settings.addresses:
-        for state in results[1]:
-            balances.append(
-                BitcoinBalance(state.address, _btc(state.balance_sats), int(state.used))
-            )
+    scans = []
+    if hd is not None:
+        branches = [0, 1][: hd.branches if settings.change else 1]
+        scans = [_scan(api, hd, b, settings.gap_limit, settings.max_addresses) for b in branches]
+
+    async def listed_states() -> list[AddressState]:
+        return await api.states(list(settings.addresses)) if settings.addresses else []
+
+    tip, listed, scanned = await asyncio.gather(
+        api.height(), listed_states(), asyncio.gather(*scans)
+    )
+    height = tip if tip is not None else api.last_height
+    balances = [
+        BitcoinBalance(state.address, _btc(state.balance_sats), int(state.used)) for state in listed
+    ]
     if hd is not None and settings.xpub:
-        states = [s for scanned in results[1 + len(tasks) :] for s in scanned]
+        states = [s for branch in scanned for s in branch]
         total = sum(s.balance_sats for s in states)
         used = sum(1 for s in states if s.used)
         balances.append(BitcoinBalance(settings.xpub, _btc(total), used))

@@ -159,7 +159,7 @@ async def _via_batch(
     results = [r for part in parts for r in part]
     _check_chain(endpoint, settings, results.pop(0))
     block = _hex_int(endpoint, "eth_blockNumber", results[0])
-    natives = {
+    natives: dict[str, int] = {
         a: _hex_int(endpoint, "eth_getBalance", r)
         for a, r in zip(addresses, results[1 : 1 + len(addresses)], strict=True)
     }

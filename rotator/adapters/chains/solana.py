@@ -79,11 +79,9 @@ async def read_solana(settings: ChainWalletSettings, endpoint: Endpoint) -> Sola
     lamports = _accounts(endpoint, addresses, results[0])
     balances: list[SolanaBalance] = []
     for address, account in zip(addresses, lamports, strict=True):
-        amount = 0 if account is None else _lamports(endpoint, account)
-        if amount:
-            balances.append(
-                SolanaBalance(address, "SOL", Decimal(amount).scaleb(-LAMPORTS_PER_SOL))
-            )
+        held = 0 if account is None else _lamports(endpoint, account)
+        if held:
+            balances.append(SolanaBalance(address, "SOL", Decimal(held).scaleb(-LAMPORTS_PER_SOL)))
     token_accounts: list[_TokenAccount] = []
     for index, result in enumerate(results[1:]):
         owner = addresses[index // 2]

@@ -16,8 +16,7 @@ import asyncio
 import binascii
 import logging
 import re
-import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -134,6 +133,7 @@ class _Settings:
     cache: MarketCache | None
     retries: int
     backoff: float
+    sleep: Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -154,6 +154,13 @@ class _AccountFetch:
     def subject(self) -> str:
         return f"account {self.account.name}"
 
+    @property
+    def ex(self) -> ReadOnlyExchange:
+        """The exchange phase 1 opened; only read after it was (markets_ok, or inside it)."""
+        if self.exchange is None:
+            raise RuntimeError(f"{self.subject}: exchange read before it was opened")
+        return self.exchange
+
     def problem(self, severity: Severity, message: str) -> None:
         self.problems.append(Problem(severity, self.subject, redact(message)))
 
@@ -168,7 +175,7 @@ class _AccountFetch:
                 raise
             except Exception as exc:
                 failure = classify(exc)
-                wait = retry_after_seconds(http_headers_of(exc), time.time())
+                wait = retry_after_seconds(http_headers_of(exc), self.settings.now().timestamp())
                 if (
                     failure not in RETRIED
                     or attempt >= self.settings.retries
@@ -182,7 +189,7 @@ class _AccountFetch:
                     "%s: %s failed (%s); retrying in %.0f s", self.subject, what,
                     failure.value, delay,
                 )  # fmt: skip
-                await asyncio.sleep(delay)
+                await self.settings.sleep(delay)
                 attempt += 1
                 continue
             if _unreadable(result):
@@ -264,7 +271,7 @@ class _AccountFetch:
         self.fetched_at = self.settings.now()
 
     async def _load_markets(self) -> None:
-        ex = self.exchange
+        ex = self.ex
         cache, now = self.settings.cache, self.settings.now()
         cached = cache.load(self.account, now) if cache else None
         if cached is not None:
@@ -280,7 +287,7 @@ class _AccountFetch:
             cache.save(self.account, now, ex.markets, ex.currencies)
 
     async def _read_wallets(self) -> None:
-        ex = self.exchange
+        ex = self.ex
         wallets = [WalletKind(w) for w in self.account.wallets]
         exchange_id = self.account.exchange
         if exchange_id in EARN_IN_SPOT_BALANCE and WalletKind.SPOT in wallets:
@@ -310,7 +317,7 @@ class _AccountFetch:
     async def _read_one_wallet(self, wallet: WalletKind) -> list[Holding]:
         try:
             return await read_wallet(
-                self.account.name, self.account.exchange, wallet, self.call, self.exchange
+                self.account.name, self.account.exchange, wallet, self.call, self.ex
             )
         except FetchFailed as exc:
             self.problem(Severity.ERROR, str(exc))
@@ -321,7 +328,7 @@ class _AccountFetch:
 
     # -- phase 2: tickers ---------------------------------------------------------------
     def needed_symbols(self, universe: set[str]) -> list[str]:
-        markets = (self.exchange.markets or {}) if self.markets_ok else {}
+        markets = (self.ex.markets or {}) if self.markets_ok else {}
         return sorted(
             m["symbol"]
             for m in markets.values()
@@ -335,7 +342,7 @@ class _AccountFetch:
         symbols = self.needed_symbols(universe)
         if not symbols:
             return
-        ex = self.exchange
+        ex = self.ex
         if ex.has.get("fetchTickers"):
             for start in range(0, len(symbols), TICKER_CHUNK):
                 chunk = symbols[start : start + TICKER_CHUNK]
@@ -385,9 +392,7 @@ class _AccountFetch:
             exchange=self.account.exchange,
             holdings=tuple(self.holdings),
             markets=tuple(
-                market_info(
-                    self.account.name, self.exchange.markets[s], self.exchange.precisionMode
-                )
+                market_info(self.account.name, self.ex.markets[s], self.ex.precisionMode)
                 for s in self.market_symbols
             ),
             quotes=tuple(self.quotes),
@@ -437,6 +442,7 @@ async def fetch_accounts_async(
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
     run_deadline_seconds: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """The async form of `fetch_accounts`, for callers already inside an event loop.
 
@@ -445,7 +451,9 @@ async def fetch_accounts_async(
     fails like any unreadable account.
     """
     cache = MarketCache(cache_dir, timedelta(seconds=market_ttl_seconds)) if cache_dir else None
-    settings = _Settings(environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds))
+    settings = _Settings(
+        environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds), sleep
+    )
     fetches = [_AccountFetch(account, settings) for account in accounts]
     limit = RUN_DEADLINE_SECONDS if run_deadline_seconds is None else run_deadline_seconds
     deadline = asyncio.get_running_loop().time() + limit
@@ -473,6 +481,7 @@ def fetch_accounts(
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
     run_deadline_seconds: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """Read holdings, markets and quotes of every exchange account, concurrently.
 
@@ -487,6 +496,8 @@ def fetch_accounts(
         retries: retries per call on network errors, timeouts and rate limits.
         retry_backoff_seconds: first retry delay; doubled on each retry.
         run_deadline_seconds: all reads end by then (default RUN_DEADLINE_SECONDS).
+        sleep: waits between retries (a server's Retry-After included, read against `now`);
+            tests pass one that records the wait instead of sleeping.
 
     Returns:
         One AccountSnapshot per account, in the same order. A failed account has ERROR problems
@@ -505,5 +516,6 @@ def fetch_accounts(
             retries=retries,
             retry_backoff_seconds=retry_backoff_seconds,
             run_deadline_seconds=run_deadline_seconds,
+            sleep=sleep,
         )
     )

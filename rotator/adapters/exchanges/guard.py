@@ -134,7 +134,7 @@ def _denied_names(cls: type) -> tuple[str, ...]:
 
 def disarm(exchange: Any) -> None:
     """Replace every order/withdraw/transfer-style method on `exchange` with a refusal."""
-    for name in _denied_names(type(exchange)):
+    for name in _denied_names(exchange.__class__):
         setattr(exchange, name, _refuse(exchange.id, name))
 
 

@@ -53,7 +53,9 @@ def parse_markets(payload: Any) -> pd.DataFrame:
             "market_cap": num("market_cap"),
             "fdv": num("fully_diluted_valuation"),
             "volume_24h": num("total_volume"),
-            "last_updated": pd.to_datetime(raw.get("last_updated"), utc=True, errors="coerce"),
+            "last_updated": pd.to_datetime(raw["last_updated"], utc=True, errors="coerce")
+            if "last_updated" in raw
+            else pd.NaT,
             "supply_growth": np.nan,
         }
     ).drop_duplicates("gecko_id")

@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import pandas as pd
 
@@ -156,7 +157,7 @@ def gather_screen_data(
         per_minute = 10.0 if sources.coingecko_plan == "demo" and not key else 30.0
     gecko = JsonClient(
         "CoinGecko", sources.coingecko_url(), headers=headers, calls_per_minute=per_minute,
-        **common,
+        timeout=sources.timeout, retries=sources.retries, backoff=sources.backoff,
     )  # fmt: skip
     with api, yields, gecko:
         return _gather(
@@ -237,7 +238,7 @@ def _history(f: _Fetcher, llama: DefiLlama, mapped: pd.DataFrame, limit: int) ->
     for slug in slugs:
         frame, _ = f.get(
             f"defillama:summary:{slug}", f"screen summary {slug}",
-            lambda s=slug: llama.holders_history(s), Severity.WARNING,
+            partial(llama.holders_history, slug), Severity.WARNING,
         )  # fmt: skip
         if frame is not None and not frame.empty:
             parts.append(frame)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Connection, Engine, distinct, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, distinct, func, select
 
 from rotator.adapters.storage.market import DominanceRow, MacroRow, OhlcvRow
 from rotator.core.coverage import StoredExtent
@@ -31,6 +31,8 @@ def stored_extents(engine: Engine, names: Iterable[str]) -> dict[str, StoredExte
             if parsed.field == "dominance":
                 out[name] = _dominance_extent(conn)
                 continue
+            table: type[MacroRow] | type[OhlcvRow]
+            where: tuple[ColumnElement[bool], ...]
             if parsed.field == "macro":
                 table, day, where = MacroRow, MacroRow.day, (MacroRow.series == parsed.series,)
             else:

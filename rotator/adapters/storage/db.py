@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import ClassVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Engine, Table, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,6 +32,9 @@ MIGRATION_LOCK_KEY = 0x526F7461746F72  # "Rotator"
 
 class Base(DeclarativeBase):
     """Declarative base for every table; its metadata is alembic's target."""
+
+    # Every model here maps one Table (SQLAlchemy types it as any FromClause).
+    __table__: ClassVar[Table]
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -153,7 +157,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _migration_lock(path: Path | None) -> object:
+def _migration_lock(path: Path | None) -> AbstractContextManager[object]:
     """A lock file beside a SQLite file, held while it is checked and migrated."""
     if path is None:
         return nullcontext()

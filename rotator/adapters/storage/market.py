@@ -127,16 +127,15 @@ def _upsert(engine: Engine, table: Any, rows: list[dict[str, Any]], keys: Sequen
     if not rows:
         return 0
     dialect = engine.dialect.name
-    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
     with engine.begin() as conn:
-        if insert is None:  # other databases: delete then insert, still one transaction
+        if dialect not in ("sqlite", "postgresql"):  # others: delete then insert, one transaction
             for row in rows:
                 conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
             conn.execute(table.insert(), rows)
             return len(rows)
         # One statement executed for many parameter sets: compiled once (a multi-VALUES
         # statement per chunk costs more to compile than to run).
-        stmt = insert(table)
+        stmt = sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
         updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
     return len(rows)
@@ -233,11 +232,13 @@ def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str,
     are absent from the result: rules reading them evaluate to unknown.
     """
     out: dict[str, pd.Series] = {}
+    priority: dict[str, int]
     with engine.connect() as conn:
         for name in dict.fromkeys(names):
             parsed = parse_series_name(name)
             if parsed is None:
                 continue
+            rows: Sequence[Any]
             if parsed.field == "dominance":
                 rows = _one_dominance_family(
                     conn.execute(
@@ -289,14 +290,15 @@ def _to_series(rows: Sequence[Any], priority: Mapping[str, int]) -> pd.Series | 
 
     if not rows:
         return None
-    frame = pd.DataFrame([tuple(r) for r in rows])
-    frame["rank"] = frame[2].map(priority) if priority else 0
+    columns = ["day", "value", "market"][: len(tuple(rows[0]))]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    frame["rank"] = frame["market"].map(priority) if priority else 0
     frame["order"] = range(len(frame))
     # Preferred market first; among equals the most recently recorded row wins.
     frame = frame.sort_values(["rank", "order"], ascending=[True, False])
-    frame = frame.drop_duplicates(subset=0, keep="first").sort_values(0)
-    index = pd.DatetimeIndex(pd.to_datetime(frame[0]).to_numpy(), name=None)
-    return pd.Series(frame[1].to_numpy(dtype=float), index=index)
+    frame = frame.drop_duplicates(subset="day", keep="first").sort_values("day")
+    index = pd.DatetimeIndex(pd.to_datetime(frame["day"]).to_numpy(), name=None)
+    return pd.Series(frame["value"].to_numpy(dtype=float), index=index)
 
 
 def save_evaluations(

@@ -31,8 +31,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 ANNUAL_DAYS = 365
 
@@ -81,7 +83,7 @@ def stationary_indices(n: int, block_days: int, samples: int, seed: int) -> np.n
     return (chosen + (position - last_start)) % n
 
 
-def log_returns(equity: Sequence[float]) -> np.ndarray:
+def log_returns(equity: Sequence[float] | npt.NDArray[np.floating[Any]]) -> np.ndarray:
     """log(1 + r) of each day's simple return of a positive daily equity series."""
     values = np.asarray(equity, dtype=np.float64)
     if values.ndim != 1 or len(values) < 2 or not np.all(np.isfinite(values) & (values > 0)):
@@ -107,8 +109,8 @@ def excess_interval(strategy: np.ndarray, benchmark: np.ndarray, indices: np.nda
 
 
 def block_bootstrap(
-    strategy: Sequence[float],
-    benchmarks: Mapping[str, Sequence[float]],
+    strategy: Sequence[float] | npt.NDArray[np.floating[Any]],
+    benchmarks: Mapping[str, Sequence[float] | npt.NDArray[np.floating[Any]]],
     *,
     block_days: int,
     samples: int,

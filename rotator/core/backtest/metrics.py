@@ -16,7 +16,7 @@ against a plain-Python reference computation on a known series.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,8 +37,9 @@ def performance(equity: pd.Series) -> dict[str, Any]:
     downside = math.sqrt(float((returns.clip(upper=0) ** 2).mean())) if len(returns) else 0.0
     peak = values.cummax()
     drawdown = values / peak - 1
-    trough_at = drawdown.idxmin()
-    peak_at = values.loc[:trough_at].idxmax()
+    # A DatetimeIndex: its labels are Timestamps.
+    trough_at = cast("pd.Timestamp", drawdown.idxmin())
+    peak_at = cast("pd.Timestamp", values.loc[:trough_at].idxmax())
     max_dd = float(drawdown.min())
     under = drawdown < 0
     longest = run = 0

@@ -35,7 +35,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pydantic import Field, model_validator
 
@@ -170,7 +170,7 @@ def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
         reason += f"(spike needs {p.z:g})"
         return RuleResult.of(z >= p.z, reason, inputs, last_day)
     # relief: a peak at or above level within the window, before today, fallen by fallen_pct.
-    peak_day = recent.idxmax()
+    peak_day = cast("pd.Timestamp", recent.idxmax())  # a DatetimeIndex label
     peak = float(recent.max())
     drop = (1 - last / peak) * 100 if peak else 0.0
     level, need = p.level or 0.0, p.fallen_pct or 0.0

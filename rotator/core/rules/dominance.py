@@ -26,7 +26,7 @@ day's wiggle does not switch a regime. `series` may name another daily percent s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pydantic import Field, model_validator
 
@@ -182,7 +182,7 @@ def _test(p: DominanceParams, series: pd.Series) -> tuple[bool | None, dict[str,
         inputs |= {"peak": round(peak, 2), "peak_on": series.idxmax(), "fallen_pp": round(drop, 2)}
         reason = (
             f"dominance {last:.2f}%, {drop:.2f} pp below its {p.window}-day peak {peak:.2f}% "
-            f"({series.idxmax().date()}); needs {p.fallen_pp}"
+            f"({cast('pd.Timestamp', series.idxmax()).date()}); needs {p.fallen_pp}"
         )
         return drop >= (p.fallen_pp or 0.0), inputs, reason
     # ma_cross: averages over the last fast / slow observations.

@@ -118,8 +118,8 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
         end = ctx.as_of - timedelta(days=p.skip_recent_days)
         start = ctx.as_of - timedelta(days=p.lookback_days)
         index = closes.index
-        lo = index.searchsorted(pd.Timestamp(start), side="left")
-        hi = index.searchsorted(pd.Timestamp(end), side="right")
+        lo = int(index.searchsorted(pd.Timestamp(start), side="left"))
+        hi = int(index.searchsorted(pd.Timestamp(end), side="right"))
         if hi <= lo:
             raise MissingInput(
                 f"{name}: no closes between {start} and {end} to find the prior high"
@@ -127,7 +127,7 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
         window = closes.to_numpy()[lo:hi]
         top = int(window.argmax())
         level = float(window[top])
-        where = f"max close {start}..{end}, on {index[lo + top].date()}"
+        where = f"max close {start}..{end}, on {pd.Timestamp(index[lo + top]).date()}"
     threshold = level * (1 + p.margin_pct / 100)
     tail = closes.iloc[-p.confirm_closes :].to_numpy()
     last = float(tail[-1])

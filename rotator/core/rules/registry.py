@@ -356,12 +356,12 @@ class RuleContext:
         lag = default_lag(name) if lag_days is None else lag_days
         cutoff = visible_through(self.as_of, lag)
         end = pd.Timestamp(self.as_of)
-        stop = full.index.searchsorted(pd.Timestamp(cutoff), side="right")
+        stop = int(full.index.searchsorted(pd.Timestamp(cutoff), side="right"))
         if stop == 0:
-            first = full.index[0].date()
+            first = pd.Timestamp(full.index[0]).date()
             when = f"published by {self.as_of} (lag {lag} bd)" if lag else f"on or before {cutoff}"
             raise MissingInput(f"no {name} value {when}; history starts {first}")
-        newest = full.index[stop - 1].date()
+        newest = pd.Timestamp(full.index[stop - 1]).date()
         age = (self.as_of - newest).days
         if max_age is not None and age > max_age:
             raise MissingInput(
@@ -369,7 +369,7 @@ class RuleContext:
             )
         start = 0
         if days is not None:
-            start = full.index.searchsorted(end - timedelta(days=days - 1), side="left")
+            start = int(full.index.searchsorted(end - timedelta(days=days - 1), side="left"))
         return full.iloc[start:stop]
 
     def result(self, name: str) -> RuleResult:

@@ -29,6 +29,7 @@ else the answer is unknown. Every parameter: see `ScreenParams` and README
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rotator.core.rules.registry import RuleContext, RuleResult, rule
@@ -45,6 +46,7 @@ DATASET = "dataset:revenue_screen"
 def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
     """The basket's tokens with the figures that put them there (for --explain and JSON)."""
     members = outcome.table[outcome.table["in_basket"]]
+    rows: Iterable[Any] = members.itertuples()  # columns known at run time only
     return [
         {
             "symbol": row.symbol,
@@ -55,7 +57,7 @@ def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
             "market_cap": float(row.market_cap),
             "tradable_on": row.tradable_on,
         }
-        for row in members.itertuples()
+        for row in rows
     ]
 
 

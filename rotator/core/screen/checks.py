@@ -223,7 +223,10 @@ def rank(t: pd.DataFrame, p: ScreenParams) -> pd.DataFrame:
     """Passing tokens first, by the configured ranking; the rest by revenue yield."""
     if p.rank_by == "score" and p.score:
         ranks = t.loc[t["passed"], list(p.score)].rank(pct=True)
-        key = sum(ranks[name].fillna(0) * weight for name, weight in p.score.items())
+        key = sum(
+            (ranks[name].fillna(0) * weight for name, weight in p.score.items()),
+            start=pd.Series(0.0, index=ranks.index),
+        )
         t["score"] = key.reindex(t.index)
     else:
         column = "holders_revenue_annual" if p.rank_by == "holders_revenue" else "revenue_yield"

@@ -108,8 +108,8 @@ def _parent_tokens(data: ScreenData) -> pd.Series:
     parents feed lacks the parent (or could not be read), the token its other children name
     in `/protocols` is the parent's, provided they all name the same one.
     """
-    named = data.parents.dropna(subset=["gecko_id"])
-    named = named[named["gecko_id"] != ""].drop_duplicates("id").set_index("id")["gecko_id"]
+    parents = data.parents.dropna(subset=["gecko_id"])
+    named = parents[parents["gecko_id"] != ""].drop_duplicates("id").set_index("id")["gecko_id"]
     children = data.protocols.dropna(subset=["gecko_id", "parent"])
     children = children[children["gecko_id"] != ""]
     ids = children.groupby("parent")["gecko_id"].unique()
