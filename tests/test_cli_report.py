@@ -80,6 +80,22 @@ def test_report_demo_writes_html_and_markdown_offline_once_per_day() -> None:
     engine.dispose()
 
 
+def test_report_out_always_gets_the_report(tmp_path: Path) -> None:
+    assert invoke("report", "--demo").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    result = invoke("report", "--demo", "--out", str(elsewhere))
+    assert result.exit_code == 0, result.output
+    assert "already written" not in result.output
+    html = sorted(elsewhere.glob("report-*.html"))
+    assert len(html) == 1 and len(sorted(elsewhere.glob("report-*.md"))) == 1
+    assert str(html[0]) in result.output
+    engine = demo_engine()
+    assert run_queries.run_count(engine) == 1  # the same run, written to --out too
+    engine.dispose()
+    again = invoke("report", "--demo", "--out", str(elsewhere))
+    assert "already written" in again.output and str(html[0]) in again.output
+
+
 def test_report_rebuilds_a_stored_run_and_rejects_unknown_ids() -> None:
     assert invoke("report", "--demo").exit_code == 0
     html = next((data_dir() / "demo-reports").glob("report-*.html"))

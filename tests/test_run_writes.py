@@ -58,13 +58,13 @@ def test_saved_run_stores_each_rule_evaluation_once_in_one_shape(isolated_dirs: 
         (r["name"], r["kind"], r["value"], r["reason"]) for r in rules
     ]
 
-    # `rotator signals` stores a standalone evaluation (no run) of the shipped rule set in the
-    # same shape: the rule's inputs plus its data date.
+    # `rotator signals` stores a standalone evaluation (no run) of the same rule set (the demo
+    # plan's) in the same shape: the rule's inputs plus its data date.
     signals = CliRunner().invoke(cli, ["signals", "--demo", "--format", "json"])
     assert signals.exit_code == 0, signals.output
     alone = {e.rule: e for e in load_evaluations(engine) if e.run_id is None}
     common = [e for e in stored if e.rule in alone]
-    assert len(common) == 4
+    assert len(common) == len(stored) == 5
     for with_run in common:
         standalone = alone[with_run.rule]
         assert with_run.kind == standalone.kind

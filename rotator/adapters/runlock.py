@@ -12,6 +12,7 @@ when killed, so a crashed run never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import zlib
@@ -27,6 +28,8 @@ from rotator.errors import LockedError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+# Waits a person should hear about (shown above the progress display; rotator.cli.progress).
+WAIT_LOG = logging.getLogger("rotator.wait")
 LOCK_NAME = "rotator.lock"
 DEFAULT_WAIT_SECONDS = 600.0
 POLL_SECONDS = 0.25
@@ -52,7 +55,18 @@ def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
     """Hold an OS file lock at `path`, writing our process id beside it for messages."""
     lock = FileLock(str(path))
     try:
-        lock.acquire(timeout=wait_seconds)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            if wait_seconds <= 0:
+                raise
+            WAIT_LOG.info(
+                "waiting up to %g s for another rotator run to finish (it holds %s%s)",
+                wait_seconds,
+                path,
+                _holder(path),
+            )
+            lock.acquire(timeout=wait_seconds)
     except Timeout:
         raise LockedError(
             f"another rotator run holds {path}{_holder(path)} and did not finish within "
@@ -74,8 +88,12 @@ def pg_advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
     key = zlib.crc32(b"rotator-run")
     deadline = time.monotonic() + wait_seconds
     with engine.connect() as connection:
+        announced = False
         while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
             connection.rollback()
+            if not announced:
+                WAIT_LOG.info("waiting up to %g s for the %s", wait_seconds, name)
+                announced = True
             if time.monotonic() >= deadline:
                 raise LockedError(
                     f"another rotator run holds the {name} and did not finish within "

@@ -16,8 +16,10 @@ from rotator.cli.options import (
     demo_option,
     format_option,
     out_option,
+    quiet_option,
     rules_option,
 )
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.core.models import RebalancePolicy
 from rotator.errors import ConfigError
@@ -78,6 +80,7 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Sweep: Dask scheduler address.")
 @demo_option
 @db_option
+@quiet_option
 def backtest(
     config_path: Path | None,
     rules_path: Path | None,
@@ -96,6 +99,7 @@ def backtest(
     dask_address: str | None,
     demo: bool,
     db_url: str | None,
+    quiet: bool,
 ) -> None:
     """Replay the rule set day by day over the stored market history.
 
@@ -141,9 +145,11 @@ def backtest(
             dask_address=dask_address,
             output_format=output_format,
             note=note,
+            quiet=quiet,
         )
         return
-    result = replay(ruleset, history, settings, benchmarks)
+    with show_progress(quiet) as progress:
+        result = replay(ruleset, history, settings, benchmarks, step=progress.step)
     report = as_json(result)
     written = None
     if out_dir is not None:

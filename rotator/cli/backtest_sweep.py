@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from rotator.cli.progress import show_progress
 from rotator.config.sweep import load_sweep
 from rotator.errors import ConfigError
 from rotator.pipeline.sweep import apply_point, rank, run_dask, run_local
@@ -41,6 +42,7 @@ def run_sweep_command(
     dask_address: str | None,
     output_format: str,
     note: str,
+    quiet: bool = False,
 ) -> None:
     sweep = load_sweep(sweep_path)
     points = sweep.points()
@@ -56,7 +58,11 @@ def run_sweep_command(
     if dask_address:
         rows = run_dask(ruleset, history, settings, points, address=dask_address, split=split)
     else:
-        rows = run_local(ruleset, history, settings, points, split=split, workers=workers)
+        with show_progress(quiet) as progress:
+            advance = progress.step(f"sweep of {len(points)} points", len(points))
+            rows = run_local(
+                ruleset, history, settings, points, split=split, workers=workers, advance=advance
+            )
     ranked = rank(rows, sweep.rank_by)
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":

@@ -23,8 +23,14 @@ from rotator.cli.options import (
     today_utc,
 )
 from rotator.config.env import settings
-from rotator.config.portfolio import credential_status, default_config_path, load_portfolio
-from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.config.portfolio import (
+    Portfolio,
+    credential_status,
+    default_config_path,
+    load_portfolio,
+)
+from rotator.config.ruleset import default_regime_name, load_portfolio_ruleset
+from rotator.core.rules.engine import RuleSet
 from rotator.errors import ExitCode
 from rotator.pipeline.chains_check import chain_wallet_lines
 from rotator.pipeline.coverage import stored_coverage
@@ -52,6 +58,9 @@ def check(
     """
     path = config_path or default_config_path()
     portfolio = load_portfolio(path)
+    # The rule set is read before anything is printed: a broken one is a ConfigError (exit 2)
+    # and `check` never says "valid" first.
+    ruleset = load_portfolio_ruleset(portfolio)
     lines = [f"{path}: valid (base currency {portfolio.base_currency})"]
     found: dict[str, Any] = {
         "config": str(path),
@@ -95,16 +104,11 @@ def check(
         found["chain_wallets"].append(line.strip())
         if env:
             missing.append(env)
+    lines.extend(_target_lines(portfolio, ruleset))
     targets = portfolio.static_targets()
     if targets is not None:
-        weights = ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
-        lines.append(f"  targets: {weights}")
         found["targets"] = {a: str(w) for a, w in targets.weights.items()}
-    if portfolio.rules is not None:
-        ruleset = load_portfolio_ruleset(portfolio)  # a broken rule set: ConfigError, exit 2
-        assert ruleset is not None
-        regimes = ", ".join(r.name for r in ruleset.regimes)
-        lines.append(f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes}")
+    if ruleset is not None:
         found["rules"] = {
             "name": ruleset.name,
             "rules": len(ruleset.rules),
@@ -128,3 +132,28 @@ def check(
             err=True,
         )
         sys.exit(ExitCode.CONFIG_ERROR)
+
+
+def _target_lines(portfolio: Portfolio, ruleset: RuleSet | None) -> list[str]:
+    """Which targets apply: the static ones, or the rule set's regimes (with `targets:` as
+    the default regime's targets when both are given)."""
+    targets = portfolio.static_targets()
+    weights = (
+        "" if targets is None else ", ".join(f"{a} {w:.1%}" for a, w in targets.weights.items())
+    )
+    if ruleset is None:
+        return [f"  targets: {weights} (static: no `rules:`, used on every run)"]
+    regimes = ", ".join(r.name for r in ruleset.regimes)
+    default = default_regime_name(ruleset)
+    lines = [
+        f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes} "
+        "(the first whose condition holds gives the targets)"
+    ]
+    if targets is None:
+        lines.append(f"  targets: the rule set's own; default regime {default}")
+    else:
+        lines.append(
+            f"  targets: {weights}: the default regime {default}'s targets (used when no "
+            "other regime's condition holds)"
+        )
+    return lines

@@ -25,10 +25,20 @@ from rotator.reports.runs import (
 )
 
 
-def _engine(db_url: str | None, demo: bool) -> Engine:
-    """The session's database, open until the command ends."""
+def _engine(db_url: str | None, demo: bool) -> Engine | None:
+    """The session's database, open until the command ends; never created here (None: the
+    default database does not exist yet; a mistyped --db / ROTATOR_DB_URL path: exit 2)."""
     session = click.get_current_context().with_resource(open_session(demo=demo, db_url=db_url))
-    return session.engine()
+    return session.existing_engine()
+
+
+def _existing(db_url: str | None, demo: bool) -> Engine:
+    engine = _engine(db_url, demo)
+    if engine is None:
+        raise click.BadParameter(
+            "no runs stored yet (no database): `rotator plan` and `rotator report` store every run"
+        )
+    return engine
 
 
 def _load(engine: Engine, run_id: int) -> StoredRun:
@@ -46,7 +56,7 @@ def _load(engine: Engine, run_id: int) -> StoredRun:
 def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """List stored runs, newest first: date, value, regime, number of orders."""
     engine = _engine(db_url, demo)
-    found = store.list_runs(engine, limit=limit)
+    found = [] if engine is None else store.list_runs(engine, limit=limit)
     if output_format == "json":
         click.echo(json.dumps(runs_json(found), indent=2))
         return
@@ -66,7 +76,7 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
 @format_option("table", "json")
 def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """Show one stored run: holdings per account, allocation, orders and problems."""
-    stored = _load(_engine(db_url, demo), run_id)
+    stored = _load(_existing(db_url, demo), run_id)
     if output_format == "json":
         click.echo(json.dumps(run_json(stored), indent=2))
         return
@@ -81,7 +91,7 @@ def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) ->
 @format_option("table", "json")
 def diff_runs(run_a: int, run_b: int, db_url: str | None, demo: bool, output_format: str) -> None:
     """Compare two stored runs: holdings (amounts) and weights per asset, value and regime."""
-    engine = _engine(db_url, demo)
+    engine = _existing(db_url, demo)
     a, b = _load(engine, run_a), _load(engine, run_b)
     rows = diff_rows(a, b)
     change = value_change(a, b)

@@ -2,7 +2,7 @@
 
 A command stacks the decorators it needs (`@config_option`, `@db_option`, `@demo_option`...);
 the parameter names they pass (`config_path`, `db_url`, `demo`, `output_format`, `as_of`,
-`now_text`, `rules_path`, `no_save`) are the same in every command.
+`now_text`, `rules_path`, `no_save`, `quiet`) are the same in every command.
 """
 
 from __future__ import annotations
@@ -119,3 +119,11 @@ def format_option(*choices: str) -> Decorator:
         default=choices[0],
         show_default=True,
     )
+
+
+quiet_option: Decorator = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress display on stderr (it is shown only when stderr is a terminal).",
+)

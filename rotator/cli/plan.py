@@ -60,7 +60,9 @@ def plan(
     """
     install_logging()
     rules_as_of = parse_as_of(as_of)
-    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+    with open_session(
+        demo=demo, config_path=config_path, db_url=db_url, now_text=now_text, no_save=no_save
+    ) as s:
         portfolio = s.portfolio
         # The rules read their series from the session's database (the demo's: bundled history).
         engine = s.engine() if portfolio.rules is not None or not no_save else None
@@ -77,6 +79,8 @@ def plan(
             save_to=None if no_save else engine,
         )
         hint = s.db_hint
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
 
     plan_ = result.plan
     if output_format == "json":
@@ -95,6 +99,8 @@ def plan(
             render_table(plan_, Console(file=handle, width=160), explain=explain)
     else:
         render_table(plan_, Console(), explain=explain)
+    if output:
+        click.echo(f"plan ({output_format}) written to {output}", err=True)
     if result.run_id is not None:
         click.echo(
             f"saved as run #{result.run_id} (rotator history show {result.run_id}{hint})",

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import click
 
-from rotator.cli.options import config_option, db_option, demo_option, now_option, out_option
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    demo_option,
+    now_option,
+    out_option,
+    quiet_option,
+)
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
 from rotator.pipeline.report import deliver_report, write_report
@@ -39,6 +47,7 @@ from rotator.redaction import install_logging
 )
 @click.option("--no-deliver", is_flag=True, help="Write the report but send nothing.")
 @now_option
+@quiet_option
 def report(
     config_path: Path | None,
     demo: bool,
@@ -49,6 +58,7 @@ def report(
     wait: float,
     no_deliver: bool,
     now_text: str | None,
+    quiet: bool,
 ) -> None:
     """Run, store the run, and write today's report (HTML with charts, and Markdown).
 
@@ -62,14 +72,20 @@ def report(
             open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text)
         )
         now = s.now()
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
         # A stored run's report needs no portfolio.yaml; when there is one, it says where
         # reports go and where they are delivered.
         directory = out_dir or s.reports_dir
-        # One run at a time per report folder and per database (not per data dir).
-        stack.enter_context(run_lock(directory, wait))
-        engine = s.engine()
-        stack.enter_context(database_lock(engine, wait))
+        # One run at a time per report folder and per database (not per data dir); a wait
+        # for another run's lock is announced on stderr (rotator.cli.progress).
+        with show_progress(quiet):
+            stack.enter_context(run_lock(directory, wait))
+            engine = s.engine()
+            stack.enter_context(database_lock(engine, wait))
         history = None
+        stored = None
+        copied = False  # today's stored run written to another --out folder: not re-sent
         if run_id is not None:
             stored = load_run(engine, run_id)
             if stored is None:
@@ -80,11 +96,20 @@ def report(
         else:
             existing = report_for(engine, now.date())
             if existing and not force and Path(existing.html_path).exists():
-                click.echo(
-                    f"report for {now.date()} already written: {existing.html_path}\n"
-                    f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                elsewhere = out_dir is not None and (
+                    Path(existing.html_path).parent.resolve() != directory.resolve()
                 )
-                return
+                if not elsewhere:
+                    click.echo(
+                        f"report for {now.date()} already written: {existing.html_path}\n"
+                        f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                    )
+                    return
+                # --out names another folder: today's report (of the same run) goes there.
+                found = load_run(engine, existing.run_id)
+                assert found is not None
+                stored, copied = found, True
+        if stored is None:
             result = run_plan(
                 s.portfolio,
                 environ=s.environ,
@@ -107,7 +132,7 @@ def report(
         for warning in written.content.warnings:
             click.echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
-        if s.deliver and not no_deliver and s.has_portfolio:
+        if s.deliver and not no_deliver and not copied and s.has_portfolio:
             results = deliver_report(engine, written, s.portfolio, s.environ)
 
     failed = [r for r in results if not r.ok]

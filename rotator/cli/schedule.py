@@ -138,14 +138,15 @@ def systemd_units(
 
 
 @click.command()
-@click.option("--cron", "kind", flag_value="cron", help="Print a crontab line.")
-@click.option("--systemd", "kind", flag_value="systemd", help="Print a service + timer pair.")
+@click.option("--cron", is_flag=True, help="Print a crontab line.")
+@click.option("--systemd", is_flag=True, help="Print a service + timer pair.")
 @config_option
 @click.option("--at", "at", default="07:00", show_default=True, help="Daily time, HH:MM.")
-def schedule(kind: str | None, config_path: Path | None, at: str) -> None:
+def schedule(cron: bool, systemd: bool, config_path: Path | None, at: str) -> None:
     """Print a crontab line (--cron) or systemd units (--systemd) running the daily report."""
-    if kind is None:
-        raise click.UsageError("choose --cron or --systemd")
+    if cron == systemd:
+        raise click.UsageError("choose one of --cron or --systemd" + (", not both" if cron else ""))
+    kind = "cron" if cron else "systemd"
     hour, minute = _time(at)
     config = (config_path or default_config_path()).absolute()
     names, reads_history = _job_needs(config)  # also validates the config: exit 2 when broken

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import click
 
-from rotator.cli.options import config_option, db_option, demo_option, format_option, now_option
+from rotator.cli.options import (
+    config_option,
+    db_option,
+    demo_option,
+    format_option,
+    now_option,
+    quiet_option,
+)
+from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode, Severity
 from rotator.pipeline.screen import run_screen
@@ -30,6 +38,7 @@ from rotator.reports.screen import print_screen, render_screen
 @click.option("--refresh", is_flag=True, help="Ignore cached DefiLlama/CoinGecko data.")
 @db_option
 @now_option
+@quiet_option
 def screen(
     config_path: Path | None,
     demo: bool,
@@ -39,6 +48,7 @@ def screen(
     refresh: bool,
     db_url: str | None,
     now_text: str | None,
+    quiet: bool,
 ) -> None:
     """Screen tokens for real, revenue-backed yield and show the basket it would build.
 
@@ -46,8 +56,15 @@ def screen(
     token then fails, with the reason).
     """
     install_logging()
-    with open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s:
+    with (
+        open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s,
+        show_progress(quiet) as progress,
+    ):
         now = s.now()
+        if s.dates_note:
+            click.echo(s.dates_note, err=True)
+        # Sources and accounts are read in one go: a pulsing bar, and each retry's wait.
+        progress.step("screen: reading DefiLlama, CoinGecko and the accounts", None)
         done = run_screen(
             s.portfolio,
             rule_name=rule_name,
@@ -63,6 +80,7 @@ def screen(
     text = render_screen(outcome, output_format, name, now, account_problems)
     if output:
         output.write_text(text, encoding="utf-8")
+        click.echo(f"screen ({output_format}) written to {output}", err=True)
     elif output_format == "table":
         print_screen(outcome, name, now, account_problems)
     else:

@@ -18,6 +18,7 @@ targets opens no database and `history list` reads no portfolio.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,13 @@ from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
 from rotator.demo.chains import mount_chains
 from rotator.demo.history import DEMO_AS_OF
 from rotator.demo.screen import mount_screen
-from rotator.pipeline.store import Engine, demo_engine, open_store
+from rotator.pipeline.store import (
+    Engine,
+    check_db_url,
+    demo_engine,
+    existing_store,
+    open_store,
+)
 
 DEFAULT_RULESET = "cycle.yaml"
 
@@ -57,6 +64,8 @@ class Session:
             moves to a new port every run).
         deliver: whether reports are delivered (never for the demo).
         config_path: the portfolio file (None for the demo's bundled one).
+        db_origin: where `db_url` came from, for messages: "--db", "ROTATOR_DB_URL", or None
+            for the default file.
     """
 
     clock: Callable[[], datetime]
@@ -72,6 +81,8 @@ class Session:
     _policy: Callable[[], RebalancePolicy]
     _engine: Callable[[str], Engine]
     _signals_ruleset: Callable[[Path | None], tuple[RuleSet, str]]
+    _plan_ruleset: Callable[[Path | None], tuple[RuleSet, str]] | None = None
+    db_origin: str | None = None
     _opened: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -102,9 +113,28 @@ class Session:
             self._opened["engine"] = self._engine(self.db_url)
         return self._opened["engine"]  # type: ignore[return-value]
 
+    def existing_engine(self) -> Engine | None:
+        """The session's database for commands that only read it: never created. None when
+        the default database does not exist yet; a mistyped --db / ROTATOR_DB_URL path is a
+        ConfigError (exit 2)."""
+        if self.demo:
+            return self.engine()
+        if "engine" not in self._opened:
+            engine = existing_store(self.db_url, self.db_origin)
+            if engine is None:
+                return None
+            self._opened["engine"] = engine
+        return self._opened["engine"]  # type: ignore[return-value]
+
     def ruleset(self, rules_path: Path | None) -> tuple[RuleSet, str]:
-        """The rule set `rotator signals` / `history fetch` evaluate, and where it came from."""
+        """The rule set `backtest` / `history fetch` use, and where it came from."""
         return self._signals_ruleset(rules_path)
+
+    def plan_ruleset(self, rules_path: Path | None) -> tuple[RuleSet, str]:
+        """The rule set whose regime `plan` puts in force (what `signals` evaluates): --rules,
+        else the portfolio's. The demo's is its portfolio's cycle_revenue.yaml, so a regime
+        name means the same in `signals --demo` and `plan --demo`."""
+        return (self._plan_ruleset or self._signals_ruleset)(rules_path)
 
     def close(self) -> None:
         """Release the database connections (the session's factory calls this at its end)."""
@@ -118,9 +148,20 @@ class Session:
     @property
     def db_hint(self) -> str:
         """How to point a follow-up command at this session's database."""
-        if self.demo and self.db_url == self.settings.demo_db_url:
+        if self.demo and self.db_origin is None:
             return " --demo"
-        return "" if self.db_url == self.settings.db_url else f" --db {self.db_url}"
+        return "" if self.db_origin != "--db" else f" --db {self.db_url}"
+
+    @property
+    def dates_note(self) -> str | None:
+        """For the demo, the one line saying which dates it mixes; None for a real session."""
+        if not self.demo:
+            return None
+        return (
+            f"demo: holdings and prices as recorded for late November 2025, served stamped with "
+            f"the run time {self.now():%Y-%m-%d %H:%M} UTC (as is the revenue screen's data); "
+            f"rules on the bundled 2013-2021 history as of {self.rules_as_of}"
+        )
 
     @property
     def has_portfolio(self) -> bool:
@@ -141,6 +182,16 @@ class Session:
         if not directory.is_absolute():
             directory = self.config_path.resolve().parent / directory
         return directory
+
+
+def _database(db_url: str | None, settings: Settings) -> tuple[str, str | None]:
+    """The database URL (--db, else ROTATOR_DB_URL, else the default file) and its origin,
+    checked before anything is opened: a bad value is a ConfigError naming the option."""
+    if db_url:
+        return check_db_url(db_url, "--db"), "--db"
+    if settings.db_url_set:
+        return check_db_url(settings.db_url_set, "ROTATOR_DB_URL"), "ROTATOR_DB_URL"
+    return settings.db_url, None
 
 
 def _clock(now_text: str | None) -> Callable[[], datetime]:
@@ -178,9 +229,11 @@ def user_session(
     env = dict(os.environ if environ is None else environ)
     settings = read_settings(env)
     path = config_path or settings.config_path
+    url, origin = _database(db_url, settings)
     session = Session(
         clock=_clock(now_text),
-        db_url=db_url or settings.db_url,
+        db_url=url,
+        db_origin=origin,
         demo=False,
         rules_as_of=None,
         market_cache=settings.market_cache,
@@ -200,23 +253,53 @@ def user_session(
 
 
 def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
-    """The demo's rule set for `signals`: --rules, else the shipped cycle.yaml."""
+    """The demo's rule set for `backtest`: --rules, else the shipped cycle.yaml (the demo
+    plan's cycle_revenue.yaml rotates into the revenue screen, which has no history to replay)."""
     ruleset = load_ruleset(rules_path or shipped_ruleset(DEFAULT_RULESET))
     return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
 
 
+def demo_plan_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
+    """The demo's rule set for `signals`: --rules, else the one `plan --demo` uses."""
+    if rules_path is not None:
+        ruleset = load_ruleset(rules_path)
+    else:
+        found = load_portfolio_ruleset(load_portfolio(DEMO_PORTFOLIO))
+        assert found is not None  # the demo portfolio names its rule set
+        ruleset = found
+    return ruleset, (
+        f"demo: rule set {ruleset.name} (the one `plan --demo` uses), evaluated on the bundled "
+        f"2013-2021 history as of {DEMO_AS_OF}"
+    )
+
+
 @contextmanager
-def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> Iterator[Session]:
+def demo_session(
+    *, db_url: str | None = None, now_text: str | None = None, no_save: bool = False
+) -> Iterator[Session]:
     """A session on the bundled demo (see the module docstring).
 
     The replay server starts when the session's portfolio, environ or settings are first read
     (`backtest --demo` needs only the database and never starts it). It runs on the session's
-    clock, so the tickers it serves are stamped with the run's time (a fixed --now included)."""
+    clock, so the tickers it serves are stamped with the run's time (a fixed --now included).
+
+    The database is --db when given, else the demo's own file: never ROTATOR_DB_URL (the
+    user's database gets none of the demo's history or runs). With `no_save` and no demo file
+    yet, the bundled history goes into a scratch file removed at the end: nothing is written
+    anywhere that outlives the command."""
     clock = _clock(now_text)
     # The database settings come from the user's environment alone (not from the server).
     base = read_settings(dict(os.environ))
     with ExitStack() as stack:
         served: dict[str, object] = {}
+        if db_url:
+            url, origin = check_db_url(db_url, "--db"), "--db"
+        else:
+            url, origin = base.demo_db_url, None
+            demo_file = base.data_dir / "demo.sqlite3"
+            if no_save and not demo_file.exists():
+                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                url = f"sqlite:///{scratch / 'demo.sqlite3'}"
 
         def serve() -> dict[str, object]:
             if not served:
@@ -235,9 +318,9 @@ def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> I
 
         session = Session(
             clock=clock,
-            # --db, else ROTATOR_DB_URL, else the demo's own file: the bundled history is
-            # loaded into whichever it is.
-            db_url=db_url or base.db_url_set or base.demo_db_url,
+            # --db, else the demo's own file: the bundled history is loaded into it.
+            db_url=url,
+            db_origin=origin,
             demo=True,
             rules_as_of=DEMO_AS_OF,
             market_cache=None,
@@ -249,6 +332,7 @@ def demo_session(*, db_url: str | None = None, now_text: str | None = None) -> I
             _policy=lambda: load_portfolio(DEMO_PORTFOLIO).policy(),
             _engine=demo_engine,
             _signals_ruleset=demo_ruleset,
+            _plan_ruleset=demo_plan_ruleset,
         )
         try:
             yield session
@@ -263,10 +347,15 @@ def open_session(
     config_path: Path | None = None,
     db_url: str | None = None,
     now_text: str | None = None,
+    no_save: bool = False,
 ) -> Iterator[Session]:
-    """The session a command runs in: the demo's or the user's (the only `--demo` branch)."""
-    factory = demo_session(db_url=db_url, now_text=now_text) if demo else user_session(
-        config_path=config_path, db_url=db_url, now_text=now_text
-    )  # fmt: skip
+    """The session a command runs in: the demo's or the user's (the only `--demo` branch).
+
+    `no_save`: the command stores nothing (the demo then keeps its history out of the data
+    dir unless its own file is there already)."""
+    if demo:
+        factory = demo_session(db_url=db_url, now_text=now_text, no_save=no_save)
+    else:
+        factory = user_session(config_path=config_path, db_url=db_url, now_text=now_text)
     with factory as session:
         yield session

@@ -20,7 +20,7 @@ from rotator.cli.options import (
     today_utc,
 )
 from rotator.cli.session import open_session
-from rotator.pipeline.rules import run_rules
+from rotator.pipeline.rules import LoadContext, run_rules
 from rotator.reports.plan import rules_to_dict
 from rotator.reports.signals import render_signals
 
@@ -48,10 +48,18 @@ def signals(
     `rotator history import`. A rule whose data is missing or stale is "unknown" and no regime
     fires on it.
     """
-    with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
-        ruleset, note = s.ruleset(rules_path)
+    with open_session(demo=demo, config_path=config_path, db_url=db_url, no_save=no_save) as s:
+        ruleset, note = s.plan_ruleset(rules_path)
         day = parse_as_of(as_of) or s.rules_as_of or today_utc()
-        outcome = run_rules(ruleset, s.engine(), day, save=not no_save)
+        engine = s.engine()
+        # Datasets (the revenue screen) are read as `plan` reads them, so a regime that
+        # depends on a basket is chosen here as it is there.
+        context = None
+        if ruleset.dataset_inputs():
+            context = LoadContext(
+                environ=s.environ, settings=s.settings, now=s.now(), engine=engine
+            )
+        outcome = run_rules(ruleset, engine, day, save=not no_save, context=context)
     report: dict[str, Any] = {
         **rules_to_dict(outcome.report),
         "regime": outcome.choice.regime,

@@ -65,7 +65,7 @@ class Settings:
         coingecko_per_minute: CoinGecko call spacing override; None for the plan's default.
         screen_no_cache: never cache the revenue screen's source data.
         locations: the location variables that were set explicitly (for a scheduled job).
-        db_url_set: ROTATOR_DB_URL when it is set (the demo stores its run there too).
+        db_url_set: ROTATOR_DB_URL when it is set (None: the default file).
     """
 
     config_path: Path

@@ -199,8 +199,9 @@ class RuleSetRef(StrictModel):
     """`rules:` in portfolio.yaml: a rule-set file (relative to portfolio.yaml) and overrides.
 
     Written as `rules: rules/cycle.yaml`, or as `rules: {file: ..., overrides: {rule: {param:
-    value}}}`. When present, the rule set's regimes choose the targets (static `targets:` are
-    then ignored); see rotator.config.ruleset.
+    value}}}`. When present, the rule set's regimes choose the targets; `targets:`, if also
+    given, are the targets of its default regime (the last one, without `when`); see
+    rotator.config.ruleset.load_portfolio_ruleset.
     """
 
     file: str = Field(min_length=1)

@@ -25,6 +25,7 @@ A target key that is a rule name refers to that rule's basket (see rotator.core.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,24 @@ def shipped_ruleset(name: str) -> Path:
     finds it either way. The path may not exist (no such rule set): callers report that.
     """
     return Path(str(resources.files(SHIPPED_PACKAGE) / name))
+
+
+def ruleset_label(name: str) -> str:
+    """A rule set's file for people: 'cycle.yaml (shipped)', a path relative to the working
+    folder when it lies inside it, else the file name (never a long absolute path)."""
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    try:
+        shipped = Path(str(resources.files(SHIPPED_PACKAGE)))
+        if path.parent.resolve() == shipped.resolve():
+            return f"{path.name} (shipped)"
+    except (ModuleNotFoundError, OSError):
+        pass
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
 
 
 def resolve_ruleset_path(name: str, base_dir: Path) -> Path:
@@ -284,8 +303,29 @@ def _targets(
 
 
 def load_portfolio_ruleset(portfolio: Portfolio) -> RuleSet | None:
-    """The rule set portfolio.yaml names under `rules:` (with its overrides), or None."""
+    """The rule set portfolio.yaml names under `rules:` (with its overrides), or None.
+
+    When portfolio.yaml also has `targets:`, they are the targets of the rule set's default
+    regime (the last one, without `when`): used whenever no other regime's condition holds.
+    """
     if portfolio.rules is None:
         return None
     path = resolve_ruleset_path(portfolio.rules.file, portfolio.rules.base_dir)
-    return load_ruleset(path, overrides=portfolio.rules.overrides)
+    ruleset = load_ruleset(path, overrides=portfolio.rules.overrides)
+    if portfolio.targets is None:
+        return ruleset
+    return with_default_targets(ruleset, portfolio.targets)
+
+
+def with_default_targets(ruleset: RuleSet, targets: Mapping[str, Decimal]) -> RuleSet:
+    """`ruleset` with its default regime's targets replaced by `targets` (portfolio.yaml's)."""
+    *conditional, default = ruleset.regimes
+    note = "targets from portfolio.yaml `targets:`"
+    described = f"{default.description}; {note}" if default.description else note
+    replaced = replace(default, targets=dict(targets), baskets={}, description=described)
+    return replace(ruleset, regimes=(*conditional, replaced))
+
+
+def default_regime_name(ruleset: RuleSet) -> str:
+    """The name of the default regime (the last one, without `when`)."""
+    return ruleset.regimes[-1].name

@@ -36,8 +36,15 @@ class RuleReport:
     basket: Mapping[str, Decimal] | None = None
 
     def age_days(self, day: date) -> int | None:
-        """Days between the data date and `day` (the evaluation day), None when unknown."""
-        return None if self.data_as_of is None else (day - self.data_as_of).days
+        """Days between the data date and `day` (the evaluation day), None when unknown.
+
+        Data dated after the evaluation day was read at run time (a dataset such as the
+        revenue screen, on a run whose rules are evaluated `--as-of` an earlier day, as in the
+        demo): it is as fresh as can be, 0 days old, never a negative age.
+        """
+        if self.data_as_of is None:
+            return None
+        return max(0, (day - self.data_as_of).days)
 
 
 @dataclass(frozen=True, slots=True)

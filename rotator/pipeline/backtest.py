@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from rotator.core.rules.engine import RuleSet
 
 Decider = Callable[[date], Verdict]
+# A progress display's task factory: (description, total units) -> told the units done.
+Step = Callable[[str, int], Callable[[int], None]]
 
 
 class MissingHistory(RotatorError):
@@ -104,11 +106,13 @@ def simulate(
     settings: BacktestSettings,
     decide_on: Decider,
     first_close: Mapping[str, date] | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Replay `decide_on` day by day (see the module docstring for the stages).
 
     Args:
         first_close: each asset's first stored close (said in the note on unlisted assets).
+        advance: told how many days are done, after each day (a progress display).
     """
     import math
 
@@ -165,6 +169,8 @@ def simulate(
         if periods:
             periods[-1] = replace(periods[-1], end=day)
         records.append(Day(day, value, regime, fees, traded, trades))
+        if advance is not None:
+            advance(i + 1)
     return Simulation(name, tuple(records), tuple(periods), tuple(decisions), tuple(notes.values()))
 
 
@@ -316,12 +322,22 @@ def replay(
     history: Mapping[str, pd.Series],
     settings: BacktestSettings,
     benchmarks: Sequence[str] = (),
+    step: Step | None = None,
 ) -> BacktestResult:
-    """The rule set's replay and its benchmarks on history loaded once (pure)."""
+    """The rule set's replay and its benchmarks on history loaded once (pure).
+
+    Args:
+        step: `step(description, days)` gives the callback told each replay's progress.
+    """
     extra = [parse_benchmark(spec) for spec in benchmarks]
     closes, first = _market(ruleset, history, settings, extra)
     cash = settings.policy.cash_assets | {CASH}
-    main = simulate(ruleset.name, closes, settings, rules_decider(ruleset, history, cash), first)
+
+    def advance(name: str) -> Callable[[int], None] | None:
+        return None if step is None else step(f"replay {name}", len(closes))
+
+    decide = rules_decider(ruleset, history, cash)
+    main = simulate(ruleset.name, closes, settings, decide, first, advance("rule set"))
     default = ruleset.regimes[-1]
     static_targets = forced_targets(ruleset, default.name, cash)
     sims = {
@@ -332,10 +348,12 @@ def replay(
             settings,
             static_decider(static_targets, f"regime {default.name}"),
             first,
+            advance("static"),
         ),
     }
     for spec, targets in zip(benchmarks, extra, strict=True):
-        sims[spec] = simulate(spec, closes, settings, static_decider(targets, spec), first)
+        decider = static_decider(targets, spec)
+        sims[spec] = simulate(spec, closes, settings, decider, first, advance(spec))
     btc = closes["BTC"].dropna()
     return BacktestResult(settings, ruleset.name, main, sims, btc)
 

@@ -1,5 +1,6 @@
 """Rules without a plan: `rotator signals` and the replay bench evaluate a rule set on stored
-history alone (no accounts, no datasets), choose the regime and optionally save the evaluations.
+history alone (no accounts; datasets when asked), choose the regime, optionally save the
+evaluations.
 
 They run stages 3 and 4 of rotator.pipeline.run (`evaluate_rules`, `choose_targets`) on a
 history-only snapshot, so `signals` takes the decision `plan` and `backtest` take on the same
@@ -9,7 +10,7 @@ day (one rule engine: the core's `decide`, with `min_days` hysteresis).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,14 @@ from rotator.core.records import RulesReport
 from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
+from rotator.pipeline.gather import load_inputs
+from rotator.pipeline.loading import LoadContext
 from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RulesOutcome", "check_regime", "run_rules"]
+__all__ = ["LoadContext", "RulesOutcome", "check_regime", "run_rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +45,34 @@ class RulesOutcome:
     history: Mapping[str, pd.Series] = field(default_factory=dict)
 
 
-def run_rules(ruleset: RuleSet, engine: Engine, as_of: date, *, save: bool = False) -> RulesOutcome:
+def run_rules(
+    ruleset: RuleSet,
+    engine: Engine,
+    as_of: date,
+    *,
+    save: bool = False,
+    context: LoadContext | None = None,
+) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
-
-    Datasets (the revenue screen) are not gathered here: rules reading them answer unknown.
 
     Args:
         save: store the evaluations as standalone ones (no run), replacing earlier ones for the
             same day; the only write, after everything was evaluated.
+        context: where dataset loaders (the revenue screen) read from, as stage 2 of a plan
+            does; None: datasets are not gathered and rules reading them answer unknown.
     """
-    history = load_history(engine, ruleset.series_inputs(), as_of)
+    if context is None:
+        history = load_history(engine, ruleset.series_inputs(), as_of)
+        snapshot = history_only(as_of, history)
+    else:
+        inputs = load_inputs(ruleset, day=as_of, engine=engine, context=context)
+        history = inputs.history
+        datasets = {name: d.value for name, d in inputs.datasets.items()}
+        # Stamped with the clock reading, as a plan's snapshot is: the datasets' freshness is
+        # judged against the time they were read, the series against `as_of`.
+        snapshot = replace(history_only(as_of, history), as_of=context.now, datasets=datasets)
     config = RunConfig(None, ruleset, RebalancePolicy(cash_assets=frozenset()), as_of)
-    evaluation = evaluate_rules(config, history_only(as_of, history))
+    evaluation = evaluate_rules(config, snapshot)
     assert evaluation.decision is not None and evaluation.report is not None
     rules = evaluation.report
     if save:

@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 from rotator.adapters.storage.runs import save_run
 from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
-from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.config.ruleset import load_portfolio_ruleset, ruleset_label
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.records import BasketReport, RulesReport
@@ -186,7 +186,8 @@ def choose_targets(config: RunConfig, evaluation: Evaluation) -> TargetChoice:
         for name, result in results.items()
         if result.value is None and name in used
     )
-    header = f"rule set {ruleset.name}, evaluated on market history as of {config.day}"
+    label = ruleset_label(ruleset.name)
+    header = f"rule set {label}, evaluated on market history as of {config.day}"
     return TargetChoice(
         targets=choice.targets,
         regime=choice.regime,

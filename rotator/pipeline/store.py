@@ -15,7 +15,13 @@ from sqlalchemy import Engine
 
 from rotator.adapters.runlock import run_lock
 from rotator.adapters.sources.csv_import import import_csv
-from rotator.adapters.storage.db import database_lock, open_engine
+from rotator.adapters.storage.db import (
+    DB_URL_FORMS,
+    database_lock,
+    open_engine,
+    sqlite_file,
+    url_problem,
+)
 from rotator.adapters.storage.market import (
     last_day,
     last_macro_day,
@@ -47,14 +53,17 @@ from rotator.demo.history import (
     SOL_PRICES,
     TOTAL_MARKET_CAP,
 )
+from rotator.errors import ConfigError
 
 __all__ = [
     "Engine",
     "RunSummary",
     "StoredRun",
+    "check_db_url",
     "daily_values",
     "database_lock",
     "demo_engine",
+    "existing_store",
     "latest_run_before",
     "list_runs",
     "load_evaluations",
@@ -69,6 +78,33 @@ __all__ = [
 
 def open_store(url: str) -> Engine:
     """An engine on `url`, migrated to the newest schema."""
+    return open_engine(url)
+
+
+def check_db_url(url: str, origin: str) -> str:
+    """`url` if it names a database rotator can open; else ConfigError (exit 2) naming
+    `origin` (`--db` or `ROTATOR_DB_URL`) and the accepted forms."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"{origin}: the value {problem}; expected {DB_URL_FORMS}")
+    return url
+
+
+def existing_store(url: str, origin: str | None) -> Engine | None:
+    """An engine on a database that must already exist (commands that only read runs).
+
+    A SQLite file that does not exist is not created (nor its folders): None when the URL is
+    the default one (`origin` None: nothing stored yet), ConfigError (exit 2) when `--db` or
+    ROTATOR_DB_URL names it (a mistyped path).
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        if origin is None:
+            return None
+        raise ConfigError(
+            f"{origin}: no database file at {path} (nothing was created); check the path. "
+            "`rotator plan` and `rotator report` create the database when they store a run"
+        )
     return open_engine(url)
 
 

@@ -138,17 +138,31 @@ def run_local(
     *,
     split: date | None = None,
     workers: int | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> list[SweepRow]:
-    """Every point on `workers` local processes (default: all cores); 1 runs in-process."""
+    """Every point on `workers` local processes (default: all cores); 1 runs in-process.
+
+    `advance` is told how many points are done as results come in (a progress display)."""
     count = workers or os.cpu_count() or 1
+    rows: list[SweepRow] = []
+
+    def done(row: SweepRow) -> None:
+        rows.append(row)
+        if advance is not None:
+            advance(len(rows))
+
     if count == 1:
-        return [run_point(ruleset, history, settings, split, p) for p in points]
+        for p in points:
+            done(run_point(ruleset, history, settings, split, p))
+        return rows
     with ProcessPoolExecutor(
         max_workers=min(count, len(points)) or 1,
         initializer=_init_worker,
         initargs=(ruleset, dict(history), settings, split),
     ) as pool:
-        return list(pool.map(_worker_point, points))
+        for row in pool.map(_worker_point, points):
+            done(row)
+    return rows
 
 
 def run_dask(

@@ -25,7 +25,7 @@ LINE_COLOURS = (ACCENT, "#111827", TARGET, "#059669", "#7c3aed", MUTED)
 METRIC_ROWS: tuple[tuple[str, str, str], ...] = (
     ("total return", "total_return", "pct"),
     ("CAGR", "cagr", "pct"),
-    ("volatility (annualised, 365 d)", "volatility", "pct"),
+    ("volatility (annualised, 365 d)", "volatility", "level"),
     ("Sharpe", "sharpe", "num"),
     ("Sortino", "sortino", "num"),
     ("max drawdown", "max_drawdown", "pct"),
@@ -56,6 +56,8 @@ def _fmt(value: Any, kind: str) -> str:
         return "-"
     if kind == "pct":
         return f"{value * 100:+,.1f} %"
+    if kind == "level":  # a size, never negative: no sign
+        return f"{value * 100:,.1f} %"
     if kind == "num":
         return f"{value:.2f}"
     if kind == "times":
@@ -77,6 +79,7 @@ def equity_chart(result: BacktestResult) -> Chart:
         ax.plot(equity.index, equity.to_numpy(), color=colour, linewidth=width, label=name)
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(thousands())
+    ax.set_ylabel("portfolio value (USD, log scale)")
     ax.legend(frameon=False, loc="upper left", fontsize=8)
     format_dates(fig, ax)
     return Chart("equity", "Equity against the benchmarks (log scale)", points, _encode(fig))
@@ -95,7 +98,7 @@ def drawdown_chart(result: BacktestResult) -> Chart:
         points = max(points, len(drawdown))
         ax.fill_between(drawdown.index, drawdown.to_numpy(), 0, color=colour, alpha=0.35)
         ax.plot(drawdown.index, drawdown.to_numpy(), color=colour, linewidth=1, label=name)
-    ax.set_ylabel("% below peak")
+    ax.set_ylabel("drawdown (% below peak)")
     ax.legend(frameon=False, loc="lower left", fontsize=8)
     format_dates(fig, ax)
     return Chart("drawdown", "Drawdown", points, _encode(fig))
@@ -118,7 +121,17 @@ def regime_chart(result: BacktestResult) -> Chart:
         ax.plot(btc.index, btc.to_numpy(), color="#111827", linewidth=1.1, label="BTC close")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(thousands())
-    ax.legend(frameon=False, loc="upper left", fontsize=8)
+        ax.yaxis.set_minor_formatter(thousands())  # not "6 x 10^4"
+        ax.set_ylabel("BTC close (USD, log scale)")
+    # The legend sits below the plot (under the dates), never over the shaded regime bands.
+    fig.subplots_adjust(bottom=0.3)
+    ax.legend(
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=max(1, len(seen) + 1),
+        fontsize=8,
+    )
     format_dates(fig, ax)
     return Chart("regimes", "Regimes over the BTC price", points, _encode(fig))
 
@@ -155,7 +168,7 @@ def metric_table(report: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, 
 
 def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> str:
     """The report as one HTML document with its charts embedded."""
-    from rotator.reports.daily_render import DRY_RUN, _environment
+    from rotator.reports.daily_render import _environment
 
     names, rows = metric_table(report)
     template = _environment(True).get_template("backtest.html.j2")
@@ -170,7 +183,6 @@ def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> s
         colours=_regime_colours(result),
         notes=result.main.notes,
         charts=backtest_charts(result),
-        dry_run=DRY_RUN,
         warn=WARN,
     )
 

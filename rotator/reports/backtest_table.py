@@ -75,8 +75,10 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
     for p in report["regimes"]:
         periods.add_row(p["regime"], p["from"], p["to"], p["reason"])
     console.print(periods)
+    # Notes are diagnostics, like every other message: stderr, so stdout is the result alone.
+    errors = Console(stderr=True)
     for line in notes:
-        console.print(f"note: {line}", highlight=False, markup=False)
+        errors.print(f"note: {line}", highlight=False, markup=False)
 
 
 def sweep_json(

@@ -54,6 +54,34 @@ class DriftRow:
     target: Decimal | None
     drift_pp: Decimal | None  # percentage points, weight - target
     after: Decimal | None
+    priced: bool = True  # False: held but without a fresh price (value and drift unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    """One holding read: account (or wallet), its wallet type, asset, amount and value."""
+
+    account: str
+    wallet: str
+    asset: str
+    amount: Decimal
+    value: Decimal | None  # None: no fresh price
+
+    @property
+    def amount_text(self) -> str:
+        text = format(self.amount, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def holding_rows(plan: Plan) -> tuple[HoldingRow, ...]:
+    """Every holding of the plan, by account then largest value first (unpriced last)."""
+    rows = [
+        HoldingRow(
+            h.holding.account, h.holding.wallet.value, h.holding.asset, h.holding.total, h.value
+        )
+        for h in plan.holdings
+    ]
+    return tuple(sorted(rows, key=lambda r: (r.account, r.value is None, -(r.value or 0), r.asset)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +140,7 @@ class DailyReport:
     oracle: tuple[OracleRow, ...] = ()  # prices that came from a price oracle
     history_note: str | None = None  # rules unknown for lack of history (shown at the top)
     sources: tuple[str, ...] = ()  # where the charted series came from ("close:BTC from binance")
+    holdings: tuple[HoldingRow, ...] = ()  # every holding read, per account and wallet
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -141,25 +170,35 @@ def value_changes(
 
 
 def drift_rows(plan: Plan) -> tuple[DriftRow, ...]:
-    """Allocation now vs target, largest weight first; targets not held appear with weight 0."""
+    """Allocation now vs target, largest weight first; targets not held appear with weight 0.
+
+    An asset held without a fresh price has no value, weight or drift (`priced` False), and
+    with the total unknown no weight or drift is known at all: never a made-up 0.00 or -70 pp.
+    """
     after = {a.asset: a.weight for a in plan.after}
-    rows = [
-        DriftRow(
-            a.asset,
-            a.value,
-            a.weight,
-            a.target,
-            None if a.target is None else (a.weight - a.target) * 100,
-            after.get(a.asset),
+    unpriced = {h.holding.asset for h in plan.holdings if h.price is None}
+    unknown_total = plan.total_value is None
+    rows = []
+    for a in plan.before:
+        priced = not (a.asset in unpriced and a.value == 0)
+        known = priced and not unknown_total
+        rows.append(
+            DriftRow(
+                a.asset,
+                a.value,
+                a.weight,
+                a.target,
+                None if a.target is None or not known else (a.weight - a.target) * 100,
+                after.get(a.asset) if known else None,
+                priced,
+            )
         )
-        for a in plan.before
-    ]
     held = {a.asset for a in plan.before}
     for asset, target in plan.targets.weights.items():
         if asset not in held:
-            rows.append(
-                DriftRow(asset, Decimal(0), Decimal(0), target, -target * 100, after.get(asset))
-            )
+            drift = None if unknown_total else -target * 100
+            after_weight = None if unknown_total else after.get(asset)
+            rows.append(DriftRow(asset, Decimal(0), Decimal(0), target, drift, after_weight))
     return tuple(sorted(rows, key=lambda r: (r.asset == CASH_BUCKET, -r.weight, r.asset)))
 
 
@@ -253,7 +292,9 @@ def report_warnings(plan: Plan, rules: Sequence[RuleRow]) -> tuple[Problem, ...]
                     f"stale input: newest data is {row.age_days} days old ({row.as_of})",
                 )
             )
-    return tuple(found)
+    # The plan already carries a warning for each unknown rule its regimes read: list each
+    # problem once.
+    return tuple(dict.fromkeys(found))
 
 
 def _window(points: Sequence[tuple[date, float]], days: int) -> tuple[tuple[date, float], ...]:
@@ -329,6 +370,7 @@ def build_daily(
         oracle=oracle_rows(plan),
         history_note=None if plan.rules is None else plan.rules.history_note,
         sources=sources,
+        holdings=holding_rows(plan),
     )
 
 

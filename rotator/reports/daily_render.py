@@ -7,12 +7,14 @@ CSS, charts as data URIs), so it opens offline, from a mail attachment, or from 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from rotator.reports.charts import Chart, report_charts
 from rotator.reports.daily import DailyReport
@@ -42,6 +44,11 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def code(value: Any) -> Markup:
+    """Escaped text with `backticked` spans as <code> (HTML): messages quote commands so."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(str(value)))))
+
+
 def md(value: Any) -> str:
     """Text safe inside a Markdown table cell."""
     return str(value).replace("|", "\\|").replace("\n", " ")
@@ -57,7 +64,7 @@ def _environment(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(money=money, signed=signed, pct=pct, plain=plain, md=md)
+    env.filters.update(money=money, signed=signed, pct=pct, plain=plain, md=md, code=code)
     return env
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rotator.core.jsonable import iso_utc, plain_decimal
 from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
@@ -76,7 +77,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The whole plan as JSON-ready data."""
     return {
         "dry_run": True,
-        "as_of": plan.as_of.isoformat(),
+        "as_of": iso_utc(plan.as_of),
         "base_currency": plan.base_currency,
         "complete": plan.complete,
         "total_value": None if plan.total_value is None else _plain(plan.total_value),
@@ -102,7 +103,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "address": r.address,
                 "addresses": r.addresses,
                 "block": r.block,
-                "read_at": r.read_at,
+                "read_at": iso_utc(r.read_at),
                 "price_source": "oracle" if r.oracle else "exchange",
             }
             for r in onchain_rows(plan)
@@ -404,8 +405,7 @@ def _money(value: Decimal) -> str:
 
 def _plain(value: Decimal) -> str:
     """A Decimal as a plain string without exponent ('1E-8' -> '0.00000001')."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return plain_decimal(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -415,6 +415,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return iso_utc(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rotator.core.dominance_proxy import is_proxy
-from rotator.core.jsonable import to_jsonable
+from rotator.core.jsonable import plain_decimal, to_jsonable
 from rotator.core.models import Plan, ValuedHolding
 from rotator.reports.plan import details_to_dict, holding_row, render_table
 
@@ -203,7 +203,7 @@ def print_diff(
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else plain_decimal(value)
 
 
 def runs_json(found: Sequence[RunSummaryLike]) -> Any:

@@ -6,6 +6,7 @@ Addresses and xpubs are private: every renderer shows them shortened ("bc1qcr…
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from rotator.core.models import Plan
@@ -23,7 +24,7 @@ class OnchainRow:
     value: Decimal | None
     address: str  # shortened
     block: int | None
-    read_at: str  # ISO time, UTC
+    read_at: datetime  # when the chain was read (aware)
     addresses: int
     oracle: str | None  # set when the value comes from a price oracle
 
@@ -37,7 +38,12 @@ class OnchainRow:
     def source(self) -> str:
         at = f"block {self.block:,}" if self.block is not None else "latest"
         many = f", {self.addresses} addresses" if self.addresses > 1 else ""
-        return f"{self.chain} {self.address}{many}, {at}, read {self.read_at}"
+        return f"{self.chain} {self.address}{many}, {at}, read {self.read_at_text}"
+
+    @property
+    def read_at_text(self) -> str:
+        """For people: '2025-11-24 07:00 UTC' (JSON carries the ISO 8601 time)."""
+        return f"{self.read_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +72,7 @@ def onchain_rows(plan: Plan) -> tuple[OnchainRow, ...]:
                 value=vh.value,
                 address=shorten(src.address),
                 block=src.block,
-                read_at=f"{src.read_at:%Y-%m-%d %H:%M} UTC",
+                read_at=src.read_at,
                 addresses=src.addresses,
                 oracle=vh.price.oracle if vh.price is not None else None,
             )

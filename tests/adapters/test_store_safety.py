@@ -7,7 +7,8 @@
 - A damaged SQLite file (truncated, garbage header, garbage pages, a dropped table, an
   unknown schema revision) gives exit code 6 with a message naming the file and what to
   do, no traceback, and the file is left exactly as it was.
-- `plan --demo` stores its run where --db / ROTATOR_DB_URL say.
+- `plan --demo` stores its run where --db says, else in the demo's own file: never in the
+  user's ROTATOR_DB_URL database.
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def _concurrent_opens(url: str, tmp_path: Path, count: int = 4) -> None:
 
 @pytest.mark.parametrize("round_", range(3))
 def test_processes_migrating_one_fresh_sqlite_file_all_succeed(tmp_path: Path, round_: int) -> None:
-    _concurrent_opens(f"sqlite:///{tmp_path / f'fresh{round_}.sqlite3'}", tmp_path)
+    # An empty file (as `sqlite3 FILE` or `touch` leaves it): `history list` reads an existing
+    # database only and never creates one, but migrates an empty one.
+    fresh = tmp_path / f"fresh{round_}.sqlite3"
+    fresh.touch()
+    _concurrent_opens(f"sqlite:///{fresh}", tmp_path)
 
 
 def test_processes_migrating_one_fresh_postgresql_schema_all_succeed(tmp_path: Path) -> None:
@@ -181,7 +186,7 @@ def test_damaged_sqlite_file_gives_exit_6_and_is_left_alone(
     assert not list((tmp_path / "data").glob("**/report-*"))
 
 
-def test_plan_demo_stores_where_db_and_rotator_db_url_say(tmp_path: Path) -> None:
+def test_plan_demo_stores_where_db_says_never_in_rotator_db_url(tmp_path: Path) -> None:
     by_flag = tmp_path / "flag.sqlite3"
     by_env = tmp_path / "env.sqlite3"
     runs = _all(
@@ -197,11 +202,11 @@ def test_plan_demo_stores_where_db_and_rotator_db_url_say(tmp_path: Path) -> Non
     for code, output in runs:
         assert code in (0, 3) and "saved as run #1" in output, output
     assert f"--db sqlite:///{by_flag}" in runs[0][1]
-    for path in (by_flag, by_env):
+    for path in (by_flag, tmp_path / "d2" / "demo.sqlite3"):
         with sqlite3.connect(path) as conn:
             assert conn.execute("SELECT kind FROM runs").fetchall() == [("plan",)]
-    for data in ("d1", "d2"):
-        assert not (tmp_path / data / "demo.sqlite3").exists()
+    assert not by_env.exists()  # the user's database gets nothing of the demo
+    assert not (tmp_path / "d1" / "demo.sqlite3").exists()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -22,6 +22,10 @@ PROBE = """
   columns: [...document.querySelectorAll('#metrics thead th')].map(h => h.textContent),
   switches: document.querySelectorAll('#regimes tbody tr').length,
   switchText: document.querySelector('#regimes tbody').textContent,
+  text: document.body.innerText,
+  volatility: [...document.querySelectorAll('#metrics tbody tr')]
+    .filter(r => r.cells[0].textContent.startsWith('volatility'))
+    .map(r => [...r.cells].slice(1).map(c => c.textContent)),
   images: [...document.images].map(i => ({
     chart: i.dataset.chart, points: Number(i.dataset.points),
     complete: i.complete, width: i.naturalWidth, src: i.src.slice(0, 22) })),
@@ -70,4 +74,8 @@ def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
         assert image["complete"] and image["width"] > 0, image
         assert image["src"] == "data:image/png;base64,"
     assert charts["equity"]["points"] == 1826  # every day of 2017-2021
+    # A replay suggests no order: no dry-run banner; a volatility is a size, never signed.
+    assert "DRY RUN" not in found["text"]
+    [volatility] = found["volatility"]
+    assert all(v.endswith(" %") and v[0].isdigit() for v in volatility), volatility
     assert shot.stat().st_size > 20_000

@@ -4,6 +4,7 @@ report kept), an account that cannot be read (exit 3, the report says so promine
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,48 @@ def test_credentials_never_reach_report_files_or_database(
         assert sentinel_secret not in text
     html = next((tmp_path / "out").glob("report-*.html")).read_text()
     assert "binance-main" in html.split('id="warnings"')[1].split("</section>")[0]
+
+
+PAGE_PROBE = """
+(() => ({
+  sections: [...document.querySelectorAll('section')].map(s => s.id),
+  text: document.body.innerText,
+  warnings: [...document.querySelectorAll('#warnings li')].map(li => li.textContent.trim()),
+  images: [...document.images].map(i => i.dataset.chart),
+  noData: (document.getElementById('value-no-data') || {}).textContent || '',
+}))()
+"""
+
+
+def test_incomplete_run_report_shows_no_made_up_numbers(tmp_path: Path, environ: None) -> None:
+    from browser import chromium_path, inspect_page
+
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    with simulated_market(tmp_path) as market:
+        config = market.write_config(tmp_path / "p.yaml", tmp_path / "out")
+        # every ticker unreadable: nothing has a fresh price
+        market.server.fault("GET /binance/api/v3/ticker/bookTicker", status=503)
+        market.server.fault("GET /binance/api/v3/ticker/24hr", status=503)
+        result = run_report(config, db)
+    assert result.exit_code == 3, result.output
+    page = next((tmp_path / "out").glob("report-*.html"))
+    html = page.read_text()
+    markdown = next((tmp_path / "out").glob("report-*.md")).read_text()
+    allocation = html.split('id="allocation"')[1].split("</section>")[0]
+    # The total is unknown: no weight, drift or post-order weight is made up.
+    rows = re.findall(r"<tr><td>(\w+)</td>((?:<td[^>]*>[^<]*</td>)+)</tr>", allocation)
+    assert rows
+    for _asset, cells in rows:
+        _value, weight, _target, drift, after = re.findall(r">([^<]*)</td>", cells)
+        assert (weight, drift, after) == ("-", "-", "-"), cells
+    assert "No data yet" in html and "No data yet" in markdown
+    holdings = html.split('id="holdings"')[1].split("</section>")[0]
+    assert "binance-main" in holdings and "cold-storage" in holdings  # wallet names appear
+    assert "no price" in holdings and "no price" in markdown
+    if chromium_path() is None:
+        return
+    found = inspect_page(page, PAGE_PROBE)
+    assert "holdings" in found["sections"]
+    assert "`" not in found["text"]  # commands quoted in messages render as code
+    assert len(found["warnings"]) == len(set(found["warnings"]))  # each warning once
+    assert "value" not in found["images"] and "No data yet" in found["noData"]

@@ -164,6 +164,10 @@ class _AccountFetch:
                 delay = max(self.settings.backoff * (2**attempt), wait or 0.0)
                 log.info("%s: %s failed (%s), retry in %.2f s", self.subject, what,
                          failure.value, delay)  # fmt: skip
+                logging.getLogger("rotator.wait").info(
+                    "%s: %s failed (%s); retrying in %.0f s", self.subject, what,
+                    failure.value, delay,
+                )  # fmt: skip
                 await asyncio.sleep(delay)
                 attempt += 1
                 continue

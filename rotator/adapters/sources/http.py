@@ -9,6 +9,7 @@ appear in messages.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,6 +20,8 @@ from rotator.adapters.retry_after import retry_after_seconds
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
 
+# Waits a person should hear about (shown above the progress display; rotator.cli.progress).
+WAIT_LOG = logging.getLogger("rotator.wait")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 MAX_TEXT_BYTES = 20_000_000  # a CSV download (FRED's longest daily series is about 0.5 MB)
@@ -146,6 +149,14 @@ class JsonClient:
                     except ValueError:
                         raise SourceError(f"{what}: response is not JSON") from None
             if attempt < self.retries:
+                WAIT_LOG.info(
+                    "%s: %s; retrying in %.0f s (attempt %d of %d)",
+                    what,
+                    problem,
+                    delay,
+                    attempt + 2,
+                    self.retries + 1,
+                )
                 self._sleep(delay)
                 delay *= 2
         attempts = self.retries + 1

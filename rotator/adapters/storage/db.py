@@ -46,6 +46,40 @@ def display_url(url: str) -> str:
     return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
 
 
+DB_URL_FORMS = (
+    "sqlite:///relative/file.sqlite3, sqlite:////absolute/file.sqlite3 or "
+    "postgresql+psycopg://USER:PASSWORD@HOST:5432/DB (any SQLAlchemy URL whose driver is "
+    "installed)"
+)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot name a database rotator can open, or None when it can.
+
+    Checked before anything is created: a plain file path, an unknown scheme (`foo://`) and a
+    scheme whose driver is not installed (`mysql://` without mysqlclient) are all refused.
+    The text never repeats the URL (it may hold a password).
+    """
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "is not a database URL (a plain file path needs the sqlite:/// prefix)"
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"names an unknown database kind {parsed.drivername!r}"
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        return (
+            f"needs the Python driver of {parsed.drivername!r}, which is not installed "
+            f"({exc.name or exc})"
+        )
+    return None
+
+
 def open_engine(url: str) -> Engine:
     """Create an engine for `url` and migrate it to head (the default URL is the caller's:
     rotator.config.env.Settings.db_url).

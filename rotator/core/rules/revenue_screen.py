@@ -69,7 +69,11 @@ def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
             "revenue screen data not gathered (only `rotator plan` and `rotator screen` fetch it)"
         )
     data = ctx.dataset(DATASET, ScreenData)
-    outcome = screen(data, p, markets_frame(snapshot.markets), snapshot.as_of)
+    # Without accounts (`rotator signals`) no market is known: the basket is what passes on
+    # the screen's data alone, and the reason says tradability was not checked.
+    unchecked = not snapshot.accounts and p.require_tradable
+    params = p.model_copy(update={"require_tradable": False}) if unchecked else p
+    outcome = screen(data, params, markets_frame(snapshot.markets), snapshot.as_of)
     errors = [pr for pr in outcome.problems if pr.severity is Severity.ERROR]
     if errors:
         return RuleResult.unknown("revenue screen inputs: " + "; ".join(map(str, errors)))
@@ -86,4 +90,6 @@ def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
         )
     shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
     reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; basket {shares}"
+    if unchecked:
+        reason += " (tradability not checked: no account read)"
     return RuleResult.with_basket(basket, reason, inputs, snapshot.as_of)
