@@ -32,6 +32,7 @@ from rotator.pipeline.backtest import (
     load_backtest_history,
     replay,
 )
+from rotator.pipeline.robustness import assess, with_robustness
 from rotator.reports.backtest import write_backtest_report
 from rotator.reports.backtest_table import render_backtest
 
@@ -56,6 +57,18 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
     return number
 
 
+def _walk_forward(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    train, sep, test = value.partition(":")
+    if sep and train.isdigit() and test.isdigit() and int(train) >= 2 and int(test) >= 1:
+        return int(train), int(test)
+    raise ConfigError(
+        f"--walk-forward: expected TRAIN_DAYS:TEST_DAYS (whole days, training at least 2), "
+        f"e.g. 365:90, got {value!r}"
+    )
+
+
 @click.command()
 @config_option
 @rules_option
@@ -78,6 +91,25 @@ def _number(flag: str, value: str, *, low: Decimal, high: Decimal | None = None)
 @click.option("--split", "split", metavar="DATE", help="Sweep: out-of-sample from DATE on.")
 @click.option("--workers", type=int, default=None, help="Sweep: local processes (default: all).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Sweep: Dask scheduler address.")
+@click.option(
+    "--walk-forward",
+    "walk_forward",
+    metavar="TRAIN_DAYS:TEST_DAYS",
+    help="Sweep: pick the best point on each training window, report the test windows.",
+)
+@click.option(
+    "--bootstrap-samples",
+    default=1000,
+    show_default=True,
+    help="Block bootstrap: resampled histories (100 to 100,000).",
+)
+@click.option(
+    "--block-days",
+    default=30,
+    show_default=True,
+    help="Block bootstrap: mean block length in days (stationary bootstrap).",
+)
+@click.option("--seed", default=1, show_default=True, help="Block bootstrap: random seed.")
 @demo_option
 @db_option
 @quiet_option
@@ -97,6 +129,10 @@ def backtest(
     split: str | None,
     workers: int | None,
     dask_address: str | None,
+    walk_forward: str | None,
+    bootstrap_samples: int,
+    block_days: int,
+    seed: int,
     demo: bool,
     db_url: str | None,
     quiet: bool,
@@ -109,6 +145,17 @@ def backtest(
     """
     if every < 1:
         raise ConfigError(f"--every: expected at least 1 day, got {every}")
+    if not 100 <= bootstrap_samples <= 100_000:
+        raise ConfigError(
+            f"--bootstrap-samples: expected a count from 100 to 100000, got {bootstrap_samples}"
+        )
+    if not 1 <= block_days <= 365:
+        raise ConfigError(f"--block-days: expected 1 to 365 days, got {block_days}")
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"--seed: expected a whole number from 0 to 4294967295, got {seed}")
+    folds = _walk_forward(walk_forward)
+    if folds is not None and sweep_path is None:
+        raise ConfigError("--walk-forward: only with --sweep FILE (it chooses among grid points)")
     first, last = _day("--from", start), _day("--to", end)
     with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
         ruleset, note = s.ruleset(rules_path)
@@ -143,6 +190,7 @@ def backtest(
             split=_day("--split", split),
             workers=workers,
             dask_address=dask_address,
+            walk_forward=folds,
             output_format=output_format,
             note=note,
             quiet=quiet,
@@ -150,7 +198,8 @@ def backtest(
         return
     with show_progress(quiet) as progress:
         result = replay(ruleset, history, settings, benchmarks, step=progress.step)
-    report = as_json(result)
+    bootstrap = assess(result, block_days=block_days, samples=bootstrap_samples, seed=seed)
+    report = with_robustness(as_json(result), bootstrap)
     written = None
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)

@@ -11,9 +11,17 @@ import click
 
 from rotator.cli.progress import show_progress
 from rotator.config.sweep import load_sweep
+from rotator.core.backtest.walkforward import walk_forward_folds
 from rotator.errors import ConfigError
+from rotator.pipeline.robustness import (
+    deflate_best,
+    deflated_json,
+    walk_forward_json,
+    walk_forward_sweep,
+)
 from rotator.pipeline.sweep import apply_point, rank, run_dask, run_local
 from rotator.reports.backtest_table import render_sweep, sweep_json
+from rotator.reports.robustness import render_sweep_robustness
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +48,7 @@ def run_sweep_command(
     split: date | None,
     workers: int | None,
     dask_address: str | None,
+    walk_forward: tuple[int, int] | None = None,
     output_format: str,
     note: str,
     quiet: bool = False,
@@ -53,6 +62,11 @@ def run_sweep_command(
             raise ConfigError(f"{sweep_path}: grid: {exc}") from None
     if split is not None and not settings.start < split <= settings.end:
         raise ConfigError(f"--split {split}: must fall after --from {settings.start} and by --to")
+    if walk_forward is not None:
+        try:  # enough days for one fold, before any point runs
+            walk_forward_folds(settings.start, settings.end, *walk_forward)
+        except ValueError as exc:
+            raise ConfigError(f"--walk-forward: {exc}") from None
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: expected at least 1, got {workers}")
     if dask_address:
@@ -64,10 +78,25 @@ def run_sweep_command(
                 ruleset, history, settings, points, split=split, workers=workers, advance=advance
             )
     ranked = rank(rows, sweep.rank_by)
+    wf = None
+    if walk_forward is not None:
+        try:
+            wf = walk_forward_sweep(ranked, settings, sweep.rank_by, *walk_forward)
+        except ValueError as exc:
+            raise ConfigError(f"--walk-forward: {exc}") from None
+    ranked_days = None if split is None else (split - settings.start).days
+    deflated = deflate_best(ranked, ranked_days)
+    best = ranked[0].point if ranked else None
+    extra = {
+        "walk_forward": walk_forward_json(wf),
+        "deflated_sharpe": deflated_json(deflated, best),
+    }
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
-        click.echo(json.dumps(sweep_json(ranked, settings, split, sweep.rank_by), indent=2))
+        out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
+        click.echo(json.dumps(out, indent=2))
         click.echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)
+    render_sweep_robustness(extra, sweep.rank_by)
     click.echo(warning)

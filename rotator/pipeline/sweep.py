@@ -37,6 +37,7 @@ class SweepRow:
     point: Mapping[str, Any]
     in_sample: Mapping[str, Any]
     out_of_sample: Mapping[str, Any] | None = None
+    equity: tuple[float, ...] = ()  # every day's close value (walk-forward, deflated Sharpe)
 
 
 def apply_point(ruleset: RuleSet, point: Point) -> RuleSet:
@@ -105,12 +106,13 @@ def run_point(
 def summarise(
     point: Point, sim: Simulation, settings: BacktestSettings, split: date | None
 ) -> SweepRow:
-    """Metrics of the whole run, or of its parts before and from `split`."""
+    """Metrics of the whole run, or of its parts before and from `split`, and its equity."""
+    equity = tuple(float(d.value) for d in sim.days)
     if split is None:
-        return SweepRow(dict(point), _shown(sim.metrics()))
+        return SweepRow(dict(point), _shown(sim.metrics()), equity=equity)
     before = sim.between(settings.start, split - timedelta(days=1))
     after = sim.between(split, settings.end)
-    return SweepRow(dict(point), _shown(before.metrics()), _shown(after.metrics()))
+    return SweepRow(dict(point), _shown(before.metrics()), _shown(after.metrics()), equity)
 
 
 def _shown(metrics: Mapping[str, Any]) -> dict[str, Any]:

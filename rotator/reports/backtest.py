@@ -1,6 +1,7 @@
 """The backtest report: one self-contained HTML file in the daily report's style.
 
-Sections: the metrics table (rule set against its benchmarks), the equity curves (log scale),
+Sections: the metrics table (rule set against its benchmarks), how sure the excess CAGR is
+(the block bootstrap's intervals, rotator.reports.robustness), the equity curves (log scale),
 the drawdown, the regimes shaded over the BTC price, every regime switch with the rule values
 that caused it, and fees and turnover. Charts are PNG data URIs (rotator.reports.charts), so the
 file opens offline.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rotator.reports.charts import ACCENT, MUTED, TARGET, WARN, Chart, _encode, _figure
 from rotator.reports.charts import _format_dates as format_dates
 from rotator.reports.charts import _thousands as thousands
+from rotator.reports.robustness import bootstrap_caption, bootstrap_rows
 
 if TYPE_CHECKING:
     from rotator.core.backtest.results import BacktestResult
@@ -178,6 +180,8 @@ def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> s
         settings=result.settings,
         names=names,
         rows=rows,
+        robustness_rows=bootstrap_rows(report.get("robustness")),
+        robustness_caption=bootstrap_caption(report.get("robustness")),
         switches=switches(result),
         days_in_regime=report["metrics"]["days_in_regime"],
         colours=_regime_colours(result),

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rotator.core.backtest.results import BacktestSettings
+from rotator.reports.robustness import render_robustness
 
 
 class SweepRowLike(Protocol):
@@ -67,6 +68,7 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
         "[dim]annualised over 365 days; decisions on day D use data up to D's close and trade "
         "at D+1's close[/dim]"
     )
+    render_robustness(console, report.get("robustness"))
     days = report["metrics"]["days_in_regime"]
     console.print("days in regime: " + ", ".join(f"{r} {n}" for r, n in days.items()))
     periods = Table(title="Regimes", show_lines=False)

@@ -4,6 +4,7 @@ The screenshot is kept in test-artifacts/ (gitignored); docs/backtest.png is a c
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -14,13 +15,16 @@ from click.testing import CliRunner
 from rotator.cli.app import cli
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SECTIONS = ["notes", "metrics", "equity", "drawdown", "regimes", "costs"]
+SECTIONS = ["notes", "metrics", "robustness", "equity", "drawdown", "regimes", "costs"]
 PROBE = """
 (() => ({
   sections: [...document.querySelectorAll('section')].map(s => s.id),
   metricRows: [...document.querySelectorAll('#metrics tbody tr')].map(r => r.cells[0].textContent),
   columns: [...document.querySelectorAll('#metrics thead th')].map(h => h.textContent),
   switches: document.querySelectorAll('#regimes tbody tr').length,
+  robustness: [...document.querySelectorAll('#robustness tbody tr')].map(
+    r => [...r.cells].map(c => c.textContent)),
+  robustnessNote: document.querySelector('#robustness .sub').textContent,
   switchText: document.querySelector('#regimes tbody').textContent,
   text: document.body.innerText,
   volatility: [...document.querySelectorAll('#metrics tbody tr')]
@@ -53,6 +57,9 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 3
     assert "http://" not in page and "https://" not in page
     assert "btc_above_prior_high = true" in page  # the rule values behind a switch
+    assert "How sure: excess CAGR of the rule set" in page
+    report = json.loads((tmp_path / "out" / "backtest.json").read_text(encoding="utf-8"))
+    assert report["robustness"]["block_bootstrap"]["samples"] == 1000
     assert (tmp_path / "out" / "backtest.json").exists()
 
 
@@ -67,6 +74,10 @@ def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
     assert found["columns"][1:4] == ["rule set", "hodl_btc", "static"]
     assert "max drawdown" in found["metricRows"] and "Sharpe" in found["metricRows"]
     assert found["switches"] == 9  # 8 switches: 9 periods over 2017-2021
+    assert [row[0] for row in found["robustness"]] == ["hodl_btc", "static"]
+    for _, estimate, interval, share in found["robustness"]:
+        assert estimate.endswith("%") and " .. " in interval and share.endswith("%")
+    assert "1,000 resampled histories, mean block 30 days" in found["robustnessNote"]
     assert "held by hysteresis (min_days), not by its condition" in found["switchText"]
     charts = {i["chart"]: i for i in found["images"]}
     assert set(charts) == {"equity", "drawdown", "regimes"}
