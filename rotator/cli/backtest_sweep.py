@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from rotator.pipeline.robustness import (
 )
 from rotator.pipeline.sweep import apply_point, rank, run_dask, run_local
 from rotator.reports.backtest_table import render_sweep, sweep_json
+from rotator.reports.json_document import render_document
 from rotator.reports.robustness import render_sweep_robustness
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def run_sweep_command(
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
         out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
-        click.echo(json.dumps(out, indent=2))
+        click.echo(render_document(out))
         click.echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)

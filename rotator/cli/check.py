@@ -6,7 +6,6 @@ Imports neither ccxt nor pandas, so it answers at once.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ from rotator.core.rules.engine import RuleSet
 from rotator.errors import ExitCode
 from rotator.pipeline.chains_check import chain_wallet_lines
 from rotator.pipeline.coverage import stored_coverage
+from rotator.reports.json_document import render_document
 
 
 @click.command()
@@ -96,9 +96,7 @@ def check(
     for wallet in portfolio.manual_wallets:
         assets = ", ".join(f"{a} {q}" for a, q in wallet.holdings.items())
         lines.append(f"  wallet {wallet.name} (manual, never sold): {assets}")
-        found["wallets"].append(
-            {"name": wallet.name, "holdings": {a: str(q) for a, q in wallet.holdings.items()}}
-        )
+        found["wallets"].append({"name": wallet.name, "holdings": dict(wallet.holdings.items())})
     for line, env in chain_wallet_lines(portfolio, os.environ):
         lines.append(line)
         found["chain_wallets"].append(line.strip())
@@ -107,7 +105,7 @@ def check(
     lines.extend(_target_lines(portfolio, ruleset))
     targets = portfolio.static_targets()
     if targets is not None:
-        found["targets"] = {a: str(w) for a, w in targets.weights.items()}
+        found["targets"] = dict(targets.weights.items())
     if ruleset is not None:
         found["rules"] = {
             "name": ruleset.name,
@@ -121,7 +119,7 @@ def check(
             lines.append("  history the rules read:")
             lines.extend(f"    {c.describe()}" for c in coverage)
     if output_format == "json":
-        click.echo(json.dumps(found, indent=2))
+        click.echo(render_document(found))
     else:
         for line in lines:
             click.echo(line)

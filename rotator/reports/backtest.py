@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rotator.reports.charts import ACCENT, MUTED, TARGET, WARN, Chart, _encode, _figure
 from rotator.reports.charts import _format_dates as format_dates
 from rotator.reports.charts import _thousands as thousands
+from rotator.reports.json_document import render_document
 from rotator.reports.robustness import bootstrap_caption, bootstrap_rows
 
 if TYPE_CHECKING:
@@ -193,10 +194,8 @@ def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> s
 
 def write_backtest_report(result: BacktestResult, report: Mapping[str, Any], out_dir: Path) -> Path:
     """Write backtest.html (and backtest.json) into `out_dir`; return the HTML path."""
-    import json
-
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "backtest.html"
     page.write_text(render_backtest_html(result, report), encoding="utf-8")
-    (out_dir / "backtest.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (out_dir / "backtest.json").write_text(render_document(report), encoding="utf-8")
     return page
