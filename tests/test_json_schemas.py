@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
@@ -32,6 +33,7 @@ NAMES = (
     "screen",
     "history-show",
     "history-list",
+    "history-diff",
     "backtest",
     "backtest-sweep",
 )
@@ -82,6 +84,26 @@ def test_every_schema_is_a_valid_draft_2020_12_schema_linked_from_the_docs(name:
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert document["$defs"]["decimal"]["pattern"] == r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
     assert f"schemas/{name}.schema.json" in PAGE.read_text(encoding="utf-8")
+
+
+def test_every_command_printing_json_has_a_schema() -> None:
+    """A new `--format json` command needs its schema (and a row in docs/json-output.md)."""
+    found = []
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        if isinstance(command, click.Group):  # lazily loaded: ask the group
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                assert sub is not None
+                walk(sub, (*path, name))
+            return
+        for param in command.params:
+            if param.name == "output_format" and "json" in getattr(param.type, "choices", ()):
+                found.append("-".join(path))
+
+    walk(cli, ())
+    assert sorted(found) == sorted(n for n in NAMES if n != "backtest-sweep")
 
 
 def test_the_decimal_and_time_definitions_hold_the_convention() -> None:
@@ -146,6 +168,10 @@ def test_stored_run_json_matches_the_history_schemas() -> None:
     valid("history-list", runs)
     assert [r["id"] for r in runs] == [1]
     rejects("history-list", runs, (0, "total_value"), floated(runs[0]["total_value"]))
+    diff = run_json("history", "diff", "1", "1", "--demo", "--format", "json")
+    valid("history-diff", diff)
+    assert diff["value_change"] == "0" and diff["assets"]
+    rejects("history-diff", diff, ("assets", 0, "weight_change_pp"), 0.5)
 
 
 def test_check_json_matches_its_schema() -> None:
