@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from test_cli_plan import recorded_routes, write_portfolio
+from test_cli_plan import run as run_plan
 
 from rotator.cli.app import cli
+from rotator.demo.replay import ReplayServer
 from rotator.reports.json_document import float_text, render_document, typed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,6 +157,36 @@ def test_plan_json_matches_its_schema() -> None:
     inputs = next(r["inputs"] for r in plan["details"]["rules"] if "close" in r["inputs"])
     assert Decimal(inputs["close"]) > 0  # a rule input is a decimal string too
     rejects("plan", plan, ("details", "rules", 0, "inputs", "close"), floated(inputs["close"]))
+
+
+@pytest.fixture
+def exchanges() -> Iterator[ReplayServer]:
+    """The recorded Binance and Kraken responses, as tests/test_cli_plan.py serves them."""
+    binance, kraken = recorded_routes()
+    with ReplayServer() as replay:
+        replay.mount("/b", binance)
+        replay.mount("/k", kraken)
+        yield replay
+
+
+def test_incomplete_and_static_plans_match_the_plan_schema(
+    tmp_path: Path, exchanges: ReplayServer
+) -> None:
+    """Recorded exchanges on 127.0.0.1: static targets (no rule set, empty `details`), then an
+    account failing (incomplete: `total_value` null, no orders)."""
+    config = write_portfolio(tmp_path, exchanges, ignore_assets=["LTC"])
+    complete = run_plan(config, "--format", "json", "--no-save")
+    assert complete.exit_code == 0, complete.output
+    plan = json.loads(complete.stdout)
+    valid("plan", plan)
+    assert plan["details"] == {} and plan["regime"] is None and plan["orders"]
+    exchanges.fault("POST /k/0/private/BalanceEx", status=429, headers={"Retry-After": "0"})
+    failed = run_plan(config, "--format", "json", "--no-save")
+    assert failed.exit_code == 3, failed.output
+    incomplete = json.loads(failed.stdout)
+    valid("plan", incomplete)
+    assert incomplete["complete"] is False and incomplete["orders"] == []
+    assert any(p["severity"] == "error" for p in incomplete["problems"])
 
 
 def test_stored_run_json_matches_the_history_schemas() -> None:
