@@ -96,7 +96,7 @@ def test_thesis_yaml_validates_and_replays():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert list(report) == [
-        "from", "to", "start_value", "metrics", "benchmarks", "regimes", "equity"
+        "from", "to", "start_value", "metrics", "benchmarks", "regimes", "robustness", "equity"
     ]  # fmt: skip
     assert (report["from"], report["to"]) == ("2017-01-01", "2021-12-31")
     assert {"hodl_btc", "static"} <= set(report["benchmarks"])
