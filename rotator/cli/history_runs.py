@@ -63,7 +63,7 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
         click.echo("no runs stored yet: `rotator plan` and `rotator report` store every run")
     else:
         print_runs(found, console())
-    market = stored_series(engine)
+    market = None if engine is None else stored_series(engine)
     if market:
         print_market_history(market, console())
 
