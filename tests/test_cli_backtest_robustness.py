@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -38,14 +39,14 @@ def test_json_robustness_keys_exactly_as_documented():
     }
     assert (boot["block_days"], boot["samples"]) == (20, 200)
     for key in ("excess_cagr_vs_hodl_btc", "excess_cagr_vs_static"):
-        x = boot[key]
+        x = {k: Decimal(v) for k, v in boot[key].items()}  # decimal strings
         assert set(x) == INTERVAL
         assert x["ci95_low"] <= x["ci95_high"] and 0 <= x["p_positive"] <= 1
     # The estimate is the replay's own CAGR difference.
-    cagr = report["metrics"]["cagr"]
+    cagr = Decimal(report["metrics"]["cagr"])
     for name in ("hodl_btc", "static"):
-        expected = cagr - report["benchmarks"][name]["cagr"]
-        assert abs(boot[f"excess_cagr_vs_{name}"]["estimate"] - expected) < 2e-6
+        expected = cagr - Decimal(report["benchmarks"][name]["cagr"])
+        assert abs(Decimal(boot[f"excess_cagr_vs_{name}"]["estimate"]) - expected) < Decimal("2e-6")
 
 
 def test_same_seed_same_intervals_other_seed_other_intervals():
@@ -113,7 +114,7 @@ def test_sweep_walk_forward_and_deflated_sharpe_json(tmp_path: Path):
     assert {"total_return", "cagr", "sharpe", "max_drawdown"} <= set(oos)
     ds = out["deflated_sharpe"]
     assert ds["trials"] == 4 and ds["params"] == out["points"][0]["params"]
-    assert 0 <= ds["deflated_sharpe"] <= 1
+    assert 0 <= Decimal(ds["deflated_sharpe"]) <= 1
     assert ds["observations"] == 181
 
 

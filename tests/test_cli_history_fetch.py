@@ -396,7 +396,8 @@ def test_livecoinwatch_key_gives_real_dominance_and_never_leaks(
                      "--format", "json", env=env)  # fmt: skip
     (rule,) = json.loads(signals.stdout)["rules"]
     assert rule["value"] in ("true", "false")
-    assert rule["inputs"]["dominance_pct"] == pytest.approx(reference[date(2021, 10, 21)], abs=0.01)
+    dominance = float(rule["inputs"]["dominance_pct"])  # a decimal string
+    assert dominance == pytest.approx(reference[date(2021, 10, 21)], abs=0.01)
     wrong = invoke(*fetch, env={**env, "LIVECOINWATCH_API_KEY": "lcw-wrong-secret"})
     assert wrong.exit_code == 3
     assert "LiveCoinWatch POST /overview/history: HTTP 401 (check the API key)" in wrong.output

@@ -54,7 +54,7 @@ def test_what_did_my_rules_say_on_a_day(db: str):
         close = next(
             float(r["price"]) for r in csv.DictReader(handle) if "2021-01-07" in r["snapped_at"]
         )
-    assert btc["inputs"]["close"] == round(close, 2)
+    assert float(btc["inputs"]["close"]) == round(close, 2)  # a decimal string
     assert btc["data_as_of"] == "2021-01-07" and btc["age_days"] == 0
     assert report["regime"] in {"rotate", "ride_btc"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -37,6 +36,7 @@ from rotator.pipeline.backtest import (
 from rotator.pipeline.robustness import assess, with_robustness
 from rotator.reports.backtest import write_backtest_report
 from rotator.reports.backtest_table import render_backtest
+from rotator.reports.json_document import render_document
 
 
 def _day(flag: str, value: str | None) -> date | None:
@@ -224,7 +224,7 @@ def backtest(
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)
     if output_format == "json":
-        echo(json.dumps(report, indent=2))
+        echo(render_document(report))
         for line in result.main.notes:
             echo(f"note: {line}", err=True)
     else:

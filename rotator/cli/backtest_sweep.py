@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from rotator.pipeline.sweep import (
     scrub_environment,
 )
 from rotator.reports.backtest_table import render_sweep, sweep_json
+from rotator.reports.json_document import render_document
 from rotator.reports.robustness import render_sweep_robustness
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def run_sweep_command(
     warning = OVERFIT if split is not None else NO_SPLIT
     if output_format == "json":
         out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
-        echo(json.dumps(out, indent=2))
+        echo(render_document(out))
         echo(warning, err=True)
         return
     render_sweep(ranked, settings, split, sweep.rank_by, note)

@@ -6,7 +6,6 @@ Imports neither ccxt nor pandas, so it answers at once.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from rotator.core.rules.engine import RuleSet
 from rotator.errors import ExitCode
 from rotator.pipeline.chains_check import chain_wallet_lines
 from rotator.pipeline.coverage import stored_coverage
+from rotator.reports.json_document import render_document
 
 
 @click.command()
@@ -125,7 +125,7 @@ def check(
             lines.append("  history the rules read:")
             lines.extend(f"    {c.describe()}" for c in coverage)
     if output_format == "json":
-        click.echo(json.dumps(found, indent=2))
+        click.echo(render_document(found))
     else:
         for line in lines:
             click.echo(line)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from rotator.cli.options import db_option, demo_option, format_option
@@ -11,6 +9,7 @@ from rotator.cli.session import open_session
 from rotator.pipeline import store
 from rotator.pipeline.coverage import stored_series
 from rotator.pipeline.store import Engine, StoredRun, load_run
+from rotator.reports.json_document import render_document
 from rotator.reports.runs import (
     console,
     diff_json,
@@ -58,7 +57,7 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
     engine = _engine(db_url, demo)
     found = [] if engine is None else store.list_runs(engine, limit=limit)
     if output_format == "json":
-        click.echo(json.dumps(runs_json(found), indent=2))
+        click.echo(render_document(runs_json(found)))
         return
     if not found:
         click.echo("no runs stored yet: `rotator plan` and `rotator report` store every run")
@@ -78,7 +77,7 @@ def show_run(run_id: int, db_url: str | None, demo: bool, output_format: str) ->
     """Show one stored run: holdings per account, allocation, orders and problems."""
     stored = _load(_existing(db_url, demo), run_id)
     if output_format == "json":
-        click.echo(json.dumps(run_json(stored), indent=2))
+        click.echo(render_document(run_json(stored)))
         return
     print_run(stored, console())
 
@@ -96,6 +95,6 @@ def diff_runs(run_a: int, run_b: int, db_url: str | None, demo: bool, output_for
     rows = diff_rows(a, b)
     change = value_change(a, b)
     if output_format == "json":
-        click.echo(json.dumps(diff_json(a, b, rows, change), indent=2))
+        click.echo(render_document(diff_json(a, b, rows, change)))
         return
     print_diff(a, b, rows, console())

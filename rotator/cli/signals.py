@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from rotator.cli.options import (
 )
 from rotator.cli.session import open_session
 from rotator.pipeline.rules import LoadContext, run_rules
+from rotator.reports.json_document import render_document
 from rotator.reports.plan import rules_to_dict
 from rotator.reports.signals import render_signals
 
@@ -70,6 +70,6 @@ def signals(
         "note": note,
     }
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2))
+        click.echo(render_document(report))
         return
     render_signals(report)

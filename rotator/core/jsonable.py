@@ -50,6 +50,8 @@ def plain_decimal(value: Decimal) -> str:
     '2.50' -> '2.5'); non-finite values as str() gives them."""
     if not value.is_finite():
         return str(value)
+    if value.is_zero():  # "-0.00" -> "0": a zero has no sign in an output
+        return "0"
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rotator.reports.charts import ACCENT, MUTED, TARGET, WARN, Chart, _encode, _figure
 from rotator.reports.charts import _format_dates as format_dates
 from rotator.reports.charts import _thousands as thousands
+from rotator.reports.json_document import render_document
 from rotator.reports.robustness import bootstrap_caption, bootstrap_rows
 
 if TYPE_CHECKING:
@@ -193,12 +194,10 @@ def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> s
 
 def write_backtest_report(result: BacktestResult, report: Mapping[str, Any], out_dir: Path) -> Path:
     """Write backtest.html (and backtest.json) into `out_dir`; return the HTML path."""
-    import json
-
     from rotator.reports.files import ensure_folder, write_text_safely
 
     ensure_folder(out_dir)
     page = out_dir / "backtest.html"
     write_text_safely(page, render_backtest_html(result, report))
-    write_text_safely(out_dir / "backtest.json", json.dumps(report, indent=2))
+    write_text_safely(out_dir / "backtest.json", render_document(report))
     return page

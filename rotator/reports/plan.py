@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import Any
@@ -28,6 +27,7 @@ from rotator.core.models import Allocation, Order, Plan, ValuedHolding
 from rotator.core.records import BasketReport, RuleReport, RulesReport, basket_weights
 from rotator.errors import Severity
 from rotator.reports.escape import csv_row
+from rotator.reports.json_document import render_document
 from rotator.reports.sources import onchain_rows, oracle_rows
 
 ORDER_FIELDS = (
@@ -140,7 +140,9 @@ def rule_to_dict(rule: RuleReport, day: date) -> dict[str, Any]:
         "value": rule.state,
         "reason": rule.reason,
         "inputs": dict(rule.inputs),
-        "basket": None if rule.basket is None else {a: str(w) for a, w in rule.basket.items()},
+        "basket": None
+        if rule.basket is None
+        else {a: plain_decimal(w) for a, w in rule.basket.items()},
         "data_as_of": data_as_of,
         "as_of": data_as_of,
         "age_days": rule.age_days(day),
@@ -164,13 +166,13 @@ def baskets_to_dict(baskets: tuple[BasketReport, ...]) -> dict[str, Any]:
     entries = [
         {
             "rule": b.rule,
-            "regime_weight": str(b.regime_weight),
+            "regime_weight": plain_decimal(b.regime_weight),
             "members": [
                 {
                     "symbol": m.symbol,
                     **m.figures,
-                    "basket_weight": str(m.basket_weight),
-                    "portfolio_weight": str(m.portfolio_weight),
+                    "basket_weight": plain_decimal(m.basket_weight),
+                    "portfolio_weight": plain_decimal(m.portfolio_weight),
                 }
                 for m in b.members
             ],
@@ -179,7 +181,7 @@ def baskets_to_dict(baskets: tuple[BasketReport, ...]) -> dict[str, Any]:
         for b in baskets
     ]
     weights = basket_weights(baskets)
-    return {"basket": {code: str(w) for code, w in weights.items()}, "baskets": entries}
+    return {"basket": {code: plain_decimal(w) for code, w in weights.items()}, "baskets": entries}
 
 
 def details_to_dict(plan: Plan) -> dict[str, Any]:
@@ -189,7 +191,7 @@ def details_to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
+    return render_document(plan_to_dict(plan)) + "\n"
 
 
 def render_csv(plan: Plan) -> str:

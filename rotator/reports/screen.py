@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,9 +18,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rotator.core.jsonable import iso_utc
 from rotator.core.screen.basket import to_basket
 from rotator.errors import Problem
 from rotator.reports.escape import SafeConsole, csv_row
+from rotator.reports.json_document import render_document
 
 if TYPE_CHECKING:
     from rotator.core.screen.screening import ScreenOutcome
@@ -76,8 +77,8 @@ def render_screen(
     basket = to_basket(table) if table["in_basket"].any() else {}
     document = {
         "rule": rule,
-        "as_of": now.isoformat(),
-        "basket": {code: str(weight) for code, weight in basket.items()},
+        "as_of": iso_utc(now),
+        "basket": dict(basket.items()),
         "candidates": rows(outcome),
         "unmapped": list(outcome.unmapped),
         "problems": [
@@ -85,7 +86,7 @@ def render_screen(
             for p in (*outcome.problems, *account_problems)
         ],
     }
-    text = json.dumps(document, indent=2) + "\n"
+    text = render_document(document) + "\n"
     if fmt == "json":
         return text
     console = SafeConsole(file=io.StringIO(), width=200, record=True)
