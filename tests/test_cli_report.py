@@ -118,7 +118,6 @@ def test_report_waits_for_the_lock_then_exits_4(held: str) -> None:
     with lock:
         result = invoke("report", "--demo", "--wait", "0.2")
     assert result.exit_code == 4
-    # (not the word "another": other tests register it as a secret in this process)
     assert "rotator.lock" in result.output and "did not finish within 0.2 s" in result.output
     assert not list((data_dir() / "demo-reports").glob("report-*"))
 

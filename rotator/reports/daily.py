@@ -34,7 +34,6 @@ DOMINANCE_CHART_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
-@dataclass(frozen=True, slots=True)
 class HoldingRow:
     """One holding read: account (or wallet), its wallet type, asset, amount and value."""
 
