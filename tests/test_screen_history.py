@@ -131,7 +131,7 @@ def test_screen_result_is_stored_and_replayed_by_signals(tmp_path: Path) -> None
     assert basket  # the demo's screen builds a basket
     stored = load_screen_history(open_engine(db)).screens
     assert [(s.day, s.rule) for s in stored] == [(date(2021, 5, 20), "revenue_basket")]
-    assert {code: str(w) for code, w in stored[0].basket.items()} == basket
+    assert stored[0].basket == {code: Decimal(w) for code, w in basket.items()}
     assert [m["symbol"] for m in stored[0].members] == list(basket)
 
     # Before the screen: the declared fallback, said in the reason.
@@ -179,3 +179,43 @@ def test_backtest_uses_the_basket_known_on_each_day(tmp_path: Path) -> None:
     assert before and after, rotate
     assert all("basket revenue_basket (0.25): ETH 100%" in p["reason"] for p in before)
     assert all("basket revenue_basket (0.25): SOL 100%" in p["reason"] for p in after)
+
+
+def test_sweep_points_use_the_basket_known_on_each_day(tmp_path: Path) -> None:
+    """A sweep replays each point like `backtest` does: with the stored screen (SOL from
+    2021-03-01), the point equal to the rule set's own parameters scores what the plain
+    backtest scores, and differently from the same sweep without the stored screen."""
+    window = ["--rules", str(THESIS), "--from", "2020-12-01", "--to", "2021-06-30"]
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("grid:\n  rotate.min_days: [30, 14]\n")  # 30: thesis.yaml's own value
+
+    def run(db: str, *extra: str) -> dict:
+        args = ["backtest", "--demo", "--db", db, *window, *extra, "--format", "json"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def own_point(report: dict) -> dict:
+        [point] = [p for p in report["points"] if p["params"] == {"rotate.min_days": 30}]
+        return point["in_sample"]
+
+    bare = f"sqlite:///{tmp_path / 'bare.sqlite3'}"
+    without = own_point(run(bare, "--sweep", str(sweep), "--workers", "1"))
+
+    db = f"sqlite:///{tmp_path / 'screens.sqlite3'}"
+    engine = open_engine(db)
+    save_screen(
+        engine,
+        rule="revenue_basket",
+        screened_at=datetime(2021, 3, 1, tzinfo=UTC),
+        basket={"SOL": Decimal("1")},
+        members=[{"symbol": "SOL", "weight": 1.0}],
+        figures=[],
+    )
+    engine.dispose()
+    single = run(db)["metrics"]
+    # on worker processes: the stored screens travel with the history
+    swept = own_point(run(db, "--sweep", str(sweep), "--workers", "2"))
+    assert swept["total_return"] == single["total_return"]
+    assert swept["fees"] == single["fees"]
+    assert without["total_return"] != single["total_return"]

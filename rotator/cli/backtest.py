@@ -211,6 +211,7 @@ def backtest(
             trust_cluster=trust_cluster,
             secret_names=secret_names,
             walk_forward=folds,
+            datasets=datasets,
             output_format=output_format,
             note=note,
             quiet=quiet,

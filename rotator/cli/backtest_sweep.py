@@ -30,6 +30,8 @@ from rotator.reports.json_document import render_document
 from rotator.reports.robustness import render_sweep_robustness
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from rotator.core.backtest.results import BacktestSettings
@@ -79,6 +81,7 @@ def run_sweep_command(
     trust_cluster: bool = False,
     secret_names: tuple[str, ...] = (),
     quiet: bool = False,
+    datasets: Mapping[str, object] | None = None,
 ) -> None:
     sweep = load_sweep(sweep_path)
     points = sweep.points()
@@ -102,14 +105,14 @@ def run_sweep_command(
         scrub_environment(secret_names)
         rows = run_dask(
             ruleset, history, settings, points, address=dask_address, split=split,
-            trust=trust_cluster,
+            trust=trust_cluster, datasets=datasets,
         )  # fmt: skip
     else:
         with show_progress(quiet) as progress:
             advance = progress.step(f"sweep of {len(points)} points", len(points))
             rows = run_local(
                 ruleset, history, settings, points, split=split, workers=workers,
-                advance=advance, secret_names=secret_names,
+                advance=advance, secret_names=secret_names, datasets=datasets,
             )  # fmt: skip
     ranked = rank(rows, sweep.rank_by)
     wf = None

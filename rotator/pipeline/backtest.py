@@ -423,9 +423,11 @@ def simulate_ruleset(
     history: Mapping[str, pd.Series],
     settings: BacktestSettings,
     decide_on: Decider,
+    datasets: Mapping[str, object] | None = None,
 ) -> Simulation:
-    """The rule set's replay alone (what each sweep point runs)."""
-    closes, first = _market(ruleset, history, settings)
+    """The rule set's replay alone (what each sweep point runs); `datasets` as for `replay`
+    (the stored baskets' members are traded assets too)."""
+    closes, first = _market(ruleset, history, settings, (), datasets)
     return simulate(ruleset.name, closes, settings, decide_on, first)
 
 

@@ -103,13 +103,18 @@ def run_point(
     settings: BacktestSettings,
     split: date | None,
     point: Point,
+    datasets: Mapping[str, object] | None = None,
 ) -> SweepRow:
-    """Replay one grid point (the rule set only, no benchmarks) and summarise it."""
+    """Replay one grid point (the rule set only, no benchmarks) and summarise it.
+
+    `datasets` are the stored datasets the rules read (the screen history), as for one replay:
+    every point sees the basket stored on or before each day."""
     from rotator.pipeline.backtest import rules_decider, simulate_ruleset
 
     variant = apply_point(ruleset, point)
     cash = settings.policy.cash_assets | {"USD"}
-    sim = simulate_ruleset(variant, history, settings, rules_decider(variant, history, cash))
+    decide = rules_decider(variant, history, cash, datasets)
+    sim = simulate_ruleset(variant, history, settings, decide, datasets)
     return summarise(point, sim, settings, split)
 
 
@@ -196,14 +201,17 @@ def _init_worker(
     settings: Any,
     split: date | None,
     secret_names: tuple[str, ...] = (),
+    datasets: Mapping[str, object] | None = None,
 ) -> None:
     scrub_environment(secret_names)  # a forked worker starts with a copy of our environment
-    _WORKER.update(ruleset=ruleset, history=history, settings=settings, split=split)
+    _WORKER.update(
+        ruleset=ruleset, history=history, settings=settings, split=split, datasets=datasets
+    )
 
 
 def _worker_point(point: Point) -> SweepRow:
     w = _WORKER
-    return run_point(w["ruleset"], w["history"], w["settings"], w["split"], point)
+    return run_point(w["ruleset"], w["history"], w["settings"], w["split"], point, w["datasets"])
 
 
 def run_local(
@@ -216,6 +224,7 @@ def run_local(
     workers: int | None = None,
     advance: Callable[[int], None] | None = None,
     secret_names: Sequence[str] = (),
+    datasets: Mapping[str, object] | None = None,
 ) -> list[SweepRow]:
     """Every point on `workers` local processes (default: all cores); 1 runs in-process.
 
@@ -233,12 +242,12 @@ def run_local(
 
     if count == 1:
         for p in points:
-            done(run_point(ruleset, history, settings, split, p))
+            done(run_point(ruleset, history, settings, split, p, datasets))
         return rows
     with ProcessPoolExecutor(
         max_workers=min(count, len(points)) or 1,
         initializer=_init_worker,
-        initargs=(ruleset, dict(history), settings, split, tuple(secret_names)),
+        initargs=(ruleset, dict(history), settings, split, tuple(secret_names), datasets),
     ) as pool:
         for row in pool.map(_worker_point, points):
             done(row)
@@ -254,6 +263,7 @@ def run_dask(
     address: Any,
     split: date | None = None,
     trust: bool = False,
+    datasets: Mapping[str, object] | None = None,
 ) -> list[SweepRow]:
     """Every point as a task on an existing Dask distributed scheduler (`rotator[dask]`).
 
@@ -286,6 +296,7 @@ def run_dask(
             *([future] * n for future in shared),
             [split] * n,
             list(points),
+            [datasets] * n,
             pure=False,
             key=[f"rotator-sweep-{i}" for i in range(len(points))],
         )
