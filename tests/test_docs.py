@@ -340,3 +340,16 @@ def test_messages_point_at_the_docs_not_the_readme():
         if re.search(r"see README", path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_the_site_unescapes_pipes_only_in_table_code():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    text = "| `--format table\\|json` | a \\| b |\nprose `x\\|y`"
+    assert hooks.unescape_pipes_in_table_code(text) == (
+        "| `--format table|json` | a \\| b |\nprose `x\\|y`"
+    )
