@@ -13,7 +13,7 @@ from enum import IntEnum, StrEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes; documented in README.md ("Exit codes")."""
+    """Process exit codes; documented in docs/exit-codes.md."""
 
     OK = 0
     INTERNAL_ERROR = 1

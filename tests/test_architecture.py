@@ -2,7 +2,7 @@
 
 Every module under rotator/ is parsed with `ast`; every import counts: top-level, inside
 functions, and under `if TYPE_CHECKING:` (a type-only import is still an arrow a reader must
-follow). The arrows (README, "Architecture (for contributors)"):
+follow). The arrows (docs/architecture.md):
 
     cli ──> pipeline ──> adapters ──> core
      │         │  └────> config ───┘   ↑

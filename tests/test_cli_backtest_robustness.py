@@ -140,7 +140,7 @@ def test_a_window_too_short_to_resample_says_so():
 def test_every_option_and_output_field_is_documented():
     root = Path(__file__).resolve().parents[1]
     page = (root / "docs" / "backtest-robustness.md").read_text(encoding="utf-8")
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    backtest_page = (root / "docs" / "backtest.md").read_text(encoding="utf-8")
     options = ("--bootstrap-samples", "--block-days", "--seed", "--walk-forward")
     fields = (
         "robustness.block_bootstrap", "block_days", "samples", "excess_cagr_vs_hodl_btc",
@@ -153,4 +153,4 @@ def test_every_option_and_output_field_is_documented():
     for name in options + fields:  # `name` or a path ending in .name
         assert re.search(rf"[`.]{re.escape(name)}\b", page), name
     for name in options:
-        assert f"`{name}" in readme, name
+        assert f"`{name}" in backtest_page, name

@@ -83,7 +83,7 @@ def test_thesis_signals_on_the_demo_default_day():
 
 
 def test_thesis_yaml_validates_and_replays():
-    """The README's replay: 2017-2021 on the bundled history, every day, through the real CLI.
+    """The replay in docs/backtest.md: 2017-2021 on the bundled history, daily, through the CLI.
 
     No regime shorter than 14 days (`lock_days: 14` on every regime; 35 switches on the bundled
     data, none of the values chosen from this replay). Each playbook step fires for its reason.

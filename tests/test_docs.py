@@ -1,10 +1,13 @@
-"""README.md documents everything a user can set (datasette's tests/test_docs.py, same idea).
+"""The documentation covers everything a user can set, and holds together (datasette's
+tests/test_docs.py, same idea).
 
 - every portfolio.yaml field, found by walking the pydantic models of rotator.config.portfolio,
-  has a row in the configuration reference (`rebalance.drift_abs`, `accounts[].ccxt`, ...);
-- every registered rule kind has a `####` section in the Rules reference, naming every parameter
-  of its params model;
-- every `ROTATOR_*` environment variable the code reads is named.
+  has a row in docs/reference/configuration.md (`rebalance.drift_abs`, `accounts[].ccxt`, ...);
+- every registered rule kind has a `###` section in docs/reference/rules.md, naming every
+  parameter of its params model;
+- every `ROTATOR_*` environment variable the code reads is named in the configuration reference;
+- README.md stays short and keeps the two commands; every page under docs/ is in mkdocs.yml's
+  nav; every relative link in README.md and docs/ reaches a file, and its #anchor a heading.
 """
 
 from __future__ import annotations
@@ -12,16 +15,21 @@ from __future__ import annotations
 import re
 import types
 import typing
+import unicodedata
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from rotator.config.portfolio import Portfolio
 from rotator.core.rules.registry import default_registry
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONFIGURATION = (DOCS / "reference" / "configuration.md").read_text(encoding="utf-8")
+RULES = (DOCS / "reference" / "rules.md").read_text(encoding="utf-8")
 
 
 def section(text: str, heading: str) -> str:
@@ -36,7 +44,7 @@ def section(text: str, heading: str) -> str:
         if out or line.startswith(heading):
             out.append(line)
             fenced ^= line.startswith("```")
-    assert out, f"README has no heading {heading!r}"
+    assert out, f"no heading {heading!r}"
     return "\n".join(out)
 
 
@@ -101,13 +109,13 @@ def config_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 def documented_config_paths(text: str) -> set[str]:
-    """Paths named in the first column of the configuration reference table.
+    """Paths named in the first column of the tables of the configuration reference.
 
     A cell may name siblings after a full path: "`accounts[].api_key_env` / `secret_env`"
     documents `accounts[].api_key_env` and `accounts[].secret_env`.
     """
     found: set[str] = set()
-    for line in section(text, "## Configuration reference").splitlines():
+    for line in text.splitlines():
         if not line.startswith("| `"):
             continue
         parent = ""
@@ -137,9 +145,9 @@ def test_config_paths_walk_the_models():
 
 def test_documented_paths_expand_siblings():
     text = (
-        "## Configuration reference\n\n| key | type | meaning |\n|---|---|---|\n"
+        "# Configuration reference\n\n| key | type | meaning |\n|---|---|---|\n"
         "| `accounts[].api_key_env` / `secret_env` | env var | x `not.this` |\n"
-        "| `targets` | mapping | y |\n\n## Next\n| `outside.table` | | |\n"
+        "| `targets` | mapping | y |\n\nProse naming `not.a.row` is no row.\n"
     )
     assert documented_config_paths(text) == {
         "accounts[].api_key_env",
@@ -149,22 +157,22 @@ def test_documented_paths_expand_siblings():
 
 
 def test_every_portfolio_field_is_documented():
-    documented = documented_config_paths(README)
+    documented = documented_config_paths(CONFIGURATION)
     missing = [p for p in config_paths(Portfolio) if p not in documented]
-    assert missing == [], "add rows to README's 'Configuration reference' for these"
+    assert missing == [], "add rows to docs/reference/configuration.md for these"
 
 
-RULES_REFERENCE = section(README, "## Rules reference")
+RULES_REFERENCE = section(RULES, "## Rule kinds")
 REGISTRY = default_registry()
 
 
 def kind_section(kind: str) -> str:
-    """The `####` section of the Rules reference whose heading names `kind` in backticks."""
+    """The `###` section of the rule kinds whose heading names `kind` in backticks."""
     headings = [
         line for line in RULES_REFERENCE.splitlines()
-        if line.startswith("#### ") and f"`{kind}`" in line
+        if line.startswith("### ") and f"`{kind}`" in line
     ]  # fmt: skip
-    assert headings, f"README's Rules reference has no '#### `{kind}`' section"
+    assert headings, f"docs/reference/rules.md has no '### `{kind}`' section"
     return section(RULES_REFERENCE, headings[0])
 
 
@@ -173,7 +181,7 @@ def test_every_rule_kind_and_parameter_is_documented(kind: str):
     text = kind_section(kind)
     params = REGISTRY.get(kind).params.model_fields  # type: ignore[union-attr]
     missing = [name for name in params if f"`{name}`" not in text]
-    assert missing == [], f"README: section of rule kind {kind} does not name these parameters"
+    assert missing == [], f"rules.md: section of rule kind {kind} lacks these parameters"
 
 
 def environment_variables() -> set[str]:
@@ -187,5 +195,161 @@ def environment_variables() -> set[str]:
 def test_every_environment_variable_is_documented():
     found = environment_variables()
     assert "ROTATOR_DB_URL" in found
-    missing = sorted(name for name in found if not re.search(rf"\b{name}\b", README))
+    missing = sorted(name for name in found if not re.search(rf"\b{name}\b", CONFIGURATION))
     assert missing == []
+
+
+# The README: short, and the two commands exactly as .ci/run runs them.
+
+INSTALL_AND_DEMO = (
+    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/rotator plan --demo"
+)
+
+
+def ci_test_command() -> str:
+    """The command after .ci/run's "The README's test command, exactly." comment."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    marker = next(i for i, line in enumerate(lines) if "test command, exactly" in line)
+    return lines[marker + 1].strip()
+
+
+def test_readme_is_short_and_keeps_the_two_commands():
+    assert len(README.splitlines()) <= 300
+    blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)
+    commands = {line.strip() for block in blocks for line in block.splitlines()}
+    assert INSTALL_AND_DEMO in commands
+    assert ci_test_command().startswith("python3 -m venv .venv && ")
+    assert ci_test_command() in commands
+
+
+def test_readme_quick_start_has_the_five_steps():
+    quick_start = section(README, "## Quick start")
+    steps = re.findall(r"^(\d)\. ", quick_start, flags=re.MULTILINE)
+    assert steps == ["1", "2", "3", "4", "5"]
+    order = ["bin/activate", "export ", "rotator check", "rotator history fetch", "rotator plan"]
+    positions = [quick_start.index(text) for text in order]
+    assert positions == sorted(positions)
+
+
+# The site: every page in the nav, every relative link reaching its file and anchor.
+
+
+def nav_pages(nav: object) -> list[str]:
+    """Every page file named in mkdocs.yml's nav, at any depth."""
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, list):
+        return [page for item in nav for page in nav_pages(item)]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in nav_pages(value)]
+    return []
+
+
+def test_every_docs_page_is_in_the_nav():
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["strict"] is True and config["theme"]["name"] == "material"
+    listed = nav_pages(config["nav"])
+    pages = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
+    assert [page for page in pages if page not in listed] == []
+    assert [page for page in listed if not (DOCS / page).is_file()] == []
+    assert len(listed) == len(set(listed)), "a page listed twice"
+    assert "reference/configuration.md" in listed and "reference/rules.md" in listed
+
+
+def slugify(text: str) -> str:
+    """The anchor Python-Markdown's toc extension (MkDocs' default) gives a heading."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link's text only
+    text = re.sub(r"[`*]", "", text)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def prose_lines(text: str) -> list[str]:
+    """The lines outside ``` fences."""
+    lines, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if not fenced:
+            lines.append(line)
+    return lines
+
+
+def anchors(path: Path) -> set[str]:
+    """The ids of the headings of a Markdown file (a repeated slug gets _1, _2 as in toc)."""
+    found: set[str] = set()
+    for line in prose_lines(path.read_text(encoding="utf-8")):
+        match = re.match(r"#{1,6} (.+)", line)
+        if not match:
+            continue
+        slug = base = slugify(match.group(1))
+        count = 0
+        while slug in found:
+            count += 1
+            slug = f"{base}_{count}"
+        found.add(slug)
+    return found
+
+
+def relative_links(path: Path) -> list[str]:
+    """Targets of the Markdown links and images in a file, outside code, that are not URLs."""
+    targets = []
+    for line in prose_lines(path.read_text(encoding="utf-8")):
+        line = re.sub(r"`[^`]*`", "", line)
+        for target in re.findall(r"\]\(([^)\s]+)\)", line):
+            if not re.match(r"[a-z][a-z0-9+.-]*:", target):
+                targets.append(target)
+    return targets
+
+
+def test_slugs_and_links_are_read_like_mkdocs():
+    assert slugify("The macro thesis (`rules/thesis.yaml`)") == "the-macro-thesis-rulesthesisyaml"
+    assert slugify("`revenue_screen`") == "revenue_screen"
+    assert slugify("BTC dominance: LiveCoinWatch, or a named proxy") == (
+        "btc-dominance-livecoinwatch-or-a-named-proxy"
+    )
+    assert slugify("The demo's dates") == "the-demos-dates"
+
+
+MARKDOWN_FILES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+
+
+@pytest.mark.parametrize("path", MARKDOWN_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_relative_link_resolves(path: Path):
+    broken = []
+    for target in relative_links(path):
+        file_part, _, anchor = target.partition("#")
+        dest = (path.parent / file_part).resolve() if file_part else path
+        if not dest.exists():
+            broken.append(f"{target}: no such file")
+            continue
+        if path != ROOT / "README.md" and DOCS not in dest.parents:
+            broken.append(f"{target}: outside docs/ (the site cannot serve it)")
+        if anchor and dest.suffix == ".md" and anchor not in anchors(dest):
+            broken.append(f"{target}: no heading with this anchor")
+    assert broken == []
+
+
+def test_messages_point_at_the_docs_not_the_readme():
+    """A message that sends the user to read more names a docs page, not a README section."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "rotator").rglob("*.py")
+        if re.search(r"see README", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_site_unescapes_pipes_only_in_table_code():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    text = "| `--format table\\|json` | a \\| b |\nprose `x\\|y`"
+    assert hooks.unescape_pipes_in_table_code(text) == (
+        "| `--format table|json` | a \\| b |\nprose `x\\|y`"
+    )

@@ -419,7 +419,7 @@ def load_portfolio(path: Path) -> Portfolio:
     if portfolio.targets is None and portfolio.rules is None:
         raise ConfigError(
             f"{path}: targets: required field is missing: give static `targets:` (asset -> "
-            "weight) or a rule set with `rules:` (see README 'Configuration')"
+            "weight) or a rule set with `rules:` (see docs/reference/configuration.md)"
         )
     if portfolio.rules is not None:
         portfolio.rules._base_dir = path.parent  # rule-set paths are relative to this file

@@ -155,7 +155,7 @@ def _message(
 ) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = "unknown parameter for this rule kind (see README 'Rules reference')"
+        message = "unknown parameter for this rule kind (see docs/reference/rules.md)"
     elif error["type"] == "missing":
         message = "required parameter is missing"
     elif "input" in error and error["type"] not in ("value_error", "assertion_error"):

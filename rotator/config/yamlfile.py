@@ -57,7 +57,7 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     if data is None:
         raise ConfigError(
             f"{path}: the file is empty: expected a mapping of settings "
-            "(see README 'Configuration')"
+            "(see docs/reference/configuration.md)"
         )
     if not isinstance(data, dict):
         line = f":{root.start_mark.line + 1}" if root is not None else ""
@@ -208,7 +208,7 @@ def validate(model: type[M], raw: Any, path: Path, root: yaml.Node | None) -> M:
             loc = tuple(p for p in error["loc"] if not str(p).startswith("kind:"))
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown field (check the spelling; see README 'Configuration')"
+                message = "unknown field (check the spelling; see docs/reference/configuration.md)"
             elif error["type"] == "missing":
                 message = "required field is missing"
             elif "input" in error and error["type"] not in ("value_error", "assertion_error"):

@@ -466,7 +466,7 @@ def history_span(history: Mapping[str, pd.Series]) -> tuple[date, date] | None:
 
 
 def as_json(result: BacktestResult) -> dict[str, Any]:
-    """The documented JSON shape (keys exactly as in the README)."""
+    """The documented JSON shape (keys exactly as in docs/backtest.md and its schema)."""
     s = result.settings
     return {
         "from": s.start.isoformat(),

@@ -23,8 +23,8 @@ answer is unknown, so a rotation never aims at a basket that could not be establ
 (`rotator signals`, `rotator backtest`) do not fetch the inputs: they read the basket
 `rotator screen` stored on or before the day (`dataset:screen_history`, at most
 `history_max_age_days` old), else the rule's declared `fallback_basket` (said in the reason),
-else the answer is unknown. Every parameter: see `ScreenParams` and README
-"Revenue screen".
+else the answer is unknown. Every parameter: see `ScreenParams` and docs/reference/rules.md;
+the screen itself: docs/screen.md.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class ScreenOutcome:
     """The screen's answer: every candidate token with figures, pass/fail and reasons.
 
     Attributes:
-        table: one row per token (gecko_id), ranked; see README "Revenue screen" for columns.
+        table: one row per token (gecko_id), ranked; see docs/screen.md for columns.
         unmapped: fee entries that resolve to no token ("slug (name)"), never silently dropped.
         problems: source-level problems (stale or missing sources).
     """
