@@ -113,7 +113,11 @@ def inspect_page(path: Path, script: str, screenshot: Path | None = None, width:
     binary = chromium_path()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (.ci/run installs Debian's chromium)")
-    with tempfile.TemporaryDirectory(prefix="rotator-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as the browser exits.
+    profile_dir = tempfile.TemporaryDirectory(
+        prefix="rotator-chromium-", ignore_cleanup_errors=True
+    )
+    with profile_dir as profile:
         proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
