@@ -21,7 +21,7 @@ from rotator.demo.chains import mount_chains
 
 
 def _fetch(kit, accounts):
-    return fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+    return fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None)
 
 
 def _by_wallet(snapshot):

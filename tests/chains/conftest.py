@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_clock import FakeClock
 
 from rotator.adapters.chains.read import fetch_chain_wallets
 from rotator.config.chains import ChainWallet
@@ -41,5 +42,5 @@ def read(server: ReplayServer, prefix: str, **wallet: Any) -> AccountSnapshot:
     wallet.setdefault("requests_per_second", 1000)
     wallet.setdefault("retries", 0)
     config = ChainWallet(rpc_url=f"{server.url}{prefix}", **wallet)
-    [snap] = fetch_chain_wallets([wallet_settings(config, {})], lambda: NOW)
+    [snap] = fetch_chain_wallets([wallet_settings(config, {})], FakeClock(NOW, frozen=True).clock)
     return snap
