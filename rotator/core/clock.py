@@ -31,10 +31,6 @@ class Clock:
     sleep: Callable[[float], None]
     asleep: Callable[[float], Awaitable[None]]
 
-    def timestamp(self) -> float:
-        """The wall time as a Unix timestamp (what an HTTP date is compared with)."""
-        return self.now().timestamp()
-
     def frozen_at(self, moment: datetime) -> Clock:
         """This clock with its wall time fixed at `moment` (monotonic time and waits unchanged)."""
         return replace(self, now=lambda: moment)

@@ -238,7 +238,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {tests!r})
-    from test_runs_store import make_run
+    from test_runs_store import T0, make_run
     from rotator.adapters.storage import runs
     from rotator.adapters.storage.db import open_engine
 

@@ -66,7 +66,11 @@ def test_unknown_coin_gets_no_quote(server):
         fixture("defillama.prices_current.unknown_token_empty.arbitrum.2026-01-01.json"),
     )
     quotes, problems = fetch_oracle_quotes(
-        ["MYT", "NOID"], "USD", settings(server, MYT={"coingecko": "my-token"}), now=NOW
+        ["MYT", "NOID"],
+        "USD",
+        settings(server, MYT={"coingecko": "my-token"}),
+        now=NOW,
+        clock=CLOCK,
     )
     assert quotes == ()
     messages = " ".join(p.message for p in problems)

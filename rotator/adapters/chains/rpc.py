@@ -129,7 +129,7 @@ class Endpoint:
                 if status not in RETRY_STATUSES:
                     raise ChainReadError(f"{what}: HTTP {status}")
                 problem = f"HTTP {status}"
-                wait = max(delay, _retry_after(headers, self.clock.timestamp()))
+                wait = max(delay, _retry_after(headers, self.clock.now().timestamp()))
             if attempt < self.retries:
                 await self.clock.asleep(wait)
                 delay *= 2

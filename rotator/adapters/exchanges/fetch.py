@@ -178,7 +178,9 @@ class _AccountFetch:
                 raise
             except Exception as exc:
                 failure = classify(exc)
-                wait = retry_after_seconds(http_headers_of(exc), self.settings.clock.timestamp())
+                wait = retry_after_seconds(
+                    http_headers_of(exc), self.settings.clock.now().timestamp()
+                )
                 if (
                     failure not in RETRIED
                     or attempt >= self.settings.retries

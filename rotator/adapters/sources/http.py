@@ -173,7 +173,7 @@ class JsonClient:
             else:
                 if status in RETRY_STATUSES:
                     problem = f"HTTP {status}"
-                    delay = max(delay, _retry_after(headers, self.clock.timestamp()))
+                    delay = max(delay, _retry_after(headers, self.clock.now().timestamp()))
                 elif 300 <= status < 400:
                     raise SourceError(f"{what}: HTTP {status} redirect not followed")
                 elif status >= 400:
