@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, datetime
 from multiprocessing import Pipe, Process
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from rotator.adapters.chains.read import open_endpoint, read_chain_wallet
+from rotator.cli.clock import SYSTEM_CLOCK
 from rotator.config.chains import ChainWallet
 from rotator.config.keys import parse_hd
 from rotator.demo.chains import DEMO_ZPUB, EvmState, esplora_routes
@@ -83,11 +83,11 @@ def read_once(conn: Connection, wallet: ChainWallet) -> tuple[float, int, int, A
     conn.send(LATENCY)
     conn.recv()
     settings = wallet_settings(wallet, {})
-    endpoint = open_endpoint(settings)
+    endpoint = open_endpoint(settings, SYSTEM_CLOCK)
 
     async def read() -> Any:
         try:
-            return await read_chain_wallet(settings, lambda: datetime.now(UTC), endpoint)
+            return await read_chain_wallet(settings, SYSTEM_CLOCK, endpoint)
         finally:
             await endpoint.aclose()
 

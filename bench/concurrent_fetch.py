@@ -20,12 +20,12 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rotator.adapters.exchanges import AccountSettings, fetch_accounts
+from rotator.cli.clock import SYSTEM_CLOCK
 from rotator.demo import DEMO_ENVIRON, binance_routes
 from rotator.demo.replay import ReplayServer, api_urls_for
 
@@ -62,7 +62,7 @@ def timed(
         accounts(server, count, **ccxt_settings),
         WANTED,
         environ=DEMO_ENVIRON,
-        now=lambda: datetime.now(UTC),
+        clock=SYSTEM_CLOCK,
         cache_dir=cache_dir,
     )
     elapsed = time.perf_counter() - start

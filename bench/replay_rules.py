@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -85,6 +85,7 @@ def main() -> None:
                 DailyBar("bench", "BTC/USD", ts.date(), float(v))
                 for ts, v in history["close:BTC"].items()
             ],
+            recorded_at=datetime.now(UTC),
         )
         save_dominance(
             engine,
@@ -92,11 +93,12 @@ def main() -> None:
                 DominanceObservation("bench", ts.date(), float(v))
                 for ts, v in history["btc_dominance"].items()
             ],
+            recorded_at=datetime.now(UTC),
         )
         sample = days[:: len(days) // 200]
         started = time.perf_counter()
         for day in sample:
-            run_rules(ruleset, engine, day, save=True)
+            run_rules(ruleset, engine, day, save_at=datetime.now(UTC))
         full = time.perf_counter() - started
         engine.dispose()
     print(

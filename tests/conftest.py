@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 from hostile_server import HostileServer
 from hypothesis import settings
 
@@ -108,24 +109,7 @@ def hostile() -> Iterator[HostileServer]:
         yield server
 
 
-class Sleeper:
-    """A sleeper that records each wait instead of sleeping (sync `sleep` and async `asleep`).
-
-    Adapters take their sleeper as an argument; tests hand them this one and assert on `waits`
-    (the backoff and the server's Retry-After) without spending the time.
-    """
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 @pytest.fixture
-def sleeper() -> Sleeper:
-    """A recording `Sleeper` (see above)."""
-    return Sleeper()
+def fake_clock() -> FakeClock:
+    """A recording `FakeClock` (see above)."""
+    return FakeClock()

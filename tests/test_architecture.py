@@ -19,6 +19,11 @@ follow). The arrows (docs/architecture.md):
   The demo's replay server and bundled files are a package of their own that the cli's session
   factory uses; the demo imports no adapter either.
 
+Only the edge reads the system clock or sleeps: the run's clock (rotator.core.clock.Clock) is
+built by rotator.cli.clock and handed down; no other module calls datetime.now, time.time,
+time.sleep, date.today and the like (or names them as a default), so tests hand every adapter
+a clock that records its waits.
+
 No package has an import cycle among its own modules (rotator.config.chains importing
 rotator.config.keys importing rotator.config.chains, say), counted over the same imports: a
 cycle hidden by moving an import into a function is still one.
@@ -69,6 +74,26 @@ ALLOWED: Mapping[str, tuple[str, ...]] = {
     "rotator.__main__": ("rotator.cli",),
     "rotator": ("rotator",),
 }
+# The modules that may read the system clock or sleep for real: the real clock every command's
+# session is built with, and the replay server (the stand-in for the exchanges and data
+# sources a test or the demo talks to, stamping arrivals on its own clock).
+CLOCK_EDGES = frozenset({"rotator.cli.clock", "rotator.demo.replay"})
+# `module.function` forms that read the system clock or wait for real.
+CLOCK_READS = frozenset(
+    {
+        ("datetime", "now"),
+        ("datetime", "utcnow"),
+        ("datetime", "today"),
+        ("date", "today"),
+        ("time", "time"),
+        ("time", "time_ns"),
+        ("time", "sleep"),
+        ("time", "monotonic"),
+        ("time", "monotonic_ns"),
+        ("time", "perf_counter"),
+        ("asyncio", "sleep"),
+    }
+)
 # Third-party libraries the core may use; everything else it imports must be the stdlib.
 CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic"})
 
@@ -136,6 +161,38 @@ def violations(root: Path, allowed: Mapping[str, tuple[str, ...]] = ALLOWED) -> 
     return bad
 
 
+def clock_reads(root: Path, edges: frozenset[str] = CLOCK_EDGES) -> list[str]:
+    """Uses of the system clock or a real sleep outside the `edges`, as readable lines.
+
+    Called or only named (`sleep=time.sleep` as a default is a real sleep all the same), also
+    through `datetime.datetime.now` or `from time import sleep`.
+    """
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        name = module_name(root, path)
+        if name in edges:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found = None
+            if isinstance(node, ast.Attribute):
+                owner_node = node.value
+                base = (
+                    owner_node.id
+                    if isinstance(owner_node, ast.Name)
+                    else owner_node.attr
+                    if isinstance(owner_node, ast.Attribute)
+                    else None
+                )
+                if (base, node.attr) in CLOCK_READS:
+                    found = f"{base}.{node.attr}"
+            elif isinstance(node, ast.ImportFrom) and node.module in ("time", "asyncio"):
+                names = [a.name for a in node.names if (node.module, a.name) in CLOCK_READS]
+                found = ", ".join(f"{node.module}.{n}" for n in names) or None
+            if found:
+                bad.append(f"{name}:{node.lineno} uses {found} (take the run's clock instead)")
+    return bad
+
+
 def package_cycles(root: Path) -> list[list[str]]:
     """Import cycles among the modules of one package (rotator.config, rotator.core, ...).
 
@@ -190,6 +247,50 @@ def test_every_module_belongs_to_a_declared_package() -> None:
     assert all(any(within(n, (p,)) for p in ALLOWED) for n in names)
     stray = sorted(n for n in names if owner(n, ALLOWED) == "rotator" and n != "rotator")
     assert stray == [], "a new top-level module needs its arrows declared in ALLOWED"
+
+
+def test_only_the_edge_reads_the_system_clock_or_sleeps() -> None:
+    assert clock_reads(ROOT) == []
+    assert all(any(module_name(ROOT, p) == e for p in ROOT.rglob("*.py")) for e in CLOCK_EDGES)
+
+
+CLOCK_USES = {
+    "datetime.now in storage": (
+        "adapters/storage/runs.py",
+        "from datetime import UTC, datetime\nSTAMP = datetime.now(UTC)\n",
+    ),
+    "fully qualified now": (
+        "pipeline/backfill.py",
+        "import datetime\nT = datetime.datetime.now()\n",
+    ),
+    "time.time for Retry-After": ("adapters/sources/http.py", "import time\nNOW = time.time()\n"),
+    "a real sleep as a default": (
+        "adapters/delivery.py",
+        "import time\ndef deliver(sleep=time.sleep):\n    sleep(1)\n",
+    ),
+    "asyncio.sleep in a chain read": (
+        "adapters/chains/rpc.py",
+        "import asyncio\nasync def turn():\n    await asyncio.sleep(1)\n",
+    ),
+    "imported monotonic": ("adapters/runlock.py", "from time import monotonic\n"),
+    "today's date in a command": (
+        "cli/check.py",
+        "from datetime import date\nTODAY = date.today()\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLOCK_USES))
+def test_a_clock_read_in_a_synthetic_tree_is_caught(tmp_path: Path, case: str) -> None:
+    module, text = CLOCK_USES[case]
+    clean = write_tree(tmp_path / "clean", {module: "def f(clock):\n    return clock.now()\n"})
+    assert clock_reads(clean) == []
+    broken = write_tree(tmp_path / "broken", {module: text})
+    found = clock_reads(broken)
+    assert len(found) == 1, found
+    assert f"rotator.{module[:-3].replace('/', '.')}:" in found[0]
+    edge = module_name(broken, broken / module)
+    assert clock_reads(broken, frozenset({edge})) == []
 
 
 def test_no_package_has_an_import_cycle() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from fake_clock import FakeClock
 from hostile_server import HostileServer
 
 from rotator.adapters.exchanges import bounded
@@ -221,7 +222,7 @@ def test_run_deadline_bounds_every_exchange_read(hostile):
         [account],
         {"USDT"},
         environ=ENV,
-        now=lambda: datetime(2021, 10, 22, 23, 20, tzinfo=UTC),
+        clock=FakeClock(datetime(2021, 10, 22, 23, 20, tzinfo=UTC), frozen=True).clock,
         cache_dir=None,
         retries=0,
         run_deadline_seconds=0.8,

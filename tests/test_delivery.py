@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from fake_clock import FakeClock
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from rotator.adapters.delivery import ReportMessage, deliver
 from rotator.config.portfolio import DeliveryConfig, EmailTarget, WebhookTarget
+from rotator.core.clock import Clock
 from rotator.pipeline.report import delivery_settings
 
 SECRET = "sentinel-SECRET-9f8e7d"
@@ -40,8 +42,9 @@ def message(tmp_path: Path) -> ReportMessage:
     )
 
 
-def no_sleep(_seconds: float) -> None:
-    pass
+def recording_clock() -> Clock:
+    """A clock whose waits are recorded, never slept."""
+    return FakeClock().clock
 
 
 def test_generic_slack_and_discord_webhooks(httpserver: HTTPServer, message) -> None:
@@ -58,7 +61,7 @@ def test_generic_slack_and_discord_webhooks(httpserver: HTTPServer, message) -> 
         delivery_settings(config),
         message,
         environ={"SLACK_URL": httpserver.url_for("/slack")},
-        sleep=no_sleep,
+        clock=recording_clock(),
     )
     assert [(r.target, r.ok, r.attempts) for r in results] == [
         ("webhook generic", True, 1),
@@ -90,7 +93,7 @@ def test_telegram_send_message(httpserver: HTTPServer, message) -> None:
         )
     )
     results = deliver(
-        delivery_settings(config), message, environ={"TG_TOKEN": token}, sleep=no_sleep
+        delivery_settings(config), message, environ={"TG_TOKEN": token}, clock=recording_clock()
     )
     assert results[0].ok, results[0].error
     body = json.loads(httpserver.log[0][0].get_data())
@@ -105,7 +108,7 @@ def test_failed_webhook_is_retried_once_and_reported_without_secret(
     httpserver.expect_request(f"/bot{token}/sendMessage").respond_with_data(
         f"upstream broke for bot{token}", status=502
     )
-    slept: list[float] = []
+    fake = FakeClock()
     config = DeliveryConfig(
         webhooks=(
             WebhookTarget(
@@ -118,10 +121,10 @@ def test_failed_webhook_is_retried_once_and_reported_without_secret(
         retry_delay_seconds=7,
     )
     results = deliver(
-        delivery_settings(config), message, environ={"TG_TOKEN": token}, sleep=slept.append
+        delivery_settings(config), message, environ={"TG_TOKEN": token}, clock=fake.clock
     )
     assert len(httpserver.log) == 2  # first try and one retry
-    assert slept == [7]
+    assert fake.waits == [7]
     assert results[0].ok is False and results[0].attempts == 2
     assert "HTTP 502" in results[0].error
     assert SECRET not in results[0].error
@@ -137,7 +140,7 @@ def test_retry_succeeds_after_one_failure(httpserver: HTTPServer, message) -> No
 
     httpserver.expect_request("/hook").respond_with_handler(flaky)
     config = DeliveryConfig(webhooks=(WebhookTarget(url=httpserver.url_for("/hook")),))
-    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, clock=recording_clock())
     assert (results[0].ok, results[0].attempts) == (True, 2)
 
 
@@ -149,7 +152,7 @@ def test_unreachable_webhook_and_missing_env(message) -> None:
         ),
         timeout_seconds=2,
     )
-    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, clock=recording_clock())
     assert (results[0].ok, results[0].attempts) == (False, 2)
     assert "ConnectError" in results[0].error
     # a missing variable will not appear by retrying: reported at once
@@ -209,7 +212,7 @@ def test_email_with_html_attached(smtp_server, message) -> None:
         )
     )
     environ = {"SMTP_USER": "rotator", "SMTP_PASSWORD": SECRET}
-    results = deliver(delivery_settings(config), message, environ=environ, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ=environ, clock=recording_clock())
     assert results[0].ok, results[0].error
     mail_from, rcpt, content = inbox.messages[0]
     assert mail_from == "rotator@example.org"
@@ -241,7 +244,7 @@ def test_email_bad_password_fails_without_retry_or_leak(smtp_server, message) ->
         delivery_settings(config),
         message,
         environ={"SMTP_USER": "u", "SMTP_PASSWORD": wrong},
-        sleep=no_sleep,
+        clock=recording_clock(),
     )
     assert (results[0].ok, results[0].attempts) == (False, 1)
     assert "SMTPAuthenticationError" in results[0].error
@@ -254,12 +257,12 @@ def test_smtp_server_down_is_retried(message) -> None:
         email=EmailTarget(host="127.0.0.1", port=9, security="none", sender="a@b.c", to=("d@e.f",)),
         timeout_seconds=2,
     )
-    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, clock=recording_clock())
     assert (results[0].ok, results[0].attempts) == (False, 2)
 
 
 def test_malformed_url_is_a_reported_failure(message) -> None:
     config = DeliveryConfig(webhooks=(WebhookTarget(name="typo", url="htp:/nowhere"),))
-    results = deliver(delivery_settings(config), message, environ={}, sleep=no_sleep)
+    results = deliver(delivery_settings(config), message, environ={}, clock=recording_clock())
     assert results[0].ok is False
     assert results[0].error

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
+from fake_clock import FakeClock
 
 from rotator.config.env import read_settings
 from rotator.core.models import Snapshot
@@ -53,7 +54,9 @@ def one_rule(below: int = 25) -> RuleSet:
 
 
 def context() -> LoadContext:
-    return LoadContext(environ={}, settings=read_settings({}), now=NOW)
+    return LoadContext(
+        environ={}, settings=read_settings({}), clock=FakeClock(NOW, frozen=True).clock
+    )
 
 
 def test_a_declared_dataset_is_served_by_its_loader_and_read_by_the_rule() -> None:

@@ -14,6 +14,7 @@ import contextlib
 from datetime import UTC, datetime
 
 import pytest
+from fake_clock import FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +84,7 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 def endpoint() -> Endpoint:
-    return Endpoint("http://127.0.0.1:9", label="fuzz")
+    return Endpoint("http://127.0.0.1:9", label="fuzz", clock=FakeClock().clock)
 
 
 @FUZZ

@@ -8,6 +8,7 @@ to the run, in the same shape as `rotator signals` stores one.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -18,9 +19,11 @@ from rotator.cli.app import cli
 from rotator.config.env import settings
 from rotator.pipeline.store import demo_engine as open_demo
 
+LOADED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)  # when the bundled history is stored
+
 
 def demo_engine() -> Engine:
-    return open_demo(settings().demo_db_url)
+    return open_demo(settings().demo_db_url, LOADED_AT)
 
 
 def table_counts(engine: Engine) -> dict[str, int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from rotator.core.clock import Clock
 from rotator.redaction import redact, register_secret, register_secret_url
 
 
@@ -205,9 +205,7 @@ def send_email(
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}", retry=retry) from None
 
 
-def _attempt(
-    label: str, send: Callable[[], None], delay: float, sleep: Callable[[float], None]
-) -> DeliveryResult:
+def _attempt(label: str, send: Callable[[], None], delay: float, clock: Clock) -> DeliveryResult:
     """Try once, and once more after `delay` when the failure may be temporary."""
     error = ""
     for attempt in (1, 2):
@@ -221,7 +219,7 @@ def _attempt(
         except Exception as exc:  # a delivery bug must not take the written report down with it
             error = redact(f"{type(exc).__name__}: {exc}")
         if attempt == 1:
-            sleep(delay)
+            clock.sleep(delay)
     return DeliveryResult(label, False, 2, error)
 
 
@@ -230,9 +228,12 @@ def deliver(
     message: ReportMessage,
     *,
     environ: Mapping[str, str],
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock,
 ) -> list[DeliveryResult]:
-    """Send the report to every configured target; one result per target, failures included."""
+    """Send the report to every configured target; one result per target, failures included.
+
+    A failure that may be temporary is tried once more after the configured delay, waited on
+    `clock` (tests pass one that records the wait)."""
     results = []
     timeout = config.timeout_seconds
     for target in config.webhooks:
@@ -241,7 +242,7 @@ def deliver(
                 f"webhook {target.label}",
                 partial(post_webhook, target, message, environ, timeout),
                 config.retry_delay_seconds,
-                sleep,
+                clock,
             )
         )
     if config.email is not None:
@@ -251,7 +252,7 @@ def deliver(
                 f"email to {', '.join(email.to)}",
                 lambda: send_email(email, message, environ, timeout),
                 config.retry_delay_seconds,
-                sleep,
+                clock,
             )
         )
     return results

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
+from rotator.core.clock import Clock
 from rotator.errors import LockedError, OutputFileError
 
 if TYPE_CHECKING:
@@ -98,13 +98,14 @@ def file_lock(path: Path, wait_seconds: float) -> Iterator[Path]:
 
 
 @contextmanager
-def pg_advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
-    """A PostgreSQL session-level advisory lock on the run, polled until `wait_seconds`."""
+def pg_advisory_lock(engine: Engine, wait_seconds: float, clock: Clock) -> Iterator[str]:
+    """A PostgreSQL session-level advisory lock on the run, polled on `clock` until
+    `wait_seconds`."""
     from sqlalchemy import text
 
     name = f"rotator run lock on {engine.url.render_as_string(hide_password=True)}"
     key = zlib.crc32(b"rotator-run")
-    deadline = time.monotonic() + wait_seconds
+    deadline = clock.monotonic() + wait_seconds
     with engine.connect() as connection:
         announced = False
         while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
@@ -112,12 +113,12 @@ def pg_advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
             if not announced:
                 WAIT_LOG.info("waiting up to %g s for the %s", wait_seconds, name)
                 announced = True
-            if time.monotonic() >= deadline:
+            if clock.monotonic() >= deadline:
                 raise LockedError(
                     f"another rotator run holds the {name} and did not finish within "
                     f"{wait_seconds:g} s; try again later (or raise --wait)"
                 )
-            time.sleep(POLL_SECONDS)
+            clock.sleep(POLL_SECONDS)
         connection.commit()
         try:
             yield name

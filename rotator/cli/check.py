@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import click
 
+from rotator.cli.clock import session_clock
 from rotator.cli.options import (
     config_option,
     db_option,
     format_option,
     now_option,
-    parse_now,
 )
 from rotator.config.env import settings
 from rotator.config.portfolio import (
@@ -118,7 +118,7 @@ def check(
         found["targets_apply_to"] = (
             None if targets is None else f"default regime {default_regime_name(ruleset)}"
         )
-        today = (parse_now(now_text) if now_text else datetime.now(UTC)).astimezone(UTC).date()
+        today = session_clock(now_text).now().astimezone(UTC).date()
         coverage = stored_coverage(db_url or settings().db_url, ruleset, today)
         found["history"] = [c.as_json() for c in coverage]
         if coverage:

@@ -83,7 +83,14 @@ def import_file(
     with open_session(db_url=db_url) as session:
         engine = session.engine()
         what, warnings = import_csv_file(
-            engine, file, kind=kind, series=series, asset=asset, quote=quote, source=source
+            engine,
+            file,
+            kind=kind,
+            series=series,
+            asset=asset,
+            quote=quote,
+            source=source,
+            recorded_at=session.now(),
         )
         for warning in warnings:
             echo(f"warning: {warning}", err=True)
@@ -216,6 +223,7 @@ def fetch(
         environ = session.environ
         config = session.settings
         sources = SourceSettings(
+            clock=session.clock,
             coingecko_url=coingecko_url or config.coingecko_url,
             coingecko_key_env=coingecko_key_env,
             coingecko_plan=coingecko_plan,
@@ -259,7 +267,7 @@ def fetch(
                         sources.coingecko_url,
                         coingecko_key_env,
                         coingecko_plan,
-                        received=now,
+                        clock=session.clock.frozen_at(now),
                     )
                 elif dominance_method == "livecoinwatch" and not environ.get(livecoinwatch_key_env):
                     failures.append(f"btc_dominance: set {livecoinwatch_key_env} (a free key)")
@@ -275,7 +283,9 @@ def fetch(
                     engine, echo, track, environ, sources, fred_series, needed, start, today
                 )
             if any(n.startswith("treasury:") for n in macro):
-                failures += fetch_buybacks(engine, echo, fiscaldata_url, start, today)
+                failures += fetch_buybacks(
+                    engine, echo, fiscaldata_url, start, today, session.clock
+                )
             indexes = [n for n in macro if n.startswith("index:")]
             if indexes:
                 failures += fetch_yahoo_indexes(

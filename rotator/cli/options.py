@@ -38,12 +38,6 @@ def parse_now(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def fixed_clock(value: str) -> Callable[[], datetime]:
-    """A clock frozen at `--now` (simulations and tests move the clock this way)."""
-    moment = parse_now(value)
-    return lambda: moment
-
-
 config_option: Decorator = click.option(
     "--config",
     "config_path",

@@ -80,7 +80,7 @@ def plan(
             portfolio,
             environ=s.environ,
             settings=s.settings,
-            now=s.clock,
+            clock=s.clock,
             engine=engine,
             rules_as_of=rules_as_of or s.rules_as_of,
             force_regime=regime,

@@ -83,7 +83,7 @@ def report(
         with show_progress(quiet):
             stack.enter_context(run_lock(directory, wait))
             engine = s.engine()
-            stack.enter_context(database_lock(engine, wait))
+            stack.enter_context(database_lock(engine, wait, s.clock))
         history = None
         stored = None
         copied = False  # today's stored run written to another --out folder: not re-sent
@@ -115,7 +115,7 @@ def report(
                 s.portfolio,
                 environ=s.environ,
                 settings=s.settings,
-                now=lambda: now,
+                clock=s.clock.frozen_at(now),
                 engine=engine,
                 rules_as_of=s.rules_as_of,
                 market_cache=s.market_cache,
@@ -126,7 +126,7 @@ def report(
             assert result.run_id is not None
             stored = load_run(engine, result.run_id)
             assert stored is not None
-        written = write_report(engine, stored, directory, history)
+        written = write_report(engine, stored, directory, now, history)
         echo(f"report {written.day} (run #{written.run_id}):")
         echo(f"  html:     {written.html}")
         echo(f"  markdown: {written.markdown}")
@@ -134,7 +134,7 @@ def report(
             echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
         if s.deliver and not no_deliver and not copied and s.has_portfolio:
-            results = deliver_report(engine, written, s.portfolio, s.environ)
+            results = deliver_report(engine, written, s.portfolio, s.environ, s.clock)
 
     failed = [r for r in results if not r.ok]
     for r in results:

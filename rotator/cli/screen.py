@@ -68,7 +68,8 @@ def screen(
         open_session(demo=demo, config_path=config_path, db_url=db_url, now_text=now_text) as s,
         show_progress(quiet) as progress,
     ):
-        now = s.now()
+        clock = s.clock.frozen_at(s.now())  # one time for the whole screen
+        now = clock.now()
         if s.dates_note:
             click.echo(s.dates_note, err=True)
         # Sources and accounts are read in one go: a pulsing bar, and each retry's wait.
@@ -78,7 +79,7 @@ def screen(
             rule_name=rule_name,
             environ=s.environ,
             settings=s.settings,
-            now=now,
+            clock=clock,
             # The source cache lives in the database, unless the settings keep it out (demo).
             engine=None if s.settings.screen_no_cache else s.engine(),
             refresh=refresh,

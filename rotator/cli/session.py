@@ -22,13 +22,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from rotator.cli.options import fixed_clock
+from rotator.cli.clock import session_clock
 from rotator.config.env import Settings, read_settings
 from rotator.config.portfolio import Portfolio, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset, load_ruleset, shipped_ruleset
+from rotator.core.clock import Clock
 from rotator.core.models import RebalancePolicy
 from rotator.core.rules.engine import RuleSet
 from rotator.demo import DEMO_ENVIRON, demo_server, point_at, point_at_chains
@@ -55,7 +56,8 @@ class Session:
         settings: the ROTATOR_* variables (rotator.config.env); read on first use.
         environ: where credentials are looked up by the names portfolio.yaml gives; read on
             first use (the demo's replay server starts then: it serves what these point at).
-        clock: the time now (frozen by --now in tests and simulations).
+        clock: the run's one clock: wall time (frozen by --now in tests and simulations),
+            monotonic time and waits, handed down to every adapter that needs time.
         db_url: the database this session reads and writes.
         demo: a demo session (for messages that tell the user how to repeat a command).
         rules_as_of: the rules' evaluation day when the command is given none (demo: the end
@@ -68,7 +70,7 @@ class Session:
             for the default file.
     """
 
-    clock: Callable[[], datetime]
+    clock: Clock
     db_url: str
     demo: bool
     rules_as_of: date | None
@@ -143,7 +145,7 @@ class Session:
             engine.dispose()  # type: ignore[attr-defined]
 
     def now(self) -> datetime:
-        return self.clock()
+        return self.clock.now()
 
     @property
     def db_hint(self) -> str:
@@ -194,10 +196,6 @@ def _database(db_url: str | None, settings: Settings) -> tuple[str, str | None]:
     return settings.db_url, None
 
 
-def _clock(now_text: str | None) -> Callable[[], datetime]:
-    return fixed_clock(now_text) if now_text else (lambda: datetime.now(UTC))
-
-
 def choose_ruleset(
     rules_path: Path | None, config_path: Path | None, settings: Settings
 ) -> tuple[RuleSet, str]:
@@ -231,7 +229,7 @@ def user_session(
     path = config_path or settings.config_path
     url, origin = _database(db_url, settings)
     session = Session(
-        clock=_clock(now_text),
+        clock=session_clock(now_text),
         db_url=url,
         db_origin=origin,
         demo=False,
@@ -287,7 +285,7 @@ def demo_session(
     user's database gets none of the demo's history or runs). With `no_save` and no demo file
     yet, the bundled history goes into a scratch file removed at the end: nothing is written
     anywhere that outlives the command."""
-    clock = _clock(now_text)
+    clock = session_clock(now_text)
     # The database settings come from the user's environment alone (not from the server).
     base = read_settings(dict(os.environ))
     with ExitStack() as stack:
@@ -303,7 +301,7 @@ def demo_session(
 
         def serve() -> dict[str, object]:
             if not served:
-                server = stack.enter_context(demo_server(clock))
+                server = stack.enter_context(demo_server(clock.now))
                 # The revenue screen's DefiLlama/CoinGecko data, served by the same server.
                 urls = mount_screen(server)
                 # Dummy keys only: the demo never sees the user's credentials. Its settings
@@ -330,7 +328,7 @@ def demo_session(
             _environ=lambda: serve()["environ"],  # type: ignore[return-value,arg-type]
             _portfolio=lambda: serve()["portfolio"],  # type: ignore[return-value,arg-type]
             _policy=lambda: load_portfolio(DEMO_PORTFOLIO).policy(),
-            _engine=demo_engine,
+            _engine=lambda url: demo_engine(url, clock.now()),
             _signals_ruleset=demo_ruleset,
             _plan_ruleset=demo_plan_ruleset,
         )

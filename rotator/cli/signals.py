@@ -58,9 +58,10 @@ def signals(
         context = None
         if ruleset.dataset_inputs() and as_of is None:
             context = LoadContext(
-                environ=s.environ, settings=s.settings, now=s.now(), engine=engine
+                environ=s.environ, settings=s.settings, clock=s.clock, engine=engine
             )
-        outcome = run_rules(ruleset, engine, day, save=not no_save, context=context)
+        save_at = None if no_save else s.now()
+        outcome = run_rules(ruleset, engine, day, save_at=save_at, context=context)
     report: dict[str, Any] = {
         **rules_to_dict(outcome.report),
         "regime": outcome.choice.regime,

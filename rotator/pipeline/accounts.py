@@ -7,13 +7,14 @@ has a market price.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 from rotator.adapters.exchanges import AccountSettings
 from rotator.config.portfolio import ExchangeAccount, Portfolio
+from rotator.core.clock import Clock
 from rotator.core.models import CASH_BUCKET, AccountSnapshot, Holding, Snapshot, WalletKind
 from rotator.core.rules.engine import RuleSet
 from rotator.pipeline.chains import gather_accounts
@@ -78,7 +79,7 @@ def read_accounts(
     portfolio: Portfolio,
     *,
     environ: Mapping[str, str],
-    now: Callable[[], datetime],
+    clock: Clock,
     extra_assets: frozenset[str] = frozenset(),
     ruleset: RuleSet | None = None,
     market_cache: Path | None = None,
@@ -89,13 +90,13 @@ def read_accounts(
         market_cache: folder for cached market definitions (None: no cache; the demo's local
             server moves to a new port every run).
     """
-    as_of = now()
+    as_of = clock.now()
     read = gather_accounts(
         portfolio,
         [account_settings(a) for a in portfolio.accounts],
         wanted_assets(portfolio, ruleset) | extra_assets,
         environ=environ,
-        now=now,
+        clock=clock,
         cache_dir=market_cache,
     )
     return Snapshot(

@@ -38,6 +38,7 @@ from rotator.adapters.storage.market import (
     save_macro,
 )
 from rotator.config.portfolio import ExchangeAccount
+from rotator.core.clock import Clock
 from rotator.core.history import USD_QUOTES, macro_key, parse_series_name
 from rotator.pipeline.accounts import account_settings
 from rotator.pipeline.history_fetch import (
@@ -62,8 +63,10 @@ def import_csv_file(
     asset: str | None,
     quote: str,
     source: str,
+    recorded_at: datetime,
 ) -> tuple[str, tuple[str, ...]]:
-    """Import daily prices, BTC dominance or a macro series from a CSV file.
+    """Import daily prices, BTC dominance or a macro series from a CSV file, recorded at
+    `recorded_at` (the run's time).
 
     Returns what was imported and the file's warnings (e.g. index outliers, kept)."""
     imported = import_csv(
@@ -74,9 +77,9 @@ def import_csv_file(
         source=source,
         series=series,
     )
-    save_bars(engine, imported.bars)
-    save_dominance(engine, imported.dominance)
-    save_macro(engine, imported.macro)
+    save_bars(engine, imported.bars, recorded_at)
+    save_dominance(engine, imported.dominance, recorded_at)
+    save_macro(engine, imported.macro, recorded_at)
     return imported.description, tuple(imported.warnings)
 
 
@@ -105,8 +108,9 @@ def fetch_prices(
         return []
     days = max(closes.values(), default=0) + LOOKBACK_MARGIN_DAYS
     begin = start or (today - timedelta(days=days) if closes else default_since(today))
+    recorded_at = sources.recorded_at()
     failures = fetch_candles(
-        engine, accounts, echo, track, account_name, assets, markets, begin, today
+        engine, accounts, echo, track, account_name, assets, markets, begin, today, recorded_at
     )
     if start is not None:
         return failures  # an explicit start: the user chose the span
@@ -122,7 +126,7 @@ def fetch_prices(
         echo(f"{', '.join(short)}: too little history so far; trying {other.name}")
         # The second exchange is a fallback: its failures are notes, not failures.
         for problem in fetch_candles(
-            engine, accounts, echo, track, other.name, wanted, (), begin, today
+            engine, accounts, echo, track, other.name, wanted, (), begin, today, recorded_at
         ):
             echo(f"note: {problem}")
     short = short_price_series(engine, closes, today)
@@ -139,14 +143,19 @@ def fetch_candles(
     markets: tuple[str, ...],
     start: date | None,
     today: date,
+    recorded_at: datetime,
 ) -> list[str]:
+    """Daily candles of the named (else the first) account's exchange, saved as recorded at
+    `recorded_at` (the run's time)."""
     chosen = [a for a in accounts if account_name in (None, a.name)]
     if not chosen:
         where = f"no account named {account_name!r}" if account_name else "no exchange account"
         return [f"candles: {where} in portfolio.yaml to fetch them from"]
     public = chosen[0]
     settings = account_settings(public)
-    return asyncio.run(_candles_async(engine, settings, echo, track, assets, markets, start, today))
+    return asyncio.run(
+        _candles_async(engine, settings, echo, track, assets, markets, start, today, recorded_at)
+    )
 
 
 async def _candles_async(
@@ -158,8 +167,8 @@ async def _candles_async(
     markets: tuple[str, ...],
     start: date | None,
     today: date,
+    recorded_at: datetime,
 ) -> list[str]:
-
     failures: list[str] = []
     # Candles are public: no key is read or sent for them.
     exchange = await open_readonly_exchange(account, {}, with_credentials=False)
@@ -185,7 +194,7 @@ async def _candles_async(
             except Exception as exc:
                 failures.append(f"{account.name} {symbol}: {type(exc).__name__}: {exc}")
                 continue
-            save_bars(engine, bars)
+            save_bars(engine, bars, recorded_at)
             span = f" ({bars[0].day} to {bars[-1].day})" if bars else ""
             echo(f"{exchange.id} {symbol}: {len(bars)} daily closes saved{span}")
     finally:
@@ -201,15 +210,18 @@ def fetch_dominance_today(
     url: str | None,
     key_env: str,
     plan: str,
-    received: datetime,
+    clock: Clock,
 ) -> list[str]:
-
+    """Today's BTC dominance from CoinGecko, dated and recorded by `clock`."""
+    received = clock.now()
     try:
-        with coingecko_client(environ, base_url=url, key_env=key_env, plan=plan) as client:
+        with coingecko_client(
+            environ, base_url=url, key_env=key_env, plan=plan, clock=clock
+        ) as client:
             observation = fetch_dominance(client, received, method)
     except SourceError as exc:
         return [str(exc)]
-    save_dominance(engine, [observation])
+    save_dominance(engine, [observation], received)
     echo(
         f"{observation.source}: BTC dominance {observation.dominance_pct:.2f}% on {observation.day}"
     )
@@ -217,20 +229,21 @@ def fetch_dominance_today(
 
 
 def fetch_buybacks(
-    engine: Engine, echo: Echo, url: str | None, start: date | None, today: date
+    engine: Engine, echo: Echo, url: str | None, start: date | None, today: date, clock: Clock
 ) -> list[str]:
-    """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts."""
+    """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts (the
+    client waits on `clock`, the rows are recorded at its time)."""
     settings = FiscalDataSettings(base_url=url) if url else FiscalDataSettings()
     stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
     # Re-read a week before the newest stored day: results posted late replace their 0.
     begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))
     try:
-        with fiscaldata_client(settings) as client:
+        with fiscaldata_client(settings, clock) as client:
             operations = fetch_buyback_operations(client, begin, settings)
     except SourceError as exc:
         return [str(exc)]
     observations = daily_accepted(operations, begin, today)
-    save_macro(engine, observations)
+    save_macro(engine, observations, clock.now())
     done = sum(1 for o in operations if o.total_par_amt_accepted is not None)
     echo(
         f"Fiscal Data buybacks: {done} operations with results, "

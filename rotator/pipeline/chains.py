@@ -9,7 +9,7 @@ settings here (`wallet_settings`, `oracle_settings`); the adapters read no envir
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +32,7 @@ from rotator.config.chains import (
 )
 from rotator.config.keys import parse_hd
 from rotator.config.portfolio import Portfolio
+from rotator.core.clock import Clock
 from rotator.core.models import AccountSnapshot, OracleQuote
 from rotator.errors import Problem, Severity
 from rotator.redaction import register_secret, register_secret_url
@@ -143,7 +144,7 @@ def chain_assets(portfolio: Portfolio) -> frozenset[str]:
 
 
 async def _chain_wallets(
-    portfolio: Portfolio, environ: Mapping[str, str], now: Callable[[], datetime]
+    portfolio: Portfolio, environ: Mapping[str, str], clock: Clock
 ) -> tuple[AccountSnapshot, ...]:
     if not portfolio.chain_wallets:
         return ()
@@ -155,9 +156,9 @@ async def _chain_wallets(
         except MissingEndpoint as exc:
             problem = Problem(Severity.ERROR, f"wallet {wallet.name} ({wallet.chain})", str(exc))
             return AccountSnapshot(
-                wallet.name, f"chain:{wallet.chain}", problems=(problem,), fetched_at=now()
+                wallet.name, f"chain:{wallet.chain}", problems=(problem,), fetched_at=clock.now()
             )
-        return await read_chain_wallet(settings, now)
+        return await read_chain_wallet(settings, clock)
 
     return tuple(await asyncio.gather(*(one(w) for w in portfolio.chain_wallets)))
 
@@ -168,11 +169,11 @@ def gather_accounts(
     wanted: Iterable[str],
     *,
     environ: Mapping[str, str],
-    now: Callable[[], datetime],
+    clock: Clock,
     cache_dir: Path | None,
 ) -> tuple[AccountSnapshot, ...]:
     """Exchange accounts (as frozen adapter settings) and the portfolio's chain wallets, read
-    concurrently in one event loop (asyncio.gather)."""
+    concurrently in one event loop (asyncio.gather), on the run's `clock`."""
     from rotator.adapters.exchanges import fetch_accounts_async
 
     async def both() -> tuple[AccountSnapshot, ...]:
@@ -181,10 +182,10 @@ def gather_accounts(
                 accounts,
                 frozenset(wanted) | chain_assets(portfolio),
                 environ=environ,
-                now=now,
+                clock=clock,
                 cache_dir=cache_dir,
             ),
-            _chain_wallets(portfolio, environ, now),
+            _chain_wallets(portfolio, environ, clock),
         )
         return exchanges + chains
 
@@ -199,8 +200,10 @@ def oracle_quotes(
     *,
     as_of: datetime,
     environ: Mapping[str, str],
+    clock: Clock,
 ) -> tuple[tuple[OracleQuote, ...], tuple[Problem, ...]]:
-    """Oracle prices for held assets that no exchange market connects to the base currency."""
+    """Oracle prices for held assets that no exchange market connects to the base currency,
+    stamped `as_of`; the oracle's retries wait on `clock`."""
     if not portfolio.oracles.enabled:
         return (), ()
     from rotator.core.valuation import price_assets
@@ -229,4 +232,5 @@ def oracle_quotes(
         portfolio.base_currency,
         oracle_settings(portfolio.oracles, environ),
         now=as_of,
+        clock=clock,
     )

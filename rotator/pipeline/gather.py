@@ -18,9 +18,9 @@ loader registered here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from rotator.adapters.storage.market import load_history
 from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
+from rotator.core.clock import Clock
 from rotator.core.models import Snapshot
 from rotator.core.rules.engine import RuleSet
 from rotator.errors import ConfigError
@@ -95,23 +96,23 @@ def gather(
     engine: Engine | None,
     environ: Mapping[str, str],
     settings: Settings,
-    now: Callable[[], datetime],
+    clock: Clock,
     market_cache: Path | None,
 ) -> Snapshot:
     """Stage 2: series and datasets the rules declare, then the exchange accounts and chain
     wallets (concurrently), then oracle quotes for what no exchange prices; one Snapshot."""
-    context = LoadContext(environ=environ, settings=settings, now=now())
+    context = LoadContext(environ=environ, settings=settings, clock=clock)
     inputs = load_inputs(ruleset, day=day, engine=engine, context=context)
     snapshot = read_accounts(
         portfolio,
         environ=environ,
-        now=now,
+        clock=clock,
         extra_assets=inputs.assets,
         ruleset=ruleset,
         market_cache=market_cache,
     )
     oracle, problems = oracle_quotes(
-        portfolio, snapshot.accounts, as_of=snapshot.as_of, environ=environ
+        portfolio, snapshot.accounts, as_of=snapshot.as_of, environ=environ, clock=clock
     )
     return replace(
         snapshot,

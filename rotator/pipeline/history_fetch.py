@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -44,6 +44,7 @@ from rotator.adapters.sources.livecoinwatch import fetch_dominance_history, live
 from rotator.adapters.sources.yahoo import fetch_index, yahoo_client
 from rotator.adapters.storage.coverage import last_dominance_day, stored_extents
 from rotator.adapters.storage.market import last_macro_day, save_bars, save_dominance, save_macro
+from rotator.core.clock import Clock
 from rotator.core.history import macro_key
 
 Echo = Callable[[str], None]
@@ -57,12 +58,15 @@ class SourceSettings:
     """Where each source is and which variables hold its (optional) keys.
 
     Attributes:
+        clock: the run's clock: the clients' spacing, back-off and Retry-After waits, and the
+            time every saved row is recorded at.
         retries: further attempts per call on network errors, 429 and 5xx (0 in tests).
         timeout: seconds per HTTP call.
         proxy_coins: N of the top-N dominance proxy.
         coingecko_per_minute: CoinGecko call spacing override (None: the plan's default).
     """
 
+    clock: Clock
     coingecko_url: str | None = None
     coingecko_key_env: str = "COINGECKO_API_KEY"
     coingecko_plan: str = "demo"
@@ -77,11 +81,15 @@ class SourceSettings:
     retries: int = 3
     timeout: float = 20.0
 
-    def client_args(self) -> dict[str, float | int]:
-        return {"retries": self.retries, "timeout": self.timeout}
+    def client_args(self) -> dict[str, Any]:
+        return {"retries": self.retries, "timeout": self.timeout, "clock": self.clock}
+
+    def recorded_at(self) -> datetime:
+        """The time a row saved now is recorded at."""
+        return self.clock.now()
 
     def coingecko(self, environ: Mapping[str, str]) -> JsonClient:
-        extra: dict[str, float | int] = self.client_args()
+        extra: dict[str, Any] = self.client_args()
         if self.coingecko_per_minute is not None:
             extra["calls_per_minute"] = self.coingecko_per_minute
         return coingecko_client(
@@ -123,7 +131,7 @@ def fetch_dominance(
                 observations = fetch_dominance_history(client, begin, today, progress=advance)
         except SourceError as exc:
             return [f"btc_dominance: {exc}"]
-        save_dominance(engine, observations)
+        save_dominance(engine, observations, sources.recorded_at())
         echo(f"livecoinwatch: {len(observations)} days of BTC dominance saved{_span(observations)}")
         return []
     keyed = sources.coingecko_plan == "pro" and environ.get(sources.coingecko_key_env)
@@ -140,7 +148,7 @@ def fetch_dominance(
             )
     except SourceError as exc:
         return [f"btc_dominance (proxy): {exc}"]
-    save_dominance(engine, observations)
+    save_dominance(engine, observations, sources.recorded_at())
     source = observations[0].source if observations else "proxy"
     echo(
         f"{source}: {len(observations)} days of a BTC dominance PROXY saved{_span(observations)} "
@@ -173,7 +181,7 @@ def _global_dominance(
             observations = fetch_global_dominance(client, days, today, progress=advance)
     except SourceError as exc:
         return [f"btc_dominance: {exc}"]
-    save_dominance(engine, observations)
+    save_dominance(engine, observations, sources.recorded_at())
     echo(f"{GLOBAL_SOURCE}: {len(observations)} days of BTC dominance saved{_span(observations)}")
     return []
 
@@ -210,7 +218,7 @@ def fetch_yahoo_indexes(
                 failures.append(f"{name}: {exc}")
                 continue
             advance(1)
-            save_macro(engine, observations)
+            save_macro(engine, observations, sources.recorded_at())
             echo(f"Yahoo {symbol}: {len(observations)} closes of {name} saved{_span(observations)}")
     return failures
 
@@ -247,7 +255,7 @@ def fetch_fred_series(
                 failures.append(f"fred:{name}: {exc}")
                 continue
             advance(1)
-            save_macro(engine, observations)
+            save_macro(engine, observations, sources.recorded_at())
             how = "API" if key else "fredgraph.csv, no key"
             echo(
                 f"FRED {name} ({how}): {len(observations)} observations saved{_span(observations)}"
@@ -303,7 +311,7 @@ def fetch_coingecko_prices(
                     continue
                 advance(1)
                 bars = price_bars(coin, asset, prices, caps)
-                save_bars(engine, bars)
+                save_bars(engine, bars, sources.recorded_at())
                 echo(f"coingecko {asset}/USD: {len(bars)} daily closes saved{_span(bars)}")
                 if want < days:
                     echo(f"note: {name} needs {days} days; CoinGecko's free plan serves {want}")

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from rotator.config.env import Settings
+from rotator.core.clock import Clock
 from rotator.core.rules.engine import RuleSpec
 
 
@@ -19,16 +20,21 @@ class LoadContext:
     Attributes:
         environ: where API keys are looked up by name.
         settings: the ROTATOR_* variables (source base URLs, caching).
-        now: the run's clock reading.
+        clock: the run's clock (its `now` is the loaders' as-of; its waits their retries').
         engine: the database whose source cache a loader may use; None: no cache.
         refresh: ignore cached source data.
     """
 
     environ: Mapping[str, str]
     settings: Settings
-    now: datetime
+    clock: Clock
     engine: Engine | None = None
     refresh: bool = False
+
+    @property
+    def now(self) -> datetime:
+        """The run's time now."""
+        return self.clock.now()
 
 
 @dataclass(frozen=True, slots=True)

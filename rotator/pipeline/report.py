@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,6 +35,7 @@ from rotator.adapters.storage.run_queries import (
     load_run,
 )
 from rotator.config.portfolio import DeliveryConfig, Portfolio
+from rotator.core.clock import Clock
 from rotator.core.coverage import attribution
 from rotator.redaction import redact
 from rotator.reports.daily import DailyReport, build_daily
@@ -171,15 +172,20 @@ def build_report(engine: Engine, stored: StoredRun, history_fallback: Any = None
 
 
 def write_report(
-    engine: Engine, stored: StoredRun, directory: Path, history_fallback: Any = None
+    engine: Engine,
+    stored: StoredRun,
+    directory: Path,
+    written_at: datetime,
+    history_fallback: Any = None,
 ) -> WrittenReport:
-    """Render a stored run's report to HTML and Markdown and record it as its day's report."""
+    """Render a stored run's report to HTML and Markdown and record it as its day's report,
+    written at `written_at` (the run's time)."""
     content = build_report(engine, stored, history_fallback)
     html_path, md_path = report_paths(directory, content.day)
     # Problem texts may quote exchange errors: mask any credential before it reaches a file.
     write_atomically(html_path, redact_text_only(render_html(content)))
     write_atomically(md_path, redact(render_markdown(content)))
-    save_report(engine, content.day, stored.id, str(html_path), str(md_path))
+    save_report(engine, content.day, stored.id, str(html_path), str(md_path), created_at=written_at)
     return WrittenReport(content.day, stored.id, html_path, md_path, content)
 
 
@@ -188,8 +194,10 @@ def deliver_report(
     written: WrittenReport,
     portfolio: Portfolio | None,
     environ: Mapping[str, str],
+    clock: Clock,
 ) -> list[DeliveryResult]:
-    """Send the written report to portfolio.yaml's `delivery:` targets; store the outcome."""
+    """Send the written report to portfolio.yaml's `delivery:` targets (a retry waits on
+    `clock`); store the outcome."""
     if portfolio is None or not (portfolio.delivery.webhooks or portfolio.delivery.email):
         return []
     content = written.content
@@ -205,7 +213,7 @@ def deliver_report(
         order_count=len(content.orders),
         complete=content.complete,
     )
-    results = deliver(delivery_settings(portfolio.delivery), message, environ=environ)
+    results = deliver(delivery_settings(portfolio.delivery), message, environ=environ, clock=clock)
     set_delivery(
         engine,
         written.day,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -53,7 +53,7 @@ def run_rules(
     engine: Engine,
     as_of: date,
     *,
-    save: bool = False,
+    save_at: datetime | None = None,
     context: LoadContext | None = None,
 ) -> RulesOutcome:
     """Load the rule set's series as of `as_of`'s close, evaluate, choose a regime.
@@ -62,8 +62,9 @@ def run_rules(
     basket `rotator screen` stored on or before `as_of` (or its declared fallback; else unknown).
 
     Args:
-        save: store the evaluations as standalone ones (no run), replacing earlier ones for the
-            same day; the only write, after everything was evaluated.
+        save_at: store the evaluations as standalone ones (no run), evaluated at this time
+            (the run's clock), replacing earlier ones for the same day; the only write, after
+            everything was evaluated. None: nothing is written.
         context: where dataset loaders (the revenue screen) read from, as stage 2 of a plan
             does; None: the stored screens stand in for them.
     """
@@ -84,8 +85,10 @@ def run_rules(
     evaluation = evaluate_rules(config, snapshot)
     assert evaluation.decision is not None and evaluation.report is not None
     rules = evaluation.report
-    if save:
-        save_evaluations(engine, rules.ruleset, rules.as_of, evaluation_rows(rules))
+    if save_at is not None:
+        save_evaluations(
+            engine, rules.ruleset, rules.as_of, evaluation_rows(rules), evaluated_at=save_at
+        )
     return RulesOutcome(
         ruleset, as_of, evaluation.results, evaluation.decision.choice, rules, history
     )

@@ -18,8 +18,8 @@ algorithm of zipline's `pipeline/engine.py`:
    baskets resolved; static `targets:` without rules.
 5. **plan** `make_plan(config, snapshot, choice) -> Plan`: the dry-run orders. The plan carries
    the rule reports, the baskets and the prices the planner valued the portfolio with.
-6. **store** `store(engine, result, kind) -> run id`: only when saving, in one transaction
-   (snapshot, prices, allocations, orders, each rule evaluation once).
+6. **store** `store(engine, result, created_at, kind) -> run id`: only when saving, in one
+   transaction (snapshot, prices, allocations, orders, each rule evaluation once).
 7. **render**: in the command (rotator.cli.*) with rotator.reports.
 
 `rotator signals` (rotator.pipeline.rules) runs stages 3-4 on stored history alone, and
@@ -32,7 +32,7 @@ loader may refresh its source cache outside the demo).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ from rotator.config.env import Settings
 from rotator.config.paths import ruleset_label
 from rotator.config.portfolio import Portfolio
 from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.core.clock import Clock
 from rotator.core.models import Plan, RebalancePolicy, Snapshot, TargetWeights
 from rotator.core.planner import plan_orders
 from rotator.core.records import BasketReport, RulesReport
@@ -214,9 +215,10 @@ def make_plan(
     )
 
 
-def store(engine: Engine, result: RunResult, kind: str = "plan") -> int:
-    """Stage 6: save the run (snapshot, prices, rule evaluations, plan, orders) at once."""
-    return save_run(engine, result.snapshot, result.plan, kind=kind)
+def store(engine: Engine, result: RunResult, created_at: datetime, kind: str = "plan") -> int:
+    """Stage 6: save the run (snapshot, prices, rule evaluations, plan, orders) at once,
+    created at `created_at` (the run's clock)."""
+    return save_run(engine, result.snapshot, result.plan, kind=kind, created_at=created_at)
 
 
 def run_plan(
@@ -224,7 +226,7 @@ def run_plan(
     *,
     environ: Mapping[str, str],
     settings: Settings,
-    now: Callable[[], datetime],
+    clock: Clock,
     engine: Engine | None = None,
     rules_as_of: date | None = None,
     force_regime: str | None = None,
@@ -237,6 +239,8 @@ def run_plan(
     Args:
         environ: where credentials are looked up, by the names portfolio.yaml gives.
         settings: the ROTATOR_* variables (source URLs, caching), read once by the caller.
+        clock: the run's clock (rotator.core.clock): the snapshot's time, the default rules
+            day, the stored run's time, and every wait of the adapters.
         engine: the store the rules' series come from (required with a rule set).
         rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
         force_regime: use this regime of the rule set regardless of its condition.
@@ -244,7 +248,7 @@ def run_plan(
         save_to: store the run there (stage 6); None: nothing is written.
         kind: what the stored run is ("plan" or "report").
     """
-    day = rules_as_of or now().astimezone(UTC).date()
+    day = rules_as_of or clock.now().astimezone(UTC).date()
     config = load(portfolio, day=day, force_regime=force_regime)
     if config.ruleset is not None and engine is None:
         raise ValueError("run_plan: a rule set reads its series from a database: pass engine")
@@ -255,12 +259,12 @@ def run_plan(
         engine=engine,
         environ=environ,
         settings=settings,
-        now=now,
+        clock=clock,
         market_cache=market_cache,
     )
     evaluation = evaluate_rules(config, snapshot)
     choice = choose_targets(config, evaluation)
     result = RunResult(snapshot, make_plan(config, snapshot, evaluation, choice))
     if save_to is not None:
-        result = replace(result, run_id=store(save_to, result, kind))
+        result = replace(result, run_id=store(save_to, result, clock.now(), kind))
     return result

@@ -28,6 +28,7 @@ from rotator.adapters.storage.source_cache import SourceCache
 from rotator.config.env import Settings
 from rotator.config.portfolio import Portfolio
 from rotator.config.ruleset import load_portfolio_ruleset
+from rotator.core.clock import Clock
 from rotator.core.rules.engine import RuleSpec
 from rotator.core.rules.revenue_screen import DATASET, KIND
 from rotator.core.screen.params import ScreenParams
@@ -71,7 +72,7 @@ def load_revenue_screen(specs: tuple[RuleSpec, ...], context: LoadContext) -> Lo
     use_cache = context.engine is not None and not context.settings.screen_no_cache
     data = gather_screen_data(
         screen_sources(context.settings, environ),
-        now=as_of,
+        clock=context.clock.frozen_at(as_of),
         environ=environ,
         cache=SourceCache(context.engine) if use_cache and context.engine else None,
         extra_ids=include,
@@ -121,7 +122,7 @@ def run_screen(
     rule_name: str | None,
     environ: Mapping[str, str],
     settings: Settings,
-    now: datetime,
+    clock: Clock,
     engine: Engine | None,
     refresh: bool,
     market_cache: Path | None,
@@ -129,20 +130,26 @@ def run_screen(
     """Load one screen rule's dataset, read the accounts' markets for every candidate, screen.
 
     Args:
+        clock: the run's clock, frozen at one time for the whole screen (sources, accounts
+            and the screen's as-of alike).
         engine: the database whose source cache is used (None: fetch without caching).
     """
+    clock = clock.frozen_at(clock.now())
+    now = clock.now()
     ruleset = load_portfolio_ruleset(portfolio)
     params_by_rule = screen_rules(ruleset.declaring(DATASET)) if ruleset else {}
     name, params = pick_rule(params_by_rule, rule_name)
     loaded = load_revenue_screen(
         (RuleSpec(name=name, kind=KIND, params=params),),
-        LoadContext(environ=environ, settings=settings, now=now, engine=engine, refresh=refresh),
+        LoadContext(
+            environ=environ, settings=settings, clock=clock, engine=engine, refresh=refresh
+        ),
     )
     # Accounts report markets only between assets asked for: ask for every candidate.
     snapshot = read_accounts(
         portfolio,
         environ=environ,
-        now=lambda: now,
+        clock=clock,
         extra_assets=loaded.candidates,
         market_cache=market_cache,
     )

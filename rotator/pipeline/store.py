@@ -113,28 +113,31 @@ def safe_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def demo_engine(url: str) -> Engine:
+def demo_engine(url: str, loaded_at: datetime) -> Engine:
     """An engine on the demo database, with the bundled history loaded (once; idempotent).
 
     Args:
         url: the demo's own file (`Settings.demo_db_url`) or the database given by `--db` /
             ROTATOR_DB_URL.
+        loaded_at: the run's time: what the bundled rows are recorded at when loaded now.
     """
     engine = open_engine(url)
     if last_day(engine, DEMO_SOURCE, "SOL/USD") != HISTORY_END:
         btc = import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars
-        save_bars(engine, btc)
-        save_bars(engine, import_csv(ETH_PRICES, asset="ETH", source=DEMO_SOURCE).bars)
-        save_bars(engine, import_csv(SOL_PRICES, asset="SOL", source=DEMO_SOURCE).bars)
-        save_dominance(engine, derived_dominance(btc))
+        save_bars(engine, btc, loaded_at)
+        save_bars(engine, import_csv(ETH_PRICES, asset="ETH", source=DEMO_SOURCE).bars, loaded_at)
+        save_bars(engine, import_csv(SOL_PRICES, asset="SOL", source=DEMO_SOURCE).bars, loaded_at)
+        save_dominance(engine, derived_dominance(btc), loaded_at)
         save_dominance(
-            engine, import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
+            engine,
+            import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance,
+            loaded_at,
         )
     # The macro series end on 2021-12-29 (weekly) or 2021-12-31; MOVE is loaded last.
     if last_macro_day(engine, macro_key("index:MOVE")) != HISTORY_END:
         for name, series in MACRO.items():
             imported = import_csv(HISTORY / name, series=series, source=DEMO_SOURCE)
-            save_macro(engine, imported.macro)
+            save_macro(engine, imported.macro, loaded_at)
     return engine
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_clock import FakeClock
 
 from rotator.adapters.exchanges import AccountSettings
 from rotator.demo import binance_tickers, kraken_tickers
@@ -137,7 +138,11 @@ def server() -> Iterator[ReplayServer]:
 
 
 class ExchangeKit:
-    """The helpers above, handed to tests as the `kit` fixture (no `import conftest`)."""
+    """The helpers above, handed to tests as the `kit` fixture (no `import conftest`).
+
+    `clock` is the run's clock for the adapters: its wall time stays at NOW and its waits
+    (back-off, Retry-After) are recorded in `fake.waits` instead of slept.
+    """
 
     NOW = NOW
     ENVIRON = ENVIRON
@@ -149,7 +154,11 @@ class ExchangeKit:
     bybit_routes = staticmethod(recorded_bybit_routes)
     account = staticmethod(make_account)
 
+    def __init__(self) -> None:
+        self.fake = FakeClock(NOW, frozen=True)
+        self.clock = self.fake.clock
+
 
 @pytest.fixture
-def kit() -> type[ExchangeKit]:
-    return ExchangeKit
+def kit() -> ExchangeKit:
+    return ExchangeKit()

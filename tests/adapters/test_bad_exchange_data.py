@@ -21,7 +21,7 @@ def _fetch(kit, server, routes):
         [kit.account(server, "b", "binance", "/b")],
         {"USDT"},
         environ=kit.ENVIRON,
-        now=kit.now,
+        clock=kit.clock,
         cache_dir=None,
         retries=0,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fake_clock import FakeClock
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -25,6 +26,7 @@ from rotator.errors import Severity
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "defillama"
 AS_OF = datetime(2023, 7, 29, 0, 0, tzinfo=UTC)
+AT_AS_OF = FakeClock(AS_OF, frozen=True).clock  # the run's clock, its waits recorded
 ACCOUNTS_MARKETS = pd.DataFrame(
     [
         ("binance-main", "MKR", "USDT", True),
@@ -93,7 +95,7 @@ def sources(server: HTTPServer) -> ScreenSources:
 def gathered(httpserver: HTTPServer, tmp_path: Path):
     serve(httpserver)
     cache = SourceCache(open_engine(f"sqlite:///{tmp_path / 'screen.sqlite3'}"))
-    data = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache)
+    data = gather_screen_data(sources(httpserver), clock=AT_AS_OF, cache=cache)
     return data, cache
 
 
@@ -195,7 +197,7 @@ def test_basket_holds_only_tradable_passing_tokens(gathered) -> None:
 def test_second_run_within_ttl_reads_the_cache(gathered, httpserver: HTTPServer) -> None:
     data, cache = gathered
     httpserver.clear_log()
-    again = gather_screen_data(sources(httpserver), now=AS_OF, cache=cache)
+    again = gather_screen_data(sources(httpserver), clock=AT_AS_OF, cache=cache)
     asked = {request.path for request, _ in httpserver.log}
     # Only what failed the first time (404s: summaries and charts not served) is asked again.
     assert all("/summary/fees/" in p or "/market_chart" in p for p in asked), asked
@@ -214,7 +216,7 @@ def test_unreadable_fees_overview_fails_every_token_with_the_reason(
     httpserver: HTTPServer,
 ) -> None:
     serve(httpserver, fees_status=502)
-    data = gather_screen_data(sources(httpserver), now=AS_OF)
+    data = gather_screen_data(sources(httpserver), clock=AT_AS_OF)
     errors = [p for p in data.problems if p.severity is Severity.ERROR]
     assert errors and "HTTP 502" in errors[0].message
     outcome = screen(data, ScreenParams(include=("maker",)), ACCOUNTS_MARKETS, AS_OF)

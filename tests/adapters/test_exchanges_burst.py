@@ -32,13 +32,13 @@ def test_wallets_of_one_account_are_requested_together(server, kit, tmp_path):
     server.mount("/b", binance_routes())
     account = _account(kit, server)
     environ = {**kit.ENVIRON, **DEMO_ENVIRON}
-    fetch_accounts([account], {"USDT"}, environ=environ, now=kit.now, cache_dir=tmp_path)
+    fetch_accounts([account], {"USDT"}, environ=environ, clock=kit.clock, cache_dir=tmp_path)
     server.reset_requests()
     for route in WALLET_ROUTES:
         server.fault(route, latency=LATENCY)
 
     [snap] = fetch_accounts(
-        [account], {"USDT"}, environ=environ, now=kit.now, cache_dir=tmp_path
+        [account], {"USDT"}, environ=environ, clock=kit.clock, cache_dir=tmp_path
     )  # warm: markets from the cache
 
     assert snap.ok, snap.problems

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fake_clock import FakeClock
+
 from rotator.adapters.exchanges import fetch_accounts
 
 MARKET_ROUTES = (
@@ -22,7 +24,7 @@ def _run(kit, accounts, cache_dir, now, ttl=3600):
         accounts,
         {"USDT"},
         environ=kit.ENVIRON,
-        now=lambda: now,
+        clock=FakeClock(now, frozen=True).clock,
         cache_dir=cache_dir,
         market_ttl_seconds=ttl,
     )
@@ -69,7 +71,7 @@ def test_cache_key_ignores_credentials_and_never_stores_them(server, kit, tmp_pa
         "BINANCE_SECRET": "otherSECRET0123456789",
     }
     server.reset_requests()
-    fetch_accounts([account], {"USDT"}, environ=other_keys, now=lambda: kit.NOW, cache_dir=cache)
+    fetch_accounts([account], {"USDT"}, environ=other_keys, clock=kit.clock, cache_dir=cache)
     assert server.requests_to("GET /b/api/v3/exchangeInfo") == []
 
     [cache_file] = cache.glob("markets-binance-*.json")
@@ -104,7 +106,6 @@ def test_corrupt_cache_file_is_ignored(server, kit, tmp_path):
 
 def test_entries_unused_for_a_day_are_pruned(server, kit, tmp_path):
     import os
-    import time
 
     server.mount("/b", kit.binance_routes())
     cache = tmp_path / "markets"
@@ -113,8 +114,10 @@ def test_entries_unused_for_a_day_are_pruned(server, kit, tmp_path):
     recent = cache / "markets-kraken-1111111111111111.json"
     for path in (stale, recent):
         path.write_text("{}")
-    day_and_a_bit = time.time() - 25 * 3600
+    # Unused for a day as of the run's clock (kit.NOW), whatever the real date.
+    day_and_a_bit = kit.NOW.timestamp() - 25 * 3600
     os.utime(stale, (day_and_a_bit, day_and_a_bit))
+    os.utime(recent, (kit.NOW.timestamp(), kit.NOW.timestamp()))
     _run(kit, [kit.account(server, "b", "binance", "/b")], cache, kit.NOW)
     assert not stale.exists()
     assert recent.exists()

@@ -61,7 +61,7 @@ def test_cold_plan_asks_for_markets_balances_and_tickers_only(server, kit, tmp_p
         [account],
         {"BTC", "ETH", "USDT"},
         environ=kit.ENVIRON,
-        now=kit.now,
+        clock=kit.clock,
         cache_dir=tmp_path,
         retries=0,
     )

@@ -21,6 +21,7 @@ from email.utils import format_datetime
 import pytest
 
 from rotator.adapters.exchanges import fetch_accounts
+from rotator.cli.clock import SYSTEM_CLOCK
 from rotator.demo import DATA
 from rotator.errors import Severity
 
@@ -94,18 +95,17 @@ def _routes(kit, exchange):
     return routes
 
 
-def _fetch(kit, server, exchange, sleeper, retries=1, backoff=0.01):
+def _fetch(kit, server, exchange, retries=1, backoff=0.01):
     wallets = tuple(w for w in ("spot", "funding") if w in ENDPOINTS[exchange])
     account = kit.account(server, exchange, exchange, "/x", wallets=wallets, timeout=TIMEOUT_MS)
     [snap] = fetch_accounts(
         [account],
         {"BTC", "ETH", "USDT"},
         environ=kit.ENVIRON,
-        now=kit.now,
+        clock=kit.clock,
         cache_dir=None,
         retries=retries,
         retry_backoff_seconds=backoff,
-        sleep=sleeper.asleep,
     )
     return snap
 
@@ -135,17 +135,17 @@ def _inject(server, exchange, route, fault):
 
 
 @pytest.mark.parametrize(("exchange", "endpoint", "fault"), CASES)
-def test_fault_matrix(server, kit, sleeper, exchange, endpoint, fault):
+def test_fault_matrix(server, kit, exchange, endpoint, fault):
     route, label = ENDPOINTS[exchange][endpoint]
     server.mount("/x", _routes(kit, exchange))
     match = _inject(server, exchange, route, fault)
 
-    snap = _fetch(kit, server, exchange, sleeper)
+    snap = _fetch(kit, server, exchange)
 
     sent = len(server.requests_to(match))
     errors = [p.message for p in snap.problems if p.severity is Severity.ERROR]
     # One wait per retry: the backoff, or the server's Retry-After when longer.
-    assert sleeper.waits == [0.01] * (sent - 1)
+    assert kit.fake.waits == [0.01] * (sent - 1)
     if fault == "429-transient":
         assert snap.ok, snap.problems
         assert sent == 2
@@ -170,54 +170,54 @@ def test_fault_matrix(server, kit, sleeper, exchange, endpoint, fault):
         assert sent == 2
 
 
-def test_retry_after_in_seconds_is_honoured(server, kit, sleeper):
+def test_retry_after_in_seconds_is_honoured(server, kit):
     server.mount("/x", _routes(kit, "okx"))
     match = "GET /x/api/v5/account/balance"
     body = json.dumps(BODIES["okx"][429]).encode()  # OKX maps 429 to ExchangeNotAvailable
     server.fault(match, status=429, headers={"Retry-After": "1"}, body=body, times=1)
-    snap = _fetch(kit, server, "okx", sleeper)
+    snap = _fetch(kit, server, "okx")
     assert snap.ok, snap.problems
     assert len(server.requests_to(match)) == 2
-    assert sleeper.waits == [1.0]  # the server's second, not the 0.01 s backoff
+    assert kit.fake.waits == [1.0]  # the server's second, not the 0.01 s backoff
 
 
-def test_retry_after_as_http_date_is_honoured(server, kit, sleeper):
+def test_retry_after_as_http_date_is_honoured(server, kit):
     server.mount("/x", _routes(kit, "binance"))
     match = "GET /x/api/v3/account"
-    # Read against the fetch's clock (kit.now), the one clock of the run.
+    # Read against the fetch's clock (kit.clock, its wall time at NOW), the one clock of the run.
     when = format_datetime(kit.NOW + timedelta(seconds=2), usegmt=True)
     body = json.dumps(BODIES["binance"][429]).encode()
     server.fault(match, status=429, headers={"Retry-After": when}, body=body, times=1)
-    snap = _fetch(kit, server, "binance", sleeper)
+    snap = _fetch(kit, server, "binance")
     assert snap.ok, snap.problems
     assert len(server.requests_to(match)) == 2
-    assert sleeper.waits == [2.0]
+    assert kit.fake.waits == [2.0]
 
 
 def test_retry_after_is_slept_for_real_by_default(server, kit):
-    """Without a sleeper argument the wait is real (asyncio.sleep): the second request waits."""
+    """On the command line's clock the wait is real (asyncio.sleep): the second request waits."""
     server.mount("/x", _routes(kit, "okx"))
     match = "GET /x/api/v5/account/balance"
     body = json.dumps(BODIES["okx"][429]).encode()
     server.fault(match, status=429, headers={"Retry-After": "0.3"}, body=body, times=1)
     account = kit.account(server, "okx", "okx", "/x", wallets=("spot", "funding"))
     [snap] = fetch_accounts(
-        [account], {"BTC"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None, retries=1
+        [account], {"BTC"}, environ=kit.ENVIRON, clock=SYSTEM_CLOCK, cache_dir=None, retries=1
     )
     assert snap.ok, snap.problems
     first, second = server.requests_to(match)[:2]
     assert second.at - first.at >= 0.28
 
 
-def test_retry_after_beyond_the_cap_fails_at_once_saying_so(server, kit, sleeper):
+def test_retry_after_beyond_the_cap_fails_at_once_saying_so(server, kit):
     server.mount("/x", _routes(kit, "bybit"))
     match = "GET /x/v5/account/wallet-balance"
     body = json.dumps(BODIES["bybit"][429]).encode()
     server.fault(match, status=429, headers={"Retry-After": "120"}, body=body)
     start = time.monotonic()
-    snap = _fetch(kit, server, "bybit", sleeper, retries=2)
+    snap = _fetch(kit, server, "bybit", retries=2)
     assert time.monotonic() - start < 10
-    assert sleeper.waits == []
+    assert kit.fake.waits == []
     [message] = [p.message for p in snap.problems if p.severity is Severity.ERROR]
     assert message == (
         "fetch_balance rate-limited by the exchange (HTTP 429) (0 retries); "
@@ -226,7 +226,7 @@ def test_retry_after_beyond_the_cap_fails_at_once_saying_so(server, kit, sleeper
     assert len(server.requests_to(match)) == 1
 
 
-def test_funding_wallet_401_gives_the_credential_hint(server, kit, sleeper):
+def test_funding_wallet_401_gives_the_credential_hint(server, kit):
     server.mount("/x", _routes(kit, "binance"))
     server.fault(
         "POST /x/sapi/v1/asset/get-funding-asset",
@@ -236,9 +236,9 @@ def test_funding_wallet_401_gives_the_credential_hint(server, kit, sleeper):
             {"code": -1002, "msg": "You are not authorized to execute this request."}
         ).encode(),
     )
-    snap = _fetch(kit, server, "binance", sleeper)
+    snap = _fetch(kit, server, "binance")
     [message] = [p.message for p in snap.problems if p.severity is Severity.ERROR]
-    assert sleeper.waits == []  # a 401 is not retried, whatever Retry-After says
+    assert kit.fake.waits == []  # a 401 is not retried, whatever Retry-After says
     assert message.startswith(
         "fetch_balance (funding): authentication failed: check BINANCE_API_KEY/BINANCE_SECRET"
     )

@@ -21,7 +21,7 @@ def _fetch(kit, accounts, retries=2):
         accounts,
         {"USDT"},
         environ=kit.ENVIRON,
-        now=kit.now,
+        clock=kit.clock,
         cache_dir=None,
         retries=retries,
         retry_backoff_seconds=0.01,

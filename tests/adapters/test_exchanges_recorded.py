@@ -17,7 +17,7 @@ def test_recorded_binance_and_kraken_parse_into_records(server, kit):
     kraken = kit.account(server, "kraken", "kraken", "/k")
 
     snaps = fetch_accounts(
-        [binance, kraken], {"USDT", "USD"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None
+        [binance, kraken], {"USDT", "USD"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None
     )
 
     b, k = snaps
@@ -74,7 +74,7 @@ def test_tickers_requested_only_for_needed_symbols(server, kit):
         kit.account(server, "binance-main", "binance", "/b"),
         kit.account(server, "kraken", "kraken", "/k"),
     ]
-    fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+    fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None)
 
     [binance_tickers] = server.requests_to("GET /b/api/v3/ticker/24hr")
     assert json.loads(binance_tickers.query["symbols"][0]) == ["BTCUSDT"]
@@ -96,7 +96,7 @@ def test_nothing_wanted_and_nothing_held_requests_no_tickers(server, kit):
     routes["GET /api/v3/account"] = json.dumps({"balances": []}).encode()
     server.mount("/b", routes)
     account = kit.account(server, "binance-main", "binance", "/b")
-    [snap] = fetch_accounts([account], set(), environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+    [snap] = fetch_accounts([account], set(), environ=kit.ENVIRON, clock=kit.clock, cache_dir=None)
     assert snap.ok and snap.holdings == () and snap.quotes == () and snap.markets == ()
     assert server.requests_to("GET /b/api/v3/ticker/24hr") == []
 
@@ -104,7 +104,9 @@ def test_nothing_wanted_and_nothing_held_requests_no_tickers(server, kit):
 def test_per_symbol_fallback_when_exchange_lacks_fetch_tickers(server, kit):
     server.mount("/b", kit.binance_routes())
     account = kit.account(server, "binance-main", "binance", "/b", has={"fetchTickers": False})
-    [snap] = fetch_accounts([account], {"USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+    [snap] = fetch_accounts(
+        [account], {"USDT"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None
+    )
     assert snap.ok, snap.problems
     [request] = server.requests_to("GET /b/api/v3/ticker/24hr")
     assert request.query["symbol"] == ["BTCUSDT"]

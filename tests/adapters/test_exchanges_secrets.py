@@ -50,7 +50,7 @@ def test_sentinel_credentials_never_appear(server, kit, caplog):
         kit.account(server, "kraken", "kraken", "/k"),
     ]
 
-    snaps = fetch_accounts(accounts, {"USDT"}, environ=environ, now=kit.now, cache_dir=None)
+    snaps = fetch_accounts(accounts, {"USDT"}, environ=environ, clock=kit.clock, cache_dir=None)
 
     # The sentinel really was sent (so the test can fail) and echoed back by the server.
     sent = server.requests_to("GET /b/api/v3/account")[0]
@@ -74,7 +74,7 @@ def test_missing_variable_message_names_the_variable_only(server, kit):
     server.mount("/b", kit.binance_routes())
     account = kit.account(server, "b", "binance", "/b", secret_env="UNSET_BINANCE_SECRET")
     [snap] = fetch_accounts(
-        [account], set(), environ={"BINANCE_API_KEY": KEY}, now=kit.now, cache_dir=None
+        [account], set(), environ={"BINANCE_API_KEY": KEY}, clock=kit.clock, cache_dir=None
     )
     [problem] = snap.problems
     assert "UNSET_BINANCE_SECRET" in problem.message
@@ -90,7 +90,7 @@ def test_echoed_credentials_reach_the_message_masked(server, kit):
     )
     environ = {"BINANCE_API_KEY": KEY, "BINANCE_SECRET": SECRET}
     account = kit.account(server, "b", "binance", "/b")
-    [snap] = fetch_accounts([account], set(), environ=environ, now=kit.now, cache_dir=None)
+    [snap] = fetch_accounts([account], set(), environ=environ, clock=kit.clock, cache_dir=None)
     [problem] = snap.problems
     assert "X-MBX-APIKEY" in problem.message  # the echo made it into the message...
     assert "'X-MBX-APIKEY': '***'" in problem.message  # ...masked
@@ -101,7 +101,7 @@ def test_ccxt_verbose_is_ignored_so_nothing_prints_keys(server, kit, capsys):
     server.mount("/b", kit.binance_routes())
     account = kit.account(server, "b", "binance", "/b", verbose=True)
     environ = {"BINANCE_API_KEY": KEY, "BINANCE_SECRET": SECRET}
-    [snap] = fetch_accounts([account], {"USDT"}, environ=environ, now=kit.now, cache_dir=None)
+    [snap] = fetch_accounts([account], {"USDT"}, environ=environ, clock=kit.clock, cache_dir=None)
     assert snap.ok
     captured = capsys.readouterr()
     assert KEY not in captured.out + captured.err
@@ -112,7 +112,7 @@ def test_kraken_secret_that_is_not_base64_is_a_clear_error(server, kit):
     server.mount("/k", kit.kraken_routes())
     environ = {"KRAKEN_API_KEY": KEY, "KRAKEN_SECRET": "not*base64"}
     account = kit.account(server, "kraken", "kraken", "/k")
-    [snap] = fetch_accounts([account], set(), environ=environ, now=kit.now, cache_dir=None)
+    [snap] = fetch_accounts([account], set(), environ=environ, clock=kit.clock, cache_dir=None)
     [problem] = snap.problems
     assert problem.message.startswith(
         "fetch_balance: the credentials cannot be used to sign requests: check "

@@ -43,7 +43,7 @@ def _with_ccxt(account, **changes):
 
 def _run(kit, account):
     return fetch_accounts(
-        [account], {"BTC", "USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None, retries=0
+        [account], {"BTC", "USDT"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None, retries=0
     )
 
 

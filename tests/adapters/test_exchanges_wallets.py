@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from rotator.adapters.exchanges import fetch_accounts
+from rotator.cli.clock import SYSTEM_CLOCK  # the demo stamps tickers with real time
 from rotator.config.portfolio import load_portfolio
 from rotator.core.models import WalletKind
 from rotator.demo import (
@@ -21,7 +22,7 @@ from rotator.demo.chains import mount_chains
 
 
 def _fetch(kit, accounts):
-    return fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, now=kit.now, cache_dir=None)
+    return fetch_accounts(accounts, {"USDT"}, environ=kit.ENVIRON, clock=kit.clock, cache_dir=None)
 
 
 def _by_wallet(snapshot):
@@ -82,7 +83,6 @@ def test_earn_positions_are_paginated(server, kit):
 
 
 def test_demo_portfolio_served_by_a_replay_server_reads_both_exchanges_through_ccxt(server):
-    clock = lambda: datetime.now(UTC)  # noqa: E731 - the demo stamps tickers with real time
     server.mount("/binance", binance_routes())
     server.mount("/kraken", kraken_routes())
     portfolio = point_at(load_portfolio(PORTFOLIO), server)
@@ -95,10 +95,10 @@ def test_demo_portfolio_served_by_a_replay_server_reads_both_exchanges_through_c
     assert all("127.0.0.1" in (w.rpc_url or "") for w in portfolio.chain_wallets)
     wanted = set(portfolio.targets) | {"USD", "USDT", "USDC", "BTC"}
     binance, kraken = fetch_accounts(
-        portfolio.accounts, wanted, environ=environ, now=clock, cache_dir=None
+        portfolio.accounts, wanted, environ=environ, clock=SYSTEM_CLOCK, cache_dir=None
     )
     assert binance.ok and kraken.ok, (binance.problems, kraken.problems)
-    now = clock()
+    now = SYSTEM_CLOCK.now()
     for quote in (*binance.quotes, *kraken.quotes):
         assert timedelta(0) <= now - quote.as_of < timedelta(minutes=1)  # fresh
     kraken_quotes = {q.symbol: q for q in kraken.quotes}

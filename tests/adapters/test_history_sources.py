@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -25,6 +26,10 @@ from rotator.adapters.sources.fred import fetch_fredgraph, fredgraph_client, par
 from rotator.adapters.sources.http import SourceError
 from rotator.adapters.sources.livecoinwatch import fetch_dominance_history, livecoinwatch_client
 from rotator.adapters.sources.yahoo import fetch_index, parse_chart, yahoo_client
+
+CLOCK = FakeClock().clock  # a client's waits are recorded, never slept
+
+RECORDED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)  # the run time rows are stored with
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -70,7 +75,9 @@ def test_proxy_from_composed_daily_charts(httpserver: HTTPServer):
         daily_chart(eth, until)
     )
     steps: list[int] = []
-    with coingecko_client({}, base_url=httpserver.url_for("/"), calls_per_minute=0) as client:
+    with coingecko_client(
+        {}, base_url=httpserver.url_for("/"), calls_per_minute=0, clock=CLOCK
+    ) as client:
         rows = fetch_dominance_proxy(client, 2, 10, until, progress=steps.append)
     assert [r.day for r in rows] == sorted(days)
     assert {r.source for r in rows} == {"proxy:coingecko-top2"}
@@ -88,7 +95,7 @@ def test_proxy_fails_whole_when_one_coin_fails(httpserver: HTTPServer):
     chart = daily_chart({date(2024, 1, 1): 1.0}, date(2024, 1, 2))
     httpserver.expect_request("/coins/bitcoin/market_chart").respond_with_json(chart)
     httpserver.expect_request("/coins/ethereum/market_chart").respond_with_data("gone", status=404)
-    client = coingecko_client({}, base_url=httpserver.url_for("/"), calls_per_minute=0)
+    client = coingecko_client({}, base_url=httpserver.url_for("/"), calls_per_minute=0, clock=CLOCK)
     with client, pytest.raises(SourceError, match="ethereum/market_chart: HTTP 404"):
         fetch_dominance_proxy(client, 2, 5, date(2024, 1, 2))
 
@@ -101,12 +108,12 @@ def test_rate_limit_is_retried_after_the_servers_delay(httpserver: HTTPServer):
     )
     chart = daily_chart({date(2024, 1, 1): 5.0}, date(2024, 1, 2))
     httpserver.expect_ordered_request("/coins/bitcoin/market_chart").respond_with_json(chart)
-    slept: list[float] = []
+    fake = FakeClock()
     with coingecko_client(
-        {}, base_url=httpserver.url_for("/"), calls_per_minute=0, sleep=slept.append, backoff=1
+        {}, base_url=httpserver.url_for("/"), calls_per_minute=0, clock=fake.clock, backoff=1
     ) as client:
         rows = fetch_dominance_proxy(client, 1, 2, date(2024, 1, 2))
-    assert slept == [7.0] and rows[0].dominance_pct == pytest.approx(100.0)
+    assert fake.waits == [7.0] and rows[0].dominance_pct == pytest.approx(100.0)
 
 
 def lcw_history(dominance: dict[date, float]):
@@ -135,7 +142,9 @@ def test_livecoinwatch_pages_windows_and_keeps_each_days_last_point(httpserver: 
         lcw_history(dominance)
     )
     env = {"LCW": "lcw-sentinel-key"}
-    with livecoinwatch_client(env, base_url=httpserver.url_for("/"), key_env="LCW") as client:
+    with livecoinwatch_client(
+        env, base_url=httpserver.url_for("/"), key_env="LCW", clock=CLOCK
+    ) as client:
         client.min_interval = 0
         rows = fetch_dominance_history(client, start, until)
     assert len(rows) == 200 and rows[0].day == start and rows[-1].day == until - timedelta(days=1)
@@ -146,7 +155,7 @@ def test_livecoinwatch_pages_windows_and_keeps_each_days_last_point(httpserver: 
 
 def test_livecoinwatch_without_its_key_says_which_variable():
     with pytest.raises(SourceError, match="set LCW to a"):
-        livecoinwatch_client({}, key_env="LCW")
+        livecoinwatch_client({}, key_env="LCW", clock=CLOCK)
 
 
 def yahoo_payload(closes: dict[date, float | None]) -> dict:
@@ -169,7 +178,7 @@ def test_yahoo_move_closes_skip_nulls_and_the_open_day(httpserver: HTTPServer):
     closes = {date(2024, 3, 4): 110.5, date(2024, 3, 5): None, date(2024, 3, 6): 101.25}
     closes[date(2024, 3, 7)] = 99.0  # today: still trading
     httpserver.expect_request("/v8/finance/chart/^MOVE").respond_with_json(yahoo_payload(closes))
-    with yahoo_client(base_url=httpserver.url_for("/")) as client:
+    with yahoo_client(base_url=httpserver.url_for("/"), clock=CLOCK) as client:
         rows = fetch_index(client, "^MOVE", "index:MOVE", date(2024, 3, 1), date(2024, 3, 7))
     assert [(r.day, r.value) for r in rows] == [
         (date(2024, 3, 4), 110.5),
@@ -198,7 +207,7 @@ def test_fredgraph_csv_real_file(httpserver: HTTPServer):
     httpserver.expect_request("/graph/fredgraph.csv").respond_with_data(
         text, content_type="text/csv"
     )
-    with fredgraph_client(base_url=httpserver.url_for("/")) as client:
+    with fredgraph_client(base_url=httpserver.url_for("/"), clock=CLOCK) as client:
         rows = fetch_fredgraph(client, "DGS10", date(2021, 12, 1))
     assert rows[0].day == date(2021, 12, 1) and rows[-1].day == date(2021, 12, 31)
     assert rows[-1].value == 1.52 and {r.series for r in rows} == {"DGS10"}
@@ -223,15 +232,23 @@ def test_store_never_splices_the_proxy_into_real_dominance(tmp_path: Path):
     engine = open_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
     day = [date(2024, 1, 1) + timedelta(days=k) for k in range(5)]
     save_dominance(
-        engine, [DominanceObservation("proxy:coingecko-top10", d, 70.0) for d in day[:3]]
+        engine,
+        [DominanceObservation("proxy:coingecko-top10", d, 70.0) for d in day[:3]],
+        recorded_at=RECORDED_AT,
     )
-    save_dominance(engine, [DominanceObservation("livecoinwatch", day[3], 55.0)])
+    save_dominance(
+        engine, [DominanceObservation("livecoinwatch", day[3], 55.0)], recorded_at=RECORDED_AT
+    )
     proxy = load_history(engine, ["btc_dominance"], day[4])["btc_dominance"]
     assert proxy.tolist() == [70.0, 70.0, 70.0]  # more proxy days: the proxy alone
     assert stored_extents(engine, ["btc_dominance"])["btc_dominance"].sources == (
         "proxy:coingecko-top10",
     )
-    save_dominance(engine, [DominanceObservation("livecoinwatch", d, 55.0) for d in day])
+    save_dominance(
+        engine,
+        [DominanceObservation("livecoinwatch", d, 55.0) for d in day],
+        recorded_at=RECORDED_AT,
+    )
     real = load_history(engine, ["btc_dominance"], day[4])["btc_dominance"]
     assert real.tolist() == [55.0] * 5  # real dominance covers as much: never mixed
     engine.dispose()
@@ -263,7 +280,7 @@ def test_paid_global_chart_gives_real_dominance(httpserver: HTTPServer):
     )
     env = {"CG_PRO": "cg-pro-sentinel"}
     with coingecko_client(env, base_url=httpserver.url_for("/"), key_env="CG_PRO", plan="pro",
-                          calls_per_minute=0) as client:  # fmt: skip
+                          calls_per_minute=0, clock=CLOCK) as client:  # fmt: skip
         rows = fetch_global_dominance(client, 30, until)
     # Every day both series have (the upstream total misses a few days in May 2021).
     assert [r.day for r in rows] == sorted(set(window) & set(btc)) and len(rows) >= 25

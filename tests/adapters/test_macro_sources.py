@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fake_clock import FakeClock
 from pytest_httpserver import HTTPServer
 
 from rotator.adapters.sources.csv_import import import_csv
@@ -23,6 +24,8 @@ from rotator.adapters.storage.db import open_engine
 from rotator.adapters.storage.market import load_history
 from rotator.cli.app import cli
 from rotator.errors import ConfigError
+
+CLOCK = FakeClock().clock  # a client's waits are recorded, never slept
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "rotator" / "demo" / "history"
@@ -158,7 +161,7 @@ def serve_pages(httpserver: HTTPServer, since: str, size: int = 3) -> None:
 def test_fiscaldata_pager(httpserver: HTTPServer):
     serve_pages(httpserver, "2025-04-01")
     settings = FiscalDataSettings(base_url=httpserver.url_for("/"), page_size=3)
-    with fiscaldata_client(settings) as client:
+    with fiscaldata_client(settings, CLOCK) as client:
         client.min_interval = 0.0
         ops = fetch_buyback_operations(client, date(2025, 4, 1), settings)
     httpserver.check_assertions()
@@ -187,7 +190,10 @@ def test_fiscaldata_malformed_page(httpserver: HTTPServer):
         {"data": [{"operation_date": "not a date"}], "meta": {"total-pages": 1}}
     )
     settings = FiscalDataSettings(base_url=httpserver.url_for("/"))
-    with fiscaldata_client(settings) as client, pytest.raises(SourceError, match="operation_date"):
+    with (
+        fiscaldata_client(settings, CLOCK) as client,
+        pytest.raises(SourceError, match="operation_date"),
+    ):
         fetch_buyback_operations(client, date(2025, 4, 1), settings)
 
 

@@ -6,7 +6,7 @@ import csv
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,8 @@ from rotator.adapters.storage.market import (
 )
 from rotator.core.history import DailyBar
 from rotator.errors import ConfigError
+
+RECORDED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)  # the run time rows are stored with
 
 HISTORY = Path(__file__).resolve().parents[1] / "fixtures" / "history"
 BTC = HISTORY / "coingecko_btc-usd_daily_2013-2021.csv"
@@ -67,19 +69,23 @@ def count(engine, table) -> int:
 def test_reimport_replaces_never_duplicates(engine):
     bars = import_csv(BTC).bars
     assert len(bars) == 3168 and bars[0].market == "BTC/USD"
-    save_bars(engine, bars)
-    save_bars(engine, bars)
+    save_bars(engine, bars, recorded_at=RECORDED_AT)
+    save_bars(engine, bars, recorded_at=RECORDED_AT)
     assert count(engine, OhlcvRow) == 3168
     # A corrected value for a stored day replaces it.
-    save_bars(engine, [DailyBar("import", "BTC/USD", date(2021, 1, 7), 1.0)])
+    save_bars(
+        engine, [DailyBar("import", "BTC/USD", date(2021, 1, 7), 1.0)], recorded_at=RECORDED_AT
+    )
     assert count(engine, OhlcvRow) == 3168
     history = load_history(engine, ["close:BTC"], date(2021, 1, 7))
     assert history["close:BTC"].iloc[-1] == 1.0
 
 
 def test_history_as_it_stood_at_a_day(engine):
-    save_bars(engine, import_csv(BTC).bars)
-    save_dominance(engine, import_csv(DOMINANCE, kind="dominance").dominance)
+    save_bars(engine, import_csv(BTC).bars, recorded_at=RECORDED_AT)
+    save_dominance(
+        engine, import_csv(DOMINANCE, kind="dominance").dominance, recorded_at=RECORDED_AT
+    )
     history = load_history(engine, ["close:BTC", "btc_dominance", "close:ETH"], date(2020, 6, 30))
     assert set(history) == {"close:BTC", "btc_dominance"}  # no ETH stored: absent
     assert history["close:BTC"].index[-1].date() == date(2020, 6, 30)
@@ -101,6 +107,7 @@ def test_preferred_market_wins_and_gaps_are_filled(engine):
             DailyBar("binance", "BTC/USDT", date(2021, 1, 2), 102.0),
             DailyBar("import", "BTC/USD", date(2021, 1, 1), 100.0),
         ],
+        recorded_at=RECORDED_AT,
     )
     series = load_history(engine, ["close:BTC"], date(2021, 1, 2))["close:BTC"]
     assert series.tolist() == [100.0, 102.0]  # BTC/USD first, BTC/USDT where USD is missing
@@ -121,7 +128,7 @@ def test_dominance_from_market_caps_csv(engine, tmp_path: Path):
             if day in btc and float(btc[day]) > 0:
                 writer.writerow([row["snapped_at"], btc[day], row["market_cap"]])
     imported = import_csv(path)
-    save_dominance(engine, imported.dominance)
+    save_dominance(engine, imported.dominance, recorded_at=RECORDED_AT)
     series = load_history(engine, ["btc_dominance"], date(2021, 12, 31))["btc_dominance"]
     # The shared data's SOURCES.md: this ratio matches the dominance file to 2 decimals.
     with DOMINANCE.open() as handle:
@@ -132,9 +139,17 @@ def test_dominance_from_market_caps_csv(engine, tmp_path: Path):
 
 def test_evaluations_replace_for_the_same_day_and_run(engine):
     row = {"rule": "r", "kind": "dominance", "value": "true", "reason": "x", "inputs": {"a": 1}}
-    save_evaluations(engine, "cycle.yaml", date(2021, 1, 7), [row])
-    save_evaluations(engine, "cycle.yaml", date(2021, 1, 7), [{**row, "value": "unknown"}])
-    save_evaluations(engine, "cycle.yaml", date(2021, 1, 7), [row], run_id="7")
+    save_evaluations(engine, "cycle.yaml", date(2021, 1, 7), [row], evaluated_at=RECORDED_AT)
+    save_evaluations(
+        engine,
+        "cycle.yaml",
+        date(2021, 1, 7),
+        [{**row, "value": "unknown"}],
+        evaluated_at=RECORDED_AT,
+    )
+    save_evaluations(
+        engine, "cycle.yaml", date(2021, 1, 7), [row], run_id="7", evaluated_at=RECORDED_AT
+    )
     stored = load_evaluations(engine, as_of=date(2021, 1, 7))
     assert [(e.value, e.run_id) for e in stored] == [("unknown", None), ("true", "7")]
     assert stored[0].inputs == {"a": 1}
@@ -164,6 +179,6 @@ def test_macro_keys_round_trip(engine: Engine):
     ).macro[-5:]
     from rotator.adapters.storage.market import save_macro
 
-    save_macro(engine, move)
+    save_macro(engine, move, recorded_at=RECORDED_AT)
     got = load_history(engine, ["index:MOVE", "fred:MOVE"], date(2021, 12, 31))
     assert list(got) == ["index:MOVE"] and got["index:MOVE"].iloc[-1] == 77.1

@@ -162,7 +162,7 @@ def make_run(as_of: datetime = T0, btc_price: str = "60000") -> tuple[Snapshot, 
 
 def test_save_and_load_round_trip_is_exact(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
-    run_id = runs.save_run(engine, snapshot, plan, prices=prices, kind="report")
+    run_id = runs.save_run(engine, snapshot, plan, prices=prices, kind="report", created_at=T0)
     stored = run_queries.load_run(engine, run_id)
     assert stored is not None
     assert stored.plan.total_value == plan.total_value  # exact Decimal, no float rounding
@@ -194,7 +194,7 @@ def test_rule_evaluations_are_linked_to_the_run(engine: Engine) -> None:
     from rotator.adapters.storage.market import load_evaluations
 
     snapshot, plan, prices = make_run()  # the plan carries one rule report
-    run_id = runs.save_run(engine, snapshot, plan, prices=prices)
+    run_id = runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
     stored = load_evaluations(engine, run_id=str(run_id))
     assert [(e.rule, e.value, e.inputs) for e in stored] == [
         (
@@ -216,7 +216,7 @@ def count_rows(engine: Engine) -> dict[str, int]:
 
 def test_failure_after_snapshot_rows_leaves_no_partial_run(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
-    runs.save_run(engine, snapshot, plan, prices=prices)
+    runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
     before = count_rows(engine)
 
     def explode(conn, run_id: int) -> None:
@@ -229,7 +229,7 @@ def test_failure_after_snapshot_rows_leaves_no_partial_run(engine: Engine) -> No
 
     assert before["rule_evaluations"] == 1  # the plan carries one rule report
     with pytest.raises(RuntimeError, match="injected"):
-        runs.save_run(engine, snapshot, plan, prices=prices, extra_writers=[explode])
+        runs.save_run(engine, snapshot, plan, prices=prices, extra_writers=[explode], created_at=T0)
     assert count_rows(engine) == before
     assert len(run_queries.list_runs(engine)) == 1
 
@@ -238,7 +238,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {tests!r})
-    from test_runs_store import make_run
+    from test_runs_store import T0, make_run
     from rotator.adapters.storage import runs
     from rotator.adapters.storage.db import open_engine
 
@@ -249,7 +249,7 @@ KILL_SCRIPT = textwrap.dedent(
         print("written", run_id, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)  # a hard kill: no cleanup, no rollback call
 
-    runs.save_run(engine, snapshot, plan, prices=prices, extra_writers=[die])
+    runs.save_run(engine, snapshot, plan, prices=prices, extra_writers=[die], created_at=T0)
     """
 )
 
@@ -265,17 +265,17 @@ def test_process_killed_mid_run_leaves_no_partial_run(db_url: str, tmp_path: Pat
     assert all(n == 0 for n in count_rows(engine).values())
     # and the database is still usable for the next run
     snapshot, plan, prices = make_run()
-    assert runs.save_run(engine, snapshot, plan, prices=prices) >= 1
+    assert runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0) >= 1
     engine.dispose()
 
 
 def test_list_runs_newest_first_and_daily_values(engine: Engine) -> None:
     for day in range(5):
         snapshot, plan, prices = make_run(T0 + timedelta(days=day), btc_price=str(60000 + day))
-        runs.save_run(engine, snapshot, plan, prices=prices)
+        runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
     # a second, later run on the last day: the day's value is the last complete run's
     snapshot, plan, prices = make_run(T0 + timedelta(days=4, hours=3), btc_price="70000")
-    last_id = runs.save_run(engine, snapshot, plan, prices=prices)
+    last_id = runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
     listed = run_queries.list_runs(engine)
     assert listed[0].id == last_id
     assert len(listed) == 6
@@ -290,7 +290,7 @@ def test_incomplete_runs_stay_out_of_the_value_series(engine: Engine) -> None:
 
     snapshot, plan, prices = make_run()
     broken = replace(plan, problems=(Problem(Severity.ERROR, "account binance-main", "timed out"),))
-    run_id = runs.save_run(engine, snapshot, broken, prices=prices)
+    run_id = runs.save_run(engine, snapshot, broken, prices=prices, created_at=T0)
     assert run_queries.load_run(engine, run_id).summary.complete is False
     assert run_queries.daily_values(engine, until=T0.date()) == []
     assert run_queries.latest_run_before(engine, T0.date()) is None
@@ -298,11 +298,17 @@ def test_incomplete_runs_stay_out_of_the_value_series(engine: Engine) -> None:
 
 def test_report_row_is_one_per_day(engine: Engine) -> None:
     snapshot, plan, prices = make_run()
-    first = runs.save_run(engine, snapshot, plan, prices=prices)
-    second = runs.save_run(engine, snapshot, plan, prices=prices)
-    report_store.save_report(engine, T0.date(), first, "/r/a.html", "/r/a.md")
+    first = runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
+    second = runs.save_run(engine, snapshot, plan, prices=prices, created_at=T0)
+    report_store.save_report(engine, T0.date(), first, "/r/a.html", "/r/a.md", created_at=T0)
     report_store.save_report(
-        engine, T0.date(), second, "/r/b.html", "/r/b.md", delivery=[{"ok": True}]
+        engine,
+        T0.date(),
+        second,
+        "/r/b.html",
+        "/r/b.md",
+        delivery=[{"ok": True}],
+        created_at=T0,
     )
     reports = report_store.list_reports(engine)
     assert len(reports) == 1

@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from rotator.adapters.storage.db import open_engine
+from rotator.cli.clock import SYSTEM_CLOCK
 from rotator.errors import ExitCode
 
 PG_URL = os.environ.get("ROTATOR_TEST_PG_URL")
@@ -223,12 +224,12 @@ def test_database_run_lock_is_held_per_database(tmp_path: Path, backend: str) ->
     first, second = open_engine(url), open_engine(url)
     try:
         with (
-            database_lock(first, 5),
+            database_lock(first, 5, SYSTEM_CLOCK),
             pytest.raises(LockedError, match=r"did not finish within 0\.3 s"),
-            database_lock(second, 0.3),
+            database_lock(second, 0.3, SYSTEM_CLOCK),
         ):
             pass
-        with database_lock(second, 0.3):  # released: free again
+        with database_lock(second, 0.3, SYSTEM_CLOCK):  # released: free again
             pass
     finally:
         first.dispose()

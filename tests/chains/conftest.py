@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_clock import FakeClock
 
 from rotator.adapters.chains.read import fetch_chain_wallets
 from rotator.config.chains import ChainWallet
+from rotator.core.clock import Clock
 from rotator.core.models import AccountSnapshot
 from rotator.demo.replay import ReplayServer
 from rotator.pipeline.chains import wallet_settings
@@ -35,11 +37,16 @@ def server() -> Iterator[ReplayServer]:
         yield srv
 
 
-def read(server: ReplayServer, prefix: str, **wallet: Any) -> AccountSnapshot:
-    """Read one chain wallet whose endpoint is `server` + `prefix`."""
+def read(
+    server: ReplayServer, prefix: str, clock: Clock | None = None, **wallet: Any
+) -> AccountSnapshot:
+    """Read one chain wallet whose endpoint is `server` + `prefix`, on `clock` (default: a fake
+    one at NOW whose waits are recorded, never slept)."""
     wallet.setdefault("name", "w")
     wallet.setdefault("requests_per_second", 1000)
     wallet.setdefault("retries", 0)
     config = ChainWallet(rpc_url=f"{server.url}{prefix}", **wallet)
-    [snap] = fetch_chain_wallets([wallet_settings(config, {})], lambda: NOW)
+    [snap] = fetch_chain_wallets(
+        [wallet_settings(config, {})], clock or FakeClock(NOW, frozen=True).clock
+    )
     return snap

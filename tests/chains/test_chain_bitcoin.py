@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from urllib.parse import unquote
 
 from conftest import NOW, fixture, read
+from fake_clock import FakeClock
 
 from rotator.config.keys import parse_hd
 from rotator.core.models import WalletKind
@@ -27,6 +30,29 @@ def test_esplora_recorded_address_balance_and_source(server):
     assert h.wallet is WalletKind.ONCHAIN and not h.sellable
     assert h.source.address == TAPROOT and h.source.block == 901541 and h.source.read_at == NOW
     assert len(server.requests) == 2
+
+
+def test_retry_after_is_waited_on_the_runs_clock(server):
+    """A 429 asking for 7 s (then an HTTP date 5 s after the run's time): each is one wait of
+    that length on the run's clock, recorded by the fake clock instead of slept."""
+    server.mount("/btc", {"GET /blocks/tip/height": b"901541"})
+    server.add_route(
+        f"GET /btc/address/{TAPROOT}", fixture("esplora.address.mainnet.bc1pjt9a2j85.xchainpy.json")
+    )
+    tip = "GET /btc/blocks/tip/height"
+    server.fault(tip, status=429, headers={"Retry-After": "7"}, times=1)
+    fake = FakeClock(NOW, frozen=True)
+    snap = read(server, "/btc", clock=fake.clock, chain="bitcoin", addresses=[TAPROOT], retries=1)
+    assert snap.ok, snap.problems
+    assert len(server.requests_to(tip)) == 2
+    assert [w for w in fake.waits if w >= 0.5] == [7.0]  # not the 0.5 s back-off
+
+    when = format_datetime(NOW + timedelta(seconds=5), usegmt=True)
+    server.fault(tip, status=429, headers={"Retry-After": when}, times=1)
+    fake = FakeClock(NOW, frozen=True)
+    snap = read(server, "/btc", clock=fake.clock, chain="bitcoin", addresses=[TAPROOT], retries=1)
+    assert snap.ok, snap.problems
+    assert [w for w in fake.waits if w >= 0.5] == [5.0]  # read against the run's time
 
 
 def _wallet_routes(used: dict[tuple[int, int], int], scanned: int = 120) -> dict:

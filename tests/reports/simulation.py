@@ -33,6 +33,8 @@ from rotator.demo import DATA, DEMO_ENVIRON, PORTFOLIO, binance_routes, kraken_r
 from rotator.demo.chains import mount_chains
 from rotator.demo.replay import ReplayServer, api_urls_for, utc_now
 
+RECORDED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)  # the time the market rows are stored at
+
 PRIOR_HIGH = 100000
 DOLLARS = {"USD", "ZUSD", "USDT", "USDC", "FDUSD", "BUSD", "DAI"}
 BINANCE_PRICE_FIELDS = (
@@ -145,8 +147,12 @@ def record_market_day(db_url: str, day: date, btc_close: float, dominance: float
 
     engine = open_engine(db_url)
     try:
-        save_bars(engine, [DailyBar("simulation", "BTC/USD", day, btc_close)])
-        save_dominance(engine, [DominanceObservation("simulation", day, dominance)])
+        save_bars(
+            engine, [DailyBar("simulation", "BTC/USD", day, btc_close)], recorded_at=RECORDED_AT
+        )
+        save_dominance(
+            engine, [DominanceObservation("simulation", day, dominance)], recorded_at=RECORDED_AT
+        )
     finally:
         engine.dispose()
 

@@ -16,14 +16,14 @@ exchange price of what it tracks. An asset with only a DefiLlama key is asked of
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rotator.adapters.chains.settings import OracleSettings
 from rotator.adapters.sources.http import JsonClient, SourceError
+from rotator.core.clock import Clock
 from rotator.core.models import OracleQuote
 from rotator.errors import Problem, Severity
 
@@ -47,9 +47,10 @@ def fetch_oracle_quotes(
     settings: OracleSettings,
     *,
     now: datetime,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock,
 ) -> tuple[tuple[OracleQuote, ...], tuple[Problem, ...]]:
-    """Oracle quotes for `assets` (and the underlyings of those valued through one).
+    """Oracle quotes for `assets` (and the underlyings of those valued through one), stamped
+    `now` (the run's snapshot time); back-off and Retry-After waits go through `clock`.
 
     Returns:
         The quotes found, and WARNING problems for assets no oracle priced or sources that
@@ -89,7 +90,7 @@ def fetch_oracle_quotes(
     prices: dict[str, tuple[Decimal, str]] = {}
     if ids:
         try:
-            prices.update(_coingecko(ids, base, settings, sleep))
+            prices.update(_coingecko(ids, base, settings, clock))
         except SourceError as exc:
             problems.append(Problem(Severity.WARNING, "oracle CoinGecko", str(exc)))
     missing = {
@@ -98,7 +99,7 @@ def fetch_oracle_quotes(
     missing.update(llama_only)
     if missing and base == "USD":
         try:
-            prices.update(_defillama(missing, settings, sleep))
+            prices.update(_defillama(missing, settings, clock))
         except SourceError as exc:
             problems.append(Problem(Severity.WARNING, "oracle DefiLlama", str(exc)))
     elif llama_only:
@@ -175,7 +176,7 @@ def fetch_oracle_quotes(
 
 
 def _coingecko(
-    ids: dict[str, str], base: str, settings: OracleSettings, sleep: Callable[[float], None]
+    ids: dict[str, str], base: str, settings: OracleSettings, clock: Clock
 ) -> dict[str, tuple[Decimal, str]]:
     headers = {"x-cg-demo-api-key": settings.api_key} if settings.api_key else None
     vs = base.lower()
@@ -187,7 +188,7 @@ def _coingecko(
         retries=1,
         backoff=1.0,
         headers=headers,
-        sleep=sleep,
+        clock=clock,
     ) as client:
         data = client.get(
             "simple/price", {"ids": ",".join(sorted(set(ids.values()))), "vs_currencies": vs}
@@ -209,7 +210,7 @@ def parse_simple_price(data: Any, ids: dict[str, str], vs: str) -> dict[str, tup
 
 
 def _defillama(
-    keys: dict[str, str], settings: OracleSettings, sleep: Callable[[float], None]
+    keys: dict[str, str], settings: OracleSettings, clock: Clock
 ) -> dict[str, tuple[Decimal, str]]:
     with JsonClient(
         "DefiLlama",
@@ -218,7 +219,7 @@ def _defillama(
         calls_per_minute=0,
         retries=1,
         backoff=1.0,
-        sleep=sleep,
+        clock=clock,
     ) as client:
         data = client.get("prices/current/" + ",".join(sorted(set(keys.values()))))
     return parse_llama_prices(data, keys)

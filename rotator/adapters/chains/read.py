@@ -1,8 +1,8 @@
 """Reading chain wallets: one wallet -> AccountSnapshot, every wallet concurrently.
 
 Public interface:
-    fetch_chain_wallets_async(settings, now)   every wallet concurrently -> AccountSnapshots
-    fetch_chain_wallets(settings, now)         the same, sync (runs its own loop)
+    fetch_chain_wallets_async(settings, clock) every wallet concurrently -> AccountSnapshots
+    fetch_chain_wallets(settings, clock)       the same, sync (runs its own loop)
 
 Each wallet becomes one `AccountSnapshot` (exchange "chain:<name>") whose holdings are
 `WalletKind.ONCHAIN` (counted, never sold) with a `ChainSource` (chain, address or xpub, block
@@ -17,12 +17,13 @@ being read then fails like any other unreadable wallet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from rotator.adapters.chains.rpc import ChainReadError, Endpoint
 from rotator.adapters.chains.settings import BITCOIN, SOLANA, ChainWalletSettings
+from rotator.core.clock import Clock
 from rotator.core.models import ZERO, AccountSnapshot, ChainSource, Holding, WalletKind
 from rotator.errors import Problem, Severity
 from rotator.redaction import redact, register_secret_url, shorten
@@ -30,8 +31,8 @@ from rotator.redaction import redact, register_secret_url, shorten
 RUN_DEADLINE_SECONDS = 600.0  # every chain wallet of one run, read concurrently
 
 
-def open_endpoint(settings: ChainWalletSettings) -> Endpoint:
-    """The rate-limited client of the wallet's endpoint."""
+def open_endpoint(settings: ChainWalletSettings, clock: Clock) -> Endpoint:
+    """The rate-limited client of the wallet's endpoint, waiting on `clock`."""
     if settings.endpoint_label.startswith("$"):
         register_secret_url(settings.endpoint)  # a URL from the environment may hold a key
     return Endpoint(
@@ -40,12 +41,13 @@ def open_endpoint(settings: ChainWalletSettings) -> Endpoint:
         timeout=settings.timeout_seconds,
         requests_per_second=settings.requests_per_second,
         retries=settings.retries,
+        clock=clock,
     )
 
 
 async def read_chain_wallet(
     settings: ChainWalletSettings,
-    now: Callable[[], datetime],
+    clock: Clock,
     endpoint: Endpoint | None = None,
     run_deadline: float | None = None,
 ) -> AccountSnapshot:
@@ -54,9 +56,9 @@ async def read_chain_wallet(
     Args:
         run_deadline: the event loop's time by which the whole run's reads must end.
     """
-    read_at = now()
+    read_at = clock.now()
     own = endpoint is None
-    ep = endpoint or open_endpoint(settings)
+    ep = endpoint or open_endpoint(settings, clock)
     subject = f"wallet {settings.name} ({settings.chain})"
     loop = asyncio.get_running_loop()
     own_deadline = loop.time() + settings.deadline_seconds
@@ -120,19 +122,19 @@ async def _read(
 
 async def fetch_chain_wallets_async(
     settings: Sequence[ChainWalletSettings],
-    now: Callable[[], datetime],
+    clock: Clock,
     run_deadline_seconds: float = RUN_DEADLINE_SECONDS,
 ) -> tuple[AccountSnapshot, ...]:
     """Every wallet concurrently, in the given order, all within `run_deadline_seconds`."""
     deadline = asyncio.get_running_loop().time() + run_deadline_seconds
-    reads = (read_chain_wallet(s, now, run_deadline=deadline) for s in settings)
+    reads = (read_chain_wallet(s, clock, run_deadline=deadline) for s in settings)
     return tuple(await asyncio.gather(*reads))
 
 
 def fetch_chain_wallets(
-    settings: Sequence[ChainWalletSettings], now: Callable[[], datetime]
+    settings: Sequence[ChainWalletSettings], clock: Clock
 ) -> tuple[AccountSnapshot, ...]:
     """Sync form of `fetch_chain_wallets_async`."""
     if not settings:
         return ()
-    return asyncio.run(fetch_chain_wallets_async(settings, now))
+    return asyncio.run(fetch_chain_wallets_async(settings, clock))

@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from rotator.adapters.retry_after import retry_after_seconds
+from rotator.core.clock import Clock
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
@@ -46,6 +46,8 @@ class Endpoint:
         requests_per_second: the endpoint's rate limit.
         retries: further attempts after the first on network errors, 429 and 5xx.
         backoff: seconds before the first retry (doubled each time) when no Retry-After.
+        clock: the run's clock: rate-limit spacing, back-off and Retry-After waits (tests
+            pass one that records the waits instead of sleeping).
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class Endpoint:
         retries: int = 2,
         backoff: float = 0.5,
         max_bytes: int = MAX_RESPONSE_BYTES,
+        clock: Clock,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -66,6 +69,7 @@ class Endpoint:
         self.retries = retries
         self.backoff = backoff
         self.interval = 1.0 / requests_per_second
+        self.clock = clock
         self.requests = 0  # HTTP requests sent (for tests and benches)
         # (start, end) monotonic times of every HTTP request, for benches and diagnostics
         self.timings: list[tuple[float, float]] = []
@@ -91,11 +95,11 @@ class Endpoint:
     async def _turn(self) -> None:
         """Wait for this request's slot under the rate limit."""
         async with self._lock:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             slot = max(now, self._next_slot)
             self._next_slot = slot + self.interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self.clock.asleep(slot - now)
 
     async def _send(self, what: str, method: str, path: str, body: Any = None) -> bytes:
         """The body of a successful answer, within the deadline and the byte limit."""
@@ -106,11 +110,11 @@ class Endpoint:
             await self._turn()
             self.requests += 1
             wait = delay
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 async with asyncio.timeout(self.timeout):
                     status, headers, payload = await self._exchange(what, method, url, body)
-                self.timings.append((started, time.monotonic()))
+                self.timings.append((started, self.clock.monotonic()))
             except (TimeoutError, httpx.TimeoutException):
                 problem = f"timed out after {self.timeout:g} s"
             except httpx.HTTPError as exc:
@@ -125,9 +129,9 @@ class Endpoint:
                 if status not in RETRY_STATUSES:
                     raise ChainReadError(f"{what}: HTTP {status}")
                 problem = f"HTTP {status}"
-                wait = max(delay, _retry_after(headers))
+                wait = max(delay, _retry_after(headers, self.clock.now().timestamp()))
             if attempt < self.retries:
-                await asyncio.sleep(wait)
+                await self.clock.asleep(wait)
                 delay *= 2
         raise ChainReadError(f"{what}: {problem} ({self.retries + 1} attempts)")
 
@@ -248,7 +252,8 @@ def _rpc_error(error: Any) -> str:
     return str(error)[:200]
 
 
-def _retry_after(headers: httpx.Headers) -> float:
-    """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
-    wait = retry_after_seconds(headers, time.time())
+def _retry_after(headers: httpx.Headers, now: float) -> float:
+    """The server's `Retry-After` (seconds or an HTTP date against `now`, a Unix timestamp),
+    capped; 0 when absent or unreadable."""
+    wait = retry_after_seconds(headers, now)
     return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)

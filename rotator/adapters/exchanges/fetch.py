@@ -16,7 +16,7 @@ import asyncio
 import binascii
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -58,6 +58,7 @@ from rotator.adapters.exchanges.wallets import (
     supports,
 )
 from rotator.adapters.retry_after import retry_after_seconds
+from rotator.core.clock import Clock
 from rotator.core.models import AccountSnapshot, Holding, Quote, WalletKind
 from rotator.errors import Problem, ReadOnlyViolation, Severity
 from rotator.redaction import redact
@@ -129,11 +130,13 @@ class FetchFailed(Exception):
 @dataclass(frozen=True, slots=True)
 class _Settings:
     environ: Mapping[str, str]
-    now: Callable[[], datetime]
+    clock: Clock
     cache: MarketCache | None
     retries: int
     backoff: float
-    sleep: Callable[[float], Awaitable[None]]
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
 
 @dataclass
@@ -175,7 +178,9 @@ class _AccountFetch:
                 raise
             except Exception as exc:
                 failure = classify(exc)
-                wait = retry_after_seconds(http_headers_of(exc), self.settings.now().timestamp())
+                wait = retry_after_seconds(
+                    http_headers_of(exc), self.settings.clock.now().timestamp()
+                )
                 if (
                     failure not in RETRIED
                     or attempt >= self.settings.retries
@@ -189,7 +194,7 @@ class _AccountFetch:
                     "%s: %s failed (%s); retrying in %.0f s", self.subject, what,
                     failure.value, delay,
                 )  # fmt: skip
-                await self.settings.sleep(delay)
+                await self.settings.clock.asleep(delay)
                 attempt += 1
                 continue
             if _unreadable(result):
@@ -436,13 +441,12 @@ async def fetch_accounts_async(
     wanted_assets: Iterable[str],
     *,
     environ: Mapping[str, str],
-    now: Callable[[], datetime],
+    clock: Clock,
     cache_dir: Path | None,
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
     run_deadline_seconds: float | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """The async form of `fetch_accounts`, for callers already inside an event loop.
 
@@ -451,9 +455,7 @@ async def fetch_accounts_async(
     fails like any unreadable account.
     """
     cache = MarketCache(cache_dir, timedelta(seconds=market_ttl_seconds)) if cache_dir else None
-    settings = _Settings(
-        environ, now, cache, max(0, retries), max(0.0, retry_backoff_seconds), sleep
-    )
+    settings = _Settings(environ, clock, cache, max(0, retries), max(0.0, retry_backoff_seconds))
     fetches = [_AccountFetch(account, settings) for account in accounts]
     limit = RUN_DEADLINE_SECONDS if run_deadline_seconds is None else run_deadline_seconds
     deadline = asyncio.get_running_loop().time() + limit
@@ -475,13 +477,12 @@ def fetch_accounts(
     wanted_assets: Iterable[str],
     *,
     environ: Mapping[str, str],
-    now: Callable[[], datetime],
+    clock: Clock,
     cache_dir: Path | None,
     market_ttl_seconds: int = 6 * 3600,
     retries: int = 2,
     retry_backoff_seconds: float = 0.5,
     run_deadline_seconds: float | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[AccountSnapshot, ...]:
     """Read holdings, markets and quotes of every exchange account, concurrently.
 
@@ -490,14 +491,14 @@ def fetch_accounts(
         wanted_assets: assets to price besides those held (targets, cash assets, base currency,
             preferred quotes, bridge assets, manual wallet assets).
         environ: where credentials are read, by the variable names the accounts give.
-        now: timezone-aware clock (tests pass a fixed one).
+        clock: the run's clock (rotator.core.clock): the time stamped on holdings and quotes,
+            a server's Retry-After read against its wall time, and the waits between retries
+            (tests pass one that records each wait instead of sleeping).
         cache_dir: folder for the market cache; None disables it.
         market_ttl_seconds: how long cached markets stay fresh.
         retries: retries per call on network errors, timeouts and rate limits.
         retry_backoff_seconds: first retry delay; doubled on each retry.
         run_deadline_seconds: all reads end by then (default RUN_DEADLINE_SECONDS).
-        sleep: waits between retries (a server's Retry-After included, read against `now`);
-            tests pass one that records the wait instead of sleeping.
 
     Returns:
         One AccountSnapshot per account, in the same order. A failed account has ERROR problems
@@ -510,12 +511,11 @@ def fetch_accounts(
             accounts,
             wanted_assets,
             environ=environ,
-            now=now,
+            clock=clock,
             cache_dir=cache_dir,
             market_ttl_seconds=market_ttl_seconds,
             retries=retries,
             retry_backoff_seconds=retry_backoff_seconds,
             run_deadline_seconds=run_deadline_seconds,
-            sleep=sleep,
         )
     )

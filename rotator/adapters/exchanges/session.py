@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -267,12 +266,12 @@ class MarketCache:
             os.replace(tmp, path)
         except (OSError, TypeError, ValueError) as exc:
             log.warning("could not write market cache %s: %s", path, redact(str(exc)))
-        self._prune(keep=path)
+        self._prune(keep=path, now=now)
 
-    def _prune(self, keep: Path) -> None:
+    def _prune(self, keep: Path, now: datetime) -> None:
         """Delete entries unused for a day or more (e.g. from endpoints no longer configured,
-        or the demo's local server, whose port changes every run)."""
-        horizon = time.time() - max(self.ttl.total_seconds(), PRUNE_AFTER_SECONDS)
+        or the demo's local server, whose port changes every run), as of the run's `now`."""
+        horizon = now.timestamp() - max(self.ttl.total_seconds(), PRUNE_AFTER_SECONDS)
         for old in self.folder.glob("markets-*.json"):
             try:
                 if old != keep and old.stat().st_mtime < horizon:

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from rotator.adapters.sources.http import JsonClient, SourceError
+from rotator.core.clock import Clock
 from rotator.core.history import MacroObservation, macro_key
 
 FISCALDATA_URL = "https://api.fiscaldata.treasury.gov/services/api/fiscal_service"
@@ -82,9 +83,11 @@ class _Row(BaseModel):
         return _none(value)
 
 
-def fiscaldata_client(settings: FiscalDataSettings) -> JsonClient:
+def fiscaldata_client(settings: FiscalDataSettings, clock: Clock) -> JsonClient:
     """A client for Fiscal Data (public, no key)."""
-    return JsonClient("Fiscal Data", settings.base_url, calls_per_minute=settings.calls_per_minute)
+    return JsonClient(
+        "Fiscal Data", settings.base_url, calls_per_minute=settings.calls_per_minute, clock=clock
+    )
 
 
 def parse_page(payload: Any) -> tuple[list[BuybackOperation], int]:

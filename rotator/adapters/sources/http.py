@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from rotator.adapters.retry_after import retry_after_seconds
+from rotator.core.clock import Clock
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
 
@@ -51,6 +51,8 @@ class JsonClient:
         retries: further attempts after the first on network errors, 429 and 5xx.
         backoff: seconds before the first retry, doubled each time.
         headers: extra headers (e.g. an API key header); values are registered for redaction.
+        clock: the run's clock: call spacing, back-off and Retry-After waits, each call's
+            deadline (tests pass one that records the waits instead of sleeping).
     """
 
     def __init__(
@@ -63,8 +65,7 @@ class JsonClient:
         retries: int = 3,
         backoff: float = 2.0,
         headers: Mapping[str, str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock,
     ) -> None:
         self.name = name
         self.timeout = timeout
@@ -73,8 +74,7 @@ class JsonClient:
         self.retries = retries
         self.backoff = backoff
         self.min_interval = 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
-        self._sleep = sleep
-        self._clock = clock
+        self.clock = clock
         self._last_call: float | None = None
         for value in (headers or {}).values():
             register_secret(value)
@@ -94,10 +94,10 @@ class JsonClient:
 
     def _wait_turn(self) -> None:
         if self._last_call is not None and self.min_interval:
-            wait = self._last_call + self.min_interval - self._clock()
+            wait = self._last_call + self.min_interval - self.clock.monotonic()
             if wait > 0:
-                self._sleep(wait)
-        self._last_call = self._clock()
+                self.clock.sleep(wait)
+        self._last_call = self.clock.monotonic()
 
     def _fetch(
         self,
@@ -113,7 +113,7 @@ class JsonClient:
             httpx.TimeoutException: past `timeout` seconds in all (a dripping answer).
             SourceError: the body grew past the byte limit.
         """
-        deadline = time.monotonic() + self.timeout
+        deadline = self.clock.monotonic() + self.timeout
         with self._client.stream(
             method, url, params=dict(params or {}), json=None if body is None else dict(body)
         ) as response:
@@ -127,7 +127,7 @@ class JsonClient:
                     raise SourceError(
                         f"{what}: answer larger than {self.max_bytes // 2**20} MiB; reading stopped"
                     )
-                if time.monotonic() > deadline:
+                if self.clock.monotonic() > deadline:
                     raise httpx.ReadTimeout(f"{what}: over {self.timeout:g} s")
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks)
@@ -173,7 +173,7 @@ class JsonClient:
             else:
                 if status in RETRY_STATUSES:
                     problem = f"HTTP {status}"
-                    delay = max(delay, _retry_after(headers))
+                    delay = max(delay, _retry_after(headers, self.clock.now().timestamp()))
                 elif 300 <= status < 400:
                     raise SourceError(f"{what}: HTTP {status} redirect not followed")
                 elif status >= 400:
@@ -192,7 +192,7 @@ class JsonClient:
                     attempt + 2,
                     self.retries + 1,
                 )
-                self._sleep(delay)
+                self.clock.sleep(delay)
                 delay *= 2
         attempts = self.retries + 1
         raise SourceError(redact(f"{what}: {problem} ({attempts} attempts); try again later"))
@@ -208,7 +208,8 @@ def decode_json(what: str, body: bytes) -> Any:
         raise SourceError(f"{what}: response is not JSON") from None
 
 
-def _retry_after(headers: httpx.Headers) -> float:
-    """The server's `Retry-After` (seconds or an HTTP date), capped; 0 when absent or unreadable."""
-    wait = retry_after_seconds(headers, time.time())
+def _retry_after(headers: httpx.Headers, now: float) -> float:
+    """The server's `Retry-After` (seconds or an HTTP date against `now`, a Unix timestamp),
+    capped; 0 when absent or unreadable."""
+    wait = retry_after_seconds(headers, now)
     return 0.0 if wait is None else min(wait, MAX_RETRY_AFTER)

@@ -33,6 +33,7 @@ from rotator.adapters.sources.coingecko_markets import CoinGeckoMarkets
 from rotator.adapters.sources.defillama import API_URL, YIELDS_URL, DefiLlama, defillama_clients
 from rotator.adapters.sources.http import JsonClient, SourceError
 from rotator.adapters.storage.source_cache import SourceCache
+from rotator.core.clock import Clock
 from rotator.core.screen.screening import (
     FEES_COLUMNS,
     HISTORY_COLUMNS,
@@ -125,7 +126,7 @@ class _Fetcher:
 def gather_screen_data(
     sources: ScreenSources,
     *,
-    now: datetime,
+    clock: Clock,
     environ: Mapping[str, str] | None = None,
     cache: SourceCache | None = None,
     extra_ids: Iterable[str] = (),
@@ -136,7 +137,8 @@ def gather_screen_data(
 
     Args:
         sources: base URLs, CoinGecko plan, TTL, limits and retries.
-        now: the run's time; becomes the as-of of everything fetched now.
+        clock: the run's clock: its time becomes the as-of of everything fetched now; the
+            clients' spacing, back-off and Retry-After waits go through it.
         environ: where the CoinGecko key is read (by `sources.coingecko_key_env`).
         cache: the database cache; None fetches everything.
         extra_ids: gecko_ids to fetch market data for besides the mapped ones (include lists).
@@ -144,9 +146,10 @@ def gather_screen_data(
         supply_min_yield: measure supply growth only for tokens whose holders revenue yield
             reaches this (a chain failing the yield minimum anyway needs no chart call).
     """
+    now = clock.now()
     common = {"timeout": sources.timeout, "retries": sources.retries, "backoff": sources.backoff}
     api, yields = defillama_clients(
-        sources.defillama_api, sources.defillama_yields, calls_per_minute=0, **common
+        sources.defillama_api, sources.defillama_yields, calls_per_minute=0, clock=clock, **common
     )
     # Same header and spacing rules as rotator.adapters.sources.coingecko.coingecko_client,
     # plus an explicit spacing override (the demo and tests serve CoinGecko locally).
@@ -157,7 +160,7 @@ def gather_screen_data(
         per_minute = 10.0 if sources.coingecko_plan == "demo" and not key else 30.0
     gecko = JsonClient(
         "CoinGecko", sources.coingecko_url(), headers=headers, calls_per_minute=per_minute,
-        timeout=sources.timeout, retries=sources.retries, backoff=sources.backoff,
+        timeout=sources.timeout, retries=sources.retries, backoff=sources.backoff, clock=clock,
     )  # fmt: skip
     with api, yields, gecko:
         return _gather(

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, Table, create_engine, event, inspect, make_url, t
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
+from rotator.core.clock import Clock
 from rotator.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -227,14 +228,15 @@ def _explain(url: str, path: Path | None, exc: BaseException) -> str:
 
 
 @contextmanager
-def database_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
+def database_lock(engine: Engine, wait_seconds: float, clock: Clock) -> Iterator[str]:
     """Hold the run lock of a database: one report run per database at a time.
 
     A file lock beside a SQLite file; a session-level advisory lock on PostgreSQL; nothing
     for other databases. Yields what is locked (for messages).
 
     Raises:
-        LockedError: another process holds it after `wait_seconds`.
+        LockedError: another process holds it after `wait_seconds` (PostgreSQL's lock is
+            polled on `clock`).
     """
     from rotator.adapters.runlock import file_lock, pg_advisory_lock
 
@@ -243,7 +245,7 @@ def database_lock(engine: Engine, wait_seconds: float) -> Iterator[str]:
         with file_lock(Path(f"{path}.rotator.lock"), wait_seconds) as held:
             yield str(held)
     elif engine.dialect.name == "postgresql":
-        with pg_advisory_lock(engine, wait_seconds) as held:
+        with pg_advisory_lock(engine, wait_seconds, clock) as held:
             yield held
     else:
         yield ""

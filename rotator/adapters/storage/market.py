@@ -9,7 +9,7 @@ rotator.core.history) as the data stood at a day's close, ready for `Snapshot.hi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -141,9 +141,10 @@ def _upsert(engine: Engine, table: Any, rows: list[dict[str, Any]], keys: Sequen
     return len(rows)
 
 
-def save_bars(engine: Engine, bars: Iterable[DailyBar], recorded_at: datetime | None = None) -> int:
-    """Save daily bars; a day already stored for the same source and market is replaced."""
-    now = recorded_at or datetime.now(UTC)
+def save_bars(engine: Engine, bars: Iterable[DailyBar], recorded_at: datetime) -> int:
+    """Save daily bars recorded at `recorded_at` (the run's time); a day already stored for the
+    same source and market is replaced."""
+    now = recorded_at
     rows = {
         (b.source, b.market, b.day): {
             "source": b.source,
@@ -165,10 +166,11 @@ def save_bars(engine: Engine, bars: Iterable[DailyBar], recorded_at: datetime | 
 def save_dominance(
     engine: Engine,
     observations: Iterable[DominanceObservation],
-    recorded_at: datetime | None = None,
+    recorded_at: datetime,
 ) -> int:
-    """Save dominance observations; the same source and day is replaced."""
-    now = recorded_at or datetime.now(UTC)
+    """Save dominance observations recorded at `recorded_at` (the run's time); the same source
+    and day is replaced."""
+    now = recorded_at
     rows = {
         (o.source, o.day): {
             "source": o.source,
@@ -184,10 +186,11 @@ def save_dominance(
 
 
 def save_macro(
-    engine: Engine, observations: Iterable[MacroObservation], recorded_at: datetime | None = None
+    engine: Engine, observations: Iterable[MacroObservation], recorded_at: datetime
 ) -> int:
-    """Save macro observations; the same source, series and day is replaced."""
-    now = recorded_at or datetime.now(UTC)
+    """Save macro observations recorded at `recorded_at` (the run's time); the same source,
+    series and day is replaced."""
+    now = recorded_at
     rows = {
         (o.source, o.series, o.day): {
             "source": o.source,
@@ -307,7 +310,8 @@ def save_evaluations(
     as_of: date,
     evaluations: Iterable[Mapping[str, Any]],
     run_id: str | None = None,
-    evaluated_at: datetime | None = None,
+    *,
+    evaluated_at: datetime,
 ) -> int:
     """Save rule evaluations for one day, replacing earlier ones for the same day and run.
 
@@ -315,8 +319,9 @@ def save_evaluations(
         evaluations: mappings with keys rule, kind, value ("true"/"false"/"unknown"), reason,
             inputs (JSON-serialisable mapping); see rotator.rule_runs.evaluation_rows.
         run_id: the run these belong to, or None for standalone evaluations (`rotator signals`).
+        evaluated_at: the run's time.
     """
-    now = evaluated_at or datetime.now(UTC)
+    now = evaluated_at
     table = RuleEvaluationRow.__table__
     rows = [
         {

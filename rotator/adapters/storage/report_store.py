@@ -41,9 +41,11 @@ def save_report(
     html_path: str,
     markdown_path: str,
     delivery: Sequence[Mapping[str, Any]] = (),
-    created_at: datetime | None = None,
+    *,
+    created_at: datetime,
 ) -> None:
-    """Record the report of a day, replacing an earlier one for the same day."""
+    """Record the report of a day (written at `created_at`, the run's time), replacing an
+    earlier one for the same day."""
     table = ReportRow.__table__
     with engine.begin() as conn:
         conn.execute(delete(table).where(table.c.day == day))
@@ -54,7 +56,7 @@ def save_report(
                 "run_id": run_id,
                 "html_path": html_path,
                 "markdown_path": markdown_path,
-                "created_at": created_at or datetime.now(UTC),
+                "created_at": created_at,
                 "delivery": json.loads(json.dumps(to_jsonable(list(delivery)))),
             },
         )

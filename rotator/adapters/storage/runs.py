@@ -75,10 +75,10 @@ def save_run(
     snapshot: Snapshot,
     plan: Plan,
     *,
+    created_at: datetime,
     prices: Iterable[Price] = (),
     kind: str = "plan",
     extra_writers: Sequence[ExtraWriter] = (),
-    created_at: datetime | None = None,
 ) -> int:
     """Store one run in a single transaction and return its run id.
 
@@ -87,6 +87,7 @@ def save_run(
     `rule_evaluations` (linked to the run), the prices into `run_prices`.
 
     Args:
+        created_at: when the run was made (the run's clock; never read here).
         prices: the prices the run valued holdings with (default: `plan.prices`, the ones the
             planner used).
         kind: what produced the run: "plan" or "report".
@@ -101,7 +102,7 @@ def save_run(
             {
                 "as_of": as_of,
                 "day": as_of.date(),
-                "created_at": created_at or datetime.now(UTC),
+                "created_at": created_at,
                 "kind": kind,
                 "base_currency": plan.base_currency,
                 "total_value": _dec(plan.total_value),
