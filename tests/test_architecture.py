@@ -70,7 +70,7 @@ ALLOWED: Mapping[str, tuple[str, ...]] = {
     "rotator": ("rotator",),
 }
 # Third-party libraries the core may use; everything else it imports must be the stdlib.
-CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic"})
+CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic", "scipy"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rotator.core.models import ZERO, Order, Price, RebalancePolicy, Side, Snapshot
-from rotator.core.routing import Book, Drop, Fill, Leg, Route, leg_effects
+from greedy_reference.routing import Book, Drop, Fill, Leg, Route, leg_effects
 
 HUNDRED = Decimal(100)
 
