@@ -1,8 +1,10 @@
 """Why each order is there, read from the flows of the plan (pure).
 
 An order receives one currency and gives another. On its account:
-- a stage-1 order whose proceeds a stage-2 order spends is leg 1 of a route through that
-  currency ("leg 1 of TRX via BTC"), and the stage-2 order is its leg 2;
+- a stage-1 order whose proceeds other orders spend is leg 1 of a route through that
+  currency ("leg 1 of TRX via BTC"); a stage-2 order paid with what stage 1 receives is a
+  leg 2 (stage-1 orders only spend what the account holds before the plan, so they may be
+  placed in any order, and every leg 2 after them);
 - the route (or the single order) is there for the buckets at its ends that move toward
   their targets: the one it fills and the one it pays with, each with its drift
   ("KNC 0.0% vs target 5.2% (-5.2 pp, band ±1.3 pp)");
@@ -69,12 +71,11 @@ def explain(
         tail: appended to every reason (a turnover cap, say).
     """
     got1: dict[tuple[str, str], list[Sized]] = defaultdict(list)
-    spent2: dict[tuple[str, str], list[Sized]] = defaultdict(list)
+    spent: dict[tuple[str, str], list[Sized]] = defaultdict(list)
     for o in orders:
         if o.stage == 1:
             got1[(o.leg.account, o.leg.gets)].append(o)
-        else:
-            spent2[(o.leg.account, o.leg.gives)].append(o)
+        spent[(o.leg.account, o.leg.gives)].append(o)
 
     def toward(cur: str, sign: int) -> bool:
         """Whether `cur`'s bucket moves in direction `sign` and has a target to move to."""
@@ -88,9 +89,9 @@ def explain(
         ends: list[str] = []
         starts: list[str] = []
         leg = 1
-        if o.stage == 1 and spent2.get((acct, o.leg.gets)):
-            via = o.leg.gets
-            ends = _names(x.leg.gets for x in spent2[(acct, via)])
+        if o.stage == 1 and spent.get((acct, o.leg.gets)):
+            via = o.leg.gets  # what it receives pays for other orders: leg 1 of a route
+            ends = _names(x.leg.gets for x in spent[(acct, via)])
             starts = [o.leg.gives]
         elif o.stage == 2 and got1.get((acct, o.leg.gives)):
             via, leg = o.leg.gives, 2

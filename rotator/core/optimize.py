@@ -15,8 +15,10 @@ Constraints:
 Objective, all in fractions of the portfolio value:
     sum over buckets of the band excess  max(0, |w - t| - band)
   + the same with bands narrowed by MARGIN (so rounding to steps does not land on the edge)
-  + SPREAD x the largest excess relative to its band (an excess that cannot be avoided is
-    spread over the buckets in proportion to their bands instead of landing on one)
+  + a convex surcharge on each bucket's excess measured in its own bands (TIERS: the first
+    band of excess costs nothing extra, the second SPREAD more, ...), so an excess that cannot
+    be avoided is spread over the buckets in proportion to their bands instead of landing on
+    one (cash, typically)
   + cost_weight x the execution cost (fees + half-spreads) of every leg.
 Weights after the plan divide by the portfolio's value after the plan (which is linear in the
 amounts), so the band conditions are exact, not linearised.
@@ -41,7 +43,8 @@ from rotator.core.models import Side
 from rotator.core.routing import Leg
 
 MARGIN = 0.05  # bands narrowed by 5 % for the second excess term
-SPREAD = 1e-4  # weight of the largest excess relative to its band
+SPREAD = 0.25  # surcharge per tier of excess, relative to the bucket's band
+TIERS = (1.0, 1.0, 2.0)  # widths of the cheaper tiers in bands; the last tier is unbounded
 STAGE2 = 1e-9  # stage-1 legs preferred when a stage makes no difference
 TRANSFER = 1e-4  # cost of moving value between accounts (only in the transfer variant)
 
@@ -244,8 +247,16 @@ def _solve(model: Model) -> Solution:
                 lin[col] += eff[cur]
         if lin:
             eq.add(lin, 0.0)
+    # The portfolio value after the plan and each targeted bucket's, as variables (so each
+    # band row has three entries instead of one per leg).
+    tot = column("total after", 0.0)
+    eq.add({**{col: -c for col, c in tlin.items()}, tot: 1.0}, tot0)
+    vcol: dict[str, int] = {}
+    for b in model.buckets:
+        if b.target is not None or (model.max_turnover is not None and b.turnover):
+            vcol[b.name] = column(f"value {b.name}", 0.0)
+            eq.add({**{col: -c for col, c in vlin[b.name].items()}, vcol[b.name]: 1.0}, v0[b.name])
     excess_cols: list[int] = []
-    z = column("z", SPREAD)
     for b in model.buckets:
         if b.target is None:
             continue
@@ -256,15 +267,17 @@ def _solve(model: Model) -> Solution:
         tiers = [(band, e)]
         if band > 0:
             tiers.append((band * (1 - MARGIN), column(f"margin {b.name}", 1.0)))
-            rows.add({e: 1.0, z: -band}, 0.0)
+            # e is split into tiers of increasing surcharge: the solver fills cheap ones first.
+            parts = {e: 1.0}
+            for k, width in enumerate(TIERS):
+                parts[column(f"tier {k} {b.name}", SPREAD * k, width * band)] = -1.0
+            parts[column(f"tier {len(TIERS)} {b.name}", SPREAD * len(TIERS))] = -1.0
+            eq.add(parts, 0.0)
+        v = vcol[b.name]
         for width, var in tiers:
-            hi = t + width
-            lin = {col: vlin[b.name].get(col, 0.0) - hi * tlin[col] for col in tlin}
-            rows.add({**lin, var: -1.0}, hi * tot0 - v0[b.name])
-            lo = t - width
-            if lo > 0:
-                lin = {col: lo * tlin[col] - vlin[b.name].get(col, 0.0) for col in tlin}
-                rows.add({**lin, var: -1.0}, v0[b.name] - lo * tot0)
+            rows.add({v: 1.0, tot: -(t + width), var: -1.0}, 0.0)
+            if t - width > 0:
+                rows.add({v: -1.0, tot: t - width, var: -1.0}, 0.0)
     if model.max_turnover is not None:
         moves: dict[int, float] = {}
         for b in model.buckets:
@@ -272,8 +285,9 @@ def _solve(model: Model) -> Solution:
                 continue
             u = column(f"turnover {b.name}", 0.0)
             moves[u] = 1.0
-            rows.add({**vlin[b.name], u: -1.0}, 0.0)
-            rows.add({**{c: -v for c, v in vlin[b.name].items()}, u: -1.0}, 0.0)
+            v = vcol[b.name]
+            rows.add({v: 1.0, u: -1.0}, v0[b.name])
+            rows.add({v: -1.0, u: -1.0}, -v0[b.name])
         rows.add(moves, model.max_turnover)
     size = n + len(extra)
     a_ub, b_ub = rows.matrix(size)

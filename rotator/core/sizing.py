@@ -1,8 +1,9 @@
 """Turn the optimizer's continuous amounts into orders an exchange accepts (pure).
 
 1. Amounts of one (account, market, side) are merged into one order. An order with parts in
-   both stages is placed in stage 2, unless a stage-2 order needs what it receives (then its
-   two parts stay two orders, leg 1 and leg 2).
+   both stages is placed in stage 1 when the free balance before the plan pays for all of it,
+   else in stage 2, unless a stage-2 order needs what it receives (then its two parts stay two
+   orders, leg 1 and leg 2).
 2. Each amount is floored to the market's amount step (to 10 significant digits when the
    market states none).
 3. Repair, stage by stage: where the orders of one account would spend more of a currency
@@ -64,11 +65,28 @@ def merge(
             (stage, units), *_ = p.items()
             out.append((leg, stage, units))
             continue
-        if _needed_in_stage2(leg, p[1], amounts, free):
+        if _fits_stage1(leg, p[2], amounts, free):
+            out.append((leg, 1, p[1] + p[2]))
+        elif _needed_in_stage2(leg, p[1], amounts, free):
             out += [(leg, 1, p[1]), (leg, 2, p[2])]
         else:
             out.append((leg, 2, p[1] + p[2]))
     return out
+
+
+def _fits_stage1(
+    leg: Leg,
+    units: float,
+    amounts: Sequence[tuple[Leg, int, float]],
+    free: Mapping[tuple[str, str], Decimal],
+) -> bool:
+    """Whether the free balance before the plan also pays for the stage-2 part of `leg`."""
+    cur, acct = leg.gives, leg.account
+    have = float(free.get((acct, cur), ZERO))
+    for other, stage, amount in [*amounts, (leg, 1, units)]:
+        if other.account == acct and stage == 1 and other.gives == cur:
+            have += float(leg_effects(other, Decimal(repr(amount)))[cur])
+    return have >= 0
 
 
 def _needed_in_stage2(
