@@ -78,33 +78,38 @@ def explain(
         spent[(o.leg.account, o.leg.gives)].append(o)
 
     def toward(cur: str, sign: int) -> bool:
-        """Whether `cur`'s bucket moves in direction `sign` and has a target to move to."""
+        """Whether `cur`'s bucket (not cash) moves in direction `sign`, toward its target."""
         b = bucket(cur)
-        return b in drifts and b != CASH_BUCKET and moved.get(b, ZERO) * sign > 0
+        if b not in drifts or b == CASH_BUCKET:
+            return False
+        d = drifts[b]
+        return moved.get(b, ZERO) * sign > 0 and (d.target - d.weight) * sign > 0
 
     out = []
     for o in orders:
         acct = o.leg.account
+        funders = [x for x in got1.get((acct, o.leg.gives), []) if x is not o]
+        users = [x for x in spent.get((acct, o.leg.gets), []) if x is not o]
         via: str | None = None
-        ends: list[str] = []
-        starts: list[str] = []
-        leg = 1
-        if o.stage == 1 and spent.get((acct, o.leg.gets)):
-            via = o.leg.gets  # what it receives pays for other orders: leg 1 of a route
-            ends = _names(x.leg.gets for x in spent[(acct, via)])
-            starts = [o.leg.gives]
-        elif o.stage == 2 and got1.get((acct, o.leg.gives)):
-            via, leg = o.leg.gives, 2
-            starts = _names(x.leg.gives for x in got1[(acct, via)])
+        leg = 2 if funders else 1
+        if funders:  # paid with what stage 1 receives: leg 2 of a route
+            via = o.leg.gives
+            starts = _names(x.leg.gives for x in funders)
             ends = [o.leg.gets]
+        elif o.stage == 1 and users:  # what it receives pays for other orders: leg 1
+            via = o.leg.gets
+            starts = [o.leg.gives]
+            ends = _names(x.leg.gets for x in users)
         else:
             starts, ends = [o.leg.gives], [o.leg.gets]
         fills = list(dict.fromkeys(bucket(c) for c in ends if toward(c, 1)))
         pays = list(dict.fromkeys(bucket(c) for c in starts if toward(c, -1)))
-        main = fills or pays or [bucket(o.leg.market.base)]
-        text = "; ".join(drifts[s].reason() for s in main if s in drifts)
-        if not text:  # a bucket passed through or moved away from its target
-            text = f"{o.leg.side.value} on {o.leg.market.symbol}"
+        main = fills or pays
+        if main:
+            text = "; ".join(drifts[b].reason() for b in main)
+        else:  # only cash moves toward its target: a bucket inside its band takes or gives it
+            main = [bucket(o.leg.market.base)]
+            text = _cash_reason(o, bucket, moved, drifts)
         if via is not None and leg == 2:
             cash = all(bucket(c) == CASH_BUCKET for c in starts)
             how = "bought with" if cash else "from selling"
@@ -118,6 +123,20 @@ def explain(
             text = f"leg {leg} of {label} via {via}: {text}"
         out.append(Explained(main[0], leg, text + tail))
     return out
+
+
+def _cash_reason(
+    o: Sized,
+    bucket: Callable[[str], str],
+    moved: Mapping[str, Decimal],
+    drifts: Mapping[str, Drift],
+) -> str:
+    cash = drifts.get(CASH_BUCKET)
+    other = o.leg.gets if bucket(o.leg.gives) == CASH_BUCKET else o.leg.gives
+    if cash is None or moved.get(CASH_BUCKET, ZERO) == 0:
+        return f"{o.leg.side.value} on {o.leg.market.symbol}"
+    verb = "goes into" if bucket(o.leg.gives) == CASH_BUCKET else "comes from"
+    return f"{cash.reason()}; the cash {verb} {bucket(other)}"
 
 
 def _short(d: Drift) -> str:

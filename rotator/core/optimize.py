@@ -45,7 +45,7 @@ from rotator.core.routing import Leg
 MARGIN = 0.05  # bands narrowed by 5 % for the second excess term
 SPREAD = 0.25  # surcharge per tier of excess, relative to the bucket's band
 TIERS = (1.0, 1.0, 2.0)  # widths of the cheaper tiers in bands; the last tier is unbounded
-STAGE2 = 1e-9  # stage-1 legs preferred when a stage makes no difference
+STAGE2 = 1e-6  # stage-1 legs preferred when a stage makes no difference
 TRANSFER = 1e-4  # cost of moving value between accounts (only in the transfer variant)
 
 

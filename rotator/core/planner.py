@@ -337,8 +337,8 @@ def _left_off(
             continue
         out.append(
             f"{a.asset} ends at {a.weight:.1%} vs target {d.target:.1%}, {off * 100:.2f} pp "
-            "outside its band: the rest is held where no order can move it (manual, on-chain, "
-            "funding or earn wallets, open orders), or no account that can trade it has the "
-            "funds, or other buckets cannot give way"
+            "outside its band: the targets cannot all be met with what the exchange accounts "
+            "hold free and can trade (wallets that are never sold, open orders, minimums); "
+            "what is left is spread over the buckets in proportion to their bands"
         )
     return out

@@ -29,7 +29,7 @@ from rotator.core.sizing import Sized, size
 from rotator.errors import Problem, Severity
 
 ROUNDS = 4  # solves at most: each without the legs the previous one sized under a minimum
-BETTER = 0.0005  # a transfer is worth a note when it lowers the band excess by 0.05 pp
+BETTER = 0.001  # a transfer is worth a note when it lowers the band excess by 0.1 pp
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def plan_trades(
                 "them"
             )
     if solution.status == "optimal" and solution.excess > BETTER:
-        notes += _transfer_notes(model, excluded, solution, base, prices)
+        notes += _transfer_notes(model, excluded, solution, base, prices, policy.min_order_value)
     return Outcome(orders, tuple(notes), (), capped, solution.excess)
 
 
@@ -191,6 +191,7 @@ def _transfer_notes(
     solution: Solution,
     base: str,
     prices: Mapping[str, Price],
+    min_value: Decimal,
 ) -> list[str]:
     pooled = solve(_with(model, excluded, transfers=True))
     if pooled.status != "optimal" or pooled.excess > solution.excess - BETTER:
@@ -198,7 +199,7 @@ def _transfer_notes(
     out = []
     for cur, src, dst, units in pooled.transfers:
         value = Decimal(repr(units)) * prices[cur].in_base
-        if value < 1:
+        if value < max(min_value, Decimal(1)):
             continue
         out.append(
             f"the best plan needs a transfer between accounts, which rotator never makes: "
