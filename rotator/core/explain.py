@@ -85,11 +85,17 @@ def explain(
         d = drifts[b]
         return moved.get(b, ZERO) * sign > 0 and (d.target - d.weight) * sign > 0
 
+    def linked(o: Sized, x: Sized, cur: str) -> bool:
+        """Whether `x` is the other leg of `o`'s route through `cur`: a stage-2 order always is;
+        in stage 1 (where both are paid from what the account held) only a non-cash currency
+        passed on makes a route, cash is where trades settle."""
+        return x is not o and (o.stage == 2 or x.stage == 2 or bucket(cur) != CASH_BUCKET)
+
     out = []
     for o in orders:
         acct = o.leg.account
-        funders = [x for x in got1.get((acct, o.leg.gives), []) if x is not o]
-        users = [x for x in spent.get((acct, o.leg.gets), []) if x is not o]
+        funders = [x for x in got1.get((acct, o.leg.gives), []) if linked(o, x, o.leg.gives)]
+        users = [x for x in spent.get((acct, o.leg.gets), []) if linked(o, x, o.leg.gets)]
         via: str | None = None
         leg = 2 if funders else 1
         if funders:  # paid with what stage 1 receives: leg 2 of a route

@@ -36,6 +36,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 
+from greedy_reference.routing import Book
+from greedy_reference.sequencing import Drift, Sequencer
+
 from rotator.core.market_checks import check_orders, check_snapshot
 from rotator.core.models import (
     CASH_BUCKET,
@@ -50,8 +53,6 @@ from rotator.core.models import (
     Snapshot,
     TargetWeights,
 )
-from greedy_reference.routing import Book
-from greedy_reference.sequencing import Drift, Sequencer
 from rotator.core.valuation import price_assets, price_subject, value_holdings
 from rotator.errors import Problem, Severity
 
