@@ -63,7 +63,11 @@ def test_cache_key_ignores_credentials_and_never_stores_them(server, kit, tmp_pa
     cache = tmp_path / "markets"
     _run(kit, [account], cache, kit.NOW)
 
-    other_keys = {**kit.ENVIRON, "BINANCE_API_KEY": "otherKEY0123456789", "BINANCE_SECRET": "otherSECRET0123456789"}
+    other_keys = {
+        **kit.ENVIRON,
+        "BINANCE_API_KEY": "otherKEY0123456789",
+        "BINANCE_SECRET": "otherSECRET0123456789",
+    }
     server.reset_requests()
     fetch_accounts([account], {"USDT"}, environ=other_keys, now=lambda: kit.NOW, cache_dir=cache)
     assert server.requests_to("GET /b/api/v3/exchangeInfo") == []
