@@ -451,7 +451,7 @@ def test_a_bridged_sell_pays_a_bridged_buy_without_touching_cash() -> None:
         ("ADA/BTC", Side.SELL, 1),
         ("LRC/BTC", Side.BUY, 2),
     ]
-    sell, buy = p.orders
+    _sell, buy = p.orders
     assert buy.reason.startswith("leg 2 of LRC via BTC: LRC 0.0% vs target 20.0%")
     assert buy.reason.endswith("; paid with the BTC from selling ADA")
     after = {x.asset: x.weight for x in p.after}
