@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_array
 
 from rotator.core.models import Side
@@ -46,6 +46,7 @@ MARGIN = 0.05  # bands narrowed by 5 % for the second excess term
 SPREAD = 0.25  # surcharge per tier of excess, relative to the bucket's band
 TIERS = (1.0, 1.0, 2.0)  # widths of the cheaper tiers in bands; the last tier is unbounded
 STAGE2 = 1e-6  # stage-1 legs preferred when a stage makes no difference
+CAP = 2.0  # upper bound of a semi-continuous leg, in portfolio values
 TRANSFER = 1e-4  # cost of moving value between accounts (only in the transfer variant)
 
 
@@ -84,6 +85,7 @@ class Model:
     cost_weight: float
     max_turnover: float | None = None
     excluded: frozenset[tuple[str, str, str]] = frozenset()
+    minimums: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     transfers: bool = False
     time_limit: float = 10.0
 
@@ -169,6 +171,13 @@ def _solve(model: Model) -> Solution:
         cost[col] = model.cost_weight * (price * fee + spread) * r + (STAGE2 if stage == 2 else 0)
         if leg.key in model.excluded:
             upper[col] = 0.0
+    lower = [0.0] * n
+    semi = [0] * n
+    for col, (i, _stage) in enumerate(xcol):
+        least = model.minimums.get(legs[i].key)
+        if least is not None and upper[col] > 0:
+            # Semi-continuous: 0, or at least the leg's minimum (HiGHS branches on these).
+            lower[col], upper[col], semi[col] = least, max(CAP, 2 * least), 2
     extra: list[str] = []  # names of the other columns, for reading the solution
 
     def column(name: str, c: float, ub: float = math.inf) -> int:
@@ -292,19 +301,37 @@ def _solve(model: Model) -> Solution:
     size = n + len(extra)
     a_ub, b_ub = rows.matrix(size)
     a_eq, b_eq = eq.matrix(size)
-    res = linprog(
-        np.array(cost),
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=b_eq,
-        bounds=np.array([(0.0, u) for u in upper]),
-        method="highs-ds",
-        options={"time_limit": model.time_limit, "presolve": True},
-    )
+    if any(semi):
+        constraints = []
+        if a_ub is not None:
+            constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
+        if a_eq is not None:
+            constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
+        lo = lower + [0.0] * len(extra)
+        res = milp(
+            np.array(cost),
+            integrality=np.array(semi + [0] * len(extra)),
+            bounds=Bounds(np.array(lo), np.array(upper)),
+            constraints=constraints,
+            options={"time_limit": model.time_limit, "presolve": True},
+        )
+    else:
+        res = linprog(
+            np.array(cost),
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=np.array([(0.0, u) for u in upper]),
+            method="highs-ds",
+            options={"time_limit": model.time_limit, "presolve": True},
+        )
+    status = "optimal"
     if res.status == 1:
-        return Solution("time_limit", f"no optimal plan within {model.time_limit:g} s")
-    if res.status != 0 or res.x is None:
+        if res.x is None:
+            return Solution("time_limit", f"no plan found within {model.time_limit:g} s")
+        status = "time_limit"  # the best plan found so far: feasible, maybe not optimal
+    elif res.status != 0 or res.x is None:
         return Solution("failed", f"HiGHS status {res.status}: {res.message}")
     x = res.x
     amounts = []
@@ -316,8 +343,8 @@ def _solve(model: Model) -> Solution:
     if model.transfers:
         moved_out = _pair_transfers(x, tin, tout, model)
     return Solution(
-        "optimal",
-        "optimal",
+        status,
+        status,
         tuple(amounts),
         float(sum(x[c] for c in excess_cols)),
         tuple(moved_out),

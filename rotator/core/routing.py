@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from rotator.core.models import MarketInfo, Price, Quote, RebalancePolicy, Side
 
@@ -53,6 +53,13 @@ def floor_step(x: Decimal, step: Decimal | None) -> Decimal:
     if step is None or step <= 0:
         return x
     return (x / step).to_integral_value(ROUND_FLOOR) * step
+
+
+def ceil_step(x: Decimal, step: Decimal | None) -> Decimal:
+    """Round up to a multiple of `step`."""
+    if step is None or step <= 0:
+        return x
+    return (x / step).to_integral_value(ROUND_CEILING) * step
 
 
 def leg_effects(leg: Leg, amount: Decimal) -> dict[str, Decimal]:

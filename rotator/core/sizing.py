@@ -110,6 +110,15 @@ def _needed_in_stage2(
     return have < -1e-9 * max(abs(own), 1.0)
 
 
+def _exact(units: float) -> Decimal:
+    """A solver amount as a Decimal of 12 significant digits: 1.99999999999997 (a float just
+    under a bound) becomes 2, not 1.9999 once floored to the step."""
+    amount = Decimal(repr(units))
+    if amount <= 0:
+        return ZERO
+    return amount.quantize(Decimal(1).scaleb(amount.adjusted() - 11))
+
+
 def _floor(amount: Decimal, step: Decimal | None) -> Decimal:
     """Floor to the market's step, or to 10 significant digits when it states none."""
     if amount <= 0:
@@ -127,7 +136,7 @@ def size(
 ) -> Sizing:
     """Round, repair and check the optimizer's amounts (see the module docstring)."""
     wanted = [
-        (leg, stage, _floor(Decimal(repr(units)), leg.market.amount_step))
+        (leg, stage, _floor(_exact(units), leg.market.amount_step))
         for leg, stage, units in merge(amounts, free)
     ]
     dropped: dict[tuple[tuple[str, str, str], int], str] = {}

@@ -2,10 +2,11 @@
 
 From the valued snapshot it builds the program of `rotator.core.optimize` (every active spot
 market of every exchange account a possible leg; free spot balances as the budget; every
-bucket with its target and band), solves it, sizes the result into valid orders
-(`rotator.core.sizing`) and solves again without the legs that fell under a minimum, up to
-`ROUNDS` times. When the best plan still leaves band excess, it solves once more with
-transfers between accounts allowed; if that would do better, a note says what to move.
+bucket with its target and band), solves it and sizes the result into valid orders
+(`rotator.core.sizing`). A leg the sizing drops under a minimum is solved again as
+semi-continuous (none, or at least its minimum: a small MILP), and left out if it still falls
+under one; at most `ROUNDS` solves. When the best plan still leaves band excess, it solves once
+more with transfers between accounts allowed; if that would do better, a note says what to move.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from rotator.core.models import (
     Snapshot,
 )
 from rotator.core.optimize import Bucket, Model, Solution, solve
-from rotator.core.routing import candidate_legs, leg_effects
+from rotator.core.routing import Leg, candidate_legs, ceil_step, leg_effects
 from rotator.core.sizing import Sized, size
 from rotator.errors import Problem, Severity
 
-ROUNDS = 4  # solves at most: each without the legs the previous one sized under a minimum
+ROUNDS = 4  # solves at most (see the module docstring)
+SAFETY = Decimal("1e-10")  # minimums raised this much, so float arithmetic stays above them
 BETTER = 0.001  # a transfer is worth a note when it lowers the band excess by 0.1 pp
 
 
@@ -107,12 +109,14 @@ def plan_trades(
     )
     notes: list[str] = []
     excluded: set[tuple[str, str, str]] = set()
+    least = {leg.key: _least(leg, prices, policy, total) for leg in legs}
+    minimums: dict[tuple[str, str, str], float] = {}
     dropped: dict[tuple[str, str, str], str] = {}
     solution = Solution("failed", "not solved")
     orders: tuple[Sized, ...] = ()
     for _ in range(ROUNDS):
-        solution = solve(_with(model, excluded))
-        if solution.status != "optimal":
+        solution = solve(_with(model, excluded, minimums))
+        if solution.status == "failed" or (not solution.amounts and solution.status != "optimal"):
             break
         sizing = size(solution.amounts, free, prices, policy)
         orders = sizing.orders
@@ -120,14 +124,30 @@ def plan_trades(
         dropped.update(fresh)
         if not fresh:
             break
-        excluded |= set(fresh)
+        for key in fresh:  # first: at least the minimum or nothing; then: nothing
+            other = (key[0], key[1], "sell" if key[2] == "buy" else "buy")
+            if key in minimums or other in minimums:
+                excluded.add(key)
+            else:
+                # Never both sides of one market: a buy and a sell over the minimum that net
+                # to the small amount wanted would be paying fees twice to dodge a minimum.
+                minimums[key] = least[key]
+                excluded.add(other)
+    placed = {o.leg.key for o in orders}
     if solution.status == "time_limit":
-        notes.append(
-            f"the optimizer found no plan within its time limit of {policy.time_limit_seconds:g} "
-            "s: no orders suggested this time (placing none is the only plan known to be "
-            "feasible); run it again or with fewer accounts/markets"
-        )
-        orders = ()
+        if solution.amounts:
+            notes.append(
+                f"the optimizer hit its time limit of {policy.time_limit_seconds:g} s: these "
+                "orders are the best plan it found by then, feasible but maybe not the best"
+            )
+        else:
+            notes.append(
+                f"the optimizer found no plan within its time limit of "
+                f"{policy.time_limit_seconds:g} s: no orders suggested this time (placing none "
+                "is the only plan known to be feasible); run it again or with fewer "
+                "accounts/markets"
+            )
+            orders = ()
     elif solution.status != "optimal":
         return Outcome(
             (),
@@ -142,6 +162,7 @@ def plan_trades(
             False,
             0.0,
         )
+    dropped = {k: why for k, why in dropped.items() if k not in placed}
     notes += [f"dropped {why}" for _key, why in sorted(dropped.items())]
     capped = False
     if policy.max_turnover is not None and solution.status == "optimal":
@@ -154,11 +175,31 @@ def plan_trades(
                 "them"
             )
     if solution.status == "optimal" and solution.excess > BETTER:
-        notes += _transfer_notes(model, excluded, solution, base, prices, policy.min_order_value)
+        pooled = solve(_with(model, excluded, minimums, transfers=True))
+        notes += _transfer_notes(pooled, solution, base, prices, policy.min_order_value)
     return Outcome(orders, tuple(notes), (), capped, solution.excess)
 
 
-def _with(model: Model, excluded: set[tuple[str, str, str]], transfers: bool = False) -> Model:
+def _least(leg: Leg, prices: Mapping[str, Price], policy: RebalancePolicy, total: Decimal) -> float:
+    """The smallest amount of `leg` its market and `min_order_value` accept, on the market's
+    step, as a fraction of the portfolio (valued at the base currency's price)."""
+    m = leg.market
+    quote_value = leg.price * prices[m.quote].in_base
+    units = max(
+        m.min_amount or ZERO,
+        (m.min_cost or ZERO) / leg.price,
+        policy.min_order_value / quote_value if quote_value > 0 else ZERO,
+    )
+    units = ceil_step(units, m.amount_step) * (1 + SAFETY)
+    return float(units * prices[m.base].in_base / total)
+
+
+def _with(
+    model: Model,
+    excluded: set[tuple[str, str, str]],
+    minimums: Mapping[tuple[str, str, str], float],
+    transfers: bool = False,
+) -> Model:
     return Model(
         legs=model.legs,
         free=model.free,
@@ -170,6 +211,7 @@ def _with(model: Model, excluded: set[tuple[str, str, str]], transfers: bool = F
         cost_weight=model.cost_weight,
         max_turnover=model.max_turnover,
         excluded=frozenset(excluded),
+        minimums=dict(minimums),
         transfers=transfers,
         time_limit=model.time_limit,
     )
@@ -186,14 +228,12 @@ def _turnover(
 
 
 def _transfer_notes(
-    model: Model,
-    excluded: set[tuple[str, str, str]],
+    pooled: Solution,
     solution: Solution,
     base: str,
     prices: Mapping[str, Price],
     min_value: Decimal,
 ) -> list[str]:
-    pooled = solve(_with(model, excluded, transfers=True))
     if pooled.status != "optimal" or pooled.excess > solution.excess - BETTER:
         return []
     out = []

@@ -236,10 +236,17 @@ def test_unfundable_buy_is_noted_not_invented() -> None:
 
 
 def test_orders_under_minimums_are_dropped_with_a_note() -> None:
-    # ETH 27% vs 30% is off band (2 pp) but 1000 USD is under a 5000 minimum.
+    # ETH 27% vs 30% is off band (2 pp); the 1000 USD that reach its band are under a 5000
+    # minimum, but an order of the minimum still lands inside the band: that is the plan.
     p = plan(account("a", {"BTC": "1", "ETH": "10.8", "USDT": "23000"}), min_order_value=D(5000))
+    (buy,) = p.orders
+    assert buy.symbol == "ETH/USDT" and buy.notional == D(5000)
+    after = {x.asset: x.weight for x in p.after}  # at the band's edge, give or take the fee
+    assert after["ETH"] <= D("0.32002") and after[CASH_BUCKET] >= D("0.18")
+    # With a 20000 minimum no order fits: none, and notes say why.
+    p = plan(account("a", {"BTC": "1", "ETH": "10.8", "USDT": "23000"}), min_order_value=D(20000))
     assert p.orders == ()
-    assert any("ETH" in n and "rebalance.min_order_value 5000" in n for n in p.notes)
+    assert any("ETH" in n and "rebalance.min_order_value 20000" in n for n in p.notes), p.notes
     # A market minimum amount names the order and the minimum; the cash that ETH cannot take
     # goes into BTC, inside BTC's band, to bring cash into its own.
     a = account("a", {"BTC": "1", "ETH": "10.8", "USDT": "23000"})
