@@ -177,7 +177,9 @@ class RebalanceConfig(StrictModel):
     sell_unlisted: bool = True
     max_price_age_seconds: int = Field(900, gt=0)
     max_price_disagreement: Decimal = Field(Decimal("0.10"), gt=0, lt=1)
-    cost_weight: Decimal = Field(Decimal("10"), ge=0, le=10000)
+    # Under 6 a plan could lower the measured band excess by paying fees (a smaller total makes
+    # shortfalls smaller): see docs/planner.md.
+    cost_weight: Decimal = Field(Decimal("10"), ge=6, le=10000)
 
     def to_policy(self) -> RebalancePolicy:
         upper = lambda items: tuple(i.upper() for i in items)  # noqa: E731

@@ -46,6 +46,7 @@ MARGIN = 0.05  # bands narrowed by 5 % for the second excess term
 SPREAD = 0.25  # surcharge per tier of excess, relative to the bucket's band
 TIERS = (1.0, 1.0, 2.0)  # widths of the cheaper tiers in bands; the last tier is unbounded
 STAGE2 = 1e-6  # stage-1 legs preferred when a stage makes no difference
+ZERO_TARGET = 1.0 + SPREAD * len(TIERS) + 1.0 + SPREAD  # above any tier plus the margin
 CAP = 2.0  # upper bound of a semi-continuous leg, in portfolio values
 TRANSFER = 1e-4  # cost of moving value between accounts (only in the transfer variant)
 
@@ -152,8 +153,12 @@ def _solve(model: Model) -> Solution:
             n += 1
     cost = [0.0] * n
     upper = [math.inf] * n
-    # Per x column: value change (fraction of the portfolio) of each currency per unit.
+    # Per x column: change of each currency per unit, in value at the valuation prices
+    # (`effect`, for balances), and in value with the quote side valued at the market's own
+    # mid (`worth`, for the buckets): a leg then loses exactly its fee and half-spread, and a
+    # quote that strays from the valuation price is neither exploited nor feared.
     effect: list[dict[str, float]] = []
+    worth: list[dict[str, float]] = []
     spend: list[tuple[str, float]] = []
     for col, (i, stage) in enumerate(xcol):
         leg = legs[i]
@@ -162,13 +167,15 @@ def _solve(model: Model) -> Solution:
         price, mid, fee = float(leg.price), float(leg.mid), float(leg.fee_rate)
         if leg.side is Side.BUY:
             effect.append({m.base: 1.0, m.quote: -price * (1 + fee) * r})
+            worth.append({m.base: 1.0, m.quote: -price * (1 + fee) / mid})
             spend.append((m.quote, price * (1 + fee) * r))
             spread = max(price - mid, 0.0)
         else:
             effect.append({m.base: -1.0, m.quote: price * (1 - fee) * r})
+            worth.append({m.base: -1.0, m.quote: price * (1 - fee) / mid})
             spend.append((m.base, 1.0))
             spread = max(mid - price, 0.0)
-        cost[col] = model.cost_weight * (price * fee + spread) * r + (STAGE2 if stage == 2 else 0)
+        cost[col] = model.cost_weight * (price * fee + spread) / mid + (STAGE2 if stage == 2 else 0)
         if leg.key in model.excluded:
             upper[col] = 0.0
     lower = [0.0] * n
@@ -242,7 +249,7 @@ def _solve(model: Model) -> Solution:
     }
     vlin: dict[str, dict[int, float]] = {b.name: defaultdict(float) for b in model.buckets}
     tlin: dict[int, float] = defaultdict(float)
-    for col, eff in enumerate(effect):
+    for col, eff in enumerate(worth):
         for cur, coef in eff.items():
             name = bucket_of.get(cur)
             if name is not None:
@@ -271,7 +278,9 @@ def _solve(model: Model) -> Solution:
             continue
         t = b.target
         band = b.band or 0.0
-        e = column(f"excess {b.name}", 1.0)
+        # A bucket with target 0 (sell all) costs more than any tier of the others: holding
+        # more of an asset nobody wants is never how a shortfall elsewhere is absorbed.
+        e = column(f"excess {b.name}", 1.0 if band > 0 else ZERO_TARGET)
         excess_cols.append(e)
         tiers = [(band, e)]
         if band > 0:

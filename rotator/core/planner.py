@@ -96,7 +96,9 @@ def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePol
     )
     held = sorted({h.asset for h in holdings})
     wanted = [*held, *(a for a in tw if a != CASH_BUCKET), *policy.quote_preference]
-    wanted += [*policy.bridge_assets, *(m.quote for m in snapshot.markets if m.base in wanted)]
+    # Every currency of an exchange market may carry a route (ADA between BTC and USDT).
+    markets = sorted({c for m in snapshot.markets if m.active for c in (m.base, m.quote)})
+    wanted = list(dict.fromkeys([*wanted, *policy.bridge_assets, *markets]))
     prices, price_problems = price_assets(
         snapshot.quotes,
         wanted,

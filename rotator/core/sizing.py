@@ -135,10 +135,12 @@ def size(
     policy: RebalancePolicy,
 ) -> Sizing:
     """Round, repair and check the optimizer's amounts (see the module docstring)."""
+    merged = merge(amounts, free)
     wanted = [
-        (leg, stage, _floor(_exact(units), leg.market.amount_step))
-        for leg, stage, units in merge(amounts, free)
+        (leg, stage, _floor(_exact(units), leg.market.amount_step)) for leg, stage, units in merged
     ]
+    # What the solver wanted, in value: a crumb of its arithmetic is dropped without a note.
+    raw = {(leg.key, stage): value_of(leg, _exact(units), prices) for leg, stage, units in merged}
     dropped: dict[tuple[tuple[str, str, str], int], str] = {}
     repaired = False
     orders: list[Sized] = []
@@ -151,8 +153,8 @@ def size(
             value = value_of(o.leg, o.amount, prices)
             why = limit_problem(o.leg, o.amount, value, policy)
             if why is not None:
-                # Crumbs of the solver's arithmetic are dropped without a note.
-                dropped[(o.leg.key, o.stage)] = why if value >= NOISE else ""
+                key = (o.leg.key, o.stage)
+                dropped[key] = why if max(value, raw.get(key, ZERO)) >= NOISE else ""
                 fresh = True
         if not fresh:
             break

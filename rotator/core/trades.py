@@ -186,6 +186,7 @@ def _least(leg: Leg, prices: Mapping[str, Price], policy: RebalancePolicy, total
     m = leg.market
     quote_value = leg.price * prices[m.quote].in_base
     units = max(
+        m.amount_step or ZERO,
         m.min_amount or ZERO,
         (m.min_cost or ZERO) / leg.price,
         policy.min_order_value / quote_value if quote_value > 0 else ZERO,
