@@ -5,17 +5,11 @@ half-spreads stay at or under 100 USD; at most 9 orders."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from lp_reference import cost_of
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lp_reference import cost_of  # noqa: E402
-
-from rotator.cli.session import open_session  # noqa: E402
-from rotator.pipeline.run import RunResult, run_plan  # noqa: E402
+from rotator.cli.session import open_session
+from rotator.pipeline.run import RunResult, run_plan
 
 
 @pytest.fixture(scope="module")
