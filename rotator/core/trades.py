@@ -107,6 +107,8 @@ def plan_trades(
         max_turnover=None if policy.max_turnover is None else float(policy.max_turnover),
         time_limit=policy.time_limit_seconds,
     )
+    if not _off_band(model):  # every bucket inside its band: nothing to solve
+        return Outcome((), (), (), False, 0.0)
     notes: list[str] = []
     excluded: set[tuple[str, str, str]] = set()
     least = {leg.key: _least(leg, prices, policy, total) for leg in legs}
@@ -178,6 +180,20 @@ def plan_trades(
         pooled = solve(_with(model, excluded, minimums, transfers=True))
         notes += _transfer_notes(pooled, solution, base, prices, policy.min_order_value)
     return Outcome(orders, tuple(notes), (), capped, solution.excess)
+
+
+def _off_band(model: Model) -> bool:
+    """Whether any bucket starts outside its band (a plan then has something to do)."""
+    total = sum(model.values.values())
+    if total <= 0:
+        return False
+    for b in model.buckets:
+        if b.target is None:
+            continue
+        w = sum(model.values.get(c, 0.0) for c in b.currencies) / total
+        if (b.band is None and w > 0) or (b.band is not None and abs(w - b.target) > b.band):
+            return True
+    return False
 
 
 def _least(leg: Leg, prices: Mapping[str, Price], policy: RebalancePolicy, total: Decimal) -> float:
