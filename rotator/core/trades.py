@@ -176,7 +176,7 @@ def plan_trades(
                 f"{moved:.2f} {base} of trades: assets move toward their bands without reaching "
                 "them"
             )
-    if solution.status == "optimal" and solution.excess > BETTER:
+    if solution.status == "optimal" and solution.excess > BETTER and len(exchanges) > 1:
         pooled = solve(_with(model, excluded, minimums, transfers=True))
         notes += _transfer_notes(pooled, solution, base, prices, policy.min_order_value)
     return Outcome(orders, tuple(notes), (), capped, solution.excess)
