@@ -95,7 +95,7 @@ CLOCK_READS = frozenset(
     }
 )
 # Third-party libraries the core may use; everything else it imports must be the stdlib.
-CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic"})
+CORE_THIRD_PARTY = frozenset({"pandas", "numpy", "pydantic", "scipy"})
 
 
 @dataclass(frozen=True, slots=True)

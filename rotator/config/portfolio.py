@@ -177,6 +177,9 @@ class RebalanceConfig(StrictModel):
     sell_unlisted: bool = True
     max_price_age_seconds: int = Field(900, gt=0)
     max_price_disagreement: Decimal = Field(Decimal("0.10"), gt=0, lt=1)
+    # Under 6 a plan could lower the measured band excess by paying fees (a smaller total makes
+    # shortfalls smaller): see docs/planner.md.
+    cost_weight: Decimal = Field(Decimal("10"), ge=6, le=10000)
 
     def to_policy(self) -> RebalancePolicy:
         upper = lambda items: tuple(i.upper() for i in items)  # noqa: E731
@@ -194,6 +197,7 @@ class RebalanceConfig(StrictModel):
             sell_unlisted=self.sell_unlisted,
             max_price_age_seconds=self.max_price_age_seconds,
             max_price_disagreement=self.max_price_disagreement,
+            cost_weight=self.cost_weight,
         )
 
 

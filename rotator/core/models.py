@@ -308,6 +308,8 @@ class RebalancePolicy:
     sell_unlisted: bool = True
     max_price_age_seconds: int = 900
     max_price_disagreement: Decimal = Decimal("0.10")
+    cost_weight: Decimal = Decimal("10")
+    time_limit_seconds: float = 10.0
 
 
 class Side(StrEnum):

@@ -10,17 +10,17 @@ Steps, in order:
    held asset leaves the total value unknown, so every weight and every order would depend on
    missing data: the plan is then returned incomplete, with no orders and an ERROR problem
    listing what is missing.
-2. Compare each asset's weight with its target. Only assets outside the drift band trade
-   (|w - t| > min(drift_abs, drift_rel * t); any holding of a target-0 asset is outside), all
-   the way to target; cash (the sum of `policy.cash_assets`) is the residual.
-3. Scale all trades down together if they would exceed `policy.max_turnover`.
-4. Pay buys on ASSET/BRIDGE markets with a bridge that is over target itself (no round
-   trip); then sell, from spot balances of exchange accounts only (largest free balance
-   first), bridged sells only into the bridge; let those bridge proceeds pay for buys on the
-   bridge's markets and convert the rest to cash; then buy, largest shortfall first, with the
-   settlement cash each account holds after those sells; finally merge any sell and buy left
-   on one market into one net order (`sequencing`, `routing`). A plan never sells and buys
-   the same asset on the same account.
+2. Compare each bucket's weight with its target and band (min(drift_abs, drift_rel * t); any
+   holding of a target-0 asset is outside its band); cash (the sum of `policy.cash_assets`)
+   is one bucket.
+3. Choose the orders (`trades.plan_trades`): one optimization over every account at once
+   (`optimize`, a linear program solved by HiGHS) for the least band excess, then the least
+   execution cost (fees + half-spreads) weighed by `policy.cost_weight`, within the free
+   spot balances of each account, `max_turnover` and routes of at most two legs over every
+   active spot market; amounts sized to lot steps and minimums with a repair step
+   (`sizing`); one order per (account, market, side), each with its reason (`explain`).
+4. Notes for what the optimum could not do: a transfer between accounts it would need, a
+   bucket left outside its band, the solver's time limit.
 5. Recompute the allocation after the orders, fees deducted.
 6. Hold the netted orders against their accounts (`market_checks.check_orders`): if any spends
    more than its account holds free (plus what the orders receive) or is worth more than the
@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 
+from rotator.core.explain import Drift, Explained, explain
 from rotator.core.market_checks import check_orders, check_snapshot
 from rotator.core.models import (
     CASH_BUCKET,
@@ -50,26 +51,23 @@ from rotator.core.models import (
     Snapshot,
     TargetWeights,
 )
-from rotator.core.routing import Book
-from rotator.core.sequencing import Drift, Sequencer
+from rotator.core.ordering import merge_orders, sequence_orders
+from rotator.core.routing import leg_effects
+from rotator.core.sizing import Sized, value_of
+from rotator.core.trades import plan_trades
 from rotator.core.valuation import price_assets, price_subject, value_holdings
 from rotator.errors import Problem, Severity
 
 TargetOf = Callable[[str], Decimal | None]
 
 
-def plan_orders(
-    snapshot: Snapshot, targets: TargetWeights, policy: RebalancePolicy, *, net: bool = True
-) -> Plan:
+def plan_orders(snapshot: Snapshot, targets: TargetWeights, policy: RebalancePolicy) -> Plan:
     """Plan the dry-run orders that bring out-of-band assets back to their targets.
 
     Args:
         snapshot: all accounts (exchange and manual wallets) with holdings, markets and quotes.
         targets: weights by asset; CASH_BUCKET stands for all of `policy.cash_assets`.
         policy: drift bands, minimums, quote preferences, fees and exclusions.
-        net: False skips the netting of step 4 (bridge payments, bridge proceeds, merged
-            opposite orders): the plan a planner without netting would make, for comparing
-            plans (the property tests hold the netted plan to it). Commands always net.
 
     Returns:
         The plan; `Plan.complete` is False (and `orders` empty) when data was missing.
@@ -99,7 +97,9 @@ def plan_orders(
     )
     held = sorted({h.asset for h in holdings})
     wanted = [*held, *(a for a in tw if a != CASH_BUCKET), *policy.quote_preference]
-    wanted += [*policy.bridge_assets, *(m.quote for m in snapshot.markets if m.base in wanted)]
+    # Every currency of an exchange market may carry a route (ADA between BTC and USDT).
+    markets = sorted({c for m in snapshot.markets if m.active for c in (m.base, m.quote)})
+    wanted = list(dict.fromkeys([*wanted, *policy.bridge_assets, *markets]))
     prices, price_problems = price_assets(
         snapshot.quotes,
         wanted,
@@ -162,41 +162,18 @@ def plan_orders(
         return _sourced(plan, holdings, prices)
 
     drifts = _drifts(buckets, values, total, target_of, tw, prices, policy, notes)
-    gross = sum((abs(d.delta) for d in drifts), ZERO)
-    scale = ""
-    if policy.max_turnover is not None and gross > policy.max_turnover * total:
-        factor = policy.max_turnover * total / gross
-        drifts = [
-            Drift(d.asset, d.weight, d.target, d.band, d.listed, d.delta * factor) for d in drifts
-        ]
-        scale = f"; scaled to {factor:.1%} by rebalance.max_turnover"
-        notes.append(
-            f"trades of {gross:.2f} {base} ({gross / total:.1%} of the portfolio) exceed "
-            f"rebalance.max_turnover {policy.max_turnover:.1%}: all scaled to {factor:.1%}, "
-            "so assets move toward their targets without reaching them"
-        )
-
-    book = Book(snapshot.markets, snapshot.quotes, policy, prices, now=snapshot.as_of)
-    run = Sequencer(snapshot, policy, book, prices, base, notes, net=net)
-    sells = sorted((d for d in drifts if d.delta < 0), key=lambda d: d.asset)
-    buys = sorted((d for d in drifts if d.delta > 0), key=lambda d: (-d.delta, d.asset))
-    reasons = {d.asset: d.reason() + scale for d in drifts}
-    if net:
-        run.net_through_bridges(sells, buys, reasons)
-    for d in sells:
-        run.sell(d, reasons[d.asset])
-    if net:
-        run.spend_bridge_proceeds(buys, reasons)
-    for d in buys:
-        run.buy(d, reasons[d.asset])
-    if net:
-        run.net_opposites()
-        run.merge_repeats()
-
+    result = plan_trades(snapshot, policy, prices, holdings, buckets, bucket, target_of, total)
+    notes += result.notes
+    problems += result.problems
+    sized = result.orders
+    moves: dict[str, Decimal] = defaultdict(Decimal)
+    for o in sized:
+        for currency, units_moved in leg_effects(o.leg, o.amount).items():
+            moves[currency] += units_moved
     units: dict[str, Decimal] = defaultdict(Decimal)
     for h in holdings:
         units[h.asset] += h.total
-    for asset, moved in sorted(run.moves.items()):
+    for asset, moved in sorted(moves.items()):
         units[asset] += moved
     after_values: dict[str, Decimal] = defaultdict(Decimal)
     for asset, amount in sorted(units.items()):
@@ -205,7 +182,15 @@ def plan_orders(
     after_total = sum(after_values.values(), ZERO)
     extra = sorted(a for a in after_values if a not in buckets and after_values[a] > 0)
     after = _allocations(buckets[:-1] + extra + buckets[-1:], after_values, after_total, target_of)
-    orders = tuple(o for _, o in sorted(run.orders, key=_order_key))
+    shift = {b: after_values.get(b, ZERO) - values.get(b, ZERO) for b in {*after_values, *values}}
+    tail = ""
+    if result.capped:
+        tail = "; limited by rebalance.max_turnover"
+    why = explain(sized, bucket, shift, drifts, tail)
+    listed = sorted((_order(o, e, prices) for o, e in zip(sized, why, strict=True)), key=_order_key)
+    free = [((h.account, h.asset), h.free) for h in snapshot.holdings if h.sellable]
+    orders = tuple(sequence_orders(merge_orders(listed), free))
+    notes += _left_off(after, drifts, buckets, bucket, prices, policy)
     _kept, refused = check_orders(
         orders, snapshot.holdings, prices, snapshot.markets, policy.max_price_disagreement
     )
@@ -231,9 +216,24 @@ def _sourced(plan: Plan, holdings: tuple[Holding, ...], prices: Mapping[str, Pri
     return replace(plan, onchain=onchain, oracle_prices=oracle)
 
 
-def _order_key(item: tuple[int, Order]) -> tuple[int, str, str, int]:
-    seq, o = item
-    return (0 if o.side is Side.SELL else 1, o.asset, o.account, seq)
+def _order_key(o: Order) -> tuple[int, int, str, str, str]:
+    return (o.leg, 0 if o.side is Side.SELL else 1, o.asset, o.account, o.symbol)
+
+
+def _order(o: Sized, e: Explained, prices: Mapping[str, Price]) -> Order:
+    notional = value_of(o.leg, o.amount, prices)
+    return Order(
+        account=o.leg.account,
+        symbol=o.leg.market.symbol,
+        side=o.leg.side,
+        amount=o.amount,
+        price=o.leg.price,
+        notional=notional,
+        fee=notional * o.leg.fee_rate,
+        asset=e.asset,
+        reason=e.reason,
+        leg=e.leg,
+    )
 
 
 def _missing(
@@ -278,6 +278,10 @@ def _allocations(
     return tuple(rows)
 
 
+def _band(target: Decimal, policy: RebalancePolicy) -> Decimal | None:
+    return min(policy.drift_abs, policy.drift_rel * target) if target > 0 else None
+
+
 def _drifts(
     buckets: list[str],
     values: Mapping[str, Decimal],
@@ -287,23 +291,21 @@ def _drifts(
     prices: Mapping[str, Price],
     policy: RebalancePolicy,
     notes: list[str],
-) -> list[Drift]:
-    """The out-of-band assets and the value each must move to reach its target."""
-    out = []
+) -> dict[str, Drift]:
+    """Every bucket with a target and its drift; a note for each off-band one that cannot
+    trade."""
+    out = {}
     for b in buckets:
         t = target_of(b)
-        if b == CASH_BUCKET or t is None:
+        if t is None:
             continue
         w = values.get(b, ZERO) / total
-        if t > 0:
-            band = min(policy.drift_abs, policy.drift_rel * t)
-            off = abs(w - t) > band
-        else:
-            band = None
-            off = values.get(b, ZERO) > 0
-        if not off:
+        band = _band(t, policy)
+        d = Drift(b, w, t, band, b in tw)
+        out[b] = d
+        off = abs(w - t) > band if band is not None else values.get(b, ZERO) > 0
+        if not off or b == CASH_BUCKET:
             continue
-        d = Drift(b, w, t, band, b in tw, (t - w) * total)
         if b in policy.never_trade:
             notes.append(f"{d.reason()}, but rebalance.never_trade lists it: not traded")
         elif b not in prices:
@@ -311,6 +313,32 @@ def _drifts(
         elif prices[b].from_oracle:
             # Oracle prices value holdings; an order needs an exchange market's price.
             notes.append(f"{d.reason()}, but only a price oracle values it: not traded")
-        else:
-            out.append(d)
+    return out
+
+
+def _left_off(
+    after: tuple[Allocation, ...],
+    drifts: Mapping[str, Drift],
+    buckets: list[str],
+    bucket: Callable[[str], str],
+    prices: Mapping[str, Price],
+    policy: RebalancePolicy,
+) -> list[str]:
+    """A note for every tradable bucket the plan leaves outside its band."""
+    out = []
+    for a in after:
+        d = drifts.get(a.asset)
+        if d is None or a.asset in policy.never_trade:
+            continue
+        if a.asset != CASH_BUCKET and (a.asset not in prices or prices[a.asset].from_oracle):
+            continue
+        off = abs(a.weight - d.target) - d.band if d.band is not None else a.weight
+        if off <= Decimal("0.00005"):
+            continue
+        out.append(
+            f"{a.asset} ends at {a.weight:.1%} vs target {d.target:.1%}, {off * 100:.2f} pp "
+            "outside its band: the targets cannot all be met with what the exchange accounts "
+            "hold free and can trade (wallets that are never sold, open orders, minimums); "
+            "what is left is spread over the buckets in proportion to their bands"
+        )
     return out

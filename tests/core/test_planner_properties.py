@@ -3,6 +3,9 @@
 Each generated case has 1-3 exchange accounts (random markets against USDT and BTC, spot plus
 funding/earn balances, part of the spot locked), a manual cold wallet, per-account price
 jitter and spreads, random market steps/minimums/fees, random targets and a random policy.
+
+Plans are held to the previous greedy planner (a frozen copy in tests/greedy_reference) and to an
+independent linear program (tests/lp_reference.py) on the same inputs.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+from greedy_reference.planner import plan_orders as greedy_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lp_reference import best, cheapest, cost_of, excess_of
 
 from rotator.core.models import (
     CASH_BUCKET,
@@ -34,10 +39,12 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 REF = {"BTC": D(50000), "ETH": D(2500), "SOL": D(100), "ADA": D("0.5"), "USDC": D(1), "USDT": D(1)}
 TRADED = ("BTC", "ETH", "SOL", "ADA")
 CASH = ("USDT", "USDC")
-PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# The netting comparisons run a fixed set of examples: see the docstring of
-# test_netting_never_costs_more_fees for a known case they do not cover.
-FIXED = settings(PROPS, derandomize=True, database=None)
+PROPS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: a failure is reproducible, never luck
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @dataclass(frozen=True)
@@ -173,21 +180,25 @@ def test_no_order_exceeds_free_balances(case: Case) -> None:
             balance[base] = balance.get(base, D(0)) + o.amount
 
 
+def _tolerance(case: Case, *plans: Plan) -> float:
+    """What rounding may cost in band excess: one amount step of every order, the orders'
+    fees and spreads (they change the total, so every weight) and what a market minimum may
+    force, over the total."""
+    assert plans[0].total_value is not None
+    total = plans[0].total_value
+    slack = D(0)
+    for p in plans:
+        slack += _steps(case, p) + abs(sum(a.value for a in p.after) - total)
+    return float(2 * slack / total) + 1e-9
+
+
 @PROPS
 @given(cases())
-def test_traded_assets_move_toward_targets(case: Case) -> None:
+def test_band_excess_never_grows(case: Case) -> None:
     p = case.plan()
-    assert p.total_value is not None
-    before = {a.asset: a for a in p.before}
-    after = {a.asset: a for a in p.after}
-    total_after = sum(a.value for a in p.after)
-    # Trading costs (fees, spread, per-account price differences) change the total, and with
-    # it every weight by at most |change| / total; amounts are floored, so never overshoot.
-    tol = abs(total_after - p.total_value) / total_after + D("1e-12")
-    for asset in {o.asset for o in p.orders}:
-        t = before[asset].target
-        assert t is not None
-        assert abs(after[asset].weight - t) <= abs(before[asset].weight - t) + tol, asset
+    before = replace(p, after=p.before)
+    assert p.complete or p.orders == ()
+    assert excess_of(p, case.policy) <= excess_of(before, case.policy) + _tolerance(case, p)
 
 
 @PROPS
@@ -214,19 +225,10 @@ def test_manual_wallets_are_never_traded(case: Case) -> None:
 
 @PROPS
 @given(cases())
-def test_only_off_band_assets_trade(case: Case) -> None:
+def test_nothing_trades_when_every_bucket_is_inside_its_band(case: Case) -> None:
     p = case.plan()
-    before = {a.asset: a for a in p.before}
-    pol = case.policy
-    for asset in {o.asset for o in p.orders}:
-        row = before[asset]
-        assert asset not in pol.never_trade and asset != CASH_BUCKET
-        assert row.target is not None
-        if row.target > 0:
-            band = min(pol.drift_abs, pol.drift_rel * row.target)
-            assert abs(row.weight - row.target) > band, (asset, row)
-        else:
-            assert row.value > 0
+    if excess_of(replace(p, after=p.before), case.policy) == 0:
+        assert p.orders == ()
 
 
 @PROPS
@@ -256,118 +258,87 @@ def test_plan_does_not_depend_on_account_order(case: Case) -> None:
 
 @PROPS
 @given(cases())
-def test_no_asset_is_both_sold_and_bought_on_one_account(case: Case) -> None:
-    """Plans net: a bridge is never sold for cash and bought back on the same account."""
+def test_no_market_is_both_bought_and_sold(case: Case) -> None:
     p = case.plan()
-    sold = {
-        (o.account, _market(case, o.account, o.symbol).base)
-        for o in p.orders
-        if o.side is Side.SELL
-    }
-    bought = {
-        (o.account, _market(case, o.account, o.symbol).base) for o in p.orders if o.side is Side.BUY
-    }
-    assert not sold & bought, [o for o in p.orders]
+    seen = {(o.account, o.symbol, o.side) for o in p.orders}
+    assert len(seen) == len(p.orders), p.orders  # one order per account, market and side
+    for account, symbol, side in seen:
+        assert (account, symbol, Side.BUY if side is Side.SELL else Side.SELL) not in seen
+
+
+def _steps(case: Case, *plans: Plan) -> D:
+    """The value of one amount step of every order of `plans`, and of each order that sits
+    at a minimum (a minimum can force an order larger than the plan wanted)."""
+    steps = D(0)
+    for p in plans:
+        for o in p.orders:
+            m = _market(case, o.account, o.symbol)
+            if m.amount_step is not None:
+                steps += o.notional / o.amount * m.amount_step
+            floor = max(
+                case.policy.min_order_value,
+                (m.min_cost or D(0)) * o.notional / (o.amount * o.price),
+                (m.min_amount or D(0)) * o.notional / o.amount,
+            )
+            if o.notional <= floor * D("1.01"):
+                steps += o.notional
+    return steps
 
 
 @PROPS
 @given(cases())
-def test_bridge_proceeds_are_not_converted_while_a_bridge_market_buy_waits(case: Case) -> None:
-    """A leg-2 conversion of bridge proceeds into cash never coexists with a cash-funded
-    leg 1 into the same bridge on that account (the proceeds would have paid instead)."""
+def test_band_excess_never_worse_than_the_greedy_planner(case: Case) -> None:
+    new, old = case.plan(), greedy_plan(case.snapshot, case.targets, case.policy)
+    assert new.complete == old.complete
+    if old.orders == () and not old.complete:
+        return
+    tol = _tolerance(case, new, old)
+    assert excess_of(new, case.policy) <= excess_of(old, case.policy) + tol, (
+        _show(new),
+        _show(old),
+    )
+
+
+@PROPS
+@given(cases())
+def test_band_excess_close_to_an_independent_lp(case: Case) -> None:
+    """The reference (with the same two-leg limit) has no minimums or steps, so it can only do
+    better; a plan that no minimum held back trails it by at most what rounding costs."""
     p = case.plan()
-    legs = {(o.account, o.symbol, o.side) for o in p.orders if "via" in o.reason}
-    for account, symbol, side in legs:
-        assert (account, symbol, Side.BUY if side is Side.SELL else Side.SELL) not in legs
+    if not p.complete or not p.total_value:  # no orders, no total: nothing to compare
+        return
+    if any(n.startswith("dropped") for n in p.notes):  # a minimum held an order back
+        return
+    ref = best(case.snapshot, case.targets, case.policy, two_legs=True)
+    assert ref.status == 0
+    near = 5e-3  # 0.5 pp: the issue's bound on the benchmark's p90 gap
+    # It measures on the value before the plan and charges its cost; quotes jitter (below).
+    assert ref.excess <= excess_of(p, case.policy) + near
+    # Each account's quotes stray up to 2 % from the valuation prices (the generator's jitter):
+    # the reference, which ignores costs while it minimises the excess, may gain a little
+    # from that where the plan, which weighs them, does not trade.
+    assert excess_of(p, case.policy) <= ref.excess + _tolerance(case, p) + near, _show(p)
 
 
-def _fees(p: Plan) -> D:
-    return sum((o.fee for o in p.orders), D(0))
+@PROPS
+@given(cases())
+def test_cost_never_higher_for_the_same_outcome(case: Case) -> None:
+    """No plan reaches the same band excess in every bucket for less (fees + half-spreads),
+    within the cost of rounding (one step of each order, an order raised to a minimum)."""
+    p = case.plan()
+    if not p.complete or not p.total_value:
+        return
+    ref = cheapest(case.snapshot, case.targets, case.policy, p, two_legs=True)
+    if ref.status != 0:  # the plan's rounded outcome can sit past what the LP reaches
+        return
+    rate = max((float(o.fee / o.notional) for o in p.orders), default=0.0) + 0.006
+    allowance = rate * float(_steps(case, p)) + 1e-6 * float(p.total_value or 1)
+    # Each account's quotes stray up to 2 % from the valuation prices the reference scores
+    # with (the generator's jitter); the plan values its legs at their own market's mid, so an
+    # outcome may look free to the reference that costs the plan its fees.
+    allowance += 0.02 * float(sum((o.notional for o in p.orders), D(0)))
+    assert cost_of(p, case.snapshot) <= ref.cost * 1.01 + allowance, _show(p)
 
 
 def _show(p: Plan) -> list[str]:
     return [f"{o.account} {o.side} {o.amount} {o.symbol} fee {o.fee:.6f}" for o in p.orders]
-
-
-def _steps(case: Case, *plans: Plan) -> D:
-    """The value of one amount step of every order of `plans`."""
-    steps = D(0)
-    for p in plans:
-        for o in p.orders:
-            step = _market(case, o.account, o.symbol).amount_step
-            if step is not None:
-                steps += o.notional / o.amount * step
-    return steps
-
-
-def _moved(p: Plan) -> dict[str, D]:
-    """Value each asset moves (after - before, at the valuation price); cash is the residual."""
-    before = {a.asset: a.value for a in p.before}
-    return {
-        a.asset: abs(a.value - before.get(a.asset, D(0))) for a in p.after if a.asset != CASH_BUCKET
-    }
-
-
-@FIXED
-@given(cases())
-def test_netting_never_costs_more_fees(case: Case) -> None:
-    """On the same input, the netted plan pays at most the fees of the plan before netting.
-
-    Netting can also move what the plan before it cannot (BTC over target with no market into
-    cash pays for SOL on SOL/BTC): only such extra moves may raise the total, and each pays at
-    most two legs at the highest fee rate either plan pays.
-
-    Known exception, not fixed yet: when an over-target bridge pays for part of a buy, the rest
-    can fall under a market's minimum on that account and be bought on a dearer route elsewhere
-    (a few cents on a 20-dollar rest); random runs with more examples find it.
-    """
-    netted, plain = case.plan(), plan_orders(case.snapshot, case.targets, case.policy, net=False)
-    rate = max((o.fee / o.notional for o in (*netted.orders, *plain.orders)), default=D(0))
-    moved_net, moved_plain = _moved(netted), _moved(plain)
-    extra = sum((max(v - moved_plain.get(a, D(0)), D(0)) for a, v in moved_net.items()), D(0))
-    # Rounding: one conversion of the proceeds of two sells is floored to the market's step
-    # once where two conversions are floored twice, so it may convert one step more.
-    rounding = rate * _steps(case, netted, plain)
-    assert _fees(netted) <= _fees(plain) + 2 * rate * extra + rounding, (
-        _show(netted),
-        _show(plain),
-    )
-
-
-def _off(p: Plan) -> dict[str, D]:
-    """|after weight - target| of every row with a target (cash included)."""
-    return {a.asset: abs(a.weight - a.target) for a in p.after if a.target is not None}
-
-
-@FIXED
-@given(cases())
-def test_netting_lands_as_close_to_the_targets(case: Case) -> None:
-    """The netted plan ends as close to the targets as the plan before netting, within rounding:
-    in total always, and asset by asset (cash aside) whenever the plan before netting bought all
-    it wanted.
-
-    When cash runs short, the two plans may spend it on different assets that are both under
-    target: netting keeps the proceeds of a bridged sell in the bridge (BTC under target) where
-    the plan before it converts them to cash and buys the largest shortfall (SOL). One asset
-    then ends closer and the other further by as much, so only the total is compared.
-    """
-    netted, plain = case.plan(), plan_orders(case.snapshot, case.targets, case.policy, net=False)
-    assert netted.total_value is not None
-    # The two plans place different orders, each amount floored to its market's step, and pay
-    # different fees and spreads (which change the total, so every weight): a weight may
-    # differ by one amount step of each order of either plan plus both plans' trading costs
-    # (the change of the total value), over the total. A step or a cost moves value between
-    # two rows, so the sum over rows may differ by twice that.
-    steps = _steps(case, netted, plain)
-    costs = sum((abs(sum(a.value for a in p.after) - p.total_value) for p in (netted, plain)), D(0))
-    tol = (steps + costs) / netted.total_value + D("1e-12")
-    off_net, off_plain = _off(netted), _off(plain)
-    assert sum(off_net.values()) <= sum(off_plain.values()) + 2 * tol, (off_net, off_plain)
-    if any("planned buys of" in n for n in plain.notes):
-        return
-    # Cash is the residual: it may end further from its target when netting moves an asset
-    # the plan before it cannot (BTC with no market into cash pays for SOL, so less cash does).
-    for asset, off in off_net.items():
-        if asset == CASH_BUCKET:
-            continue
-        assert off <= off_plain[asset] + tol, (asset, off, off_plain, _show(netted), _show(plain))

@@ -155,8 +155,8 @@ def test_rotation_buys_only_tradable_basket_members_at_the_basket_weight() -> No
     assert buys == {"KNC", "LRC", "TRX"}
     assert all(o.asset != "MKR" for o in plan.orders)
     after = {a.asset: a.weight for a in plan.after}
-    for asset, target in members.items():
-        assert abs(after[asset] - target) < Decimal("0.01")
+    for asset, target in members.items():  # each ends inside its band (25 % of its target)
+        assert abs(after[asset] - target) <= target * Decimal("0.25")
 
 
 def test_revenue_screen():

@@ -116,7 +116,8 @@ def test_static_targets_with_a_zero_band_equal_a_daily_rebalanced_portfolio():
         growth = 0.5 * btc[i] / btc[i - 1] + 0.3 * eth[i] / eth[i - 1] + 0.2
         expected.append(expected[-1] * growth)
     got = [float(d.value) for d in result.main.days]
-    assert got == pytest.approx(expected, rel=1e-12)
+    # The planner's optimizer computes in floating point (amounts kept to 12 digits).
+    assert got == pytest.approx(expected, rel=1e-10)
     assert [float(d.value) for d in result.benchmarks["static"].days] == pytest.approx(expected)
 
 

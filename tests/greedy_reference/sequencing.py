@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from greedy_reference.routing import Book, Drop, Fill, Leg, Route, leg_effects
+
 from rotator.core.models import ZERO, Order, Price, RebalancePolicy, Side, Snapshot
-from rotator.core.routing import Book, Drop, Fill, Leg, Route, leg_effects
 
 HUNDRED = Decimal(100)
 
