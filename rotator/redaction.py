@@ -91,16 +91,19 @@ def register_secret(value: str | None) -> None:
 def secret_url_parts(url: str) -> set[str]:
     """The parts of a secret-bearing URL that may hold its credential.
 
-    The whole URL with and without its scheme, the user name and password, every query value,
-    the fragment, and each path segment that is not a plain word: one holding a digit or at
-    least WHOLE_TOKEN_BELOW characters long (an RPC key in `/v2/<key>`, Slack's
-    `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`, Telegram's
-    `/bot<id>:<token>`). Words like `api`, `v2`, `services` or `webhooks` are kept readable.
+    The whole URL with and without its scheme, the password (or the user name when there is
+    none: a key given as the user), every query value, the fragment, and each path segment
+    that is not a plain word: one holding a digit or at least WHOLE_TOKEN_BELOW characters
+    long (an RPC key in `/v2/<key>`, Slack's `/services/T…/B…/<token>`, Discord's
+    `/api/webhooks/<id>/<token>`, Telegram's `/bot<id>:<token>`). Words like `api`, `v2`,
+    `services` or `webhooks` are kept readable.
     """
     url = url.strip()
     try:
         split = urlsplit(url)
-        parts = {p for p in (split.username, split.password) if p}
+        # user:password@ - the password is the secret; a user name alone may be a key
+        user = split.username if not split.password else None
+        parts = {p for p in (user, split.password) if p}
     except ValueError:
         return {url} if len(url) >= MIN_SECRET_LENGTH else set()
     for segment in split.path.split("/"):

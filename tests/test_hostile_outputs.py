@@ -206,5 +206,9 @@ def test_secret_url_parts_mask_each_secret_component_and_keep_words() -> None:
     masked = redact(echoed)
     assert "QueryValue99" not in masked and "Pa55word-x" not in masked
     assert "rpc.example.org/path" in masked  # the host and plain words stay readable
+    # user:password: the password is the secret, the user name (a database role) stays readable;
+    # a user name alone may be a key
+    assert "dbrole" not in secret_url_parts("postgresql://dbrole:Pa55word-x@db.example/x")
+    assert "KeyAsUser123" in secret_url_parts("https://KeyAsUser123@rpc.example.org/")
     telegram = secret_url_parts("https://api.telegram.org/bot123456:AAE-Telegram-Token_xyz/send")
     assert "AAE-Telegram-Token_xyz" in telegram

@@ -4,7 +4,8 @@
    add up, and the merged order keeps the reason of its larger part.
 2. The list is sequenced in rounds against each account's free spot balances: round 1 holds
    the orders its balances pay for before the plan, round 2 those paid once round 1 is done,
-   and so on; an order's `leg` is its round. Within a round the given order is kept. So every
+   and so on, an order never before the leg the optimizer gave it; an order's `leg` is its
+   round. Within a round the given order is kept. So every
    order, placed in the listed order, is paid with what the account holds at that point, fees
    included (the optimizer's two stages make at most two rounds; a merged order can need a
    third).
@@ -85,7 +86,7 @@ def sequence_orders(
         avail = dict(balance)  # what this round may spend: receipts count from the next round
         ready: list[Order] = []
         for o in waiting:
-            if _pays(o, avail):
+            if o.leg <= round_no and _pays(o, avail):
                 ready.append(o)
                 for currency, change in _effects(o).items():
                     if change < 0:

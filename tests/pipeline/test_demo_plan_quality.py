@@ -26,7 +26,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
                 s.portfolio,
                 environ=s.environ,
                 settings=s.settings,
-                now=s.clock,
+                clock=s.clock,
                 engine=s.engine(),
                 rules_as_of=s.rules_as_of,
                 market_cache=None,
