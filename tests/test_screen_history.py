@@ -187,7 +187,7 @@ def test_sweep_points_use_the_basket_known_on_each_day(tmp_path: Path) -> None:
     backtest scores, and differently from the same sweep without the stored screen."""
     window = ["--rules", str(THESIS), "--from", "2020-12-01", "--to", "2021-06-30"]
     sweep = tmp_path / "sweep.yaml"
-    sweep.write_text("grid:\n  rotate.min_days: [30, 14]\n")  # 30: thesis.yaml's own value
+    sweep.write_text("grid:\n  rotate.min_days: [30]\n")  # thesis.yaml's own value
 
     def run(db: str, *extra: str) -> dict:
         args = ["backtest", "--demo", "--db", db, *window, *extra, "--format", "json"]
