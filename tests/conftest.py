@@ -93,6 +93,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def isolated_secrets() -> Iterator[None]:
+    """Each test starts with the credentials registered before it (none of other tests): the
+    registry is process-wide, so a value another test registered ("rotator" as a database
+    role, say) would otherwise be masked in this test's messages."""
+    from rotator import redaction
+
+    saved = (set(redaction._secrets), redaction._secret_pattern)
+    yield
+    redaction._secrets.clear()
+    redaction._secrets.update(saved[0])
+    redaction._secret_pattern = saved[1]
+
+
+@pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point rotator's data and cache dirs (and the default database) into tmp_path."""
     monkeypatch.setenv("ROTATOR_DATA_DIR", str(tmp_path / "data"))
