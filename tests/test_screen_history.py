@@ -148,10 +148,8 @@ def test_screen_result_is_stored_and_replayed_by_signals(tmp_path: Path) -> None
     assert "older than 35 days" in late["reason"] and "fallback basket" in late["reason"]
 
 
-def test_backtest_uses_the_basket_known_on_each_day(tmp_path: Path) -> None:
-    """thesis.yaml rotates in spring 2021; a screen stored on 2021-03-01 names SOL: the replay
-    buys SOL from then on, and before it (2021-02) it uses the fallback, said once."""
-    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+def _store_sol_screen(db: str) -> None:
+    """A screen stored on 2021-03-01 whose basket is SOL alone."""
     engine = open_engine(db)
     save_screen(
         engine,
@@ -162,6 +160,13 @@ def test_backtest_uses_the_basket_known_on_each_day(tmp_path: Path) -> None:
         figures=[],
     )
     engine.dispose()
+
+
+def test_backtest_uses_the_basket_known_on_each_day(tmp_path: Path) -> None:
+    """thesis.yaml rotates in spring 2021; a screen stored on 2021-03-01 names SOL: the replay
+    buys SOL from then on, and before it (2021-02) it uses the fallback, said once."""
+    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    _store_sol_screen(db)
     result = CliRunner().invoke(
         cli,
         ["backtest", "--demo", "--db", db, "--rules", str(THESIS), "--from", "2020-12-01",
@@ -203,16 +208,7 @@ def test_sweep_points_use_the_basket_known_on_each_day(tmp_path: Path) -> None:
     without = own_point(run(bare, "--sweep", str(sweep), "--workers", "1"))
 
     db = f"sqlite:///{tmp_path / 'screens.sqlite3'}"
-    engine = open_engine(db)
-    save_screen(
-        engine,
-        rule="revenue_basket",
-        screened_at=datetime(2021, 3, 1, tzinfo=UTC),
-        basket={"SOL": Decimal("1")},
-        members=[{"symbol": "SOL", "weight": 1.0}],
-        figures=[],
-    )
-    engine.dispose()
+    _store_sol_screen(db)
     single = run(db)["metrics"]
     # on worker processes: the stored screens travel with the history
     swept = own_point(run(db, "--sweep", str(sweep), "--workers", "2"))
