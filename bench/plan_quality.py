@@ -11,7 +11,7 @@
 2. The demo plan's optimization time (target <= 50 ms) and a 10 accounts x 200 markets x 40
    assets portfolio (target <= 1 s).
 3. The 10-year backtest (bench/backtest.py's) with this planner ÷ with the greedy planner
-   (target <= 1.5).
+   (target <= 1.5), each the best of 3 runs taken in turn.
 
 Run: python3 bench/plan_quality.py [cases]
 """
@@ -61,7 +61,7 @@ def demo_run():  # type: ignore[no-untyped-def]
             s.portfolio,
             environ=s.environ,
             settings=s.settings,
-            now=s.clock,
+            clock=s.clock,
             engine=s.engine(),
             rules_as_of=s.rules_as_of,
             market_cache=None,
@@ -234,21 +234,26 @@ def main() -> None:
         for k, s in bt.HISTORY.items()
     }
     settings = BacktestSettings(bt.START, bt.END, policy=bt.POLICY)
-    times = {}
-    for label, planner in (("optimizer", plan_orders), ("greedy", greedy)):
-        run_module.plan_orders = planner  # type: ignore[assignment]
-        t = time.perf_counter()
-        result = replay(cycle, history, settings)
-        times[label] = time.perf_counter() - t
-        print(
-            f"10-year backtest with the {label} planner: {times[label]:.1f} s, "
-            f"{result.main.metrics()['trades']} trades"
-        )
+    # Alternate the two planners and keep each one's best of 3: the machine is shared, and a
+    # single pair of runs drifts by 20 % with whatever else runs at the time.
+    times: dict[str, list[float]] = {"optimizer": [], "greedy": []}
+    trades_of: dict[str, int] = {}
+    replay(cycle, history, settings)  # warm-up: imports and caches
+    for _ in range(3):
+        for label, planner in (("optimizer", plan_orders), ("greedy", greedy)):
+            run_module.plan_orders = planner  # type: ignore[assignment]
+            t = time.perf_counter()
+            result = replay(cycle, history, settings)
+            times[label].append(time.perf_counter() - t)
+            trades_of[label] = result.main.metrics()["trades"]
     run_module.plan_orders = plan_orders  # type: ignore[assignment]
-    print(
-        f"backtest slowdown optimizer / greedy: {times['optimizer'] / times['greedy']:.2f} "
-        "(target <= 1.5)"
-    )
+    for label, runs in times.items():
+        print(
+            f"10-year backtest with the {label} planner: best {min(runs):.1f} s of "
+            f"{', '.join(f'{r:.1f}' for r in runs)}; {trades_of[label]} trades"
+        )
+    ratio = min(times["optimizer"]) / min(times["greedy"])
+    print(f"backtest slowdown optimizer / greedy: {ratio:.2f} (target <= 1.5)")
 
 
 def _solve_seconds(snap, targets, policy) -> float:  # type: ignore[no-untyped-def]

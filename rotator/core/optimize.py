@@ -1,4 +1,4 @@
-"""The rebalance as a linear program, solved by HiGHS through scipy (pure computation).
+"""The rebalance as a linear program, solved by HiGHS through highspy (pure computation).
 
 Variables: the amount of every candidate leg (account, market, side) in each of two stages.
 Stage 1 spends only what the account holds free before the plan; stage 2 spends what is free
@@ -35,9 +35,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_array
+
+# highspy's `Highs` registers Python callbacks in its constructor, and that makes HiGHS print its
+# banner on standard output before any option can turn output off (ERGO-Code/HiGHS#1702): JSON
+# on stdout would break. The binding class underneath, exported by highspy, solves the same way.
+from highspy import _Highs as _Solver  # type: ignore[attr-defined]
 
 from rotator.core.models import Side
 from rotator.core.routing import Leg
@@ -128,18 +132,12 @@ class _Rows:
                 self.v.append(coefs[col])
         self.b.append(bound)
 
-    def matrix(self, n: int) -> tuple[coo_array | None, np.ndarray | None]:
-        if not self.b:
-            return None, None
-        a = coo_array((self.v, (self.r, self.c)), shape=(len(self.b), n)).tocsr()
-        return a, np.array(self.b)
-
 
 def solve(model: Model) -> Solution:
     """Solve the program; never raises for a solver failure (the status says it)."""
     try:
         return _solve(model)
-    except (ValueError, ArithmeticError) as err:  # scipy refuses malformed input this way
+    except (ValueError, ArithmeticError, RuntimeError) as err:  # malformed input
         return Solution("failed", f"the solver refused the program ({err})")
 
 
@@ -312,42 +310,11 @@ def _solve(model: Model) -> Solution:
             rows.add({v: 1.0, u: -1.0}, v0[b.name])
             rows.add({v: -1.0, u: -1.0}, -v0[b.name])
         rows.add(moves, model.max_turnover)
-    size = n + len(extra)
-    a_ub, b_ub = rows.matrix(size)
-    a_eq, b_eq = eq.matrix(size)
-    if any(semi):
-        constraints = []
-        if a_ub is not None:
-            constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
-        if a_eq is not None:
-            constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
-        lo = lower + [0.0] * len(extra)
-        res = milp(
-            np.array(cost),
-            integrality=np.array(semi + [0] * len(extra)),
-            bounds=Bounds(np.array(lo), np.array(upper)),
-            constraints=constraints,
-            options={"time_limit": model.time_limit, "presolve": True},
-        )
-    else:
-        res = linprog(
-            np.array(cost),
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=a_eq,
-            b_eq=b_eq,
-            bounds=np.array([(0.0, u) for u in upper]),
-            method="highs-ds",
-            options={"time_limit": model.time_limit, "presolve": True},
-        )
-    status = "optimal"
-    if res.status == 1:
-        if res.x is None:
-            return Solution("time_limit", f"no plan found within {model.time_limit:g} s")
-        status = "time_limit"  # the best plan found so far: feasible, maybe not optimal
-    elif res.status != 0 or res.x is None:
-        return Solution("failed", f"HiGHS status {res.status}: {res.message}")
-    x = res.x
+    semi += [0] * len(extra)
+    lower += [0.0] * len(extra)
+    status, x, message = _run_highs(cost, lower, upper, semi, rows, eq, model.time_limit)
+    if x is None:
+        return Solution(status, message)
     amounts = []
     for col, (i, stage) in enumerate(xcol):
         if x[col] > 1e-12:
@@ -363,6 +330,62 @@ def _solve(model: Model) -> Solution:
         float(sum(x[c] for c in excess_cols)),
         tuple(moved_out),
     )
+
+
+def _run_highs(
+    cost: list[float],
+    lower: list[float],
+    upper: list[float],
+    semi: list[int],
+    rows: _Rows,
+    eq: _Rows,
+    time_limit: float,
+) -> tuple[str, np.ndarray | None, str]:
+    """Solve min cost.x with rows.x <= rows.b, eq.x == eq.b, lower <= x <= upper (a column
+    marked in `semi` is 0 or within its bounds); (status, x or None, message)."""
+    n = len(cost)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(rows.b) + len(eq.b)
+    lp.col_cost_ = np.array(cost, dtype=float)
+    lp.col_lower_ = np.array(lower, dtype=float)
+    lp.col_upper_ = np.array(upper, dtype=float)
+    lp.row_lower_ = np.array([-math.inf] * len(rows.b) + eq.b, dtype=float)
+    lp.row_upper_ = np.array(rows.b + eq.b, dtype=float)
+    # Both builders add rows in order with sorted columns: row-wise (CSR) storage as it is.
+    counts = np.bincount(
+        np.array(rows.r + [r + len(rows.b) for r in eq.r], dtype=np.int64), minlength=lp.num_row_
+    )
+    matrix = lp.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    matrix.num_col_ = n
+    matrix.num_row_ = lp.num_row_
+    matrix.start_ = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+    matrix.index_ = np.array(rows.c + eq.c, dtype=np.int32)
+    matrix.value_ = np.array(rows.v + eq.v, dtype=float)
+    if any(semi):
+        kinds = {0: highspy.HighsVarType.kContinuous, 2: highspy.HighsVarType.kSemiContinuous}
+        lp.integrality_ = [kinds[k] for k in semi]
+    solver = _Solver()
+    solver.setOptionValue("output_flag", False)
+    # One thread: the programs are small, and a MIP run on more threads starts HiGHS's global
+    # thread pool, which a forked process (a sweep worker) inherits without its threads: its
+    # next MIP run would spin until the time limit.
+    solver.setOptionValue("threads", 1)
+    solver.setOptionValue("time_limit", float(time_limit))
+    if solver.passModel(lp) == highspy.HighsStatus.kError:
+        return "failed", None, "the solver refused the program"
+    solver.run()
+    status = solver.getModelStatus()
+    found = solver.getInfo().primal_solution_status == highspy.kSolutionStatusFeasible
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal", np.array(solver.getSolution().col_value), "optimal"
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        if not found:
+            return "time_limit", None, f"no plan found within {time_limit:g} s"
+        # The best plan found so far: feasible, maybe not optimal.
+        return "time_limit", np.array(solver.getSolution().col_value), "time_limit"
+    return "failed", None, f"HiGHS: {solver.modelStatusToString(status)}"
 
 
 def _pair_transfers(

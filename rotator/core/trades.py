@@ -68,9 +68,6 @@ def plan_trades(
     tradable = frozenset(
         c for c in currencies if c in prices and not prices[c].from_oracle and c not in untradable
     )
-    legs = candidate_legs(
-        snapshot.markets, snapshot.quotes, policy, prices, tradable, exchanges, now=snapshot.as_of
-    )
     values: dict[str, float] = defaultdict(float)
     for h in holdings:
         if h.asset in prices:
@@ -95,6 +92,11 @@ def plan_trades(
                 turnover=name != CASH_BUCKET,
             )
         )
+    if not _off_band(values, model_buckets):  # every bucket inside its band: nothing to solve
+        return Outcome((), (), (), False, 0.0)
+    legs = candidate_legs(
+        snapshot.markets, snapshot.quotes, policy, prices, tradable, exchanges, now=snapshot.as_of
+    )
     model = Model(
         legs=legs,
         free={k: float(v) for k, v in sorted(free.items())},
@@ -107,8 +109,6 @@ def plan_trades(
         max_turnover=None if policy.max_turnover is None else float(policy.max_turnover),
         time_limit=policy.time_limit_seconds,
     )
-    if not _off_band(model):  # every bucket inside its band: nothing to solve
-        return Outcome((), (), (), False, 0.0)
     notes: list[str] = []
     excluded: set[tuple[str, str, str]] = set()
     least = {leg.key: _least(leg, prices, policy, total) for leg in legs}
@@ -182,15 +182,15 @@ def plan_trades(
     return Outcome(orders, tuple(notes), (), capped, solution.excess)
 
 
-def _off_band(model: Model) -> bool:
+def _off_band(values: Mapping[str, float], buckets: Sequence[Bucket]) -> bool:
     """Whether any bucket starts outside its band (a plan then has something to do)."""
-    total = sum(model.values.values())
+    total = sum(values.values())
     if total <= 0:
         return False
-    for b in model.buckets:
+    for b in buckets:
         if b.target is None:
             continue
-        w = sum(model.values.get(c, 0.0) for c in b.currencies) / total
+        w = sum(values.get(c, 0.0) for c in b.currencies) / total
         if (b.band is None and w > 0) or (b.band is not None and abs(w - b.target) > b.band):
             return True
     return False
