@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from rotator.adapters.retry_after import retry_after_seconds
+from rotator.adapters.tls import client_context
 from rotator.core.clock import Clock
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -79,6 +80,7 @@ class Endpoint:
         # Keep a batch's connections open for the next batch (gap-limit scans go in batches).
         self._client = httpx.AsyncClient(
             timeout=timeout,
+            verify=client_context(),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             headers={"Accept": "application/json", "User-Agent": "rotator"},
         )

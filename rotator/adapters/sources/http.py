@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from rotator.adapters.retry_after import retry_after_seconds
+from rotator.adapters.tls import client_context
 from rotator.core.clock import Clock
 from rotator.errors import ExitCode, RotatorError
 from rotator.redaction import redact, register_secret
@@ -80,6 +81,7 @@ class JsonClient:
             register_secret(value)
         self._client = httpx.Client(
             timeout=timeout,
+            verify=client_context(),
             headers={"Accept": "application/json", "User-Agent": "rotator", **(headers or {})},
         )
 
