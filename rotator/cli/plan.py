@@ -22,11 +22,9 @@ from rotator.cli.options import (
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
-from rotator.pipeline.run import run_plan
 from rotator.redaction import install_logging
 from rotator.reports.escape import SafeConsole
 from rotator.reports.files import write_text_safely
-from rotator.reports.plan import render_csv, render_json, render_table
 
 
 @click.command()
@@ -74,6 +72,11 @@ def plan(
         show_progress(quiet),
     ):
         portfolio = s.portfolio
+        # Imported once the configuration has loaded: a configuration error is reported without
+        # waiting for ccxt, pandas and the solver to import (about a second).
+        from rotator.pipeline.run import run_plan
+        from rotator.reports.plan import render_csv, render_json, render_table
+
         # The rules read their series from the session's database (the demo's: bundled history).
         engine = s.engine() if portfolio.rules is not None or not no_save else None
         result = run_plan(
