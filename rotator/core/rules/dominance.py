@@ -26,13 +26,14 @@ day's wiggle does not switch a regime. `series` may name another daily percent s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from rotator.core.rules.registry import Params, RuleContext, RuleResult, rule
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 Test = Literal["above", "below", "change", "fallen_from_peak", "ma_cross"]
@@ -102,11 +103,12 @@ def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
         )
     verdicts = []
     index = full.index
+    values = full.to_numpy(dtype=float)  # numpy: a replay runs this on every day
     for pos in range(len(full) - p.confirm_days, len(full)):  # the test on each of the last days
         lo = (
             0 if days is None else index.searchsorted(index[pos] - pd.Timedelta(days=days), "right")
         )
-        verdicts.append(_test(p, full.iloc[lo : pos + 1]))
+        verdicts.append(_test(p, index[lo : pos + 1], values[lo : pos + 1]))
     value, inputs, reason = verdicts[-1]
     as_of = full.index[-1]
     if value is None:
@@ -157,9 +159,14 @@ def _rolled_over_since(series: pd.Series, p: DominanceParams) -> object | None:
     return series.index[last].date()
 
 
-def _test(p: DominanceParams, series: pd.Series) -> tuple[bool | None, dict[str, object], str]:
-    """The test on a series that ends on the day judged (already cut to the test's window)."""
-    last = float(series.iloc[-1])
+def _test(
+    p: DominanceParams, index: pd.Index, values: np.ndarray
+) -> tuple[bool | None, dict[str, object], str]:
+    """The test on a window that ends on the day judged (already cut to the test's window):
+    its dates and values (missing values are skipped, as pandas does)."""
+    import numpy as np
+
+    last = float(values[-1])
     inputs: dict[str, object] = {"dominance_pct": round(last, 2)}
     if p.test in ("above", "below"):
         level = p.level or 0.0
@@ -167,33 +174,35 @@ def _test(p: DominanceParams, series: pd.Series) -> tuple[bool | None, dict[str,
         inputs["level"] = level
         return value, inputs, f"dominance {last:.2f}% vs {p.test} {level}%"
     if p.test == "change":
-        change = last - float(series.iloc[0])
+        change = last - float(values[0])
         need = p.min_change_pp or 0.0
         value = change >= need if need >= 0 else change <= need
-        inputs |= {"change_pp": round(change, 2), "since": series.index[0]}
+        inputs |= {"change_pp": round(change, 2), "since": index[0]}
         word = "at least" if need >= 0 else "at most"
         reason = (
             f"dominance {last:.2f}%, {change:+.2f} pp over {p.window} days (needs {word} {need:+g})"
         )
         return value, inputs, reason
     if p.test == "fallen_from_peak":
-        peak = float(series.max())
+        top = int(np.nanargmax(values))
+        peak = float(values[top])
+        peak_on = index[top]
         drop = peak - last
-        inputs |= {"peak": round(peak, 2), "peak_on": series.idxmax(), "fallen_pp": round(drop, 2)}
+        inputs |= {"peak": round(peak, 2), "peak_on": peak_on, "fallen_pp": round(drop, 2)}
         reason = (
             f"dominance {last:.2f}%, {drop:.2f} pp below its {p.window}-day peak {peak:.2f}% "
-            f"({cast('pd.Timestamp', series.idxmax()).date()}); needs {p.fallen_pp}"
+            f"({peak_on.date()}); needs {p.fallen_pp}"
         )
         return drop >= (p.fallen_pp or 0.0), inputs, reason
     # ma_cross: averages over the last fast / slow observations.
-    if len(series) < (p.slow or 0):
+    if len(values) < (p.slow or 0):
         reason = (
-            f"{p.series}: {len(series)} values in the last {p.slow} days, {p.slow} needed for "
+            f"{p.series}: {len(values)} values in the last {p.slow} days, {p.slow} needed for "
             f"the {p.slow}-day average"
         )
         return None, inputs, reason
-    fast = float(series.iloc[-(p.fast or 1) :].mean())
-    slow = float(series.mean())
+    fast = float(np.nanmean(values[-(p.fast or 1) :]))
+    slow = float(np.nanmean(values))
     value = fast < slow if p.direction == "below" else fast > slow
     inputs |= {"ma_fast": round(fast, 2), "ma_slow": round(slow, 2)}
     reason = f"{p.fast}-day average {fast:.2f}% vs {p.slow}-day {slow:.2f}% (wants {p.direction})"
