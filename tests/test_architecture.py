@@ -158,7 +158,8 @@ def violations(root: Path, allowed: Mapping[str, tuple[str, ...]] = ALLOWED) -> 
             first = imp.target.split(".")[0]
             known = {"__future__", *sys.stdlib_module_names, *CORE_THIRD_PARTY}
             if first not in known:
-                bad.append(f"{imp} (core may use only the stdlib, pandas, numpy, pydantic, highspy)")
+                allowed = "the stdlib, pandas, numpy, pydantic, highspy"
+                bad.append(f"{imp} (core may use only {allowed})")
     return bad
 
 

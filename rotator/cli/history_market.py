@@ -284,7 +284,7 @@ def fetch(
                 )
             if any(n.startswith("treasury:") for n in macro):
                 failures += fetch_buybacks(
-                    engine, echo, fiscaldata_url, start, today, session.clock
+                    engine, echo, fiscaldata_url, start, today, session.clock, sources
                 )
             indexes = [n for n in macro if n.startswith("index:")]
             if indexes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -229,11 +230,20 @@ def fetch_dominance_today(
 
 
 def fetch_buybacks(
-    engine: Engine, echo: Echo, url: str | None, start: date | None, today: date, clock: Clock
+    engine: Engine,
+    echo: Echo,
+    url: str | None,
+    start: date | None,
+    today: date,
+    clock: Clock,
+    sources: SourceSettings,
 ) -> list[str]:
     """Treasury buyback operations from Fiscal Data, stored as daily accepted amounts (the
-    client waits on `clock`, the rows are recorded at its time)."""
-    settings = FiscalDataSettings(base_url=url) if url else FiscalDataSettings()
+    client waits on `clock`, the rows are recorded at its time; retries and timeout as the
+    other sources of the command)."""
+    settings = FiscalDataSettings(retries=sources.retries, timeout=sources.timeout)
+    if url:
+        settings = replace(settings, base_url=url)
     stored = last_macro_day(engine, macro_key(BUYBACKS_SERIES))
     # Re-read a week before the newest stored day: results posted late replace their 0.
     begin = start or (stored - timedelta(days=7) if stored else today - timedelta(days=800))

@@ -226,3 +226,24 @@ def test_history_fetch_gets_buybacks(httpserver: HTTPServer, tmp_path: Path, db:
     assert "Fiscal Data buybacks: 4 operations with results" in result.output
     stored = history(db, "treasury:buybacks")["treasury:buybacks"]
     assert stored[date(2025, 4, 30)] == 2e9 and stored[date(2025, 4, 29)] == 0.0
+
+
+def test_history_fetch_retries_fiscal_data_as_often_as_told(
+    httpserver: HTTPServer, tmp_path: Path, db: str
+):
+    # --retries applies to Fiscal Data like every other source: with 0, one 503 is one call.
+    httpserver.expect_request("/v1/accounting/od/buybacks_operations").respond_with_data(
+        "busy", status=503
+    )
+    rules = write(
+        tmp_path,
+        "rules.yaml",
+        "rules:\n  bb: {kind: treasury_buybacks, test: rising}"
+        "\nregimes:\n  - name: hold\n    targets: {BTC: 1}\n",
+    )
+    args = ["history", "fetch", "--rules", str(rules), "--since", "2025-04-01", "--no-ohlcv"]
+    args += ["--fiscaldata-url", httpserver.url_for("/"), "--retries", "0", "--db", db]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "Fiscal Data" in result.output and "HTTP 503 (1 attempts)" in result.output
+    assert len(httpserver.log) == 1

@@ -43,6 +43,8 @@ class FiscalDataSettings:
     page_size: int = 100
     max_pages: int = 200
     calls_per_minute: float = 30.0
+    retries: int = 3
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,12 @@ class _Row(BaseModel):
 def fiscaldata_client(settings: FiscalDataSettings, clock: Clock) -> JsonClient:
     """A client for Fiscal Data (public, no key)."""
     return JsonClient(
-        "Fiscal Data", settings.base_url, calls_per_minute=settings.calls_per_minute, clock=clock
+        "Fiscal Data",
+        settings.base_url,
+        calls_per_minute=settings.calls_per_minute,
+        retries=settings.retries,
+        timeout=settings.timeout,
+        clock=clock,
     )
 
 

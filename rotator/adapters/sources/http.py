@@ -165,11 +165,17 @@ class JsonClient:
         delay = self.backoff
         problem = ""
         for attempt in range(self.retries + 1):
+            previous = self._last_call
             self._wait_turn()
             try:
                 status, headers, answer = self._fetch(what, method, url, params, body)
             except httpx.TimeoutException:
                 problem = "timed out"
+            except httpx.ConnectError as exc:
+                # Nothing reached the server (refused, unreachable, no such host): the call
+                # takes no turn under its rate limit, so the next one does not wait for it.
+                self._last_call = previous
+                problem = f"network error ({type(exc).__name__})"
             except httpx.HTTPError as exc:
                 problem = f"network error ({type(exc).__name__})"
             else:
