@@ -81,6 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[PG_VARIABLE] = url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first (otherwise in collection order): the workers take tests as they
+    free up, so a long test started last would leave the other worker idle until it ends."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     base = config.stash.get(_ORIGINAL_PG, None)
     if base is None:

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rotator.cli.app import cli
@@ -49,6 +50,7 @@ def test_json_robustness_keys_exactly_as_documented():
         assert abs(Decimal(boot[f"excess_cagr_vs_{name}"]["estimate"]) - expected) < Decimal("2e-6")
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_same_seed_same_intervals_other_seed_other_intervals():
     args = ("--bootstrap-samples", "200")
     first = report_of(*args, "--seed", "9")["robustness"]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
@@ -60,6 +61,7 @@ def _on_a_terminal(
     return proc.returncode, out, seen.decode(errors="replace")
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_backtest_shows_progress_on_a_terminal_and_not_with_quiet(tmp_path: Path) -> None:
     code, out, terminal = _on_a_terminal(BACKTEST, tmp_path)
     assert code == 0, terminal
@@ -87,6 +89,7 @@ def test_waiting_for_a_held_report_lock_is_announced(tmp_path: Path) -> None:
     assert "waiting" not in out
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_a_source_retry_is_announced_while_the_screen_waits(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:

@@ -122,6 +122,7 @@ def test_report_waits_for_the_lock_then_exits_4(held: str) -> None:
     assert not list((data_dir() / "demo-reports").glob("report-*"))
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_two_concurrent_report_processes_leave_one_report(isolated_dirs: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     procs = [

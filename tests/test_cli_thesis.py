@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rotator.cli.app import cli
@@ -76,12 +77,14 @@ def test_thesis_signals_table_shows_publication_lag():
     assert "regime: accumulate_aggressively" in result.output
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_thesis_signals_on_the_demo_default_day():
     result = CliRunner().invoke(cli, ["signals", "--demo", "--rules", str(THESIS), "--no-save"])
     assert result.exit_code == 0, result.output
     assert "regime:" in result.output
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_thesis_yaml_validates_and_replays():
     """The replay in docs/backtest.md: 2017-2021 on the bundled history, daily, through the CLI.
 

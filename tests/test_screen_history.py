@@ -186,6 +186,7 @@ def test_backtest_uses_the_basket_known_on_each_day(tmp_path: Path) -> None:
     assert all("basket revenue_basket (0.25): SOL 100%" in p["reason"] for p in after)
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_sweep_points_use_the_basket_known_on_each_day(tmp_path: Path) -> None:
     """A sweep replays each point like `backtest` does: with the stored screen (SOL from
     2021-03-01), the point equal to the rule set's own parameters scores what the plain

@@ -67,6 +67,7 @@ def _concurrent_opens(url: str, tmp_path: Path, count: int = 4) -> None:
         assert "no runs stored yet" in output
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 @pytest.mark.parametrize("round_", range(3))
 def test_processes_migrating_one_fresh_sqlite_file_all_succeed(tmp_path: Path, round_: int) -> None:
     # An empty file (as `sqlite3 FILE` or `touch` leaves it): `history list` reads an existing
@@ -76,6 +77,7 @@ def test_processes_migrating_one_fresh_sqlite_file_all_succeed(tmp_path: Path, r
     _concurrent_opens(f"sqlite:///{fresh}", tmp_path)
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_processes_migrating_one_fresh_postgresql_schema_all_succeed(tmp_path: Path) -> None:
     if not PG_URL:
         pytest.skip("ROTATOR_TEST_PG_URL not set (CI sets it; see .ci/run)")
@@ -92,6 +94,7 @@ def test_processes_migrating_one_fresh_postgresql_schema_all_succeed(tmp_path: P
         admin.dispose()
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_two_reports_on_one_database_and_folder_from_two_data_dirs(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     out = tmp_path / "reports"
@@ -187,6 +190,7 @@ def test_damaged_sqlite_file_gives_exit_6_and_is_left_alone(
     assert not list((tmp_path / "data").glob("**/report-*"))
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_plan_demo_stores_where_db_says_never_in_rotator_db_url(tmp_path: Path) -> None:
     by_flag = tmp_path / "flag.sqlite3"
     by_env = tmp_path / "env.sqlite3"

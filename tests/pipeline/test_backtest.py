@@ -88,6 +88,7 @@ def test_a_decision_trades_at_the_next_close():
     assert days[2].trades == 0 or days[2].traded < 200  # only drift trades afterwards
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_hodl_btc_total_return_is_the_ratio_of_last_to_first_close():
     start, end = date(2017, 1, 1), date(2021, 12, 31)
     result = replay(CYCLE, HISTORY, _settings(start, end))
@@ -169,6 +170,7 @@ def test_json_has_exactly_the_documented_keys():
     assert set(report["equity"][0]) == {"date", "value", "regime"}
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_shipped_cycle_rules_switch_at_most_8_times_over_2017_2021():
     result = replay(CYCLE, HISTORY, _settings(date(2017, 1, 1), date(2021, 12, 31)))
     periods = result.main.periods

@@ -46,6 +46,7 @@ def test_processes_give_the_same_rows_as_one_process(local_rows):
     assert len({json.dumps(r.in_sample, sort_keys=True) for r in local_rows}) > 1
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_dask_local_cluster_gives_the_same_rows(local_rows):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
@@ -68,6 +69,7 @@ def test_rank_orders_by_the_in_sample_metric(local_rows):
     assert values == sorted(values, reverse=True)
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_cli_sweep_prints_a_ranked_table_and_warns(tmp_path: Path):
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(

@@ -52,6 +52,7 @@ def write_demo_report(out: Path) -> Path:
     return out / "backtest.html"
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 def test_report_is_self_contained_html(tmp_path: Path) -> None:
     page = write_demo_report(tmp_path / "out").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3
@@ -63,6 +64,7 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "backtest.json").exists()
 
 
+@pytest.mark.slow  # started first (see conftest.py)
 @needs_chromium
 def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
     page = write_demo_report(tmp_path / "out")
