@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import lp_reference as ref  # noqa: E402
+from demo_plan import run_demo_plan  # noqa: E402
 from greedy_reference.planner import plan_orders as greedy  # noqa: E402
 
 from rotator.core import trades  # noqa: E402
@@ -53,20 +54,7 @@ def demo_run():  # type: ignore[no-untyped-def]
     tmp = tempfile.mkdtemp()
     os.environ["ROTATOR_DATA_DIR"] = tmp
     os.environ["ROTATOR_CACHE_DIR"] = tmp
-    from rotator.cli.session import open_session
-    from rotator.pipeline.run import run_plan
-
-    with open_session(demo=True, config_path=None, db_url=None, now_text=None, no_save=True) as s:
-        r = run_plan(
-            s.portfolio,
-            environ=s.environ,
-            settings=s.settings,
-            clock=s.clock,
-            engine=s.engine(),
-            rules_as_of=s.rules_as_of,
-            market_cache=None,
-        )
-        return r, s.portfolio.policy()
+    return run_demo_plan()
 
 
 def generated(demo: Snapshot, rng: random.Random, accounts: int) -> tuple[Snapshot, TargetWeights]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rotator.core.models import (
@@ -217,20 +217,11 @@ def _with(
     minimums: Mapping[tuple[str, str, str], float],
     transfers: bool = False,
 ) -> Model:
-    return Model(
-        legs=model.legs,
-        free=model.free,
-        values=model.values,
-        price=model.price,
-        buckets=model.buckets,
-        pass_through=model.pass_through,
-        total=model.total,
-        cost_weight=model.cost_weight,
-        max_turnover=model.max_turnover,
+    return replace(
+        model,
         excluded=frozenset(excluded),
         minimums=dict(minimums),
         transfers=transfers,
-        time_limit=model.time_limit,
     )
 
 

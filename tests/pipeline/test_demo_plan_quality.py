@@ -6,10 +6,10 @@ half-spreads stay at or under 100 USD; at most 9 orders."""
 from __future__ import annotations
 
 import pytest
+from demo_plan import run_demo_plan
 from lp_reference import cost_of
 
-from rotator.cli.session import open_session
-from rotator.pipeline.run import RunResult, run_plan
+from rotator.pipeline.run import RunResult
 
 
 @pytest.fixture(scope="module")
@@ -19,18 +19,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     mp.setenv("ROTATOR_DATA_DIR", str(tmp))
     mp.setenv("ROTATOR_CACHE_DIR", str(tmp))
     try:
-        with open_session(
-            demo=True, config_path=None, db_url=None, now_text=None, no_save=True
-        ) as s:
-            return run_plan(
-                s.portfolio,
-                environ=s.environ,
-                settings=s.settings,
-                clock=s.clock,
-                engine=s.engine(),
-                rules_as_of=s.rules_as_of,
-                market_cache=None,
-            )
+        return run_demo_plan()[0]
     finally:
         mp.undo()
 

@@ -83,9 +83,10 @@ def net_series(
     # first of them (the value carried forward into it) gives those days exactly as the whole
     # history would, without joining years of it on every day of a replay (in numpy: a pandas
     # join costs milliseconds, and a replay asks every day).
+    start = None if days is None else pd.Timestamp(ctx.as_of - timedelta(days=days - 1))
     first = None
-    if days is not None:
-        first = np.datetime64(pd.Timestamp(ctx.as_of - timedelta(days=days - 1)))
+    if start is not None:
+        first = np.datetime64(start)
     elif all(len(when) for when, _ in parts):
         first = min(when[-1] for when, _ in parts)
     if first is not None:
@@ -104,8 +105,8 @@ def net_series(
     if not known.any():
         raise MissingInput("net liquidity: the FRED series have no common dates")
     net = pd.Series((walcl - tga - rrp)[known], index=pd.DatetimeIndex(dates[known]))
-    if days is not None:
-        net = net[net.index >= pd.Timestamp(ctx.as_of - timedelta(days=days - 1))]
+    if start is not None:
+        net = net[net.index >= start]
     return net, notes
 
 
