@@ -57,10 +57,10 @@ def deep_block(depth: int) -> str:
 
 def many_wallets(size: int) -> str:
     lines = [TARGETS.strip(), "wallets:"]
-    count = 0
-    while sum(len(line) + 1 for line in lines) < size:
-        lines.append(f"  - name: cold{count}\n    holdings: {{BTC: 0.001, ETH: 0.5}}")
-        count += 1
+    length = sum(len(line) + 1 for line in lines)  # kept as it grows: summing again is O(n²)
+    while length < size:
+        lines.append(f"  - name: cold{len(lines) - 2}\n    holdings: {{BTC: 0.001, ETH: 0.5}}")
+        length += len(lines[-1]) + 1
     return "\n".join(lines) + "\n"
 
 
