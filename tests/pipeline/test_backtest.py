@@ -17,7 +17,7 @@ from rotator.core.rules.decision import decide
 from rotator.core.rules.engine import RuleSet, history_only
 from rotator.core.rules.regimes import Regime
 from rotator.core.rules.registry import default_registry
-from rotator.pipeline.backtest import BacktestSettings, as_json, replay
+from rotator.pipeline.backtest import BacktestResult, BacktestSettings, as_json, replay
 from rotator.pipeline.run import RunConfig, choose_targets, evaluate_rules
 
 DEMO = Path(__file__).resolve().parents[2] / "rotator" / "demo" / "history"
@@ -88,11 +88,23 @@ def test_a_decision_trades_at_the_next_close():
     assert days[2].trades == 0 or days[2].traded < 200  # only drift trades afterwards
 
 
+@pytest.fixture(scope="session")  # kept while other modules' tests run in between
+def cycle_2017_2021() -> BacktestResult:
+    """The shipped cycle rules over 2017-2021, replayed once for the tests that read it."""
+    return replay(CYCLE, HISTORY, _settings(date(2017, 1, 1), date(2021, 12, 31)))
+
+
+# The tests reading the five-year replay run on the same worker, so it is replayed once.
+five_years = pytest.mark.xdist_group("cycle_2017_2021")
+
+
 @pytest.mark.slow  # started first (see conftest.py)
-def test_hodl_btc_total_return_is_the_ratio_of_last_to_first_close():
+@five_years
+def test_hodl_btc_total_return_is_the_ratio_of_last_to_first_close(
+    cycle_2017_2021: BacktestResult,
+) -> None:
     start, end = date(2017, 1, 1), date(2021, 12, 31)
-    result = replay(CYCLE, HISTORY, _settings(start, end))
-    metrics = result.benchmarks["hodl_btc"].metrics()
+    metrics = cycle_2017_2021.benchmarks["hodl_btc"].metrics()
     closes = HISTORY["close:BTC"]
     ratio = closes[pd.Timestamp(end)] / closes[pd.Timestamp(start)]
     assert metrics["total_return"] == pytest.approx(ratio - 1, rel=1e-12)
@@ -171,9 +183,11 @@ def test_json_has_exactly_the_documented_keys():
 
 
 @pytest.mark.slow  # started first (see conftest.py)
-def test_shipped_cycle_rules_switch_at_most_8_times_over_2017_2021():
-    result = replay(CYCLE, HISTORY, _settings(date(2017, 1, 1), date(2021, 12, 31)))
-    periods = result.main.periods
+@five_years
+def test_shipped_cycle_rules_switch_at_most_8_times_over_2017_2021(
+    cycle_2017_2021: BacktestResult,
+) -> None:
+    periods = cycle_2017_2021.main.periods
     assert len(periods) - 1 <= 8, [(p.regime, p.start, p.end) for p in periods]
     # every regime entered after the first day lasts at least 14 days (the last may be cut
     # short by the end of the data)

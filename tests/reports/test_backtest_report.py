@@ -52,22 +52,40 @@ def write_demo_report(out: Path) -> Path:
     return out / "backtest.html"
 
 
+@pytest.fixture(scope="session")  # kept while other modules' tests run in between
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 2017-2021 demo report for the tests below (a five-year replay is their cost), written
+    with the data and cache dirs in a folder of its own, as the autouse `isolated_dirs` does."""
+    home = tmp_path_factory.mktemp("backtest-report")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROTATOR_DATA_DIR", str(home / "data"))
+        patch.setenv("ROTATOR_CACHE_DIR", str(home / "cache"))
+        patch.delenv("ROTATOR_DB_URL", raising=False)
+        patch.delenv("ROTATOR_CONFIG", raising=False)
+        return write_demo_report(home / "out")
+
+
+# Both tests read the one report: on the same worker, so it is written once.
+one_report = pytest.mark.xdist_group("backtest_report")
+
+
 @pytest.mark.slow  # started first (see conftest.py)
-def test_report_is_self_contained_html(tmp_path: Path) -> None:
-    page = write_demo_report(tmp_path / "out").read_text(encoding="utf-8")
+@one_report
+def test_report_is_self_contained_html(demo_report: Path) -> None:
+    page = demo_report.read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3
     assert "http://" not in page and "https://" not in page
     assert "btc_above_prior_high = true" in page  # the rule values behind a switch
     assert "How sure: excess CAGR of the rule set" in page
-    report = json.loads((tmp_path / "out" / "backtest.json").read_text(encoding="utf-8"))
+    report = json.loads((demo_report.parent / "backtest.json").read_text(encoding="utf-8"))
     assert report["robustness"]["block_bootstrap"]["samples"] == 1000
-    assert (tmp_path / "out" / "backtest.json").exists()
 
 
 @pytest.mark.slow  # started first (see conftest.py)
+@one_report
 @needs_chromium
-def test_backtest_report_in_headless_chromium(tmp_path: Path) -> None:
-    page = write_demo_report(tmp_path / "out")
+def test_backtest_report_in_headless_chromium(demo_report: Path) -> None:
+    page = demo_report
     shot = ARTIFACTS / "backtest-browser.png"
     found = inspect_page(page, PROBE, screenshot=shot)
 
