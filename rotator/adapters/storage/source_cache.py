@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from io import StringIO
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rotator.adapters.storage.db import Base
+
+if TYPE_CHECKING:  # pandas is imported by `load` alone: commands that only read runs skip it
+    import pandas as pd
 
 # Columns holding timestamps, restored as tz-aware UTC after a round trip through JSON.
 TIME_COLUMNS = ("last_updated", "day")
@@ -53,6 +56,8 @@ class SourceCache:
         fetched = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
         if fetched < not_before:
             return None
+        import pandas as pd
+
         frame = pd.read_json(StringIO(row.payload), orient="split", dtype=False)
         for column in TIME_COLUMNS:
             if column in frame:
