@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from rotator.core.rules.engine import RuleSet, evaluate
+from rotator.core.rules.engine import LazyResults, RuleSet, evaluate
 from rotator.core.rules.regimes import (
     Held,
     RegimeChoice,
@@ -77,7 +77,9 @@ def decide(
     for back in range(lookback, 0, -1):
         day = as_of - timedelta(days=back)
         if day not in memo:
-            past = evaluate(ruleset, history, day, snapshot)
+            # Only the rules the choice reads are evaluated (a basket behind a regime whose
+            # condition is false is not: a screen per day is most of a day's cost).
+            past = LazyResults(ruleset, history, day, snapshot)
             memo[day] = condition_choice(ruleset, past, cash_assets).regime
         chosen.append((day, memo[day]))
     chosen.append((as_of, choice.regime))

@@ -7,7 +7,7 @@ on one day's history and returns results by rule name. It is pure: the caller lo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -149,16 +149,65 @@ def evaluate(
     seen = snapshot if snapshot is not None else history_only(as_of, history)
     results: dict[str, RuleResult] = {}
     for spec in ruleset.rules:
-        kind = ruleset.registry.get(spec.kind)
-        if kind is None:  # the loader rejects unknown kinds; guard for hand-built rule sets
-            results[spec.name] = RuleResult.unknown(f"unknown rule kind {spec.kind!r}")
-            continue
-        ctx = RuleContext(as_of, history, seen, results, rule=spec.name)
-        try:
-            results[spec.name] = kind.func(spec.params, ctx)
-        except MissingInput as exc:
-            results[spec.name] = RuleResult.unknown(str(exc))
+        results[spec.name] = _evaluate_one(ruleset, spec, as_of, history, seen, results)
     return results
+
+
+def _evaluate_one(
+    ruleset: RuleSet,
+    spec: RuleSpec,
+    as_of: date,
+    history: Mapping[str, pd.Series],
+    seen: Snapshot,
+    results: Mapping[str, RuleResult],
+) -> RuleResult:
+    """One rule's result; `results` holds (or, lazily, gives) the results it references."""
+    kind = ruleset.registry.get(spec.kind)
+    if kind is None:  # the loader rejects unknown kinds; guard for hand-built rule sets
+        return RuleResult.unknown(f"unknown rule kind {spec.kind!r}")
+    ctx = RuleContext(as_of, history, seen, results, rule=spec.name)
+    try:
+        return kind.func(spec.params, ctx)
+    except MissingInput as exc:
+        return RuleResult.unknown(str(exc))
+
+
+class LazyResults(Mapping[str, RuleResult]):
+    """`evaluate`'s results, each rule evaluated when it is first read (then kept).
+
+    For readers that need a few rules of a day, such as the condition-only regime choices of
+    the days `min_days` looks back on: a rule that no condition or chosen regime reads (a
+    screened basket behind a regime whose condition is false, say) is never computed. Rules are
+    pure, so every result read is the one `evaluate` gives.
+    """
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        history: Mapping[str, pd.Series],
+        as_of: date,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        self._ruleset = ruleset
+        self._history = history
+        self._as_of = as_of
+        self._seen = snapshot if snapshot is not None else history_only(as_of, history)
+        self._specs = {spec.name: spec for spec in ruleset.rules}
+        self._done: dict[str, RuleResult] = {}
+
+    def __getitem__(self, name: str) -> RuleResult:
+        if name not in self._done:
+            spec = self._specs[name]  # KeyError for names that are no rule, as a dict
+            self._done[name] = _evaluate_one(
+                self._ruleset, spec, self._as_of, self._history, self._seen, self
+            )
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
 
 
 def report(ruleset: RuleSet, as_of: date, results: Mapping[str, RuleResult]) -> RulesReport:

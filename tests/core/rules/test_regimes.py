@@ -9,7 +9,8 @@ import pytest
 
 from rotator.core.models import CASH_BUCKET
 from rotator.core.rules.combinators import ManyParams, OneParams
-from rotator.core.rules.engine import RuleSet, RuleSpec, dependency_order, evaluate
+from rotator.core.rules.decision import decide
+from rotator.core.rules.engine import LazyResults, RuleSet, RuleSpec, dependency_order, evaluate
 from rotator.core.rules.regimes import All, AnyOf, Not, Ref, Regime, choose_regime, truth
 from rotator.core.rules.registry import Params, Registry, RuleContext, RuleResult
 
@@ -214,3 +215,47 @@ def test_decide_explains_a_regime_held_by_hysteresis():
     assert "conditions now choose wait" in held.choice.explanation[0]
     # a single evaluation (no memo) agrees with the day-by-day one
     assert (held.choice.regime, held.choice.held) == states[date(2021, 1, 15)]
+
+
+# The look-back days of min_days evaluate only what the regime choice reads ---------------------
+
+
+def test_look_back_days_evaluate_a_basket_only_where_its_regime_may_fire():
+    registry = Registry()
+    screened: list[date] = []
+
+    class DaysParams(Params):
+        days: list[int]
+
+    @registry.rule("day_of_month_in", params=DaysParams)
+    def day_of_month_in(p: DaysParams, ctx: RuleContext) -> RuleResult:
+        return RuleResult.of(ctx.as_of.day in p.days, f"day {ctx.as_of.day}")
+
+    @registry.rule("screened_basket", params=Params)
+    def screened_basket(p: Params, ctx: RuleContext) -> RuleResult:
+        screened.append(ctx.as_of)  # a screen is the costly rule of a day
+        return RuleResult.with_basket({"SOL": D(1)}, "SOL passes")
+
+    flag, basket = registry.get("day_of_month_in"), registry.get("screened_basket")
+    assert flag is not None and basket is not None
+    ruleset = RuleSet(
+        "t",
+        (
+            RuleSpec("alts", "screened_basket", basket.params()),
+            RuleSpec("rally", "day_of_month_in", flag.params(days=[3, 4, 5])),
+        ),
+        (
+            Regime("rotate", Ref("rally"), {"BTC": D("0.5")}, {"alts": D("0.5")}, min_days=3),
+            Regime("hold", None, {"BTC": D(1)}),
+        ),
+        registry,
+    )
+    decision = decide(ruleset, {}, date(2021, 1, 10))
+    # min_days 3 looks back 9 days: the basket is computed on the rally days and on the day
+    # decided (every rule of the day itself is evaluated), never on the others.
+    assert sorted(screened) == [date(2021, 1, d) for d in (3, 4, 5, 10)]
+    assert decision.choice.regime == "hold" and set(decision.results) == {"alts", "rally"}
+    # What is read is what `evaluate` gives; reading everything evaluates everything.
+    day = date(2021, 1, 4)
+    assert dict(LazyResults(ruleset, {}, day)) == evaluate(ruleset, {}, day)
+    assert LazyResults(ruleset, {}, day).get("no such rule") is None
