@@ -72,13 +72,14 @@ def plan(
         show_progress(quiet),
     ):
         portfolio = s.portfolio
-        # Imported once the configuration has loaded: a configuration error is reported without
-        # waiting for ccxt, pandas and the solver to import (about a second).
+        # The rules read their series from the session's database (the demo's: bundled history).
+        engine = s.engine() if portfolio.rules is not None or not no_save else None
+        # Imported once the configuration has loaded and the database has opened: a bad
+        # configuration or a damaged database is reported without waiting for ccxt, pandas and
+        # the solver to import (about a second and a half).
         from rotator.pipeline.run import run_plan
         from rotator.reports.plan import render_csv, render_json, render_table
 
-        # The rules read their series from the session's database (the demo's: bundled history).
-        engine = s.engine() if portfolio.rules is not None or not no_save else None
         result = run_plan(
             portfolio,
             environ=s.environ,

@@ -26,8 +26,6 @@ from rotator.cli.output import echo
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.errors import ExitCode
-from rotator.pipeline.report import deliver_report, write_report
-from rotator.pipeline.run import run_plan
 from rotator.pipeline.store import database_lock, load_run, report_for, run_lock
 from rotator.redaction import install_logging
 
@@ -84,6 +82,11 @@ def report(
             stack.enter_context(run_lock(directory, wait))
             engine = s.engine()
             stack.enter_context(database_lock(engine, wait, s.clock))
+        # Imported once the database has opened and the locks are held: a damaged database or
+        # a held lock is reported without waiting for ccxt, pandas and the solver to import.
+        from rotator.pipeline.report import deliver_report, write_report
+        from rotator.pipeline.run import run_plan
+
         history = None
         stored = None
         copied = False  # today's stored run written to another --out folder: not re-sent
