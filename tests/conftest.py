@@ -54,9 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """On an xdist worker, point ROTATOR_TEST_PG_URL at a fresh database of that worker's own.
 
     Runs before test modules are imported, so their module-level `os.environ.get(...)` and
-    every subprocess they start see the worker's database.
+    every subprocess they start see the worker's database. Before the workers start, the
+    package is byte-compiled (`_compile_package`).
     """
     base, worker = os.environ.get(PG_VARIABLE), os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        _compile_package()
     if not base or not worker:
         return
     from sqlalchemy.engine import make_url
@@ -79,6 +82,19 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.stash[_ORIGINAL_PG] = base
     os.environ[PG_VARIABLE] = url
+
+
+def _compile_package() -> None:
+    """Byte-compile rotator/ (0.3 s) for the `python -m rotator` processes the tests start.
+
+    Where PYTHONDONTWRITEBYTECODE is set, as on many CI machines, no process writes bytecode,
+    so each of those 200-odd processes compiled every module it imports from source again
+    (about 0.1 s each). compileall writes the files whatever that setting says; they land in
+    the __pycache__ folders git ignores.
+    """
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "rotator", quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
