@@ -84,6 +84,24 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[PG_VARIABLE] = url
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker per core, and one more.
+
+    Many tests spend part of their time waiting (on a `python -m rotator` process, a socket
+    timeout, a retry's back-off, a held lock), and the extra worker runs while they do. On two
+    cores the suite took 272 s with three workers against 314 s with two, and 296 s with four
+    (each worker also collects every test). PYTEST_XDIST_AUTO_NUM_WORKERS still decides when
+    set, and `-n logical` is pytest-xdist's own.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or config.option.numprocesses != "auto":
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
+
+
 def _compile_package() -> None:
     """Byte-compile rotator/ (0.3 s) for the `python -m rotator` processes the tests start.
 
