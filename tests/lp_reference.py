@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from scipy.optimize import linprog
 
 from rotator.core.models import CASH_BUCKET, Plan, RebalancePolicy, Side, Snapshot, TargetWeights
 from rotator.core.valuation import price_assets
@@ -221,6 +220,8 @@ class _Problem:
         if caps is not None:
             for k, b in enumerate(buckets):
                 bounds[n_leg + k] = (0.0, max(caps.get(b, 0.0), 0.0) + 1e-9)
+        from scipy.optimize import linprog  # here: scipy takes a second to import, per worker
+
         a_ub, b_ub = np.array(ub_rows), np.array(ub_b)
         a_eq = np.array(eq_rows) if eq_rows else None
         b_eq = np.array(eq_b) if eq_rows else None

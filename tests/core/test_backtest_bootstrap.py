@@ -8,7 +8,6 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from arch.bootstrap import StationaryBootstrap
 
 from rotator.core.backtest.bootstrap import (
     ANNUAL_DAYS,
@@ -27,6 +26,8 @@ def _equity(seed: int, n: int, drift: float = 0.001, vol: float = 0.03) -> np.nd
 
 @pytest.mark.parametrize(("n", "block", "seed"), [(500, 20, 42), (97, 1, 7), (30, 60, 3)])
 def test_indices_equal_arch_stationary_bootstrap_for_the_same_seed(n, block, seed):
+    from arch.bootstrap import StationaryBootstrap  # arch (with scipy) takes 3 s to import
+
     bs = StationaryBootstrap(block, np.arange(n), seed=seed)
     reference = np.array([bs.index.copy() for _ in bs.bootstrap(40)])
     assert np.array_equal(stationary_indices(n, block, 40, seed), reference)
@@ -39,6 +40,8 @@ def test_joint_excess_cagr_matches_arch_apply_and_percentile_interval():
     def excess(s: np.ndarray, b: np.ndarray) -> float:
         n = len(s)
         return np.expm1(s.sum() * ANNUAL_DAYS / n) - np.expm1(b.sum() * ANNUAL_DAYS / n)
+
+    from arch.bootstrap import StationaryBootstrap
 
     bs = StationaryBootstrap(30, s_logs, b_logs, seed=11)
     draws = bs.apply(excess, 500).ravel()

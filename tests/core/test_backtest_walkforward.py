@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from rotator.core.backtest.walkforward import (
     EULER_GAMMA,
@@ -71,6 +70,8 @@ def _equity(seed: int, n: int = 1000) -> np.ndarray:
 
 
 def test_deflated_sharpe_matches_the_paper_formula_with_scipy():
+    from scipy import stats  # here: scipy.stats takes over a second to import, per worker
+
     trials = [_equity(s) for s in range(12)]
     sharpes = [per_day_sharpe(e) for e in trials]
     best = int(np.argmax(sharpes))
