@@ -19,6 +19,7 @@ import pytest
 from fake_clock import FakeClock
 from hostile_server import HostileServer
 from hypothesis import settings
+from user_dirs import isolate_user_dirs
 
 PG_VARIABLE = "ROTATOR_TEST_PG_URL"
 _ORIGINAL_PG = pytest.StashKey[str]()  # the URL before a worker pointed it at its own
@@ -149,10 +150,7 @@ def isolated_secrets() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point rotator's data and cache dirs (and the default database) into tmp_path."""
-    monkeypatch.setenv("ROTATOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ROTATOR_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("ROTATOR_DB_URL", raising=False)
-    monkeypatch.delenv("ROTATOR_CONFIG", raising=False)
+    isolate_user_dirs(monkeypatch, tmp_path)
     return tmp_path
 
 

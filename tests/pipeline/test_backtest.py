@@ -88,10 +88,13 @@ def test_a_decision_trades_at_the_next_close():
     assert days[2].trades == 0 or days[2].traded < 200  # only drift trades afterwards
 
 
+FIVE_YEARS = (date(2017, 1, 1), date(2021, 12, 31))
+
+
 @pytest.fixture(scope="session")  # kept while other modules' tests run in between
 def cycle_2017_2021() -> BacktestResult:
     """The shipped cycle rules over 2017-2021, replayed once for the tests that read it."""
-    return replay(CYCLE, HISTORY, _settings(date(2017, 1, 1), date(2021, 12, 31)))
+    return replay(CYCLE, HISTORY, _settings(*FIVE_YEARS))
 
 
 # The tests reading the five-year replay run on the same worker, so it is replayed once.
@@ -103,7 +106,7 @@ five_years = pytest.mark.xdist_group("cycle_2017_2021")
 def test_hodl_btc_total_return_is_the_ratio_of_last_to_first_close(
     cycle_2017_2021: BacktestResult,
 ) -> None:
-    start, end = date(2017, 1, 1), date(2021, 12, 31)
+    start, end = FIVE_YEARS
     metrics = cycle_2017_2021.benchmarks["hodl_btc"].metrics()
     closes = HISTORY["close:BTC"]
     ratio = closes[pd.Timestamp(end)] / closes[pd.Timestamp(start)]

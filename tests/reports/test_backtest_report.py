@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import chromium_path, inspect_page
 from click.testing import CliRunner
+from user_dirs import isolate_user_dirs
 
 from rotator.cli.app import cli
 
@@ -58,10 +59,7 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with the data and cache dirs in a folder of its own, as the autouse `isolated_dirs` does."""
     home = tmp_path_factory.mktemp("backtest-report")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ROTATOR_DATA_DIR", str(home / "data"))
-        patch.setenv("ROTATOR_CACHE_DIR", str(home / "cache"))
-        patch.delenv("ROTATOR_DB_URL", raising=False)
-        patch.delenv("ROTATOR_CONFIG", raising=False)
+        isolate_user_dirs(patch, home)
         return write_demo_report(home / "out")
 
 
