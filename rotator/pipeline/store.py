@@ -8,7 +8,9 @@ run is stage 6 of rotator.pipeline.run, not here.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -40,7 +42,7 @@ from rotator.adapters.storage.run_queries import (
     list_runs,
     load_run,
 )
-from rotator.core.history import DailyBar, DominanceObservation, macro_key
+from rotator.core.history import DailyBar, DominanceObservation, MacroObservation, macro_key
 from rotator.demo.history import (
     BTC_PRICES,
     DEMO_SOURCE,
@@ -123,22 +125,46 @@ def demo_engine(url: str, loaded_at: datetime) -> Engine:
     """
     engine = open_engine(url)
     if last_day(engine, DEMO_SOURCE, "SOL/USD") != HISTORY_END:
-        btc = import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars
-        save_bars(engine, btc, loaded_at)
-        save_bars(engine, import_csv(ETH_PRICES, asset="ETH", source=DEMO_SOURCE).bars, loaded_at)
-        save_bars(engine, import_csv(SOL_PRICES, asset="SOL", source=DEMO_SOURCE).bars, loaded_at)
-        save_dominance(engine, derived_dominance(btc), loaded_at)
-        save_dominance(
-            engine,
-            import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance,
-            loaded_at,
-        )
+        prices = bundled_prices()
+        for bars in prices.bars:
+            save_bars(engine, bars, loaded_at)
+        for dominance in prices.dominance:
+            save_dominance(engine, dominance, loaded_at)
     # The macro series end on 2021-12-29 (weekly) or 2021-12-31; MOVE is loaded last.
     if last_macro_day(engine, macro_key("index:MOVE")) != HISTORY_END:
-        for name, series in MACRO.items():
-            imported = import_csv(HISTORY / name, series=series, source=DEMO_SOURCE)
-            save_macro(engine, imported.macro, loaded_at)
+        for macro in bundled_macro():
+            save_macro(engine, macro, loaded_at)
     return engine
+
+
+@dataclass(frozen=True, slots=True)
+class BundledPrices:
+    """The demo's bundled market history, parsed: BTC, ETH and SOL bars; BTC dominance derived
+    from market caps before DOMINANCE_FROM, then as recorded."""
+
+    bars: tuple[tuple[DailyBar, ...], ...]
+    dominance: tuple[tuple[DominanceObservation, ...], ...]
+
+
+@functools.cache
+def bundled_prices() -> BundledPrices:
+    """The bundled market history, parsed once per process (package files: they do not change
+    while it runs, and a process that loads several demo stores, such as a test run, parses
+    them once)."""
+    btc = import_csv(BTC_PRICES, asset="BTC", source=DEMO_SOURCE).bars
+    eth = import_csv(ETH_PRICES, asset="ETH", source=DEMO_SOURCE).bars
+    sol = import_csv(SOL_PRICES, asset="SOL", source=DEMO_SOURCE).bars
+    recorded = import_csv(DOMINANCE, kind="dominance", source=DEMO_SOURCE).dominance
+    return BundledPrices((btc, eth, sol), (tuple(derived_dominance(btc)), recorded))
+
+
+@functools.cache
+def bundled_macro() -> tuple[tuple[MacroObservation, ...], ...]:
+    """The bundled macro series, parsed once per process, in MACRO's order (MOVE last)."""
+    return tuple(
+        import_csv(HISTORY / name, series=series, source=DEMO_SOURCE).macro
+        for name, series in MACRO.items()
+    )
 
 
 def derived_dominance(btc: Sequence[DailyBar]) -> list[DominanceObservation]:
