@@ -66,7 +66,10 @@ def decide(
     `as_of` are computed too (`memo` caches them by day across calls, e.g. in a backtest) and
     `hold_regimes` decides whether the previous regime is still held.
     """
-    results = evaluate(ruleset, history, as_of, snapshot)
+    # The look-back days below see the run's snapshot: what a rule computes from it alone is
+    # computed once (RuleContext.once). Without one, each day has a snapshot of its own.
+    shared: dict[str, object] | None = {} if snapshot is not None else None
+    results = evaluate(ruleset, history, as_of, snapshot, shared)
     choice = condition_choice(ruleset, results, cash_assets, force)
     lookback = hold_lookback(ruleset.regimes)
     if force is not None or lookback == 0:
@@ -79,7 +82,7 @@ def decide(
         if day not in memo:
             # Only the rules the choice reads are evaluated (a basket behind a regime whose
             # condition is false is not: a screen per day is most of a day's cost).
-            past = LazyResults(ruleset, history, day, snapshot)
+            past = LazyResults(ruleset, history, day, snapshot, shared)
             memo[day] = condition_choice(ruleset, past, cash_assets).regime
         chosen.append((day, memo[day]))
     chosen.append((as_of, choice.regime))

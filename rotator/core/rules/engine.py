@@ -7,7 +7,7 @@ on one day's history and returns results by rule name. It is pure: the caller lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -135,21 +135,25 @@ def evaluate(
     history: Mapping[str, pd.Series],
     as_of: date,
     snapshot: Snapshot | None = None,
+    shared: MutableMapping[str, object] | None = None,
 ) -> dict[str, RuleResult]:
     """Evaluate every rule of `ruleset` on `history` as it stood at `as_of`'s close.
 
     Args:
         snapshot: the run's snapshot (accounts, datasets); without one (replays) the rules see
             `history_only(as_of, history)`, so a rule's context always has a snapshot.
+        shared: `RuleContext.shared` for every rule: pass one mapping to the evaluations of
+            several days on the same snapshot and rule set (see RuleContext.once).
 
     Returns:
         rule name -> result, in the rule set's evaluation order. A rule whose inputs are missing
         or stale is unknown with the reason; it never raises for missing data.
     """
     seen = snapshot if snapshot is not None else history_only(as_of, history)
+    shared = {} if shared is None else shared
     results: dict[str, RuleResult] = {}
     for spec in ruleset.rules:
-        results[spec.name] = _evaluate_one(ruleset, spec, as_of, history, seen, results)
+        results[spec.name] = _evaluate_one(ruleset, spec, as_of, history, seen, results, shared)
     return results
 
 
@@ -160,12 +164,13 @@ def _evaluate_one(
     history: Mapping[str, pd.Series],
     seen: Snapshot,
     results: Mapping[str, RuleResult],
+    shared: MutableMapping[str, object],
 ) -> RuleResult:
     """One rule's result; `results` holds (or, lazily, gives) the results it references."""
     kind = ruleset.registry.get(spec.kind)
     if kind is None:  # the loader rejects unknown kinds; guard for hand-built rule sets
         return RuleResult.unknown(f"unknown rule kind {spec.kind!r}")
-    ctx = RuleContext(as_of, history, seen, results, rule=spec.name)
+    ctx = RuleContext(as_of, history, seen, results, rule=spec.name, shared=shared)
     try:
         return kind.func(spec.params, ctx)
     except MissingInput as exc:
@@ -187,6 +192,7 @@ class LazyResults(Mapping[str, RuleResult]):
         history: Mapping[str, pd.Series],
         as_of: date,
         snapshot: Snapshot | None = None,
+        shared: MutableMapping[str, object] | None = None,
     ) -> None:
         self._ruleset = ruleset
         self._history = history
@@ -194,12 +200,13 @@ class LazyResults(Mapping[str, RuleResult]):
         self._seen = snapshot if snapshot is not None else history_only(as_of, history)
         self._specs = {spec.name: spec for spec in ruleset.rules}
         self._done: dict[str, RuleResult] = {}
+        self._shared = {} if shared is None else shared
 
     def __getitem__(self, name: str) -> RuleResult:
         if name not in self._done:
             spec = self._specs[name]  # KeyError for names that are no rule, as a dict
             self._done[name] = _evaluate_one(
-                self._ruleset, spec, self._as_of, self._history, self._seen, self
+                self._ruleset, spec, self._as_of, self._history, self._seen, self, self._shared
             )
         return self._done[name]
 

@@ -52,7 +52,8 @@ Writing a rule kind
   reads it with ``ctx.dataset(name, Type)``: absent (replays, ``rotator signals``) it raises
   ``MissingInput``. ``ctx.snapshot`` (holdings, markets, quotes) is always there; in replays and
   ``rotator signals`` it holds no accounts. A new data-backed kind is one module here plus one
-  loader there.
+  loader there. An answer computed from the dataset alone, whatever the day, is returned
+  through ``ctx.once(compute)``: the days ``min_days`` looks back on reuse it.
 
 Baskets
 -------
@@ -83,7 +84,7 @@ is added to that tuple (one line) so ``default_registry()`` imports it. Tests ma
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -305,6 +306,8 @@ class RuleContext:
         rule: the name of the rule being evaluated (keys its stored screens, say).
         snapshot: the run's snapshot: accounts and declared datasets (in replays and
             `rotator signals` it has no accounts and no datasets).
+        shared: what `once` computed, kept for the other days evaluated on the same snapshot
+            and rule set (the days `min_days` looks back on); a fresh mapping by default.
     """
 
     as_of: date
@@ -312,6 +315,22 @@ class RuleContext:
     snapshot: Snapshot
     results: Mapping[str, RuleResult] = field(default_factory=dict)
     rule: str = ""
+    shared: MutableMapping[str, object] = field(default_factory=dict)
+
+    def once(self, compute: Callable[[], RuleResult]) -> RuleResult:
+        """This rule's result from `compute()`, computed once per snapshot and rule set.
+
+        For an answer that depends on the snapshot and the rule's parameters alone, never on
+        `as_of` (a basket screened from the run's gathered data): the days `min_days` looks
+        back on see the same snapshot, so they get the first day's result instead of a new
+        computation.
+        """
+        key = f"once:{self.rule}"
+        if key not in self.shared:
+            self.shared[key] = compute()
+        result = self.shared[key]
+        assert isinstance(result, RuleResult)
+        return result
 
     def dataset(self, name: str, kind: type[T]) -> T:
         """The declared dataset input `name` (e.g. "dataset:revenue_screen") of type `kind`.

@@ -64,13 +64,20 @@ def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
 @rule(KIND, params=ScreenParams, inputs=(DATASET,))
 def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
     """Basket of tradable tokens paying holders real revenue (yield, trend, emissions filters)."""
+    if DATASET not in ctx.snapshot.datasets:
+        return _replayed(p, ctx)
+    # The basket comes from the run's gathered data alone, whatever the day (the days
+    # `min_days` looks back on included): it is screened once.
+    return ctx.once(lambda: _screened(p, ctx))
+
+
+def _screened(p: ScreenParams, ctx: RuleContext) -> RuleResult:
+    """The basket screened from the gathered dataset and the snapshot's markets."""
     # pandas is imported here, not at module level: loading a rule set must stay light.
     from rotator.core.screen.basket import to_basket
     from rotator.core.screen.screening import ScreenData, markets_frame, screen
 
     snapshot = ctx.snapshot
-    if DATASET not in snapshot.datasets:
-        return _replayed(p, ctx)
     data = ctx.dataset(DATASET, ScreenData)
     # Without accounts (`rotator signals`) no market is known: the basket is what passes on
     # the screen's data alone, and the reason says tradability was not checked.

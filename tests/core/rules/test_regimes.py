@@ -259,3 +259,48 @@ def test_look_back_days_evaluate_a_basket_only_where_its_regime_may_fire():
     day = date(2021, 1, 4)
     assert dict(LazyResults(ruleset, {}, day)) == evaluate(ruleset, {}, day)
     assert LazyResults(ruleset, {}, day).get("no such rule") is None
+
+
+def test_a_rule_computed_from_the_snapshot_alone_runs_once_per_decision():
+    from rotator.core.rules.engine import history_only
+
+    registry = Registry()
+    screened: list[date] = []
+
+    @registry.rule("screened_once", params=Params)
+    def screened_once(p: Params, ctx: RuleContext) -> RuleResult:
+        def screen() -> RuleResult:
+            screened.append(ctx.as_of)
+            return RuleResult.with_basket({"SOL": D(1)}, f"screened on {ctx.snapshot.as_of:%F}")
+
+        return ctx.once(screen)
+
+    @registry.rule("every_day", params=Params)
+    def every_day(p: Params, ctx: RuleContext) -> RuleResult:
+        return RuleResult.of(True, f"day {ctx.as_of.day}")
+
+    ruleset = RuleSet(
+        "t",
+        (
+            RuleSpec("alts", "screened_once", Params()),
+            RuleSpec("rally", "every_day", Params()),
+        ),
+        (
+            Regime("rotate", Ref("rally"), {"BTC": D("0.5")}, {"alts": D("0.5")}, min_days=3),
+            Regime("hold", None, {"BTC": D(1)}),
+        ),
+        registry,
+    )
+    day = date(2021, 1, 10)
+    snapshot = history_only(date(2021, 1, 10), {})
+    decision = decide(ruleset, {}, day, snapshot=snapshot)
+    # the day and its nine look-back days read the basket: it was screened once
+    assert screened == [day]
+    assert decision.choice.regime == "rotate"
+    assert decision.results["alts"].reason == "screened on 2021-01-10"
+    # another decision is another computation; without a snapshot each day has its own
+    decide(ruleset, {}, day, snapshot=snapshot)
+    assert screened == [day, day]
+    screened.clear()
+    decide(ruleset, {}, day)
+    assert len(screened) == 10 and len(set(screened)) == 10
