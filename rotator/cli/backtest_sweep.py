@@ -69,7 +69,7 @@ def config_env_names(portfolio: Any) -> tuple[str, ...]:
 def run_sweep_command(
     sweep_path: Path,
     ruleset: RuleSet,
-    history: dict[str, pd.Series],
+    history: Mapping[str, pd.Series],
     settings: BacktestSettings,
     *,
     split: date | None,

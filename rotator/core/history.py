@@ -20,8 +20,14 @@ Every series is indexed by a tz-naive pandas DatetimeIndex at midnight, one entr
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 USD_QUOTES = ("USD", "USDT", "USDC")
 OHLCV_FIELDS = ("open", "high", "low", "close", "volume", "mcap")
@@ -110,3 +116,56 @@ def macro_key(name: str) -> str:
     if prefix == "treasury":
         return f"treasury:{rest.lower()}"
     return f"{prefix}:{rest.upper()}"
+
+
+EPOCH = date(1970, 1, 1)
+NS_PER_DAY = 86_400 * 10**9
+
+
+def day_ns(day: date) -> int:
+    """Midnight of `day` as the nanoseconds since the epoch a DatetimeIndex holds."""
+    return (day - EPOCH).days * NS_PER_DAY
+
+
+def ns_day(stamp: int) -> date:
+    """The day of a DatetimeIndex value (nanoseconds since the epoch)."""
+    return EPOCH + timedelta(days=int(stamp) // NS_PER_DAY)
+
+
+def series_arrays(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A series' index as int64 nanoseconds since the epoch and its values as floats."""
+    import numpy as np
+
+    stamps = np.asarray(series.index, dtype="datetime64[ns]").view("int64")
+    return stamps, series.to_numpy(dtype=float, na_value=np.nan)
+
+
+class History(Mapping[str, "pd.Series"]):
+    """Named daily series, as the market store serves them, with each series also kept as
+    numpy arrays (see `series_arrays`), made on first use.
+
+    Rules read their series on every day of a replay; with the arrays made once, a day's
+    reading is a binary search and a slice instead of new pandas objects
+    (rotator.core.rules.registry.RuleContext.observed). A plain mapping works everywhere a
+    History does: its arrays are then made on each reading.
+    """
+
+    def __init__(self, series: Mapping[str, pd.Series]) -> None:
+        self._series = dict(series)
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self._series[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._series)
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def arrays(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """`series_arrays` of series `name` (KeyError when there is none), made once."""
+        found = self._arrays.get(name)
+        if found is None:
+            found = self._arrays[name] = series_arrays(self._series[name])
+        return found

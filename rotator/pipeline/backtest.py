@@ -41,6 +41,7 @@ from rotator.core.backtest.results import (
     Verdict,
 )
 from rotator.core.backtest.venue import CASH, execute, venue_policy, venue_snapshot
+from rotator.core.history import History
 from rotator.core.models import CASH_BUCKET, RebalancePolicy, TargetWeights
 from rotator.core.rules.engine import history_only
 from rotator.core.screen.history import DATASET as SCREEN_HISTORY
@@ -437,7 +438,7 @@ def load_backtest_history(
     end: date,
     benchmarks: Sequence[str] = (),
     datasets: Mapping[str, object] | None = None,
-) -> dict[str, pd.Series]:
+) -> History:
     """Everything the replay reads, loaded once: the rules' inputs and the target assets' closes."""
     from rotator.adapters.storage.market import load_history
 

@@ -118,7 +118,7 @@ def market_series(
     loaded from bundled files for the demo).
     """
     names = ("close:BTC", "btc_dominance")
-    found = load_history(engine, names, as_of=day)
+    found: Mapping[str, Any] = load_history(engine, names, as_of=day)
     if fallback:
         found = {name: found.get(name, fallback.get(name)) for name in names}
 
@@ -137,7 +137,7 @@ def market_series(
 
 def macro_series(engine: Engine, day: date, fallback: Any = None) -> dict[str, Any]:
     """The macro panel's series (reports.macro.MACRO_SERIES) up to `day`, from the store."""
-    found = load_history(engine, MACRO_SERIES, as_of=day)
+    found = dict(load_history(engine, MACRO_SERIES, as_of=day))
     for name in MACRO_SERIES:
         if name not in found and fallback and fallback.get(name) is not None:
             found[name] = fallback[name]

@@ -37,6 +37,7 @@ from rotator.core.dominance_proxy import is_proxy
 from rotator.core.history import (
     DailyBar,
     DominanceObservation,
+    History,
     MacroObservation,
     parse_series_name,
 )
@@ -228,7 +229,7 @@ def last_macro_day(engine: Engine, series: str) -> date | None:
 _OHLCV_COLUMN = {"mcap": "market_cap"}
 
 
-def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str, pd.Series]:
+def load_history(engine: Engine, names: Iterable[str], as_of: date) -> History:
     """Named daily series as the data stood at `as_of`'s close (days after it are left out).
 
     Names the store does not know (see rotator.core.history) and names with no stored data
@@ -273,7 +274,7 @@ def load_history(engine: Engine, names: Iterable[str], as_of: date) -> dict[str,
             series = _to_series(rows, priority)
             if series is not None:
                 out[name] = series.rename(name)
-    return out
+    return History(out)
 
 
 def _one_dominance_family(rows: Sequence[Any]) -> list[tuple[Any, Any]]:

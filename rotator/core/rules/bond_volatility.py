@@ -35,12 +35,21 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal, cast
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from rotator.core.rules.macro import LAG_FIELD, published
-from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
+from rotator.core.history import series_arrays
+from rotator.core.rules.macro import LAG_FIELD, observed, published
+from rotator.core.rules.registry import (
+    MissingInput,
+    Observed,
+    Params,
+    RuleContext,
+    RuleResult,
+    rule,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,15 +102,17 @@ def realised_vol_bp(yields_pct: pd.Series, window: int) -> pd.Series:
     return (changes.rolling(window).std(ddof=1) * math.sqrt(TRADING_DAYS)).dropna()
 
 
-def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, str]:
-    """(series, label, data note): MOVE or the proxy, as public at ctx.as_of."""
+def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[Observed, str, str]:
+    """(values, label, data note): MOVE or the proxy, as public at ctx.as_of, without gaps."""
+    import numpy as np
     import pandas as pd
 
     move_problem = ""
     if p.source in ("move", "auto"):
         try:
-            series, note = published(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
-            return series.dropna(), "MOVE", note
+            seen, note = observed(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
+            known = ~np.isnan(seen.values)
+            return Observed(seen.name, seen.stamps[known], seen.values[known]), "MOVE", note
         except MissingInput as exc:
             if p.source == "move":
                 raise
@@ -120,7 +131,7 @@ def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[pd.Series, str, 
             f"{p.proxy_series}: fewer than {p.proxy_window + 1} observations for the proxy"
         )
     label = f"MOVE proxy ({p.proxy_window}-day realised vol of {p.proxy_series} changes, bp)"
-    return vol, label, note
+    return Observed(p.proxy_series, *series_arrays(vol)), label, note
 
 
 def _lookback(p: BondVolatilityParams) -> dict[str, int]:
@@ -132,11 +143,10 @@ def _lookback(p: BondVolatilityParams) -> dict[str, int]:
 @rule("bond_volatility", params=BondVolatilityParams, inputs=_inputs, lookback=_lookback)
 def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
     """Bond-market stress (MOVE or a DGS10 realised-vol proxy): level, spike or relief."""
-    import pandas as pd
-
-    series, label, note = _stress(p, ctx)
-    last_day = series.index[-1]
-    last = float(series.iloc[-1])
+    seen, label, note = _stress(p, ctx)
+    values = seen.values  # numpy, not pandas: a replay runs this on every day
+    last_day = seen.day(-1)
+    last = float(values[-1])
     inputs: dict[str, object] = {"value": round(last, 2), "source": label, "data": note}
     if p.test in ("above", "below"):
         level = p.level or 0.0
@@ -144,21 +154,21 @@ def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
         inputs["level"] = level
         return RuleResult.of(value, f"{label} {last:.1f} vs {p.test} {level:g}", inputs, last_day)
     window = p.window or 2
-    start = pd.Timestamp(ctx.as_of) - pd.Timedelta(days=window)
-    recent = series[series.index >= start]
+    start = ctx.as_of - timedelta(days=window)
+    recent = values[seen.since(start) :]
     if p.test == "spike" and p.spike_method == "rise":
-        before = series[series.index <= start]
-        if before.empty:
-            raise MissingInput(f"{label}: no value on or before {start.date()} to compare with")
-        first = float(before.iloc[-1])
+        before = seen.on_or_before(start)
+        if before < 0:
+            raise MissingInput(f"{label}: no value on or before {start} to compare with")
+        first = float(values[before])
         rise = (last / first - 1) * 100
-        inputs |= {"rise_pct": round(rise, 2), "since": before.index[-1]}
+        inputs |= {"rise_pct": round(rise, 2), "since": seen.day(before)}
         reason = (
             f"{label} {last:.1f}, {rise:+.1f} % over {window} days (spike needs +{p.rise_pct:g} %)"
         )
         return RuleResult.of(rise >= p.rise_pct, reason, inputs, last_day)
     if p.test == "spike":
-        base = recent.iloc[:-1]
+        base = recent[:-1]
         if len(base) < 5:
             raise MissingInput(f"{label}: {len(base)} values in {window} days, 5 needed")
         mean, std = float(base.mean()), float(base.std(ddof=1))
@@ -170,8 +180,9 @@ def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
         reason += f"(spike needs {p.z:g})"
         return RuleResult.of(z >= p.z, reason, inputs, last_day)
     # relief: a peak at or above level within the window, before today, fallen by fallen_pct.
-    peak_day = cast("pd.Timestamp", recent.idxmax())  # a DatetimeIndex label
-    peak = float(recent.max())
+    top = int(recent.argmax())  # the first day of the peak
+    peak_day = seen.day(len(values) - len(recent) + top)
+    peak = float(recent[top])
     drop = (1 - last / peak) * 100 if peak else 0.0
     level, need = p.level or 0.0, p.fallen_pct or 0.0
     inputs |= {"peak": round(peak, 2), "peak_on": peak_day, "fallen_pct": round(drop, 2)}
@@ -179,6 +190,6 @@ def bond_volatility(p: BondVolatilityParams, ctx: RuleContext) -> RuleResult:
     value = peak >= level and peak_day < last_day and drop >= need
     reason = (
         f"{label} {last:.1f}, {drop:.1f} % below its {window}-day peak {peak:.1f} "
-        f"({peak_day.date()}); relief needs a peak >= {level:g} and a {need:g} % fall"
+        f"({peak_day}); relief needs a peak >= {level:g} and a {need:g} % fall"
     )
     return RuleResult.of(value, reason, inputs, last_day)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from rotator.core.history import NS_PER_DAY, ns_day
 from rotator.core.rules.registry import Params, RuleContext, RuleResult, rule
 
 if TYPE_CHECKING:
@@ -91,26 +92,24 @@ def _lookback(p: DominanceParams) -> int:
 @rule("dominance", params=DominanceParams, inputs=("{series}",), lookback=_lookback)
 def dominance(p: DominanceParams, ctx: RuleContext) -> RuleResult:
     """Tests BTC dominance: level above/below, change over a window, fall from peak, MA cross."""
-    import pandas as pd
+    import numpy as np
 
     days = {"change": p.window, "fallen_from_peak": p.window, "ma_cross": p.slow}.get(p.test)
     span = None if days is None else days + p.confirm_days - 1
-    full = ctx.series(p.series, max_age=p.max_age, days=span)
-    ends = full.index[-p.confirm_days :]
-    if len(ends) < p.confirm_days:
+    seen = ctx.observed(p.series, max_age=p.max_age, days=span)  # numpy: a replay runs this daily
+    if len(seen) < p.confirm_days:
         return RuleResult.unknown(
-            f"{p.series}: {len(ends)} values, {p.confirm_days} needed for confirm_days"
+            f"{p.series}: {len(seen)} values, {p.confirm_days} needed for confirm_days"
         )
     verdicts = []
-    index = full.index
-    values = full.to_numpy(dtype=float)  # numpy: a replay runs this on every day
-    for pos in range(len(full) - p.confirm_days, len(full)):  # the test on each of the last days
-        lo = (
-            0 if days is None else index.searchsorted(index[pos] - pd.Timedelta(days=days), "right")
-        )
-        verdicts.append(_test(p, index[lo : pos + 1], values[lo : pos + 1]))
+    stamps, values = seen.stamps, seen.values
+    for pos in range(len(seen) - p.confirm_days, len(seen)):  # the test on each of the last days
+        lo = 0
+        if days is not None:
+            lo = int(np.searchsorted(stamps, stamps[pos] - days * NS_PER_DAY, side="right"))
+        verdicts.append(_test(p, stamps[lo : pos + 1], values[lo : pos + 1]))
     value, inputs, reason = verdicts[-1]
-    as_of = full.index[-1]
+    as_of = seen.day(-1)
     if value is None:
         return RuleResult.unknown(reason, inputs, as_of)
     if p.confirm_days > 1:
@@ -160,10 +159,11 @@ def _rolled_over_since(series: pd.Series, p: DominanceParams) -> object | None:
 
 
 def _test(
-    p: DominanceParams, index: pd.Index, values: np.ndarray
+    p: DominanceParams, stamps: np.ndarray, values: np.ndarray
 ) -> tuple[bool | None, dict[str, object], str]:
     """The test on a window that ends on the day judged (already cut to the test's window):
-    its dates and values (missing values are skipped, as pandas does)."""
+    its days (int64 nanoseconds since the epoch) and values (missing values are skipped, as
+    pandas does)."""
     import numpy as np
 
     last = float(values[-1])
@@ -177,7 +177,7 @@ def _test(
         change = last - float(values[0])
         need = p.min_change_pp or 0.0
         value = change >= need if need >= 0 else change <= need
-        inputs |= {"change_pp": round(change, 2), "since": index[0]}
+        inputs |= {"change_pp": round(change, 2), "since": ns_day(stamps[0])}
         word = "at least" if need >= 0 else "at most"
         reason = (
             f"dominance {last:.2f}%, {change:+.2f} pp over {p.window} days (needs {word} {need:+g})"
@@ -186,12 +186,12 @@ def _test(
     if p.test == "fallen_from_peak":
         top = int(np.nanargmax(values))
         peak = float(values[top])
-        peak_on = index[top]
+        peak_on = ns_day(stamps[top])
         drop = peak - last
         inputs |= {"peak": round(peak, 2), "peak_on": peak_on, "fallen_pp": round(drop, 2)}
         reason = (
             f"dominance {last:.2f}%, {drop:.2f} pp below its {p.window}-day peak {peak:.2f}% "
-            f"({peak_on.date()}); needs {p.fallen_pp}"
+            f"({peak_on}); needs {p.fallen_pp}"
         )
         return drop >= (p.fallen_pp or 0.0), inputs, reason
     # ma_cross: averages over the last fast / slow observations.

@@ -21,11 +21,13 @@ Example::
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rotator.core.rules.macro import LAG_FIELD, published
+from rotator.core.history import day_ns, ns_day
+from rotator.core.rules.macro import LAG_FIELD, observed
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
 
 
@@ -60,40 +62,41 @@ class TreasuryAccountParams(AccountParams):
 def _account(
     label: str, p: ReverseRepoParams | TreasuryAccountParams, ctx: RuleContext
 ) -> RuleResult:
-    import pandas as pd
+    import numpy as np  # numpy, not pandas: a replay runs this on every day
 
-    raw, note = published(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
-    series = raw.dropna() * p.scale
-    if series.empty:
+    seen, note = observed(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
+    known = ~np.isnan(seen.values)
+    stamps, values = seen.stamps[known], seen.values[known] * p.scale
+    if not len(values):
         raise MissingInput(f"{p.series}: no values")
-    last = float(series.iloc[-1])
+    last, last_day = float(values[-1]), ns_day(stamps[-1])
     inputs: dict[str, object] = {"value_bn": round(last, 2), "data": note}
     if p.test in ("above", "below"):
         level = p.level or 0.0
         value = last > level if p.test == "above" else last < level
         inputs["level_bn"] = level
         reason = f"{label} {last:,.1f}B vs {p.test} {level:,g}B"
-        return RuleResult.of(value, reason, inputs, series.index[-1])
-    start = pd.Timestamp(ctx.as_of) - pd.Timedelta(days=p.window)
-    before = series[series.index <= start]
-    if before.empty:
-        raise MissingInput(f"{label}: no value on or before {start.date()} to compare with")
-    first = float(before.iloc[-1])
+        return RuleResult.of(value, reason, inputs, last_day)
+    start = ctx.as_of - timedelta(days=p.window)
+    before = int(np.searchsorted(stamps, day_ns(start), side="right")) - 1
+    if before < 0:
+        raise MissingInput(f"{label}: no value on or before {start} to compare with")
+    first, since = float(values[before]), ns_day(stamps[before])
     if p.change_in == "bn":
         change, unit = last - first, "B"
     elif first == 0:
-        return RuleResult.unknown(f"{label} was 0 on {before.index[-1].date()}: no % change")
+        return RuleResult.unknown(f"{label} was 0 on {since}: no % change")
     else:
         change, unit = (last / first - 1) * 100, " %"
     need = p.min_change or 0.0
     value = change >= need if need >= 0 else change <= need
-    inputs |= {f"change_{p.change_in}": round(change, 2), "since": before.index[-1]}
+    inputs |= {f"change_{p.change_in}": round(change, 2), "since": since}
     word = "at least" if need >= 0 else "at most"
     reason = (
         f"{label} {last:,.1f}B, {change:+,.1f}{unit} over {p.window} days "
         f"(needs {word} {need:+g}{unit})"
     )
-    return RuleResult.of(value, reason, inputs, series.index[-1])
+    return RuleResult.of(value, reason, inputs, last_day)
 
 
 @rule(

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from rotator.core.history import day_ns, ns_day
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import numpy as np
 
 SERIES = ("WALCL", "WTREGEN", "RRPONTSYD")
 
@@ -61,34 +62,29 @@ class NetLiquidityParams(Params):
         return self
 
 
-def net_series(
+def net_arrays(
     p: NetLiquidityParams, ctx: RuleContext, days: int | None
-) -> tuple[pd.Series, list[str]]:
-    """Net liquidity in billions per day as public at ctx.as_of, and the data notes."""
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Net liquidity in billions per day as public at ctx.as_of: the days (int64 nanoseconds
+    since the epoch), the values and the data notes. Numpy, not pandas: a replay asks every
+    day."""
     import numpy as np
-    import pandas as pd  # here, not at module level: loading a rule set stays light
 
-    from rotator.core.rules.macro import published
+    from rotator.core.rules.macro import observed
 
     parts, notes = [], []
     for name in SERIES:
-        series, note = published(
-            ctx, f"fred:{name}", lag_days=p.lag_days.get(name), max_age=p.max_age
-        )
-        values = series.to_numpy(dtype=float)
-        known = ~np.isnan(values)
-        parts.append((series.index.to_numpy()[known], values[known] * p.scales[name]))
+        seen, note = observed(ctx, f"fred:{name}", lag_days=p.lag_days.get(name), max_age=p.max_age)
+        known = ~np.isnan(seen.values)
+        parts.append((seen.stamps[known], seen.values[known] * p.scales[name]))
         notes.append(note)
     # Only the days asked for are needed: each series from its last value on or before the
     # first of them (the value carried forward into it) gives those days exactly as the whole
-    # history would, without joining years of it on every day of a replay (in numpy: a pandas
-    # join costs milliseconds, and a replay asks every day).
-    start = None if days is None else pd.Timestamp(ctx.as_of - timedelta(days=days - 1))
-    first = None
-    if start is not None:
-        first = np.datetime64(start)
-    elif all(len(when) for when, _ in parts):
-        first = min(when[-1] for when, _ in parts)
+    # history would, without joining years of it on every day of a replay.
+    start = None if days is None else day_ns(ctx.as_of - timedelta(days=days - 1))
+    first = start
+    if first is None and all(len(when) for when, _ in parts):
+        first = min(int(when[-1]) for when, _ in parts)
     if first is not None:
         starts = [max(int(np.searchsorted(when, first, side="right")) - 1, 0) for when, _ in parts]
         parts = [(when[k:], values[k:]) for (when, values), k in zip(parts, starts, strict=True)]
@@ -104,10 +100,11 @@ def net_series(
     known = ~(np.isnan(walcl) | np.isnan(tga) | np.isnan(rrp))
     if not known.any():
         raise MissingInput("net liquidity: the FRED series have no common dates")
-    net = pd.Series((walcl - tga - rrp)[known], index=pd.DatetimeIndex(dates[known]))
+    stamps, net = dates[known], (walcl - tga - rrp)[known]
     if start is not None:
-        net = net[net.index >= start]
-    return net, notes
+        keep = stamps >= start
+        stamps, net = stamps[keep], net[keep]
+    return stamps, net, notes
 
 
 @rule(
@@ -118,22 +115,22 @@ def net_series(
 )
 def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     """Fed net liquidity (WALCL - TGA - reverse repos): level above/below, or change over days."""
-    import pandas as pd
+    import numpy as np
 
     if p.test != "change":
-        net, notes = net_series(p, ctx, None)
-        last = float(net.iloc[-1])
+        stamps, net, notes = net_arrays(p, ctx, None)
+        last = float(net[-1])
         value = last > (p.level or 0) if p.test == "above" else last < (p.level or 0)
         reason = f"net liquidity {last:,.0f}B vs {p.test} {p.level:,.0f}B"
         inputs = {"net_liquidity_bn": round(last, 1), "data": notes}
-        return RuleResult.of(value, reason, inputs, net.index[-1])
+        return RuleResult.of(value, reason, inputs, ns_day(stamps[-1]))
     # a little more than the window, so its first day is covered
-    net, notes = net_series(p, ctx, p.window + 14)
-    start = pd.Timestamp(ctx.as_of - timedelta(days=p.window))
-    before = net[net.index <= start]
-    if before.empty:
-        raise MissingInput(f"net liquidity: no value on or before {start.date()} to compare with")
-    first, last = float(before.iloc[-1]), float(net.iloc[-1])
+    stamps, net, notes = net_arrays(p, ctx, p.window + 14)
+    start = ctx.as_of - timedelta(days=p.window)
+    before = int(np.searchsorted(stamps, day_ns(start), side="right"))
+    if before == 0:
+        raise MissingInput(f"net liquidity: no value on or before {start} to compare with")
+    first, last = float(net[before - 1]), float(net[-1])
     change = (last / first - 1) * 100
     need = p.min_change_pct
     value = change >= need if need >= 0 else change <= need
@@ -143,4 +140,4 @@ def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
         f"net liquidity {last:,.0f}B, {change:+.2f} % over {p.window} days "
         f"(needs {word} {need:+g} %)"
     )
-    return RuleResult.of(value, reason, inputs, net.index[-1])
+    return RuleResult.of(value, reason, inputs, ns_day(stamps[-1]))

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from rotator.core.publication import default_lag, published_on
-from rotator.core.rules.registry import RuleContext
+from rotator.core.rules.registry import Observed, RuleContext
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pandas as pd
 
 LAG_FIELD = Field(
@@ -37,10 +39,27 @@ def published(
     return series, data_note(name, series, lag_days)
 
 
+def observed(
+    ctx: RuleContext,
+    name: str,
+    *,
+    lag_days: int | None,
+    max_age: int | None,
+    days: int | None = None,
+) -> tuple[Observed, str]:
+    """`published` as numpy arrays (RuleContext.observed), for rules a replay runs daily."""
+    seen = ctx.observed(name, max_age=max_age, days=days, lag_days=lag_days)
+    return seen, note_on(name, seen.day(-1), lag_days)
+
+
 def data_note(name: str, series: pd.Series, lag_days: int | None) -> str:
     """ "<name> <reference date> (public <day>, lag N bd)" for the newest value of `series`."""
+    return note_on(name, series.index[-1].date(), lag_days)
+
+
+def note_on(name: str, newest: date, lag_days: int | None) -> str:
+    """The data note of series `name` whose newest value is of reference date `newest`."""
     lag = default_lag(name) if lag_days is None else lag_days
-    newest = series.index[-1].date()
     if lag == 0:
         return f"{name} {newest} (lag 0)"
     return f"{name} {newest} (public {published_on(newest, lag)}, lag {lag} bd)"

@@ -39,6 +39,9 @@ Writing a rule kind
   when it is missing, empty, or its newest value is older than ``max_age`` days it raises
   ``MissingInput``,
   which the evaluator turns into ``RuleResult.unknown(reason)``: missing data is never true/false.
+  ``ctx.observed(...)`` takes the same arguments and gives the same values as numpy arrays
+  (``Observed``), without building pandas objects: the built-in kinds a replay runs on every
+  day read their series that way.
 - ``lookback`` (optional) is a callable ``params -> days`` (or ``-> {series: days}`` when its
   inputs differ): how many days of history before the evaluation day the kind reads with these
   parameters (``lambda p: p.window``). `rotator history
@@ -92,9 +95,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from rotator.core.history import History, day_ns, ns_day, series_arrays
 from rotator.core.models import Snapshot
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 T = TypeVar("T")
@@ -296,6 +301,40 @@ def default_registry() -> Registry:
 
 
 @dataclass(frozen=True, slots=True)
+class Observed:
+    """A series as public on the evaluation day (RuleContext.observed), as numpy arrays.
+
+    Attributes:
+        name: the series name.
+        stamps: reference days, int64 nanoseconds since the epoch (midnight), ascending.
+        values: the values as floats (NaN where the store has none).
+    """
+
+    name: str
+    stamps: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.stamps)
+
+    def day(self, position: int) -> date:
+        """The reference day of the value at `position` (negative counts from the end)."""
+        return ns_day(self.stamps[position])
+
+    def on_or_before(self, day: date) -> int:
+        """The position of the last value on or before `day`; -1 when there is none."""
+        import numpy as np
+
+        return int(np.searchsorted(self.stamps, day_ns(day), side="right")) - 1
+
+    def since(self, day: date) -> int:
+        """The position of the first value on or after `day` (len(self) when there is none)."""
+        import numpy as np
+
+        return int(np.searchsorted(self.stamps, day_ns(day), side="left"))
+
+
+@dataclass(frozen=True, slots=True)
 class RuleContext:
     """What a rule function may read: history up to `as_of`, earlier results, the snapshot.
 
@@ -365,22 +404,55 @@ class RuleContext:
             MissingInput: no such series, no value published by `as_of`, or the newest
                 published value is more than `max_age` days older than `as_of`.
         """
-        import pandas as pd
+        full = self.history.get(name)
+        stamps = None if full is None else self._arrays(name, full)[0]
+        start, stop = self._bounds(name, stamps, max_age, days, lag_days)
+        assert full is not None
+        return full.iloc[start:stop]
+
+    def observed(
+        self,
+        name: str,
+        max_age: int | None = None,
+        days: int | None = None,
+        lag_days: int | None = None,
+    ) -> Observed:
+        """`series` as numpy arrays: the same days and values, without a pandas object (what
+        rules a replay runs on every day read). Raises MissingInput as `series` does."""
+        full = self.history.get(name)
+        stamps, values = (None, None) if full is None else self._arrays(name, full)
+        start, stop = self._bounds(name, stamps, max_age, days, lag_days)
+        assert stamps is not None and values is not None
+        return Observed(name, stamps[start:stop], values[start:stop])
+
+    def _arrays(self, name: str, full: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(self.history, History):
+            return self.history.arrays(name)
+        return series_arrays(full)
+
+    def _bounds(
+        self,
+        name: str,
+        stamps: np.ndarray | None,
+        max_age: int | None,
+        days: int | None,
+        lag_days: int | None,
+    ) -> tuple[int, int]:
+        """The positions [start, stop) of the series' values `series` returns."""
+        import numpy as np
 
         from rotator.core.publication import default_lag, visible_through
 
-        full = self.history.get(name)
-        if full is None or len(full) == 0:
+        if stamps is None or len(stamps) == 0:
             raise MissingInput(f"no {name} history (run `rotator history fetch` or import it)")
         lag = default_lag(name) if lag_days is None else lag_days
         cutoff = visible_through(self.as_of, lag)
-        end = pd.Timestamp(self.as_of)
-        stop = int(full.index.searchsorted(pd.Timestamp(cutoff), side="right"))
+        stop = int(np.searchsorted(stamps, day_ns(cutoff), side="right"))
         if stop == 0:
-            first = pd.Timestamp(full.index[0]).date()
+            first = ns_day(stamps[0])
             when = f"published by {self.as_of} (lag {lag} bd)" if lag else f"on or before {cutoff}"
             raise MissingInput(f"no {name} value {when}; history starts {first}")
-        newest = pd.Timestamp(full.index[stop - 1]).date()
+        newest = ns_day(stamps[stop - 1])
         age = (self.as_of - newest).days
         if max_age is not None and age > max_age:
             raise MissingInput(
@@ -388,8 +460,9 @@ class RuleContext:
             )
         start = 0
         if days is not None:
-            start = int(full.index.searchsorted(end - timedelta(days=days - 1), side="left"))
-        return full.iloc[start:stop]
+            first_day = day_ns(self.as_of - timedelta(days=days - 1))
+            start = int(np.searchsorted(stamps, first_day, side="left"))
+        return start, stop
 
     def result(self, name: str) -> RuleResult:
         """The result of an earlier-evaluated rule this rule references."""
