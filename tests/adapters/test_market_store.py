@@ -182,3 +182,48 @@ def test_macro_keys_round_trip(engine: Engine):
     save_macro(engine, move, recorded_at=RECORDED_AT)
     got = load_history(engine, ["index:MOVE", "fred:MOVE"], date(2021, 12, 31))
     assert list(got) == ["index:MOVE"] and got["index:MOVE"].iloc[-1] == 77.1
+
+
+def test_saved_rows_are_stored_as_sqlalchemy_would_store_them(engine: Engine):
+    # The upsert hands the driver its rows directly (each value through its column type's bind
+    # processor); what lands in the table is what SQLAlchemy's own execute would have stored.
+    from rotator.adapters.storage.market import MacroRow, save_macro
+    from rotator.core.history import MacroObservation
+
+    bars = [
+        DailyBar("demo", "BTC/USD", date(2021, 1, d), 30000.5 + d, 29000.25, 31000.0, 28000.0)
+        for d in range(1, 4)
+    ] + [DailyBar("demo", "ETH/USD", date(2021, 1, 1), 730.1, volume=None, market_cap=8.5e10)]
+    macro = [MacroObservation("fred", "WALCL", date(2021, 1, 6), 7_404_932.0)]
+    columns = {
+        OhlcvRow.__table__: "source, market, day, open, high, low, close, volume, "
+        "market_cap, recorded_at",
+        MacroRow.__table__: "source, series, day, value, recorded_at",
+    }
+
+    def stored() -> dict[object, list[tuple[object, ...]]]:
+        with engine.connect() as conn:
+            return {
+                table: [
+                    tuple(row)
+                    for row in conn.exec_driver_sql(
+                        f"SELECT {names} FROM {table.name} ORDER BY {names}"
+                    )
+                ]
+                for table, names in columns.items()
+            }
+
+    save_bars(engine, bars, RECORDED_AT)
+    save_macro(engine, macro, RECORDED_AT)
+    ours = stored()
+    assert len(ours[OhlcvRow.__table__]) == 4 and len(ours[MacroRow.__table__]) == 1
+    with engine.begin() as conn:
+        for table in columns:
+            rows = [dict(row._mapping) for row in conn.execute(select(table))]
+            conn.execute(table.delete())
+            conn.execute(table.insert(), [{k: v for k, v in r.items() if k != "id"} for r in rows])
+    assert stored() == ours
+    # The same rows saved again replace, never duplicate.
+    save_bars(engine, bars, RECORDED_AT)
+    save_macro(engine, macro, RECORDED_AT)
+    assert stored() == ours

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -138,8 +139,34 @@ def _upsert(engine: Engine, table: Any, rows: list[dict[str, Any]], keys: Sequen
         # statement per chunk costs more to compile than to run).
         stmt = sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
         updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+        _execute_many(
+            conn, stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows
+        )
     return len(rows)
+
+
+def _execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """`conn.execute(stmt, rows)` for rows that all have the same keys, in one executemany.
+
+    Each value goes through its column type's bind processor, as SQLAlchemy converts it, and
+    the rows go to the driver's executemany as they are. Per row, SQLAlchemy's own parameter
+    handling cost more than the insert: 33,000 history rows took 0.3 s more.
+    """
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    binds = [compiled.binds[name] for name in names]
+    keys = [bind.key for bind in binds]
+    process = [bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds]
+    columns = [
+        [row[key] for row in rows] if fn is None else [fn(row[key]) for row in rows]
+        for key, fn in zip(keys, process, strict=True)
+    ]
+    if compiled.positional:
+        params: list[Any] = list(zip(*columns, strict=True))
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    conn.exec_driver_sql(str(compiled), params)
 
 
 def save_bars(engine: Engine, bars: Iterable[DailyBar], recorded_at: datetime) -> int:
