@@ -39,14 +39,18 @@ hysteresis". The state is computed from the closes up to the evaluation day alon
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
-
-if TYPE_CHECKING:
-    import pandas as pd
+from rotator.core.rules.registry import (
+    MissingInput,
+    Observed,
+    Params,
+    RuleContext,
+    RuleResult,
+    rule,
+)
 
 
 class PriorHighParams(Params):
@@ -104,10 +108,9 @@ def _lookback(p: PriorHighParams) -> int:
 @rule("prior_high_break", params=PriorHighParams, inputs=("close:{asset}",), lookback=_lookback)
 def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     """True when the last N daily closes are all above the prior high (by at least x %)."""
-    import pandas as pd  # here, not at module level: loading a rule set stays light
-
     name = f"close:{p.asset}"
-    closes = ctx.series(name, max_age=p.max_age)
+    closes = ctx.observed(name, max_age=p.max_age)  # numpy: a replay runs this on every day
+    values = closes.values
     if p.level is not None:
         level, where = p.level, "given level"
     elif p.find == "drawdown":
@@ -117,25 +120,24 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     else:
         end = ctx.as_of - timedelta(days=p.skip_recent_days)
         start = ctx.as_of - timedelta(days=p.lookback_days)
-        index = closes.index
-        lo = int(index.searchsorted(pd.Timestamp(start), side="left"))
-        hi = int(index.searchsorted(pd.Timestamp(end), side="right"))
+        lo = closes.since(start)
+        hi = closes.on_or_before(end) + 1
         if hi <= lo:
             raise MissingInput(
                 f"{name}: no closes between {start} and {end} to find the prior high"
             )
-        window = closes.to_numpy()[lo:hi]
+        window = values[lo:hi]
         top = int(window.argmax())
         level = float(window[top])
-        where = f"max close {start}..{end}, on {pd.Timestamp(index[lo + top]).date()}"
+        where = f"max close {start}..{end}, on {closes.day(lo + top)}"
     threshold = level * (1 + p.margin_pct / 100)
-    tail = closes.iloc[-p.confirm_closes :].to_numpy()
+    tail = values[-p.confirm_closes :]
     last = float(tail[-1])
     above = tail > threshold
     # Consecutive closes above at the end of the series (for display; counted up to 30).
     lookback = max(p.confirm_closes, 30)
     streak = 0
-    for flag in closes.iloc[-lookback:].to_numpy()[::-1] > threshold:
+    for flag in values[-lookback:][::-1] > threshold:
         if not flag:
             break
         streak += 1
@@ -149,7 +151,7 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
     }
     if len(tail) < p.confirm_closes:
         return RuleResult.unknown(
-            f"{name}: only {len(tail)} closes, {p.confirm_closes} needed", inputs, closes.index[-1]
+            f"{name}: only {len(tail)} closes, {p.confirm_closes} needed", inputs, closes.day(-1)
         )
     held = bool(above.all())
     margin = f" +{p.margin_pct}%" if p.margin_pct else ""
@@ -163,7 +165,7 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
                 f"{kept}; stays true until a close below {exit_level:,.0f} "
                 f"(exit_margin_pct {p.exit_margin_pct}); last {last:,.0f} ({distance:+.1f} %)"
             )
-            return RuleResult.of(True, reason, inputs, closes.index[-1])
+            return RuleResult.of(True, reason, inputs, closes.day(-1))
     if held:
         reason = (
             f"{p.asset} closed above {level:,.0f}{margin} ({where}) for the last "
@@ -175,11 +177,11 @@ def prior_high_break(p: PriorHighParams, ctx: RuleContext) -> RuleResult:
             f"{p.asset} last close {last:,.0f} is {distance:+.1f} % from the prior high "
             f"{level:,.0f} ({where}); needs {p.confirm_closes} closes above{margin}, has {streak}"
         )
-    return RuleResult.of(held, reason, inputs, closes.index[-1])
+    return RuleResult.of(held, reason, inputs, closes.day(-1))
 
 
 def _held_since(
-    closes: pd.Series, level: float, threshold: float, confirm: int, exit_margin_pct: float
+    closes: Observed, level: float, threshold: float, confirm: int, exit_margin_pct: float
 ) -> object | None:
     """The day of the last confirmed break still standing (no close below the exit level since).
 
@@ -189,7 +191,7 @@ def _held_since(
     """
     import numpy as np
 
-    values = closes.to_numpy(dtype=float)
+    values = closes.values
     below = np.flatnonzero(values < level * (1 - exit_margin_pct / 100))
     start = int(below[-1]) + 1 if below.size else 0
     above = (values[start:] > threshold).astype(int)
@@ -198,17 +200,17 @@ def _held_since(
     runs = np.flatnonzero(np.convolve(above, np.ones(confirm, dtype=int), "valid") == confirm)
     if runs.size == 0:
         return None
-    return closes.index[start + int(runs[0]) + confirm - 1].date()
+    return closes.day(start + int(runs[0]) + confirm - 1)
 
 
-def _last_fall(closes: pd.Series, pct: float) -> tuple[int, int] | None:
+def _last_fall(closes: Observed, pct: float) -> tuple[int, int] | None:
     """(index of the all-time high, index of the last close `pct` % or more below it), or None.
 
     The high is the running all-time high as it stood on that last deep close.
     """
     import numpy as np
 
-    values = closes.to_numpy(dtype=float)
+    values = closes.values
     running_high = np.maximum.accumulate(values)
     deep = np.flatnonzero(values <= running_high * (1 - pct / 100))
     if deep.size == 0:
@@ -217,7 +219,7 @@ def _last_fall(closes: pd.Series, pct: float) -> tuple[int, int] | None:
     return int(values[: last_deep + 1].argmax()), last_deep
 
 
-def _high_before_pullback(closes: pd.Series, pullback_pct: float, name: str) -> tuple[float, str]:
+def _high_before_pullback(closes: Observed, pullback_pct: float, name: str) -> tuple[float, str]:
     """The all-time high before the latest pullback of `pullback_pct` % or more, and the text
     naming the level, its day and the pullback (depth and low, on closes)."""
     found = _last_fall(closes, pullback_pct)
@@ -229,7 +231,7 @@ def _high_before_pullback(closes: pd.Series, pullback_pct: float, name: str) -> 
     import numpy as np
 
     top, _ = found
-    values = closes.to_numpy(dtype=float)
+    values = closes.values
     level = float(values[top])
     # The pullback's low: the lowest close after the top until it was regained (or until now).
     regained = np.flatnonzero(values[top + 1 :] > level)
@@ -237,13 +239,13 @@ def _high_before_pullback(closes: pd.Series, pullback_pct: float, name: str) -> 
     low_at = top + int(values[top:stop].argmin())
     depth = (1 - values[low_at] / level) * 100
     where = (
-        f"all-time high of {closes.index[top].date()} before a {depth:.1f} % pullback to "
-        f"{values[low_at]:,.0f} on {closes.index[low_at].date()} (pullback_pct {pullback_pct:g})"
+        f"all-time high of {closes.day(top)} before a {depth:.1f} % pullback to "
+        f"{values[low_at]:,.0f} on {closes.day(low_at)} (pullback_pct {pullback_pct:g})"
     )
     return level, where
 
 
-def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> tuple[float, str]:
+def _top_before_drawdown(closes: Observed, drawdown_pct: float, name: str) -> tuple[float, str]:
     """The all-time high as it stood on the last close `drawdown_pct` % or more below it."""
     found = _last_fall(closes, drawdown_pct)
     if found is None:
@@ -252,9 +254,9 @@ def _top_before_drawdown(closes: pd.Series, drawdown_pct: float, name: str) -> t
             "cycle top yet (give `level:` or use find: window)"
         )
     top, last_deep = found
-    values = closes.to_numpy(dtype=float)
+    values = closes.values
     where = (
-        f"top of {closes.index[top].date()} before the {drawdown_pct:g} % drawdown "
-        f"lasting to {closes.index[last_deep].date()}"
+        f"top of {closes.day(top)} before the {drawdown_pct:g} % drawdown "
+        f"lasting to {closes.day(last_deep)}"
     )
     return float(values[top]), where
