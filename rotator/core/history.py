@@ -132,12 +132,18 @@ def ns_day(stamp: int) -> date:
     return EPOCH + timedelta(days=int(stamp) // NS_PER_DAY)
 
 
+def series_stamps(series: pd.Series) -> np.ndarray:
+    """A series' index as int64 nanoseconds since the epoch."""
+    import numpy as np
+
+    return np.asarray(series.index, dtype="datetime64[ns]").view("int64")
+
+
 def series_arrays(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A series' index as int64 nanoseconds since the epoch and its values as floats."""
     import numpy as np
 
-    stamps = np.asarray(series.index, dtype="datetime64[ns]").view("int64")
-    return stamps, series.to_numpy(dtype=float, na_value=np.nan)
+    return series_stamps(series), series.to_numpy(dtype=float, na_value=np.nan)
 
 
 class History(Mapping[str, "pd.Series"]):

@@ -95,7 +95,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from rotator.core.history import History, day_ns, ns_day, series_arrays
+from rotator.core.history import History, day_ns, ns_day, series_arrays, series_stamps
 from rotator.core.models import Snapshot
 
 if TYPE_CHECKING:
@@ -405,7 +405,12 @@ class RuleContext:
                 published value is more than `max_age` days older than `as_of`.
         """
         full = self.history.get(name)
-        stamps = None if full is None else self._arrays(name, full)[0]
+        stamps = None
+        if full is not None:
+            history = self.history
+            stamps = (
+                history.arrays(name)[0] if isinstance(history, History) else series_stamps(full)
+            )
         start, stop = self._bounds(name, stamps, max_age, days, lag_days)
         assert full is not None
         return full.iloc[start:stop]
