@@ -104,15 +104,13 @@ def realised_vol_bp(yields_pct: pd.Series, window: int) -> pd.Series:
 
 def _stress(p: BondVolatilityParams, ctx: RuleContext) -> tuple[Observed, str, str]:
     """(values, label, data note): MOVE or the proxy, as public at ctx.as_of, without gaps."""
-    import numpy as np
     import pandas as pd
 
     move_problem = ""
     if p.source in ("move", "auto"):
         try:
             seen, note = observed(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
-            known = ~np.isnan(seen.values)
-            return Observed(seen.name, seen.stamps[known], seen.values[known]), "MOVE", note
+            return seen.known(), "MOVE", note
         except MissingInput as exc:
             if p.source == "move":
                 raise

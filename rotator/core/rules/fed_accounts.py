@@ -26,7 +26,6 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rotator.core.history import day_ns, ns_day
 from rotator.core.rules.macro import LAG_FIELD, observed
 from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
 
@@ -62,14 +61,13 @@ class TreasuryAccountParams(AccountParams):
 def _account(
     label: str, p: ReverseRepoParams | TreasuryAccountParams, ctx: RuleContext
 ) -> RuleResult:
-    import numpy as np  # numpy, not pandas: a replay runs this on every day
-
+    # numpy, not pandas: a replay runs this on every day
     seen, note = observed(ctx, p.series, lag_days=p.lag_days, max_age=p.max_age)
-    known = ~np.isnan(seen.values)
-    stamps, values = seen.stamps[known], seen.values[known] * p.scale
+    seen = seen.known()
+    values = seen.values * p.scale
     if not len(values):
         raise MissingInput(f"{p.series}: no values")
-    last, last_day = float(values[-1]), ns_day(stamps[-1])
+    last, last_day = float(values[-1]), seen.day(-1)
     inputs: dict[str, object] = {"value_bn": round(last, 2), "data": note}
     if p.test in ("above", "below"):
         level = p.level or 0.0
@@ -78,10 +76,10 @@ def _account(
         reason = f"{label} {last:,.1f}B vs {p.test} {level:,g}B"
         return RuleResult.of(value, reason, inputs, last_day)
     start = ctx.as_of - timedelta(days=p.window)
-    before = int(np.searchsorted(stamps, day_ns(start), side="right")) - 1
+    before = seen.on_or_before(start)
     if before < 0:
         raise MissingInput(f"{label}: no value on or before {start} to compare with")
-    first, since = float(values[before]), ns_day(stamps[before])
+    first, since = float(values[before]), seen.day(before)
     if p.change_in == "bn":
         change, unit = last - first, "B"
     elif first == 0:

@@ -21,15 +21,19 @@ Fetch the inputs with `rotator history fetch` (needs a free FRED API key in FRED
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rotator.core.history import day_ns, ns_day
-from rotator.core.rules.registry import MissingInput, Params, RuleContext, RuleResult, rule
-
-if TYPE_CHECKING:
-    import numpy as np
+from rotator.core.history import day_ns
+from rotator.core.rules.registry import (
+    MissingInput,
+    Observed,
+    Params,
+    RuleContext,
+    RuleResult,
+    rule,
+)
 
 SERIES = ("WALCL", "WTREGEN", "RRPONTSYD")
 
@@ -62,12 +66,11 @@ class NetLiquidityParams(Params):
         return self
 
 
-def net_arrays(
+def net_series(
     p: NetLiquidityParams, ctx: RuleContext, days: int | None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Net liquidity in billions per day as public at ctx.as_of: the days (int64 nanoseconds
-    since the epoch), the values and the data notes. Numpy, not pandas: a replay asks every
-    day."""
+) -> tuple[Observed, list[str]]:
+    """Net liquidity in billions per day as public at ctx.as_of, and the data notes. Numpy,
+    not pandas: a replay asks every day."""
     import numpy as np
 
     from rotator.core.rules.macro import observed
@@ -75,8 +78,8 @@ def net_arrays(
     parts, notes = [], []
     for name in SERIES:
         seen, note = observed(ctx, f"fred:{name}", lag_days=p.lag_days.get(name), max_age=p.max_age)
-        known = ~np.isnan(seen.values)
-        parts.append((seen.stamps[known], seen.values[known] * p.scales[name]))
+        seen = seen.known()
+        parts.append((seen.stamps, seen.values * p.scales[name]))
         notes.append(note)
     # Only the days asked for are needed: each series from its last value on or before the
     # first of them (the value carried forward into it) gives those days exactly as the whole
@@ -104,7 +107,7 @@ def net_arrays(
     if start is not None:
         keep = stamps >= start
         stamps, net = stamps[keep], net[keep]
-    return stamps, net, notes
+    return Observed("net liquidity", stamps, net), notes
 
 
 @rule(
@@ -115,22 +118,20 @@ def net_arrays(
 )
 def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
     """Fed net liquidity (WALCL - TGA - reverse repos): level above/below, or change over days."""
-    import numpy as np
-
     if p.test != "change":
-        stamps, net, notes = net_arrays(p, ctx, None)
-        last = float(net[-1])
+        net, notes = net_series(p, ctx, None)
+        last = float(net.values[-1])
         value = last > (p.level or 0) if p.test == "above" else last < (p.level or 0)
         reason = f"net liquidity {last:,.0f}B vs {p.test} {p.level:,.0f}B"
         inputs = {"net_liquidity_bn": round(last, 1), "data": notes}
-        return RuleResult.of(value, reason, inputs, ns_day(stamps[-1]))
+        return RuleResult.of(value, reason, inputs, net.day(-1))
     # a little more than the window, so its first day is covered
-    stamps, net, notes = net_arrays(p, ctx, p.window + 14)
+    net, notes = net_series(p, ctx, p.window + 14)
     start = ctx.as_of - timedelta(days=p.window)
-    before = int(np.searchsorted(stamps, day_ns(start), side="right"))
-    if before == 0:
+    before = net.on_or_before(start)
+    if before < 0:
         raise MissingInput(f"net liquidity: no value on or before {start} to compare with")
-    first, last = float(net[before - 1]), float(net[-1])
+    first, last = float(net.values[before]), float(net.values[-1])
     change = (last / first - 1) * 100
     need = p.min_change_pct
     value = change >= need if need >= 0 else change <= need
@@ -140,4 +141,4 @@ def net_liquidity(p: NetLiquidityParams, ctx: RuleContext) -> RuleResult:
         f"net liquidity {last:,.0f}B, {change:+.2f} % over {p.window} days "
         f"(needs {word} {need:+g} %)"
     )
-    return RuleResult.of(value, reason, inputs, ns_day(stamps[-1]))
+    return RuleResult.of(value, reason, inputs, net.day(-1))

@@ -321,6 +321,13 @@ class Observed:
         """The reference day of the value at `position` (negative counts from the end)."""
         return ns_day(self.stamps[position])
 
+    def known(self) -> Observed:
+        """The days that have a value (NaN dropped, as pandas' `dropna` does)."""
+        import numpy as np
+
+        keep = ~np.isnan(self.values)
+        return Observed(self.name, self.stamps[keep], self.values[keep])
+
     def on_or_before(self, day: date) -> int:
         """The position of the last value on or before `day`; -1 when there is none."""
         import numpy as np
