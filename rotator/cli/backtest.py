@@ -179,7 +179,7 @@ def backtest(
         policy = s.policy() if explicit else RebalancePolicy()
         if s.demo:
             note = f"{note}, demo rebalance policy"
-        secret_names = config_env_names(s.portfolio) if s.has_portfolio else ()
+        secret_names = config_env_names(s.declared()) if s.has_portfolio else ()
         day = last or s.now().astimezone(UTC).date()
         datasets = load_backtest_datasets(s.engine(), ruleset, day)
         history = load_backtest_history(s.engine(), ruleset, day, benchmarks, datasets)

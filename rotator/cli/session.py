@@ -36,6 +36,7 @@ from rotator.demo import DEMO_ENVIRON, demo_server, point_at, point_at_chains
 from rotator.demo import PORTFOLIO as DEMO_PORTFOLIO
 from rotator.demo.chains import mount_chains
 from rotator.demo.history import DEMO_AS_OF
+from rotator.demo.replay import ReplayServer
 from rotator.demo.screen import mount_screen
 from rotator.pipeline.store import (
     Engine,
@@ -80,7 +81,7 @@ class Session:
     _settings: Callable[[], Settings]
     _environ: Callable[[], Mapping[str, str]]
     _portfolio: Callable[[], Portfolio]
-    _policy: Callable[[], RebalancePolicy]
+    _declared: Callable[[], Portfolio]
     _engine: Callable[[str], Engine]
     _signals_ruleset: Callable[[Path | None], tuple[RuleSet, str]]
     _plan_ruleset: Callable[[Path | None], tuple[RuleSet, str]] | None = None
@@ -105,9 +106,16 @@ class Session:
             self._opened["portfolio"] = self._portfolio()
         return self._opened["portfolio"]  # type: ignore[return-value]
 
+    def declared(self) -> Portfolio:
+        """The portfolio as its file declares it: the same as `portfolio` for the user's; for
+        the demo its bundled file, read without starting the replay server (nor importing ccxt
+        to point the accounts at it). For what needs no server address: the rebalance policy,
+        the variable names."""
+        return self._declared()
+
     def policy(self) -> RebalancePolicy:
         """The portfolio's rebalance policy (the demo's own without starting its server)."""
-        return self._policy()
+        return self.declared().policy()
 
     def engine(self) -> Engine:
         """The session's database, opened (and migrated) on first use."""
@@ -240,7 +248,7 @@ def user_session(
         _settings=lambda: settings,
         _environ=lambda: env,
         _portfolio=lambda: load_portfolio(path),
-        _policy=lambda: session.portfolio.policy(),
+        _declared=lambda: session.portfolio,
         _engine=open_store,
         _signals_ruleset=lambda rules: choose_ruleset(rules, config_path, settings),
     )
@@ -302,17 +310,25 @@ def demo_session(
         def serve() -> dict[str, object]:
             if not served:
                 server = stack.enter_context(demo_server(clock.now))
+                served["server"] = server
                 # The revenue screen's DefiLlama/CoinGecko data, served by the same server.
                 urls = mount_screen(server)
                 # Dummy keys only: the demo never sees the user's credentials. Its settings
                 # are the user's locations (data dir, cache dir) with the sources pointed at
                 # the local server.
-                portfolio = point_at(load_portfolio(DEMO_PORTFOLIO), server)
-                # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, likewise.
-                served["portfolio"] = point_at_chains(portfolio, mount_chains(server))
                 served["environ"] = {**DEMO_ENVIRON, **urls}
                 served["settings"] = read_settings({**os.environ, **urls})
             return served
+
+        def portfolio() -> Portfolio:
+            # Pointing the exchange accounts at the server asks ccxt for each exchange's API
+            # layout: only a command that reads the portfolio's accounts gets here.
+            if "portfolio" not in served:
+                server: ReplayServer = serve()["server"]  # type: ignore[assignment]
+                pointed = point_at(load_portfolio(DEMO_PORTFOLIO), server)
+                # On-chain wallets (Esplora, Ethereum JSON-RPC) and the oracle, likewise.
+                served["portfolio"] = point_at_chains(pointed, mount_chains(server))
+            return served["portfolio"]  # type: ignore[return-value]
 
         session = Session(
             clock=clock,
@@ -326,8 +342,8 @@ def demo_session(
             config_path=None,
             _settings=lambda: serve()["settings"],  # type: ignore[return-value,arg-type]
             _environ=lambda: serve()["environ"],  # type: ignore[return-value,arg-type]
-            _portfolio=lambda: serve()["portfolio"],  # type: ignore[return-value,arg-type]
-            _policy=lambda: load_portfolio(DEMO_PORTFOLIO).policy(),
+            _portfolio=portfolio,
+            _declared=lambda: load_portfolio(DEMO_PORTFOLIO),
             _engine=lambda url: demo_engine(url, clock.now()),
             _signals_ruleset=demo_ruleset,
             _plan_ruleset=demo_plan_ruleset,

@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -27,41 +27,13 @@ import ccxt
 import ccxt.async_support as ccxt_async
 
 from rotator.adapters.exchanges.guard import ReadOnlyExchange
+from rotator.adapters.exchanges.settings import AccountSettings
 from rotator.redaction import RedactingFilter, redact, register_secret
 
 log = logging.getLogger(__name__)
 
 # ccxt logs every request with its headers (API keys) at DEBUG. Hand ccxt a logger of ours
 # whose filter redacts each record before any handler sees it.
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSettings:
-    """One exchange account as the adapter needs it (built from portfolio.yaml's account).
-
-    Attributes:
-        exchange: ccxt exchange id.
-        wallets: which wallets to read ("spot", "funding", "earn").
-        ccxt: extra ccxt constructor settings (urls, timeout, options...).
-        api_key_env, secret_env, password_env: NAMES of the variables holding the credentials.
-    """
-
-    name: str
-    exchange: str
-    wallets: tuple[str, ...] = ("spot",)
-    ccxt: Mapping[str, Any] = field(default_factory=dict)
-    api_key_env: str | None = None
-    secret_env: str | None = None
-    password_env: str | None = None
-
-    def credential_envs(self) -> dict[str, str]:
-        """ccxt credential field -> environment variable name, for the fields configured."""
-        pairs = {
-            "apiKey": self.api_key_env,
-            "secret": self.secret_env,
-            "password": self.password_env,
-        }
-        return {name: env for name, env in pairs.items() if env}
 
 
 CCXT_LOG = logging.getLogger("rotator.ccxt")
