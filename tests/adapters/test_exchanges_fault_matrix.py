@@ -14,6 +14,7 @@ expected outcome depends on the fault only, never on how an exchange's ccxt clas
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import timedelta
 from email.utils import format_datetime
@@ -140,7 +141,8 @@ def _inject(server, exchange, route, fault):
 
 
 @pytest.mark.parametrize(("exchange", "endpoint", "fault"), CASES)
-def test_fault_matrix(server, kit, exchange, endpoint, fault):
+def test_fault_matrix(server, kit, exchange, endpoint, fault, caplog):
+    caplog.set_level(logging.INFO, logger="rotator.adapters.exchanges.fetch")
     route, label = ENDPOINTS[exchange][endpoint]
     server.mount("/x", _routes(kit, exchange))
     match = _inject(server, exchange, route, fault)
@@ -150,8 +152,10 @@ def test_fault_matrix(server, kit, exchange, endpoint, fault):
 
     sent = len(server.requests_to(match))
     errors = [p.message for p in snap.problems if p.severity is Severity.ERROR]
-    # One wait per retry: the backoff, or the server's Retry-After when longer.
-    assert kit.fake.waits == [0.01] * (sent - 1)
+    # One wait per retry: the backoff, or the server's Retry-After when longer. (Each retry is
+    # logged with the call it repeats: shown when another call than the faulted one retried.)
+    retried = [r.getMessage() for r in caplog.records if "retry in" in r.getMessage()]
+    assert kit.fake.waits == [0.01] * (sent - 1), (retried, [r.route for r in server.requests])
     if fault == "429-transient":
         assert snap.ok, snap.problems
         assert sent == 2
