@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -89,11 +90,25 @@ def test_signals_table_output(db: str):
     assert "dominance_rolling_over" in result.output and "2021-05-20" in result.output
 
 
-def test_signals_demo_offline():
+def test_signals_demo_offline_basket_holds_each_exchange_code_once():
     result = invoke("signals", "--demo", "--format", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["rules_as_of"] == "2021-05-20" and report["regime"] == "rotate"
+    # The demo's universe has two tokens called VELO (velodrome-finance, velo): neither may be
+    # bought under that code, as `rotator screen` says, and none's weight turns into cash.
+    rule = next(r for r in report["rules"] if r["rule"] == "revenue_basket")
+    members = rule["inputs"]["basket"]
+    codes = [m["symbol"] for m in members]
+    assert len(codes) == len(set(codes))
+    assert {m["symbol"]: m["weight"] for m in members} == {
+        code: weight for code, weight in rule["basket"].items() if code != "CASH"
+    }
+    assert sum(Decimal(w) for w in rule["basket"].values()) == 1
+    assert "VELO" not in rule["basket"] and "VELO" not in report["targets"]
+    left_out = {m["gecko_id"]: m["reason"] for m in rule["inputs"]["left_out"]}
+    assert set(left_out) == {"velodrome-finance", "velo"}
+    assert "left out: symbol VELO is shared by velo, velodrome-finance" in rule["reason"]
 
 
 def test_plan_demo_explain_shows_regime_and_rules():

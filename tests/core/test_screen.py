@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from rotator.core.models import CASH_BUCKET
+from rotator.core.screen.basket import to_basket
 from rotator.core.screen.screening import ScreenData, ScreenParams, screen
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -177,6 +180,45 @@ def test_duplicate_symbols_are_separate_tokens_and_ambiguous_on_exchanges() -> N
     assert "assigned to velodrome-finance" in table.loc["velo", "reasons"]
 
 
+@pytest.mark.parametrize("require_tradable", [True, False])
+def test_a_shared_symbol_keeps_both_tokens_out_of_the_basket_tradability_checked_or_not(
+    require_tradable: bool,
+) -> None:
+    # Velodrome would top the basket at its 35 % cap; velo is a smaller token also called VELO.
+    # Screened without accounts (`rotator signals`) the code still cannot tell them apart.
+    d = data(
+        fees(("velodrome-v2", 3e6, 3e6), ("velo", 4e5, 4e5), ("maker", 5e6, 5e6)),
+        protocols(
+            ("velodrome-v2", "velodrome-finance", "VELO", None),
+            ("velo", "velo", "VELO", None),
+            ("maker", "maker", "MKR", None),
+        ),
+        markets(("velodrome-finance", "velo", 1.5e8), ("velo", "velo", 9e7), ("maker", "mkr", 1e9)),
+    )
+    params = LOOSE.model_copy(update={"require_tradable": require_tradable})
+    table = by_id(screen(d, params, exchange("VELO", "MKR"), NOW))
+    shared = (
+        "symbol VELO is shared by velo, velodrome-finance: set symbols: {gecko_id: CODE} to say "
+        "which one your exchanges list"
+    )
+    for gecko_id in ("velodrome-finance", "velo"):
+        row = table.loc[gecko_id]
+        assert not row["passed"] and not row["in_basket"]
+        assert row["reasons"] == row["code_conflict"] == shared
+    basket = to_basket(table.reset_index())
+    # MKR alone, held to the 35 % cap; the rest is cash, as max_weight designs it.
+    assert basket == {"MKR": Decimal("0.35"), CASH_BUCKET: Decimal("0.65")}
+
+
+def test_a_basket_never_merges_two_members_under_one_code() -> None:
+    table = pd.DataFrame(
+        {"symbol": ["VELO", "MKR", "VELO"], "weight": [0.35, 0.35, 0.30]},
+        index=["velodrome-finance", "maker", "velo"],
+    )
+    with pytest.raises(ValueError, match="share the exchange code"):
+        to_basket(table)
+
+
 def test_chain_burn_counts_only_when_it_beats_issuance() -> None:
     d = data(
         fees(
@@ -286,3 +328,5 @@ def test_params_are_validated() -> None:
         ScreenParams(rank_by="score", score={"vibes": 1.0})
     with pytest.raises(ValidationError, match="extra"):
         ScreenParams(min_yield=0.1)
+    with pytest.raises(ValidationError, match="one exchange code can name one token only"):
+        ScreenParams(symbols={"velodrome-finance": "VELO", "velo": "velo"})

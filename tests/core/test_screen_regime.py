@@ -39,7 +39,7 @@ TOKENS = {  # gecko_id: (symbol, holders revenue 30 d, market cap, USD price)
 }
 
 
-def screen_data() -> ScreenData:
+def screen_data(tokens: dict[str, tuple[str, float, float, Decimal]] = TOKENS) -> ScreenData:
     fees = pd.DataFrame(
         [
             {
@@ -53,11 +53,11 @@ def screen_data() -> ScreenData:
                 "revenue_30d": 2 * h,
                 "has_holders": True,
             }
-            for g, (_s, h, _m, _p) in TOKENS.items()
+            for g, (_s, h, _m, _p) in tokens.items()
         ]
     )
     protocols = pd.DataFrame(
-        [{"slug": g, "gecko_id": g, "symbol": s, "parent": None} for g, (s, *_r) in TOKENS.items()]
+        [{"slug": g, "gecko_id": g, "symbol": s, "parent": None} for g, (s, *_r) in tokens.items()]
     )
     markets = pd.DataFrame(
         [
@@ -71,7 +71,7 @@ def screen_data() -> ScreenData:
                 "last_updated": pd.Timestamp(NOW - timedelta(hours=1)),
                 "supply_growth": float("nan"),
             }
-            for g, (s, _h, m, _p) in TOKENS.items()
+            for g, (s, _h, m, _p) in tokens.items()
         ]
     )
     fetched = NOW - timedelta(hours=1)
@@ -191,3 +191,29 @@ def test_revenue_screen():
     )  # fmt: skip
     stale = screened(replace(snapshot(), datasets={"dataset:revenue_screen": stale_data}), **loose)
     assert stale.value is None and stale.reason.startswith("revenue screen inputs: ")
+
+
+def test_basket_screened_without_accounts_leaves_out_tokens_sharing_a_code_and_says_why():
+    # As `rotator signals` screens: no account read. Velodrome's yield would top the basket;
+    # velo also trades as VELO. Keyed by code, one would replace the other and its weight
+    # would silently become cash.
+    tokens = {
+        **TOKENS,
+        "velodrome-finance": ("VELO", 3e6, 1.5e8, Decimal("0.1")),
+        "velo": ("VELO", 4e5, 9e7, Decimal("0.01")),
+    }
+    spec = RuleSpec("basket", "revenue_screen", ScreenParams(min_holders_revenue=0, max_count=6))
+    snap = Snapshot(NOW, "USDT", (), datasets={"dataset:revenue_screen": screen_data(tokens)})
+    result = evaluate(RuleSet("t", (spec,), (), default_registry()), {}, date(2025, 3, 1), snap)
+    basket = result["basket"]
+    assert set(basket.basket) == {"KNC", "LRC", "TRX", "MKR"}
+    assert sum(basket.basket.values()) == 1
+    members = basket.inputs["basket"]
+    assert [m["symbol"] for m in members] == list(basket.basket)  # each code once, no cash
+    assert {m["gecko_id"] for m in basket.inputs["left_out"]} == {"velodrome-finance", "velo"}
+    assert basket.reason.startswith("4 of 6 tokens pass the revenue screen; basket ")
+    assert (
+        "; left out: symbol VELO is shared by velo, velodrome-finance: set symbols: "
+        "{gecko_id: CODE} to say which one your exchanges list (tradability not checked: no "
+        "account read)"
+    ) in basket.reason

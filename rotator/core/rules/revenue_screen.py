@@ -61,6 +61,19 @@ def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
     ]
 
 
+def code_conflicts(outcome: ScreenOutcome) -> list[dict[str, Any]]:
+    """Tokens whose figures pass but whose exchange code names another token too (or is
+    assigned to another in `symbols`): left out of the basket, with the reason."""
+    table = outcome.table
+    out = table[(table["code_conflict"] != "") & (table["reasons"] == table["code_conflict"])]
+    return [
+        {"symbol": symbol, "gecko_id": gecko_id, "reason": reason}
+        for symbol, gecko_id, reason in zip(
+            out["symbol"], out["gecko_id"], out["code_conflict"], strict=True
+        )
+    ]
+
+
 @rule(KIND, params=ScreenParams, inputs=(DATASET,))
 def revenue_screen(p: ScreenParams, ctx: RuleContext) -> RuleResult:
     """Basket of tradable tokens paying holders real revenue (yield, trend, emissions filters)."""
@@ -89,17 +102,23 @@ def _screened(p: ScreenParams, ctx: RuleContext) -> RuleResult:
         return RuleResult.unknown("revenue screen inputs: " + "; ".join(map(str, errors)))
     table = outcome.table
     basket = to_basket(table) if table["in_basket"].any() else {}
-    inputs = {
+    left_out = code_conflicts(outcome)
+    inputs: dict[str, Any] = {
         "candidates": len(table),
         "passed": int(table["passed"].sum()),
         "basket": basket_members(outcome),
     }
-    if not basket:
-        return RuleResult.with_basket(
-            {}, f"none of {len(table)} tokens passes the revenue screen", inputs, snapshot.as_of
-        )
-    shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
-    reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; basket {shares}"
+    if left_out:
+        inputs["left_out"] = left_out
+    if basket:
+        shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
+        reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; "
+        reason += f"basket {shares}"
+    else:
+        reason = f"none of {len(table)} tokens passes the revenue screen"
+    if left_out:
+        # Each conflict once, however many tokens it leaves out (VELO names two).
+        reason += "; left out: " + "; ".join(dict.fromkeys(m["reason"] for m in left_out))
     if unchecked:
         reason += " (tradability not checked: no account read)"
     return RuleResult.with_basket(basket, reason, inputs, snapshot.as_of)

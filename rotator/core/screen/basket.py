@@ -73,8 +73,16 @@ def to_basket(table: pd.DataFrame) -> dict[str, Decimal]:
 
     The fractions are rounded to 6 places; rounding is absorbed by the largest member so the
     total is exactly 1.
+
+    Raises:
+        ValueError: two members carry one code. The screen fails such tokens
+            (`rotator.core.screen.checks.exchange_codes`); keyed by code, one would silently
+            replace the other and its weight would turn into cash.
     """
     members = table[table["weight"].notna() & (table["weight"] > 0)]
+    repeated = sorted(set(members["symbol"][members["symbol"].duplicated()]))
+    if repeated:
+        raise ValueError(f"basket members share the exchange code(s) {', '.join(repeated)}")
     basket: dict[str, Decimal] = {}
     for code, weight in zip(members["symbol"], members["weight"], strict=True):
         basket[code] = Decimal(str(weight)).quantize(WEIGHT_PLACES)

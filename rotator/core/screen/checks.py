@@ -181,40 +181,50 @@ def threshold_checks(r: Reasons, t: pd.DataFrame, p: ScreenParams, apply: pd.Ser
         )
 
 
-def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFrame) -> None:
-    """Tradable = an active market of the token's exchange code against one of `p.quotes`.
+def exchange_codes(r: Reasons, t: pd.DataFrame, p: ScreenParams) -> None:
+    """One exchange code per token: a basket holds its tokens, and an exchange trades them, by code.
 
-    The exchange code is the CoinGecko symbol (or the `symbols` override), applied only after
-    the gecko_id join; a symbol shared by two screened tokens is ambiguous and said so.
+    The code is the CoinGecko symbol (or the `symbols` override), applied only after the gecko_id
+    join. A code two screened tokens share (VELO: velodrome-finance and velo) cannot tell them
+    apart: an order under it might buy the other token, and a basket keyed by code would merge
+    them. So neither may enter a basket under it, tradability checked or not (`rotator screen`,
+    `plan` and `signals` alike), until `symbols` gives the code to one of them; a code `symbols`
+    gives one token fails the others that carry it. Sets `t["code_conflict"]`: the reason, or "".
     """
-    t["tradable_on"] = t["symbol"].map(tradable_on(markets, p.quotes)).astype(object).fillna("")
     plain = t.loc[~t.index.isin(list(p.symbols)) & (t["symbol"] != ""), "symbol"]
     dupes = plain[plain.duplicated(keep=False)]
     sharers = dupes.map(join_sorted(dupes.index.to_series(), dupes))
     # A code the user assigned to one token in `symbols` belongs to that token only.
     assigned = pd.Series({code: gecko for gecko, code in p.symbols.items()}, dtype=object)
-    claimed = plain.map(assigned)
-    t["ambiguous"] = t.index.isin(dupes.index) | t.index.isin(claimed.dropna().index)
-    if not p.require_tradable:
-        return
-    r.add(
-        claimed.reindex(t.index).notna(),
-        "exchange code " + t["symbol"] + " is assigned to "
-        + claimed.reindex(t.index).astype(object).fillna("") + " in symbols",
-    )  # fmt: skip
-    dupes_only = (
-        pd.Series(t.index.isin(dupes.index), index=t.index) & claimed.reindex(t.index).isna()
-    )
-    r.add(
-        dupes_only,
+    claimed = plain.map(assigned).dropna().reindex(t.index)
+    shared = pd.Series(t.index.isin(dupes.index), index=t.index) & claimed.isna()
+    conflict = pd.Series("", index=t.index, dtype=object)
+    conflict[claimed.notna()] = (
+        "exchange code " + t["symbol"] + " is assigned to " + claimed.astype(object).fillna("")
+        + " in symbols"
+    )[claimed.notna()]  # fmt: skip
+    conflict[shared] = (
         "symbol "
         + t["symbol"]
         + " is shared by "
         + sharers.reindex(t.index).astype(object).fillna("")
-        + ": set symbols: {gecko_id: CODE} to say which one your exchanges list",
-    )
+        + ": set symbols: {gecko_id: CODE} to say which one your exchanges list"
+    )[shared]
+    t["code_conflict"] = conflict
+    r.add(conflict != "", conflict)
+
+
+def tradability(r: Reasons, t: pd.DataFrame, p: ScreenParams, markets: pd.DataFrame) -> None:
+    """Tradable = an active market of the token's exchange code against one of `p.quotes`.
+
+    A token whose code is in conflict (`exchange_codes`) already fails for it: no market is
+    looked for under a code that does not name it.
+    """
+    t["tradable_on"] = t["symbol"].map(tradable_on(markets, p.quotes)).astype(object).fillna("")
+    if not p.require_tradable:
+        return
     r.add(
-        ~t["ambiguous"] & (t["tradable_on"] == ""),
+        (t["code_conflict"] == "") & (t["tradable_on"] == ""),
         "no market " + t["symbol"] + f"/{{{','.join(p.quotes)}}} on any account",
     )
 

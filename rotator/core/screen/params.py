@@ -66,7 +66,17 @@ class ScreenParams(Params):
     @field_validator("symbols")
     @classmethod
     def _upper_symbols(cls, value: dict[str, str]) -> dict[str, str]:
-        return {gecko: code.upper() for gecko, code in value.items()}
+        codes = {gecko: code.strip().upper() for gecko, code in value.items()}
+        if any(not code for code in codes.values()):
+            raise ValueError("every exchange code must be non-empty")
+        owners: dict[str, list[str]] = {}
+        for gecko, code in codes.items():
+            owners.setdefault(code, []).append(gecko)
+        shared = {code: names for code, names in owners.items() if len(names) > 1}
+        if shared:
+            said = "; ".join(f"{code}: {', '.join(names)}" for code, names in shared.items())
+            raise ValueError(f"one exchange code can name one token only, got {said}")
+        return codes
 
     @field_validator("score")
     @classmethod

@@ -34,6 +34,7 @@ from rotator.core.screen.checks import (
     Reasons,
     chain_checks,
     data_checks,
+    exchange_codes,
     join_sorted,
     rank,
     threshold_checks,
@@ -281,6 +282,7 @@ def screen(
     chain_checks(r, t, sound)
     forced = pd.Series(t.index.isin(params.include), index=t.index)
     threshold_checks(r, t, params, sound & ~forced)
+    exchange_codes(r, t, params)
     tradability(r, t, params, markets)
     t["reasons"] = r.text
     t["passed"] = r.text == ""
