@@ -7,6 +7,7 @@ import json
 import re
 import sqlite3
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -180,8 +181,20 @@ def test_signals_demo_and_plan_demo_use_one_rule_set_and_agree_on_the_regime() -
     assert said["ruleset"].endswith("cycle_revenue.yaml")
     assert planned["details"]["ruleset"] == said["ruleset"]
     assert said["regime"] == planned["regime"] == "rotate"
+    # One regime, two baskets behind it: `signals` reads no account, so it cannot know which
+    # tokens your exchanges list; `plan` keeps only those, weighted anew. Signals says so.
     basket = next(r for r in said["rules"] if r["rule"] == "revenue_basket")
-    assert "tradability not checked" in basket["reason"]
+    assert basket["inputs"]["tradability"] == "not checked"
+    assert (
+        "(tradability not checked: no account read; `rotator plan` keeps only the tokens with a "
+        "market on your accounts and weighs those anew, so its basket can differ or be empty)"
+    ) in basket["reason"]
+    signalled = {m["symbol"] for m in basket["inputs"]["basket"]}
+    (planned_basket,) = planned["details"]["baskets"]
+    tradable = {m["symbol"]: m["tradable_on"] for m in planned_basket["members"]}
+    assert set(tradable) == {"KNC", "LRC", "TRX"} and all(tradable.values())
+    assert set(tradable) < signalled  # GMX, MKR, AAVE pass but no demo account lists them
+    assert sum(Decimal(m["basket_weight"]) for m in planned_basket["members"]) == 1
 
 
 def test_schedule_refuses_cron_and_systemd_together(tmp_path: Path) -> None:

@@ -215,5 +215,5 @@ def test_basket_screened_without_accounts_leaves_out_tokens_sharing_a_code_and_s
     assert (
         "; left out: symbol VELO is shared by velo, velodrome-finance: set symbols: "
         "{gecko_id: CODE} to say which one your exchanges list (tradability not checked: no "
-        "account read)"
+        "account read; `rotator plan` keeps only the tokens with a market on your accounts"
     ) in basket.reason

@@ -41,6 +41,12 @@ if TYPE_CHECKING:
 
 KIND = "revenue_screen"
 DATASET = "dataset:revenue_screen"
+# Said by a basket screened without accounts (`rotator signals`): `plan` reads the accounts'
+# markets and screens only the tokens they list, so its basket can differ (docs/screen.md).
+UNCHECKED = (
+    "tradability not checked: no account read; `rotator plan` keeps only the tokens with a market "
+    "on your accounts and weighs those anew, so its basket can differ or be empty"
+)
 
 
 def basket_members(outcome: ScreenOutcome) -> list[dict[str, Any]]:
@@ -110,6 +116,8 @@ def _screened(p: ScreenParams, ctx: RuleContext) -> RuleResult:
     }
     if left_out:
         inputs["left_out"] = left_out
+    if unchecked:
+        inputs["tradability"] = "not checked"
     if basket:
         shares = ", ".join(f"{code} {weight:.1%}" for code, weight in basket.items())
         reason = f"{inputs['passed']} of {len(table)} tokens pass the revenue screen; "
@@ -120,7 +128,7 @@ def _screened(p: ScreenParams, ctx: RuleContext) -> RuleResult:
         # Each conflict once, however many tokens it leaves out (VELO names two).
         reason += "; left out: " + "; ".join(dict.fromkeys(m["reason"] for m in left_out))
     if unchecked:
-        reason += " (tradability not checked: no account read)"
+        reason += f" ({UNCHECKED})"
     return RuleResult.with_basket(basket, reason, inputs, snapshot.as_of)
 
 
