@@ -14,9 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rotator.reports.charts import ACCENT, MUTED, TARGET, WARN, Chart, _encode, _figure
+from rotator.reports.charts import (
+    ACCENT,
+    MUTED,
+    TARGET,
+    WARN,
+    Chart,
+    _encode,
+    _figure,
+    _log_price_axis,
+)
 from rotator.reports.charts import _format_dates as format_dates
-from rotator.reports.charts import _thousands as thousands
 from rotator.reports.json_document import render_document
 from rotator.reports.robustness import bootstrap_caption, bootstrap_rows
 
@@ -70,22 +78,27 @@ def _fmt(value: Any, kind: str) -> str:
     return str(value)
 
 
-def equity_chart(result: BacktestResult) -> Chart:
-    """Equity of the rule set and every benchmark, log scale."""
+def equity_figure(result: BacktestResult) -> Any:
+    """Equity of the rule set and every benchmark, log scale (a matplotlib Figure)."""
     fig, ax = _figure()
     sims = {"rule set": result.main, **result.benchmarks}
-    points = 0
     for colour, (name, sim) in zip(LINE_COLOURS * 3, sims.items(), strict=False):
         equity = sim.equity()
-        points = max(points, len(equity))
         width = 1.8 if name == "rule set" else 1.1
         ax.plot(equity.index, equity.to_numpy(), color=colour, linewidth=width, label=name)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(thousands())
+    _log_price_axis(ax)
     ax.set_ylabel("portfolio value (USD, log scale)")
     ax.legend(frameon=False, loc="upper left", fontsize=8)
     format_dates(fig, ax)
-    return Chart("equity", "Equity against the benchmarks (log scale)", points, _encode(fig))
+    return fig
+
+
+def equity_chart(result: BacktestResult) -> Chart:
+    """The equity figure as a chart; its points are the longest replay's days."""
+    sims = (result.main, *result.benchmarks.values())
+    points = max(len(sim.days) for sim in sims)
+    title = "Equity against the benchmarks (log scale)"
+    return Chart("equity", title, points, _encode(equity_figure(result)))
 
 
 def drawdown_chart(result: BacktestResult) -> Chart:
@@ -107,8 +120,8 @@ def drawdown_chart(result: BacktestResult) -> Chart:
     return Chart("drawdown", "Drawdown", points, _encode(fig))
 
 
-def regime_chart(result: BacktestResult) -> Chart:
-    """BTC close (log scale) with each regime period shaded."""
+def regime_figure(result: BacktestResult) -> Any:
+    """BTC close (log scale) with each regime period shaded (a matplotlib Figure)."""
     from datetime import timedelta
 
     fig, ax = _figure()
@@ -122,9 +135,7 @@ def regime_chart(result: BacktestResult) -> Chart:
     points = 0 if btc is None else len(btc)
     if btc is not None and points:
         ax.plot(btc.index, btc.to_numpy(), color="#111827", linewidth=1.1, label="BTC close")
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(thousands())
-        ax.yaxis.set_minor_formatter(thousands())  # not "6 x 10^4"
+        _log_price_axis(ax)
         ax.set_ylabel("BTC close (USD, log scale)")
     # The legend sits below the plot (under the dates), never over the shaded regime bands.
     fig.subplots_adjust(bottom=0.3)
@@ -136,7 +147,13 @@ def regime_chart(result: BacktestResult) -> Chart:
         fontsize=8,
     )
     format_dates(fig, ax)
-    return Chart("regimes", "Regimes over the BTC price", points, _encode(fig))
+    return fig
+
+
+def regime_chart(result: BacktestResult) -> Chart:
+    """The regime figure as a chart; its points are the BTC closes drawn."""
+    points = 0 if result.btc is None else len(result.btc)
+    return Chart("regimes", "Regimes over the BTC price", points, _encode(regime_figure(result)))
 
 
 def _regime_colours(result: BacktestResult) -> dict[str, str]:

@@ -131,6 +131,20 @@ def dominance_chart(series: Series) -> Chart:
     return Chart("dominance", "BTC dominance trend", len(days), _encode(fig))
 
 
+def _log_price_axis(ax: Any) -> None:
+    """Log y axis in plain thousands at round values (rotator.reports.log_ticks): at least three
+    labels whatever the range, none over another; the minor ticks are marks without labels."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from rotator.reports.log_ticks import LogSteps
+
+    ax.set_yscale("log")  # before the locators: setting the scale resets them
+    ax.yaxis.set_major_locator(LogSteps())
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.yaxis.set_minor_locator(LogLocator(subs="auto"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _thousands() -> Any:
     from matplotlib.ticker import FuncFormatter
 

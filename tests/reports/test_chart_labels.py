@@ -1,0 +1,82 @@
+"""Tick labels of the report charts, drawn by matplotlib's Agg renderer as the reports are: no
+label over another.
+
+The backtest report's log price axes (equity, regimes over the BTC price) have at least three y
+labels for a 2013-2021 range (100 to 60,000), the demo's 2019-2021 one (3,400 to 63,000, where
+every minor tick used to be labelled: "10,000 9,000 8,000" piled up) and a short one with no
+decade tick in it (30,000 to 60,000)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from rotator.core.backtest.results import BacktestResult, BacktestSettings, Day, Period, Simulation
+from rotator.reports.backtest import equity_figure, regime_figure
+
+RANGES = {
+    "2013-2021": (100.0, 60_000.0),
+    "2019-2021": (3_400.0, 63_000.0),
+    "no decade": (30_000.0, 60_000.0),
+}
+
+
+def replay(low: float, high: float, days: int = 120) -> BacktestResult:
+    """A replay whose equity and BTC closes both run from `low` to `high` (with wobbles)."""
+    start = date(2020, 1, 1)
+    path = np.geomspace(low, high, days) * (1 + 0.03 * np.sin(np.arange(days)))
+    path = np.clip(path, low, high)
+    days_ = tuple(
+        Day(start + timedelta(days=i), Decimal(f"{v:.2f}"), "accumulate" if i < 60 else "rotate")
+        for i, v in enumerate(path)
+    )
+    periods = (
+        Period("accumulate", days_[0].day, days_[59].day, "btc_above_prior_high = false"),
+        Period("rotate", days_[60].day, days_[-1].day, "btc_above_prior_high = true"),
+    )
+    main = Simulation("rule set", days_, periods)
+    btc = pd.Series(path, index=pd.DatetimeIndex([d.day for d in days_]))
+    return BacktestResult(BacktestSettings(start, days_[-1].day), "cycle.yaml", main, {}, btc)
+
+
+def drawn_labels(fig: Any, axis: str) -> tuple[list[str], list[Any]]:
+    """The labels the renderer draws on the x or y axis (major and minor, in view, not empty)
+    and their boxes in pixels."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    along = 0 if axis == "x" else 1
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    labels = [
+        t
+        for t in getattr(ax, f"{axis}axis").get_ticklabels(which="both")
+        if t.get_visible() and t.get_text() and low <= t.get_position()[along] <= high
+    ]
+    return [t.get_text() for t in labels], [t.get_window_extent(renderer) for t in labels]
+
+
+def assert_apart(texts: list[str], boxes: list[Any]) -> None:
+    for i, box in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            assert not box.overlaps(boxes[j]), (texts[i], texts[j], texts)
+
+
+@pytest.mark.parametrize("low, high", RANGES.values(), ids=list(RANGES))
+@pytest.mark.parametrize("figure", [regime_figure, equity_figure], ids=["regimes", "equity"])
+def test_log_price_axis_labels_do_not_overlap(
+    figure: Callable[[BacktestResult], Any], low: float, high: float
+) -> None:
+    texts, boxes = drawn_labels(figure(replay(low, high)), "y")
+
+    assert len(texts) >= 3, texts
+    assert_apart(texts, boxes)
+    values = [float(t.replace(",", "")) for t in texts]
+    assert all(low / 1.2 <= v <= high * 1.2 for v in values), texts  # plain numbers, in range
