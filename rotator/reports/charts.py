@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from rotator.reports.rows import DriftRow, Series
@@ -78,8 +79,8 @@ def _format_dates(fig: Any, ax: Any) -> None:
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
-def allocation_chart(rows: Sequence[DriftRow]) -> Chart:
-    """Grouped bars: each asset's weight now next to its target."""
+def allocation_figure(rows: Sequence[DriftRow]) -> Any:
+    """Grouped bars: each asset's weight now next to its target (a matplotlib Figure)."""
     fig, ax = _figure()
     names = [r.asset for r in rows]
     now = [float(r.weight) * 100 for r in rows]
@@ -88,9 +89,37 @@ def allocation_chart(rows: Sequence[DriftRow]) -> Chart:
     ax.bar([x - 0.2 for x in xs], now, width=0.4, color=ACCENT, label="now")
     ax.bar([x + 0.2 for x in xs], target, width=0.4, color=TARGET, label="target")
     ax.set_xticks(list(xs), names)
+    _fit_names(fig, ax, names)
     ax.set_ylabel("% of portfolio")
     ax.legend(frameon=False)
-    return Chart("allocation", "Allocation now vs target", len(rows), _encode(fig))
+    return fig
+
+
+def allocation_chart(rows: Sequence[DriftRow]) -> Chart:
+    """The allocation figure as a chart; its points are the assets."""
+    return Chart(
+        "allocation", "Allocation now vs target", len(rows), _encode(allocation_figure(rows))
+    )
+
+
+def _fit_names(fig: Any, ax: Any, names: Sequence[str]) -> None:
+    """Names under their bars side by side while they fit; upright and smaller, with the bottom
+    margin grown to hold the longest, once two neighbours would run into each other (a
+    portfolio of twenty assets)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    def width(name: str, size: str | float) -> float:  # in points, as the renderer lays it out
+        found = TextToPath().get_text_width_height_descent(name, FontProperties(size=size), False)
+        return float(found[0])
+
+    slot = ax.get_position().width * fig.get_figwidth() * 72 / (len(names) + 1)
+    widths = [width(n, "medium") for n in names]  # rcParams' tick label size
+    if all((a + b) / 2 + 4 <= slot for a, b in pairwise(widths)):
+        return
+    ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+    longest = max(width(n, 8) for n in names)
+    fig.subplots_adjust(bottom=min(0.5, (longest + 12) / (fig.get_figheight() * 72)))
 
 
 def value_chart(series: Series, base_currency: str) -> Chart:

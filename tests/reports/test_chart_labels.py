@@ -4,7 +4,8 @@ label over another.
 The backtest report's log price axes (equity, regimes over the BTC price) have at least three y
 labels for a 2013-2021 range (100 to 60,000), the demo's 2019-2021 one (3,400 to 63,000, where
 every minor tick used to be labelled: "10,000 9,000 8,000" piled up) and a short one with no
-decade tick in it (30,000 to 60,000)."""
+decade tick in it (30,000 to 60,000). The daily report's allocation bars keep twenty-two asset
+names apart and inside the picture."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from rotator.core.backtest.results import BacktestResult, BacktestSettings, Day, Period, Simulation
 from rotator.reports.backtest import equity_figure, regime_figure
+from rotator.reports.charts import allocation_figure
+from rotator.reports.rows import DriftRow
 
 RANGES = {
     "2013-2021": (100.0, 60_000.0),
@@ -80,3 +83,21 @@ def test_log_price_axis_labels_do_not_overlap(
     assert_apart(texts, boxes)
     values = [float(t.replace(",", "")) for t in texts]
     assert all(low / 1.2 <= v <= high * 1.2 for v in values), texts  # plain numbers, in range
+
+
+ASSETS = [
+    *("BTC", "ETH", "BNB", "SOL", "STETH", "ADA", "LINK", "KNC", "LRC", "TRX", "USDC"),
+    *("WBTC", "DOGE", "MATIC", "AVAX", "DOT", "ATOM", "NEAR", "UNI", "AAVE", "1000SHIB", "CASH"),
+]
+
+
+def test_allocation_names_do_not_overlap() -> None:
+    share = Decimal(1) / len(ASSETS)
+    rows = [DriftRow(a, Decimal(1000), share, share, Decimal(0), None) for a in ASSETS]
+    fig = allocation_figure(rows)
+    texts, boxes = drawn_labels(fig, "x")
+
+    assert texts == ASSETS
+    assert_apart(texts, boxes)
+    picture = fig.bbox
+    assert all(picture.x0 <= b.x0 and b.x1 <= picture.x1 and picture.y0 <= b.y0 for b in boxes)
