@@ -3,10 +3,10 @@
 The clock moves one day per run and the replayed exchange prices move with it (see
 tests/reports/simulation.py); each run fetches through real ccxt from 127.0.0.1, stores the run
 and writes the HTML + Markdown report. Prints the time per report and how it grows with the
-stored history, and (with --screenshot) saves the last report rendered by headless Chromium;
-docs/report.png in the README is made this way:
+stored history, and (with --screenshot) saves the last report rendered by headless Chromium,
+the whole page (the documentation's pictures are made by docs/screenshots.py):
 
-    python3 bench/report_days.py --days 30 --screenshot docs/report.png
+    python3 bench/report_days.py --days 30 --screenshot test-artifacts/report-30-days.png
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The backtest report: written by `rotator backtest --demo --out DIR`, opened in headless
 Chromium: every section is there, every chart decodes, nothing is fetched from outside.
-The screenshot is kept in test-artifacts/ (gitignored); docs/backtest.png is a copy of it."""
+The screenshot is kept in test-artifacts/ (gitignored); docs/backtest.png is made by
+docs/screenshots.py."""
 
 from __future__ import annotations
 
