@@ -29,15 +29,18 @@ def history_coverage(engine: Engine, ruleset: RuleSet, today: date) -> tuple[Ser
 
 
 def stored_coverage(db_url: str, ruleset: RuleSet, today: date) -> tuple[SeriesCoverage, ...]:
-    """`history_coverage` of the database at `db_url`; a SQLite file not yet created is read as
-    an empty store (checking never creates the database)."""
+    """`history_coverage` of the database at `db_url`, only read: a SQLite file not yet created
+    (or a database without tables) is read as an empty store (checking never creates the
+    database, nor writes to it: rotator.adapters.storage.db.read_engine)."""
+    needed = ruleset.lookbacks()
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).exists():
-        needed = ruleset.lookbacks()
         return assess_coverage(needed, {}, ruleset.max_ages(), today)
     # Imported here: with no store yet, `rotator check` loads no database library at all.
-    from rotator.adapters.storage.db import open_engine
+    from rotator.adapters.storage.db import read_engine
 
-    engine = open_engine(db_url)
+    engine = read_engine(db_url)
+    if engine is None:
+        return assess_coverage(needed, {}, ruleset.max_ages(), today)
     try:
         return history_coverage(engine, ruleset, today)
     finally:

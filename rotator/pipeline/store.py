@@ -21,6 +21,7 @@ from rotator.adapters.storage.db import (
     DB_URL_FORMS,
     database_lock,
     open_engine,
+    read_engine,
     sqlite_file,
     url_problem,
 )
@@ -93,11 +94,14 @@ def check_db_url(url: str, origin: str) -> str:
 
 
 def existing_store(url: str, origin: str | None) -> Engine | None:
-    """An engine on a database that must already exist (commands that only read runs).
+    """An engine on a database that must already exist (commands that only read runs),
+    opened without writing to it (rotator.adapters.storage.db.read_engine; an older schema is
+    migrated first).
 
     A SQLite file that does not exist is not created (nor its folders): None when the URL is
     the default one (`origin` None: nothing stored yet), ConfigError (exit 2) when `--db` or
-    ROTATOR_DB_URL names it (a mistyped path).
+    ROTATOR_DB_URL names it (a mistyped path). A database without any table (an empty file)
+    is None: nothing stored yet, and nothing written to it.
     """
     path = sqlite_file(url)
     if path is not None and not path.exists():
@@ -107,7 +111,7 @@ def existing_store(url: str, origin: str | None) -> Engine | None:
             f"{origin}: no database file at {path} (nothing was created); check the path. "
             "`rotator plan` and `rotator report` create the database when they store a run"
         )
-    return open_engine(url)
+    return read_engine(url)
 
 
 def safe_url(engine: Engine) -> str:

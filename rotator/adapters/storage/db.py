@@ -8,6 +8,9 @@ Opening a store is safe against the two things that used to crash it:
 - a database rotator cannot use (a damaged SQLite file, a schema revision from a newer
   rotator, tables dropped by hand): `StoreError` (exit code 6) naming the database and what
   to do, raised before anything is written to it.
+
+Commands that only read a database open it with `read_engine`: nothing is created or written
+(not even the migration lock file) unless its schema is older than this rotator's.
 """
 
 from __future__ import annotations
@@ -128,6 +131,75 @@ def open_engine(url: str) -> Engine:
         engine.dispose()
         raise StoreError(_explain(url, path, exc)) from None
     return engine
+
+
+def read_engine(url: str) -> Engine | None:
+    """An engine on an existing database, for a command that only reads it.
+
+    Nothing is created and nothing is written to a database at this rotator's schema: no
+    migration lock file is made (migrations make it), and SQLite's journal mode is left as
+    the file has it. None when there is nothing to read: a SQLite file that does not exist
+    (it is not created), or a database without any table (an empty file, as `touch` or
+    `sqlite3 FILE` leaves it). A schema older than this rotator's cannot be read as it is: it
+    is migrated first, as `open_engine` does (the one write a reading command makes).
+
+    Raises:
+        StoreError: as `open_engine` (damaged, from a newer rotator, tables missing).
+    """
+    path = sqlite_file(url)
+    if path is not None:
+        if path.is_symlink():
+            raise StoreError(f"{path}: the database file is a symbolic link; refusing to open it")
+        if not path.exists():
+            return None
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_read_pragmas)
+    try:
+        if path is not None and path.stat().st_size > 0:
+            _check_sqlite(engine)
+        state = _schema_state(engine)
+        if state == "current":
+            _check_tables(engine)
+    except StoreError as exc:
+        engine.dispose()
+        raise StoreError(f"{display_url(url)}: {exc}") from None
+    except (SQLAlchemyError, _alembic_error()) as exc:
+        engine.dispose()
+        raise StoreError(_explain(url, path, exc)) from None
+    if state == "current":
+        return engine
+    engine.dispose()
+    return None if state == "empty" else open_engine(url)
+
+
+def _schema_state(engine: Engine) -> str:
+    """ "empty" (no table at all), "current" (at this rotator's newest revision) or "behind"
+    (older, or tables without a revision: `migrate` decides). Reads only.
+
+    Raises:
+        alembic's CommandError: a revision this rotator does not know (a newer rotator's).
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as connection:
+        if not inspect(connection).get_table_names():
+            return "empty"
+        current = MigrationContext.configure(connection).get_current_heads()
+    script = ScriptDirectory(str(MIGRATIONS))
+    for revision in current:
+        # "Can't locate revision": written by a newer rotator (`_explain` says so).
+        script.get_revision(revision)
+    return "current" if set(current) == set(script.get_heads()) else "behind"
+
+
+def _sqlite_read_pragmas(dbapi_connection: object, _record: object) -> None:
+    """`_sqlite_pragmas` without the journal mode (setting it writes to the file)."""
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
