@@ -1,6 +1,6 @@
 """Commands that only read a database create nothing and write nothing, through the real CLI:
-the `history` commands and `rotator check` leave no migration lock behind and write nothing to
-an empty database file.
+`plan --no-save` and `signals --no-save` with no database yet read an empty store, and the
+`history` commands and `rotator check` leave no migration lock behind.
 
 Each test lists the files of the folders involved before and after the command.
 """
@@ -8,6 +8,7 @@ Each test lists the files of the folders involved before and after the command.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -72,6 +73,62 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
 
 
+def test_plan_no_save_without_a_database_reads_an_empty_store_and_creates_none(
+    tmp_path: Path, config: Path
+) -> None:
+    data = tmp_path / "data"
+    assert files(data) == {}
+
+    result = invoke("plan", "--config", str(config), "--no-save", "--now", NOW, "--format", "json")
+
+    assert result.exit_code in (0, 3), result.output
+    assert files(data) == {}  # no rotator.sqlite3, no lock file, not even the folder
+    plan = json.loads(result.stdout)
+    assert plan["regime"] == "wait"  # the rule is unknown: no history, as from an empty store
+    assert plan["details"]["history_note"].startswith(
+        "1 rule unknown for lack of history (up; close:BTC missing)"
+    )
+
+
+def test_no_save_leaves_an_existing_database_byte_for_byte_as_it_was(
+    tmp_path: Path, config: Path
+) -> None:
+    data = tmp_path / "data"
+    saved = invoke("plan", "--config", str(config), "--now", NOW, "--format", "json")
+    assert saved.exit_code in (0, 3) and "saved as run #1" in saved.output, saved.output
+    # The saving run made the migration lock; --no-save must not make it again.
+    (data / "rotator.sqlite3.migrate.lock").unlink()
+    before = files(data)
+    assert "rotator.sqlite3" in before
+
+    plan = invoke("plan", "--config", str(config), "--no-save", "--now", NOW, "--format", "json")
+    signals = invoke("signals", "--config", str(config), "--no-save", "--format", "json")
+
+    assert plan.exit_code in (0, 3), plan.output
+    assert signals.exit_code == 0, signals.output
+    assert files(data) == before
+    runs = invoke("history", "list", "--format", "json")
+    assert [r["id"] for r in json.loads(runs.stdout)] == [1]
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["default", "ROTATOR_DB_URL"])
+def test_signals_no_save_without_a_database_creates_none(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    # A file ROTATOR_DB_URL (or --db) names in an existing folder, not created yet, reads as
+    # an empty store too: the quick start sets it before the first `history fetch`.
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    if named:
+        monkeypatch.setenv("ROTATOR_DB_URL", f"sqlite:///{folder / 'new.sqlite3'}")
+    result = invoke("signals", "--config", str(config), "--no-save", "--format", "json")
+    assert result.exit_code == 0, result.output
+    said = json.loads(result.stdout)
+    assert said["regime"] == "wait" and "close:BTC missing" in said["history_note"]
+    assert files(folder) == {}
+    assert files(tmp_path / "data") == {}
+
+
 def test_history_list_on_an_empty_file_writes_nothing_and_leaves_no_lock(tmp_path: Path) -> None:
     folder = tmp_path / "dbs"
     folder.mkdir()
@@ -101,6 +158,8 @@ def test_reading_commands_leave_no_lock_beside_a_current_database(
         ["history", "list", "--db", url],
         ["history", "show", "1", "--db", url],
         ["check", "--config", str(config), "--db", url],
+        ["plan", "--config", str(config), "--no-save", "--now", NOW, "--db", url],
+        ["signals", "--config", str(config), "--no-save", "--db", url],
     ):
         result = invoke(*args)
         assert result.exit_code in (0, 2, 3), (args, result.output)
@@ -126,3 +185,32 @@ def test_a_reading_command_migrates_an_older_schema_to_read_it(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
+
+
+def test_signals_no_save_caches_no_source_data_in_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rotator.demo import demo_server
+    from rotator.demo.screen import mount_screen
+
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(f"accounts: []\nrules: {REPO / 'rules' / 'cycle_revenue.yaml'}\n")
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    path = folder / "runs.sqlite3"
+    open_engine(f"sqlite:///{path}").dispose()
+    before = files(folder)
+
+    with demo_server() as server:
+        for name, value in mount_screen(server).items():
+            if name != "ROTATOR_SCREEN_NO_CACHE":  # the cache is used, as for a user
+                monkeypatch.setenv(name, value)
+        result = invoke(
+            "signals", "--config", str(config), "--no-save", "--db", f"sqlite:///{path}"
+        )
+
+    assert result.exit_code == 0, result.output
+    assert "revenue_basket" in result.output
+    assert files(folder) == before
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM source_cache").fetchone() == (0,)

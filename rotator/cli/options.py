@@ -78,7 +78,7 @@ now_option: Decorator = click.option(
 )
 
 no_save_option: Decorator = click.option(
-    "--no-save", is_flag=True, help="Write nothing to the database."
+    "--no-save", is_flag=True, help="Write nothing: no database is created or changed."
 )
 
 fiscaldata_url_option: Decorator = click.option(

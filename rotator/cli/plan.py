@@ -73,7 +73,13 @@ def plan(
     ):
         portfolio = s.portfolio
         # The rules read their series from the session's database (the demo's: bundled history).
-        engine = s.engine() if portfolio.rules is not None or not no_save else None
+        # With --no-save it is only read: never created (none yet reads as an empty store).
+        if no_save:
+            engine = (
+                s.existing_engine(missing_file_ok=True) if portfolio.rules is not None else None
+            )
+        else:
+            engine = s.engine()
         # Imported once the configuration has loaded and the database has opened: a bad
         # configuration or a damaged database is reported without waiting for ccxt, pandas and
         # the solver to import (about a second and a half).

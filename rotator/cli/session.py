@@ -123,14 +123,18 @@ class Session:
             self._opened["engine"] = self._engine(self.db_url)
         return self._opened["engine"]  # type: ignore[return-value]
 
-    def existing_engine(self) -> Engine | None:
-        """The session's database for commands that only read it: never created. None when
-        the default database does not exist yet; a mistyped --db / ROTATOR_DB_URL path is a
-        ConfigError (exit 2)."""
+    def existing_engine(self, *, missing_file_ok: bool = False) -> Engine | None:
+        """The session's database for commands that only read it (`history`, `--no-save`):
+        never created, nothing written to it (no migration lock either) unless its schema is
+        older than this rotator's. None when there is nothing stored yet: the default database
+        does not exist, or the database has no table; a mistyped --db / ROTATOR_DB_URL path
+        is a ConfigError (exit 2). `missing_file_ok`: a file they name that does not exist is
+        None too (`plan` and `signals` read no history from it and say so). The demo's is its
+        own (`engine`)."""
         if self.demo:
             return self.engine()
         if "engine" not in self._opened:
-            engine = existing_store(self.db_url, self.db_origin)
+            engine = existing_store(self.db_url, self.db_origin, missing_file_ok=missing_file_ok)
             if engine is None:
                 return None
             self._opened["engine"] = engine

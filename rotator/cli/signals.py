@@ -51,14 +51,20 @@ def signals(
     with open_session(demo=demo, config_path=config_path, db_url=db_url, no_save=no_save) as s:
         ruleset, note = s.plan_ruleset(rules_path)
         day = parse_as_of(as_of) or s.rules_as_of or s.now().astimezone(UTC).date()
-        engine = s.engine()
+        # The evaluations are stored, unless --no-save: the database is then only read, never
+        # created (none yet reads as an empty store).
+        engine = s.existing_engine(missing_file_ok=True) if no_save else s.engine()
         # Today's signals read datasets (the revenue screen) as `plan` reads them, so a regime
         # that depends on a basket is chosen here as it is there; a past day (--as-of) reads
-        # the screen stored on or before it, never today's answer.
+        # the screen stored on or before it, never today's answer. The sources' cache is in
+        # the database: not with --no-save (as `plan`, which caches nothing).
         context = None
         if ruleset.dataset_inputs() and as_of is None:
             context = LoadContext(
-                environ=s.environ, settings=s.settings, clock=s.clock, engine=engine
+                environ=s.environ,
+                settings=s.settings,
+                clock=s.clock,
+                engine=None if no_save else engine,
             )
         save_at = None if no_save else s.now()
         outcome = run_rules(ruleset, engine, day, save_at=save_at, context=context)

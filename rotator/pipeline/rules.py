@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from rotator.adapters.storage.market import load_history, save_evaluations
 from rotator.adapters.storage.plan_records import evaluation_rows
 from rotator.adapters.storage.screen_history import load_screen_history
+from rotator.core.history import History
 from rotator.core.models import RebalancePolicy
 from rotator.core.records import RulesReport
 from rotator.core.rules.engine import RuleSet, history_only
@@ -26,6 +27,7 @@ from rotator.core.rules.regimes import RegimeChoice
 from rotator.core.rules.registry import RuleResult
 from rotator.core.rules.revenue_screen import DATASET as SCREEN_DATASET
 from rotator.core.screen.history import DATASET as HISTORY
+from rotator.core.screen.history import ScreenHistory
 from rotator.pipeline.gather import load_inputs
 from rotator.pipeline.loading import LoadContext
 from rotator.pipeline.run import RunConfig, check_regime, evaluate_rules
@@ -50,7 +52,7 @@ class RulesOutcome:
 
 def run_rules(
     ruleset: RuleSet,
-    engine: Engine,
+    engine: Engine | None,
     as_of: date,
     *,
     save_at: datetime | None = None,
@@ -62,6 +64,8 @@ def run_rules(
     basket `rotator screen` stored on or before `as_of` (or its declared fallback; else unknown).
 
     Args:
+        engine: the store the series (and stored screens) are read from; None: no store yet
+            (read as an empty one; nothing can be saved).
         save_at: store the evaluations as standalone ones (no run), evaluated at this time
             (the run's clock), replacing earlier ones for the same day; the only write, after
             everything was evaluated. None: nothing is written.
@@ -70,9 +74,16 @@ def run_rules(
     """
     history: Mapping[str, pd.Series]
     if context is None:
-        history = load_history(engine, ruleset.series_inputs(), as_of)
         screens = [spec.name for spec in ruleset.declaring(SCREEN_DATASET)]
-        stored = {HISTORY: load_screen_history(engine, screens, as_of)} if screens else {}
+        stored: dict[str, object] = {}
+        if engine is None:  # no store yet: read as an empty one
+            history = History({})
+            if screens:
+                stored[HISTORY] = ScreenHistory()
+        else:
+            history = load_history(engine, ruleset.series_inputs(), as_of)
+            if screens:
+                stored[HISTORY] = load_screen_history(engine, screens, as_of)
         snapshot = history_only(as_of, history, stored)
     else:
         inputs = load_inputs(ruleset, day=as_of, engine=engine, context=context)
@@ -86,6 +97,8 @@ def run_rules(
     assert evaluation.decision is not None and evaluation.report is not None
     rules = evaluation.report
     if save_at is not None:
+        if engine is None:
+            raise ValueError("run_rules: save_at needs a database to save to (engine)")
         save_evaluations(
             engine, rules.ruleset, rules.as_of, evaluation_rows(rules), evaluated_at=save_at
         )

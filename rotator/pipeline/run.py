@@ -241,7 +241,8 @@ def run_plan(
         settings: the ROTATOR_* variables (source URLs, caching), read once by the caller.
         clock: the run's clock (rotator.core.clock): the snapshot's time, the default rules
             day, the stored run's time, and every wait of the adapters.
-        engine: the store the rules' series come from (required with a rule set).
+        engine: the store the rules' series come from; None: no store yet (the rules read
+            no history, as from an empty store).
         rules_as_of: evaluate the rules on history as of this day (default: today, UTC).
         force_regime: use this regime of the rule set regardless of its condition.
         market_cache: folder for cached market definitions; None: no cache.
@@ -250,8 +251,6 @@ def run_plan(
     """
     day = rules_as_of or clock.now().astimezone(UTC).date()
     config = load(portfolio, day=day, force_regime=force_regime)
-    if config.ruleset is not None and engine is None:
-        raise ValueError("run_plan: a rule set reads its series from a database: pass engine")
     snapshot = gather(
         portfolio,
         config.ruleset,

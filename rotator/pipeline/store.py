@@ -93,20 +93,19 @@ def check_db_url(url: str, origin: str) -> str:
     return url
 
 
-def existing_store(url: str, origin: str | None) -> Engine | None:
-    """An engine on a database that must already exist (commands that only read runs),
-    opened without writing to it (rotator.adapters.storage.db.read_engine; an older schema is
-    migrated first).
+def existing_store(url: str, origin: str | None, *, missing_file_ok: bool = False) -> Engine | None:
+    """An engine on a database that must already exist (commands that only read it: the
+    `history` commands; `plan`, `signals` with `--no-save`; `check`), opened without writing
+    to it (rotator.adapters.storage.db.read_engine; an older schema is migrated first).
 
     A SQLite file that does not exist is not created (nor its folders): None when the URL is
     the default one (`origin` None: nothing stored yet), ConfigError (exit 2) when `--db` or
-    ROTATOR_DB_URL names it (a mistyped path). A database without any table (an empty file)
-    is None: nothing stored yet, and nothing written to it.
+    ROTATOR_DB_URL names it (a mistyped path). With `missing_file_ok` a file they name is None
+    too (not yet created: the rules then say their history is missing). A database without
+    any table (an empty file) is None: nothing stored yet, and nothing written to it.
     """
     path = sqlite_file(url)
-    if path is not None and not path.exists():
-        if origin is None:
-            return None
+    if path is not None and not path.exists() and origin is not None and not missing_file_ok:
         raise ConfigError(
             f"{origin}: no database file at {path} (nothing was created); check the path. "
             "`rotator plan` and `rotator report` create the database when they store a run"
