@@ -1,6 +1,7 @@
 """Commands that only read a database create nothing and write nothing, through the real CLI:
-`plan --no-save` and `signals --no-save` with no database yet read an empty store, and the
-`history` commands and `rotator check` leave no migration lock behind.
+`plan --no-save` and `signals --no-save` with no database yet read an empty store, the `history`
+commands and `rotator check` leave no migration lock behind, and a SQLite file that --db or
+ROTATOR_DB_URL names goes only into an existing folder (a mistyped folder is exit 2).
 
 Each test lists the files of the folders involved before and after the command.
 """
@@ -127,6 +128,51 @@ def test_signals_no_save_without_a_database_creates_none(
     assert said["regime"] == "wait" and "close:BTC missing" in said["history_note"]
     assert files(folder) == {}
     assert files(tmp_path / "data") == {}
+
+
+@pytest.mark.parametrize(
+    "command", ["signals", "signals --no-save", "plan", "plan --no-save", "check"]
+)
+@pytest.mark.parametrize("origin", ["--db", "ROTATOR_DB_URL"])
+def test_a_database_in_a_mistyped_folder_is_refused_and_nothing_is_created(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch, command: str, origin: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    args = [*command.split(), "--config", str(config)]
+    if origin == "--db":
+        args += ["--db", "sqlite:///typo/runs.db"]
+    else:
+        monkeypatch.setenv("ROTATOR_DB_URL", "sqlite:///typo/runs.db")
+
+    result = invoke(*args)
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    said = result.output.strip()
+    assert said.startswith(f"error: {origin}: no folder typo for the database file runs.db")
+    assert "nothing was created" in said
+    assert files(work) == {}
+    assert files(tmp_path / "data") == {}
+
+
+def test_check_refuses_a_database_url_that_is_a_plain_path(tmp_path: Path, config: Path) -> None:
+    result = invoke("check", "--config", str(config), "--db", str(tmp_path / "runs.sqlite3"))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "unexpected error" not in result.output
+    assert result.output.startswith("error: --db: the value is not a database URL")
+    assert files(tmp_path / "data") == {} and not (tmp_path / "runs.sqlite3").exists()
+
+
+def test_a_saving_command_creates_the_database_in_an_existing_folder(
+    tmp_path: Path, config: Path
+) -> None:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    result = invoke("signals", "--config", str(config), "--db", f"sqlite:///{folder / 'new.db'}")
+    assert result.exit_code == 0, result.output
+    assert "new.db" in files(folder)
 
 
 def test_history_list_on_an_empty_file_writes_nothing_and_leaves_no_lock(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def test_report_never_writes_through_a_planted_symlink(tmp_path, victim, planted
     out = tmp_path / "reports"
     out.mkdir()
     (out / planted).symlink_to(victim)
+    (tmp_path / "data").mkdir()  # a file --db names goes only into an existing folder
     db = f"sqlite:///{tmp_path / 'data' / 'demo.sqlite3'}"
     result = run("report", "--demo", "--db", db, "--out", str(out), "--now", NOW, tmp_path=tmp_path)
     assert_clean_error(result, str(out / planted), "symbolic link")
@@ -83,9 +84,12 @@ def test_backtest_out_symlink_and_full_disk(tmp_path, victim):
 
 
 def test_sqlite_file_is_private(tmp_path):
-    folder = tmp_path / "fresh" / "store"
-    db = folder / "rotator.sqlite3"
-    result = run("plan", "--demo", "--db", f"sqlite:///{db}", "--now", NOW, tmp_path=tmp_path)
+    # The default database's folder, the data dir, is created when new (a file --db names
+    # goes only into an existing folder: tests/test_cli_read_only.py).
+    folder = tmp_path / "data"
+    db = folder / "demo.sqlite3"
+    assert not folder.exists()
+    result = run("plan", "--demo", "--now", NOW, tmp_path=tmp_path)
     assert result.exit_code == 0, result.output
     assert db.exists()
     assert stat.S_IMODE(db.stat().st_mode) == 0o600

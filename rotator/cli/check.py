@@ -119,7 +119,9 @@ def check(
             None if targets is None else f"default regime {default_regime_name(ruleset)}"
         )
         today = session_clock(now_text).now().astimezone(UTC).date()
-        coverage = stored_coverage(db_url or settings().db_url, ruleset, today)
+        config = settings()
+        origin = "--db" if db_url else "ROTATOR_DB_URL" if config.db_url_set else None
+        coverage = stored_coverage(db_url or config.db_url, origin, ruleset, today)
         found["history"] = [c.as_json() for c in coverage]
         if coverage:
             lines.append("  history the rules read:")

@@ -59,7 +59,10 @@ db_option: Decorator = click.option(
     "db_url",
     default=None,
     metavar="URL",
-    help="Database URL (default: $ROTATOR_DB_URL, else a SQLite file in the data dir).",
+    help=(
+        "Database URL (default: $ROTATOR_DB_URL, else a SQLite file in the data dir); a SQLite "
+        "file's folder must exist."
+    ),
 )
 
 demo_option: Decorator = click.option(

@@ -40,6 +40,7 @@ from rotator.demo.replay import ReplayServer
 from rotator.demo.screen import mount_screen
 from rotator.pipeline.store import (
     Engine,
+    check_db_folder,
     check_db_url,
     demo_engine,
     existing_store,
@@ -118,8 +119,11 @@ class Session:
         return self.declared().policy()
 
     def engine(self) -> Engine:
-        """The session's database, opened (and migrated) on first use."""
+        """The session's database, opened (created and migrated when needed) on first use. A
+        SQLite file --db / ROTATOR_DB_URL names goes only into an existing folder (else a
+        ConfigError, exit 2: a mistyped folder); the default file's folder is created."""
         if "engine" not in self._opened:
+            check_db_folder(self.db_url, self.db_origin)
             self._opened["engine"] = self._engine(self.db_url)
         return self._opened["engine"]  # type: ignore[return-value]
 
@@ -128,9 +132,9 @@ class Session:
         never created, nothing written to it (no migration lock either) unless its schema is
         older than this rotator's. None when there is nothing stored yet: the default database
         does not exist, or the database has no table; a mistyped --db / ROTATOR_DB_URL path
-        is a ConfigError (exit 2). `missing_file_ok`: a file they name that does not exist is
-        None too (`plan` and `signals` read no history from it and say so). The demo's is its
-        own (`engine`)."""
+        is a ConfigError (exit 2). `missing_file_ok`: a file they name in an existing folder
+        is None too (`plan` and `signals` read no history from it and say so); a missing
+        folder is still exit 2. The demo's is its own (`engine`)."""
         if self.demo:
             return self.engine()
         if "engine" not in self._opened:

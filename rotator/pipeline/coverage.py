@@ -28,19 +28,30 @@ def history_coverage(engine: Engine, ruleset: RuleSet, today: date) -> tuple[Ser
     return assess_coverage(needed, stored_extents(engine, needed), ruleset.max_ages(), today)
 
 
-def stored_coverage(db_url: str, ruleset: RuleSet, today: date) -> tuple[SeriesCoverage, ...]:
-    """`history_coverage` of the database at `db_url`, only read: a SQLite file not yet created
-    (or a database without tables) is read as an empty store (checking never creates the
-    database, nor writes to it: rotator.adapters.storage.db.read_engine)."""
-    needed = ruleset.lookbacks()
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).exists():
-        return assess_coverage(needed, {}, ruleset.max_ages(), today)
-    # Imported here: with no store yet, `rotator check` loads no database library at all.
-    from rotator.adapters.storage.db import read_engine
+def stored_coverage(
+    db_url: str, origin: str | None, ruleset: RuleSet, today: date
+) -> tuple[SeriesCoverage, ...]:
+    """`history_coverage` of the database at `db_url`, only read (rotator.pipeline.store.
+    existing_store): a database not yet created, or without tables, is read as an empty store;
+    checking never creates the database nor writes to it.
 
-    engine = read_engine(db_url)
+    Args:
+        origin: where `db_url` came from: "--db", "ROTATOR_DB_URL" (a bad URL, or a SQLite
+            file in a folder that does not exist, is then a ConfigError naming it) or None for
+            the default file.
+    """
+    needed = ruleset.lookbacks()
+    empty = assess_coverage(needed, {}, ruleset.max_ages(), today)
+    if origin is None and not Path(db_url.removeprefix("sqlite:///")).exists():
+        return empty
+    # Imported here: with no store yet, `rotator check` loads no database library at all.
+    from rotator.pipeline.store import check_db_url, existing_store
+
+    if origin is not None:
+        check_db_url(db_url, origin)
+    engine = existing_store(db_url, origin, missing_file_ok=True)
     if engine is None:
-        return assess_coverage(needed, {}, ruleset.max_ages(), today)
+        return empty
     try:
         return history_coverage(engine, ruleset, today)
     finally:

@@ -62,6 +62,7 @@ __all__ = [
     "Engine",
     "RunSummary",
     "StoredRun",
+    "check_db_folder",
     "check_db_url",
     "daily_values",
     "database_lock",
@@ -93,6 +94,20 @@ def check_db_url(url: str, origin: str) -> str:
     return url
 
 
+def check_db_folder(url: str, origin: str | None) -> None:
+    """Before a database is created: the folder of a SQLite file that `--db` or
+    ROTATOR_DB_URL names (`origin`) must exist, else ConfigError (exit 2) naming the option: a
+    mistyped folder would otherwise hold a new, empty database. The default file's folder (the
+    data dir) is created when needed."""
+    path = sqlite_file(url)
+    if origin is None or path is None or path.parent.is_dir():
+        return
+    raise ConfigError(
+        f"{origin}: no folder {path.parent} for the database file {path.name} (nothing was "
+        "created); check the path, or create the folder first"
+    )
+
+
 def existing_store(url: str, origin: str | None, *, missing_file_ok: bool = False) -> Engine | None:
     """An engine on a database that must already exist (commands that only read it: the
     `history` commands; `plan`, `signals` with `--no-save`; `check`), opened without writing
@@ -100,16 +115,20 @@ def existing_store(url: str, origin: str | None, *, missing_file_ok: bool = Fals
 
     A SQLite file that does not exist is not created (nor its folders): None when the URL is
     the default one (`origin` None: nothing stored yet), ConfigError (exit 2) when `--db` or
-    ROTATOR_DB_URL names it (a mistyped path). With `missing_file_ok` a file they name is None
-    too (not yet created: the rules then say their history is missing). A database without
-    any table (an empty file) is None: nothing stored yet, and nothing written to it.
+    ROTATOR_DB_URL names it (a mistyped path). With `missing_file_ok` a file they name in an
+    existing folder is None too (not yet created: the rules then say their history is
+    missing); a missing folder is still a ConfigError. A database without any table (an
+    empty file) is None: nothing stored yet, and nothing written to it.
     """
     path = sqlite_file(url)
-    if path is not None and not path.exists() and origin is not None and not missing_file_ok:
-        raise ConfigError(
-            f"{origin}: no database file at {path} (nothing was created); check the path. "
-            "`rotator plan` and `rotator report` create the database when they store a run"
-        )
+    if path is not None and not path.exists() and origin is not None:
+        if missing_file_ok:
+            check_db_folder(url, origin)
+        else:
+            raise ConfigError(
+                f"{origin}: no database file at {path} (nothing was created); check the path. "
+                "`rotator plan` and `rotator report` create the database when they store a run"
+            )
     return read_engine(url)
 
 
