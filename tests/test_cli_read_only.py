@@ -130,6 +130,19 @@ def test_signals_no_save_without_a_database_creates_none(
     assert files(tmp_path / "data") == {}
 
 
+def test_the_demo_with_no_save_leaves_the_database_db_names_alone(tmp_path: Path) -> None:
+    """The demo loads its bundled history into its database: with --no-save, a scratch one."""
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    db = f"sqlite:///{folder / 'mine.sqlite3'}"
+    args = ("signals", "--demo", "--no-save", "--db", db, "--as-of", "2021-02-10")
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rules_as_of"] == "2021-02-10"
+    assert files(folder) == {}
+    assert files(tmp_path / "data") == {}
+
+
 @pytest.mark.parametrize(
     "command", ["signals", "signals --no-save", "plan", "plan --no-save", "check"]
 )

@@ -298,9 +298,10 @@ def demo_session(
     clock, so the tickers it serves are stamped with the run's time (a fixed --now included).
 
     The database is --db when given, else the demo's own file: never ROTATOR_DB_URL (the
-    user's database gets none of the demo's history or runs). With `no_save` and no demo file
-    yet, the bundled history goes into a scratch file removed at the end: nothing is written
-    anywhere that outlives the command."""
+    user's database gets none of the demo's history or runs). With `no_save` the bundled
+    history goes into a scratch file removed at the end, unless the demo's own file holds it
+    already (and a database --db names is not used): nothing is written anywhere that outlives
+    the command."""
     clock = session_clock(now_text)
     # The database settings come from the user's environment alone (not from the server).
     base = read_settings(dict(os.environ))
@@ -310,10 +311,9 @@ def demo_session(
             url, origin = check_db_url(db_url, "--db"), "--db"
         else:
             url, origin = base.demo_db_url, None
-            demo_file = base.data_dir / "demo.sqlite3"
-            if no_save and not demo_file.exists():
-                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-                url = f"sqlite:///{scratch / 'demo.sqlite3'}"
+        if no_save and (db_url or not (base.data_dir / "demo.sqlite3").exists()):
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            url = f"sqlite:///{scratch / 'demo.sqlite3'}"
 
         def serve() -> dict[str, object]:
             if not served:
