@@ -69,7 +69,7 @@ demo_option: Decorator = click.option(
     "--demo",
     is_flag=True,
     help="The bundled demo: recorded exchange data and 2013-2021 history, offline, in its own "
-    "database (<data dir>/demo.sqlite3) unless --db or $ROTATOR_DB_URL names one.",
+    "database (<data dir>/demo.sqlite3) unless --db names one; $ROTATOR_DB_URL is ignored.",
 )
 
 as_of_option: Decorator = click.option(

@@ -8,8 +8,9 @@ never branch on `--demo` themselves. Both factories give a `Session`:
 - `demo_session`: the bundled demo portfolio pointed at a local replay server (started on first
   use of the portfolio, environ or settings: `backtest --demo` never starts it), dummy
   credentials, the revenue screen's data served by the same server, the demo's own
-  database (or the one --db / $ROTATOR_DB_URL names) with the bundled 2013-2021 history, rules
-  evaluated as of DEMO_AS_OF, nothing cached and nothing delivered.
+  database (or the one --db names; $ROTATOR_DB_URL is ignored, so the user's database gets
+  none of the demo's history or runs) with the bundled 2013-2021 history, rules evaluated as
+  of DEMO_AS_OF, nothing cached and nothing delivered.
 
 The portfolio and the database are opened on first use, so `rotator plan --no-save` on static
 targets opens no database and `history list` reads no portfolio.
