@@ -4,6 +4,8 @@ absolute path; rule inputs and missing dates written for people, never as Python
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner, Result
 
 from rotator.cli.app import cli
@@ -11,6 +13,23 @@ from rotator.cli.app import cli
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
+
+
+def test_plan_explain_without_history_shows_no_none(tmp_path: Path) -> None:
+    # A manual wallet only, the shipped rule set, an empty database: no rule has a data date.
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(
+        "base_currency: USD\naccounts: []\n"
+        "wallets:\n  - name: cold\n    holdings: {BTC: 1}\n"
+        "rules: cycle.yaml\n"
+    )
+    db = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    result = run("plan", "--config", str(config), "--db", db, "--no-save", "--explain")
+    assert result.exit_code in (0, 3), result.output
+    # The Rules table (inside the "Why these targets" panel): rule, value, reason, as of.
+    row = next(line for line in result.stdout.splitlines() if "│ btc_above_prior_high " in line)
+    assert row.rstrip(" │").endswith("│ -"), row
+    assert "None" not in result.stdout
 
 
 def test_demo_help_says_only_db_moves_the_demo_database() -> None:

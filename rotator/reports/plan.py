@@ -258,7 +258,7 @@ def _print_explanation(plan: Plan, console: Console) -> None:
                 rule.name,
                 rule.state,
                 rule.reason,
-                "None" if rule.data_as_of is None else rule.data_as_of.isoformat(),
+                "-" if rule.data_as_of is None else rule.data_as_of.isoformat(),
             )
         parts.append(table)
     basket = plan.basket
