@@ -36,6 +36,7 @@ def test_demo_table_prints_metrics_against_benchmarks():
     assert result.exit_code == 0, result.output
     for text in ("rule set", "hodl_btc", "static", "max drawdown", "regime switches", "365"):
         assert text in result.output
+    assert "[dim]" not in result.output  # a style, not markup printed as it is
 
 
 def test_bad_input_exits_2_naming_the_option():

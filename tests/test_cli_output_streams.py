@@ -4,6 +4,7 @@ absolute path; rule inputs and missing dates written for people, never as Python
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -13,6 +14,19 @@ from rotator.cli.app import cli
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
+
+
+def test_signals_table_writes_the_basket_for_people() -> None:
+    result = run("signals", "--demo", "--no-save")
+    assert result.exit_code == 0, result.output
+    # The basket input: each member and its weight, not a list of Python dicts.
+    cells = " ".join(
+        line.split("│")[3].strip() for line in result.stdout.splitlines() if line.count("│") > 4
+    )
+    # (which members depends on the bundled screen data, not on this rendering)
+    assert re.search(r"basket (?:[A-Z0-9]+ \d+\.\d%, )+[A-Z0-9]+ \d+\.\d%", cells), cells
+    for raw in ("{", "'symbol'", "None", "Decimal("):
+        assert raw not in result.stdout, raw
 
 
 def test_plan_explain_without_history_shows_no_none(tmp_path: Path) -> None:

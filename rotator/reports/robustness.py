@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 VERSUS = (("hodl_btc", "excess_cagr_vs_hodl_btc"), ("static", "excess_cagr_vs_static"))
 
@@ -56,7 +57,8 @@ def render_robustness(console: Console, robustness: Mapping[str, Any] | None) ->
     for row in bootstrap_rows(robustness):
         table.add_row(*row)
     console.print(table)
-    console.print(f"[dim]{escape(bootstrap_caption(robustness))}[/dim]")
+    # Text, not markup: the console may print markup as it is (SafeConsole turns it off).
+    console.print(Text(bootstrap_caption(robustness), style="dim"))
 
 
 def render_sweep_robustness(extra: Mapping[str, Any], rank_by: str) -> None:

@@ -7,12 +7,14 @@ explanation) as a rich table; the JSON form is the same mapping dumped as it is.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rotator.core.jsonable import plain_decimal
 from rotator.reports.escape import SafeConsole
 
 
@@ -25,8 +27,43 @@ def _freshness(row: Mapping[str, Any]) -> str:
 
 def _key_inputs(inputs: Mapping[str, Any]) -> str:
     hidden = ("level_source", "data", "source")
-    shown = [f"{k} {v}" for k, v in inputs.items() if k not in hidden][:4]
+    shown = [f"{k} {for_people(v)}" for k, v in inputs.items() if k not in hidden][:4]
     return "\n".join(shown)
+
+
+def _is_member(value: Any) -> bool:
+    return isinstance(value, Mapping) and "symbol" in value and "weight" in value
+
+
+def for_people(value: Any) -> str:
+    """A rule's input as a person reads it, never Python's repr: a basket as its members and
+    weights (`VELO 35.0%, GMX 17.2%`), other mappings as `key value` pairs, lists joined by
+    commas, numbers in plain notation, true/false, and "-" for a missing value."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return "-"
+        return plain_decimal(number) if number.is_finite() else "-"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {for_people(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if value and all(_is_member(v) for v in value):
+            return ", ".join(f"{v['symbol']} {_share(v['weight'])}" for v in value)
+        sep = "; " if any(isinstance(v, Mapping) for v in value) else ", "
+        return sep.join(for_people(v) for v in value) or "-"
+    return str(value)
+
+
+def _share(weight: Any) -> str:
+    try:
+        return f"{Decimal(str(weight)):.1%}"
+    except (InvalidOperation, ValueError):
+        return for_people(weight)
 
 
 def _data_dates(row: Mapping[str, Any]) -> str:
