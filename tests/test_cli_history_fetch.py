@@ -192,6 +192,7 @@ def test_quick_start_check_fetch_plan_evaluates_every_rule(tmp_path: Path, coing
             fetched.output
         )
         assert "proxy:coingecko-top2: 93 days of a BTC dominance PROXY saved" in fetched.output
+        assert fetched.stdout == "" and "daily closes saved" in fetched.stderr  # messages
 
         after = invoke("check", "--config", config, "--now", NOW, env=env)
         assert after.exit_code == 0, after.output
@@ -299,7 +300,7 @@ def test_signals_say_at_the_top_when_rules_lack_history(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 's.sqlite3'}"
     table = invoke("signals", "--config", config, "--db", db, "--no-save", env=ENV)
     assert table.exit_code == 0, table.output
-    first = table.output.splitlines()[0]
+    first = table.stdout.splitlines()[0]  # the table's top (the rule set's note: stderr)
     assert first.startswith("3 rules unknown for lack of history") and "history fetch" in first
     report = json.loads(
         invoke("signals", "--config", config, "--db", db, "--format", "json", env=ENV).stdout

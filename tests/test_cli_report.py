@@ -48,7 +48,7 @@ def test_report_demo_writes_html_and_markdown_offline_once_per_day() -> None:
     html = sorted(folder.glob("report-*.html"))
     md = sorted(folder.glob("report-*.md"))
     assert len(html) == 1 and len(md) == 1
-    assert str(html[0]) in result.output
+    assert str(html[0]) in result.stderr and result.stdout == ""  # confirmations: stderr
     page = html[0].read_text()
     assert page.count('src="data:image/png;base64,') >= 2  # allocation and value charts
     assert "http://" not in page and "https://" not in page  # nothing fetched when opened
@@ -61,7 +61,7 @@ def test_report_demo_writes_html_and_markdown_offline_once_per_day() -> None:
 
     again = invoke("report", "--demo")
     assert again.exit_code == 0
-    assert "already written" in again.output
+    assert "already written" in again.stderr and again.stdout == ""
     engine = demo_engine()
     assert run_queries.run_count(engine) == 1
     assert len(report_store.list_reports(engine)) == 1
@@ -137,7 +137,7 @@ def test_two_concurrent_report_processes_leave_one_report(isolated_dirs: Path) -
     ]
     outputs = [p.communicate(timeout=240) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    assert sum("already written" in out for out, _ in outputs) == 1
+    assert sum("already written" in err for _, err in outputs) == 1
     engine = demo_engine()
     assert len(report_store.list_reports(engine)) == 1
     assert run_queries.run_count(engine) == 1  # the second process did not even run

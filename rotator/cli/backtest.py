@@ -224,11 +224,14 @@ def backtest(
     written = None
     if out_dir is not None:
         written = write_backtest_report(result, report, out_dir)
+    # The note, the replay's notes and the report's path are messages: stderr, so stdout is
+    # the table or the JSON document alone (docs/output-formats.md).
+    echo(note, err=True)
     if output_format == "json":
         echo(render_document(report))
-        for line in result.main.notes:
-            echo(f"note: {line}", err=True)
     else:
-        render_backtest(report, note, result.main.notes)
+        render_backtest(report)
+    for line in result.main.notes:
+        echo(f"note: {line}", err=True)
     if written is not None:
-        echo(f"report written to {written}", err=output_format == "json")
+        echo(f"report written to {written}", err=True)

@@ -129,11 +129,12 @@ def run_sweep_command(
         "deflated_sharpe": deflated_json(deflated, best),
     }
     warning = OVERFIT if split is not None else NO_SPLIT
+    # The note and the warning are messages: stderr, so stdout is the result alone.
+    echo(note, err=True)
     if output_format == "json":
         out = sweep_json(ranked, settings, split, sweep.rank_by) | extra
         echo(render_document(out))
-        echo(warning, err=True)
-        return
-    render_sweep(ranked, settings, split, sweep.rank_by, note)
-    render_sweep_robustness(extra, sweep.rank_by)
-    echo(warning)
+    else:
+        render_sweep(ranked, settings, split, sweep.rank_by)
+        render_sweep_robustness(extra, sweep.rank_by)
+    echo(warning, err=True)

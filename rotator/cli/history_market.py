@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 
 import click
@@ -94,7 +95,7 @@ def import_file(
         )
         for warning in warnings:
             echo(f"warning: {warning}", err=True)
-        echo(f"imported {what} from {file} into {safe_url(engine)}")
+        echo(f"imported {what} from {file} into {safe_url(engine)}", err=True)
 
 
 @click.command()
@@ -215,7 +216,9 @@ def fetch(
     """
     with open_session(config_path=config_path, db_url=db_url, now_text=now_text) as session:
         ruleset, note = session.ruleset(rules_path)
-        echo(note)
+        # Every line this command prints is a message (what was saved, what is missing): stderr.
+        say = partial(echo, err=True)
+        say(note)
         engine = session.engine()
         now = session.now()
         today = now.astimezone(UTC).date()
@@ -253,7 +256,7 @@ def fetch(
 
             if ohlcv:
                 failures += fetch_prices(
-                    engine, accounts, echo, track, environ, sources,
+                    engine, accounts, say, track, environ, sources,
                     account, markets, needed, start, today,
                 )  # fmt: skip
             if dominance and any(p.field == "dominance" for p in parsed):
@@ -261,7 +264,7 @@ def fetch(
                 if dominance_method in ("global", "markets"):
                     failures += fetch_dominance_today(
                         engine,
-                        echo,
+                        say,
                         environ,
                         dominance_method,
                         sources.coingecko_url,
@@ -275,26 +278,24 @@ def fetch(
                     env = environ
                     if dominance_method == "proxy":
                         env = {k: v for k, v in environ.items() if k != livecoinwatch_key_env}
-                    failures += fetch_dominance(engine, echo, track, env, sources, days, today)
+                    failures += fetch_dominance(engine, say, track, env, sources, days, today)
             macro = [p.name for p in parsed if p.field == "macro"]
             fred_series = [n.split(":", 1)[1].upper() for n in macro if n.startswith("fred:")]
             if fred_series:
                 failures += fetch_fred_series(
-                    engine, echo, track, environ, sources, fred_series, needed, start, today
+                    engine, say, track, environ, sources, fred_series, needed, start, today
                 )
             if any(n.startswith("treasury:") for n in macro):
                 failures += fetch_buybacks(
-                    engine, echo, fiscaldata_url, start, today, session.clock, sources
+                    engine, say, fiscaldata_url, start, today, session.clock, sources
                 )
             indexes = [n for n in macro if n.startswith("index:")]
             if indexes:
-                failures += fetch_yahoo_indexes(
-                    engine, echo, track, sources, indexes, needed, today
-                )
+                failures += fetch_yahoo_indexes(engine, say, track, sources, indexes, needed, today)
         coverage = history_coverage(engine, ruleset, today)
     for line in coverage:
         if not line.ok:
-            echo(f"note: {line.describe()}")
+            echo(f"note: {line.describe()}", err=True)
     for failure in failures:
         echo(f"failed: {failure}", err=True)
     if failures:

@@ -60,7 +60,10 @@ def list_runs(limit: int, db_url: str | None, demo: bool, output_format: str) ->
         click.echo(render_document(runs_json(found)))
         return
     if not found:
-        click.echo("no runs stored yet: `rotator plan` and `rotator report` store every run")
+        # A note, not a result: nothing on stdout when there is no run to list.
+        click.echo(
+            "no runs stored yet: `rotator plan` and `rotator report` store every run", err=True
+        )
     else:
         print_runs(found, console())
     market = [] if engine is None else stored_series(engine)

@@ -2,7 +2,8 @@
 
 Every message that can carry server text goes through `echo`: control characters (terminal
 escapes, OSC 52 clipboard writes, clear-screen) are shown as visible `\\x1b`-style escapes and
-secrets are masked, so a hostile response cannot drive the user's terminal.
+secrets are masked, so a hostile response cannot drive the user's terminal. Only the result
+goes to stdout; notes, warnings and confirmations go to stderr (docs/output-formats.md).
 """
 
 from __future__ import annotations

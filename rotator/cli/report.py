@@ -106,7 +106,8 @@ def report(
                 if not elsewhere:
                     echo(
                         f"report for {now.date()} already written: {existing.html_path}\n"
-                        f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)"
+                        f"(run #{existing.run_id}; use --force to rebuild it from a fresh run)",
+                        err=True,
                     )
                     return
                 # --out names another folder: today's report (of the same run) goes there.
@@ -130,9 +131,10 @@ def report(
             stored = load_run(engine, result.run_id)
             assert stored is not None
         written = write_report(engine, stored, directory, now, history)
-        echo(f"report {written.day} (run #{written.run_id}):")
-        echo(f"  html:     {written.html}")
-        echo(f"  markdown: {written.markdown}")
+        # Confirmations, like every message: stderr (the report is in the files).
+        echo(f"report {written.day} (run #{written.run_id}):", err=True)
+        echo(f"  html:     {written.html}", err=True)
+        echo(f"  markdown: {written.markdown}", err=True)
         for warning in written.content.warnings:
             echo(f"  {warning.severity.value}: {warning}", err=True)
         results = []
@@ -142,7 +144,7 @@ def report(
     failed = [r for r in results if not r.ok]
     for r in results:
         status = "sent" if r.ok else f"FAILED after {r.attempts} attempt(s): {r.error}"
-        echo(f"  delivery {r.target}: {status}", err=not r.ok)
+        echo(f"  delivery {r.target}: {status}", err=True)
     if not written.content.complete:
         echo("run incomplete: the report lists what is missing (exit 3)", err=True)
         raise SystemExit(ExitCode.INCOMPLETE)

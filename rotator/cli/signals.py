@@ -18,6 +18,7 @@ from rotator.cli.options import (
     parse_as_of,
     rules_option,
 )
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.pipeline.rules import LoadContext, run_rules
 from rotator.reports.json_document import render_document
@@ -77,6 +78,8 @@ def signals(
         "note": note,
     }
     if output_format == "json":
-        click.echo(render_document(report))
+        click.echo(render_document(report))  # the note is in the document
         return
+    # The note is a message: stderr, so stdout is the table alone.
+    echo(note, err=True)
     render_signals(report)

@@ -50,10 +50,10 @@ ROWS: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -> None:
-    """The metrics table (rule set and benchmarks side by side), then the regime periods."""
+def render_backtest(report: dict[str, Any]) -> None:
+    """The metrics table (rule set and benchmarks side by side), then the regime periods: the
+    result alone (the command prints its notes on stderr)."""
     console = SafeConsole()
-    console.print(Text(note, style="dim"))
     table = Table(
         title=f"Backtest {report['from']} .. {report['to']}, start {report['start_value']:,.0f} USD"
     )
@@ -81,10 +81,6 @@ def render_backtest(report: dict[str, Any], note: str, notes: tuple[str, ...]) -
     for p in report["regimes"]:
         periods.add_row(p["regime"], p["from"], p["to"], p["reason"])
     console.print(periods)
-    # Notes are diagnostics, like every other message: stderr, so stdout is the result alone.
-    errors = SafeConsole(stderr=True)
-    for line in notes:
-        errors.print(f"note: {line}", highlight=False, markup=False)
 
 
 def sweep_json(
@@ -112,10 +108,10 @@ def _round(metrics: Any) -> dict[str, Any]:
 
 
 def render_sweep(
-    rows: Sequence[SweepRowLike], settings: BacktestSettings, split: date | None, by: str, note: str
+    rows: Sequence[SweepRowLike], settings: BacktestSettings, split: date | None, by: str
 ) -> None:
+    """The ranked grid (the command prints its note and warning on stderr)."""
     console = SafeConsole()
-    console.print(Text(note, style="dim"))
     if split is not None:
         part = f"in-sample {settings.start} .. {split - timedelta(days=1)}"
     else:

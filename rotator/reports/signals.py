@@ -1,7 +1,8 @@
 """`rotator signals` output: every rule's value, key inputs, data date and freshness, the regime.
 
 Formats the signals report (the rules' evaluations, the chosen regime, its targets and the
-explanation) as a rich table; the JSON form is the same mapping dumped as it is.
+explanation) as a rich table; the JSON form is the same mapping dumped as it is. The command
+prints its note (which rule set, evaluated on what) on stderr, apart from the table.
 """
 
 from __future__ import annotations
@@ -75,11 +76,10 @@ def _data_dates(row: Mapping[str, Any]) -> str:
 
 
 def render_signals(report: Mapping[str, Any], console: Console | None = None) -> None:
-    """Print the signals table, the regime and the explanation (rich)."""
+    """Print the signals table, the regime and the explanation (rich): the result alone."""
     console = console or SafeConsole()
     if report.get("history_note"):
         console.print(Text(report["history_note"], style="bold yellow"), soft_wrap=True)
-    console.print(Text(report["note"], style="dim"))
     table = Table(title=f"Signals as of {report['rules_as_of']}", show_lines=False)
     for column in ("rule", "value", "key inputs", "data as of (publication lag)", "freshness"):
         table.add_column(column, overflow="fold")
