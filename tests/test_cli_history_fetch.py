@@ -193,6 +193,7 @@ def test_quick_start_check_fetch_plan_evaluates_every_rule(tmp_path: Path, coing
         )
         assert "proxy:coingecko-top2: 93 days of a BTC dominance PROXY saved" in fetched.output
         assert fetched.stdout == "" and "daily closes saved" in fetched.stderr  # messages
+        assert f"rule set rules.yaml (from {config})" in fetched.stderr  # no absolute path
 
         after = invoke("check", "--config", config, "--now", NOW, env=env)
         assert after.exit_code == 0, after.output

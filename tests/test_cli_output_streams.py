@@ -13,10 +13,11 @@ from click.testing import CliRunner, Result
 from rotator.cli.app import cli
 
 REPO = Path(__file__).resolve().parents[1]
+RULES_DIR = str(REPO / "rules")
 # One month, few resamples: the replay and its bootstrap stay cheap.
 BACKTEST = ("backtest", "--demo", "--from", "2021-04-01", "--to", "2021-05-01",
             "--bootstrap-samples", "100")  # fmt: skip
-DEMO_NOTE = "demo: bundled 2013-2021 history, rule set "
+DEMO_NOTE = "demo: bundled 2013-2021 history, rule set cycle.yaml (shipped), demo rebalance policy"
 
 
 def run(*args: str) -> Result:
@@ -31,6 +32,9 @@ def test_backtest_table_leaves_its_note_and_confirmation_to_stderr(tmp_path: Pat
     assert "demo:" not in result.stdout and "report written" not in result.stdout
     assert DEMO_NOTE in result.stderr
     assert f"report written to {out / 'backtest.html'}" in result.stderr
+    assert RULES_DIR not in result.output
+    # The page names the rule set as the daily report does.
+    assert "<h1>Backtest: cycle.yaml (shipped)</h1>" in (out / "backtest.html").read_text()
 
     bare = run(*BACKTEST)
     assert bare.exit_code == 0, bare.output
@@ -63,11 +67,12 @@ def test_sweep_leaves_its_note_and_warning_to_stderr(tmp_path: Path) -> None:
     assert DEMO_NOTE in as_json.stderr and "warning: ranked" in as_json.stderr
 
 
-def test_signals_table_leaves_its_note_to_stderr_and_writes_the_basket_for_people() -> None:
+def test_signals_table_names_the_rule_set_and_writes_the_basket_for_people() -> None:
     result = run("signals", "--demo", "--no-save")
     assert result.exit_code == 0, result.output
-    assert "demo: rule set " in result.stderr
+    assert "demo: rule set cycle_revenue.yaml (shipped)" in result.stderr
     assert "demo:" not in result.stdout
+    assert RULES_DIR not in result.output
     assert result.stdout.lstrip().startswith("Signals as of 2021-05-20"), result.stdout
     # The basket input: each member and its weight, not a list of Python dicts.
     cells = " ".join(

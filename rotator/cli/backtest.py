@@ -18,9 +18,10 @@ from rotator.cli.options import (
     quiet_option,
     rules_option,
 )
-from rotator.cli.output import echo
+from rotator.cli.output import echo, ruleset_note
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
+from rotator.config.paths import ruleset_label
 from rotator.core.models import RebalancePolicy
 from rotator.errors import ConfigError
 from rotator.pipeline.backtest import (
@@ -174,6 +175,7 @@ def backtest(
     first, last = _day("--from", start), _day("--to", end)
     with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
         ruleset, note = s.ruleset(rules_path)
+        note = ruleset_note(note, ruleset.name)
         # The portfolio's rebalance policy (the demo's own), else the defaults.
         explicit = config_path is not None or s.has_portfolio
         policy = s.policy() if explicit else RebalancePolicy()
@@ -223,7 +225,8 @@ def backtest(
     report = with_robustness(as_json(result), bootstrap)
     written = None
     if out_dir is not None:
-        written = write_backtest_report(result, report, out_dir)
+        label = ruleset_label(ruleset.name)
+        written = write_backtest_report(result, report, out_dir, ruleset_label=label)
     # The note, the replay's notes and the report's path are messages: stderr, so stdout is
     # the table or the JSON document alone (docs/output-formats.md).
     echo(note, err=True)

@@ -22,6 +22,7 @@ from rotator.cli.options import (
     now_option,
 )
 from rotator.config.env import settings
+from rotator.config.paths import ruleset_label
 from rotator.config.portfolio import (
     Portfolio,
     credential_status,
@@ -152,7 +153,7 @@ def _target_lines(portfolio: Portfolio, ruleset: RuleSet | None) -> list[str]:
     regimes = ", ".join(r.name for r in ruleset.regimes)
     default = default_regime_name(ruleset)
     lines = [
-        f"  rules: {ruleset.name}: {len(ruleset.rules)} rules; regimes {regimes} "
+        f"  rules: {ruleset_label(ruleset.name)}: {len(ruleset.rules)} rules; regimes {regimes} "
         "(the first whose condition holds gives the targets)"
     ]
     if targets is None:

@@ -186,15 +186,19 @@ def metric_table(report: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, 
     return names, rows
 
 
-def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> str:
-    """The report as one HTML document with its charts embedded."""
+def render_backtest_html(
+    result: BacktestResult, report: Mapping[str, Any], ruleset_label: str | None = None
+) -> str:
+    """The report as one HTML document with its charts embedded; the rule set named
+    `ruleset_label` (as every output names it for people: `cycle.yaml (shipped)`), else by its
+    file name."""
     from rotator.reports.daily_render import _environment
 
     names, rows = metric_table(report)
     template = _environment(True).get_template("backtest.html.j2")
     return template.render(
         r=report,
-        ruleset=Path(result.ruleset).name,
+        ruleset=ruleset_label or Path(result.ruleset).name,
         settings=result.settings,
         names=names,
         rows=rows,
@@ -209,12 +213,17 @@ def render_backtest_html(result: BacktestResult, report: Mapping[str, Any]) -> s
     )
 
 
-def write_backtest_report(result: BacktestResult, report: Mapping[str, Any], out_dir: Path) -> Path:
+def write_backtest_report(
+    result: BacktestResult,
+    report: Mapping[str, Any],
+    out_dir: Path,
+    ruleset_label: str | None = None,
+) -> Path:
     """Write backtest.html (and backtest.json) into `out_dir`; return the HTML path."""
     from rotator.reports.files import ensure_folder, write_text_safely
 
     ensure_folder(out_dir)
     page = out_dir / "backtest.html"
-    write_text_safely(page, render_backtest_html(result, report))
+    write_text_safely(page, render_backtest_html(result, report, ruleset_label))
     write_text_safely(out_dir / "backtest.json", render_document(report))
     return page
