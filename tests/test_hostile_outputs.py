@@ -143,6 +143,7 @@ def test_secrets_in_urls_and_hostile_server_text_never_reach_any_output(
             "COLUMNS": "2000",  # one line per message: the assertions read whole phrases
         }
         db = work / "data" / "runs.sqlite3"
+        db.parent.mkdir()  # a SQLite file --db names goes only into an existing folder
         args = ["--config", str(config), "--db", f"sqlite:///{db}", "--now", NOW]
         runner = CliRunner()
         plan = runner.invoke(cli, ["plan", *args], env=env, catch_exceptions=False)

@@ -44,6 +44,7 @@ from rotator.pipeline.store import (
     check_db_folder,
     check_db_url,
     demo_engine,
+    demo_engine_unsaved,
     existing_store,
     open_store,
 )
@@ -299,10 +300,10 @@ def demo_session(
     clock, so the tickers it serves are stamped with the run's time (a fixed --now included).
 
     The database is --db when given, else the demo's own file: never ROTATOR_DB_URL (the
-    user's database gets none of the demo's history or runs). With `no_save` the bundled
-    history goes into a scratch file removed at the end, unless the demo's own file holds it
-    already (and a database --db names is not used): nothing is written anywhere that outlives
-    the command."""
+    user's database gets none of the demo's history or runs). With `no_save` it is only read,
+    when it holds the bundled history already; else the history goes into a scratch file
+    removed at the end (`demo_engine_unsaved`): nothing is written anywhere that outlives the
+    command."""
     clock = session_clock(now_text)
     # The database settings come from the user's environment alone (not from the server).
     base = read_settings(dict(os.environ))
@@ -312,9 +313,15 @@ def demo_session(
             url, origin = check_db_url(db_url, "--db"), "--db"
         else:
             url, origin = base.demo_db_url, None
-        if no_save and (db_url or not (base.data_dir / "demo.sqlite3").exists()):
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            url = f"sqlite:///{scratch / 'demo.sqlite3'}"
+
+        def scratch() -> str:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            return f"sqlite:///{folder / 'demo.sqlite3'}"
+
+        def engine(url: str) -> Engine:
+            if no_save:
+                return demo_engine_unsaved(url, origin, clock.now(), scratch)
+            return demo_engine(url, clock.now())
 
         def serve() -> dict[str, object]:
             if not served:
@@ -353,7 +360,7 @@ def demo_session(
             _environ=lambda: serve()["environ"],  # type: ignore[return-value,arg-type]
             _portfolio=portfolio,
             _declared=lambda: load_portfolio(DEMO_PORTFOLIO),
-            _engine=lambda url: demo_engine(url, clock.now()),
+            _engine=engine,
             _signals_ruleset=demo_ruleset,
             _plan_ruleset=demo_plan_ruleset,
         )

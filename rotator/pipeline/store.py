@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,6 +67,7 @@ __all__ = [
     "daily_values",
     "database_lock",
     "demo_engine",
+    "demo_engine_unsaved",
     "existing_store",
     "latest_run_before",
     "list_runs",
@@ -157,6 +158,32 @@ def demo_engine(url: str, loaded_at: datetime) -> Engine:
         for macro in bundled_macro():
             save_macro(engine, macro, loaded_at)
     return engine
+
+
+def holds_demo_history(engine: Engine) -> bool:
+    """Whether the bundled history is loaded in full (`demo_engine` loads what is not)."""
+    return (
+        last_day(engine, DEMO_SOURCE, "SOL/USD") == HISTORY_END
+        and last_macro_day(engine, macro_key("index:MOVE")) == HISTORY_END
+    )
+
+
+def demo_engine_unsaved(
+    url: str, origin: str | None, loaded_at: datetime, scratch: Callable[[], str]
+) -> Engine:
+    """The demo's database for a command that writes nothing (`--no-save`).
+
+    `url` (the demo's own file, or --db) is only read (`existing_store`: a damaged one is still
+    a StoreError), and used when it holds the bundled history already: its stored runs and
+    screens are read too. Else the bundled history goes into the database `scratch()` gives (a
+    file removed when the command ends), and `url` is left as it was.
+    """
+    engine = existing_store(url, origin, missing_file_ok=True)
+    if engine is not None:
+        if holds_demo_history(engine):
+            return engine
+        engine.dispose()
+    return demo_engine(scratch(), loaded_at)
 
 
 @dataclass(frozen=True, slots=True)
