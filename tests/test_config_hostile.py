@@ -1,10 +1,17 @@
-"""Broken and hostile configuration files, through the real CLI in a subprocess.
+"""Broken and hostile configuration files, through the real CLI's entry point.
 
 Each case is a family of broken files met in practice: bad bytes, bad YAML, unbounded YAML
 (alias bombs, deep nesting, huge files, devices), numbers that are not numbers, repeated
 keys, secrets written where names belong, schema mistakes. Every one must end in a clear
 message naming the file (and line where there is one) with exit 2 (or 0 for the valid
 controls), never a traceback, and promptly: a hang is a failure (`HANG_SECONDS`).
+
+A case runs `rotator.cli.app:main` (the console script's function) in the test's process, on
+its own environment, working folder and argv. The unbounded inputs, and one case per
+command and exit code, run it in a subprocess (`Case.process`): there a hang or a runaway
+parse is stopped by the timeout, and the exit code is the process's own. Starting Python
+and importing the CLI costs about half a second of CPU per process: 80 cases in
+subprocesses were a sixth of the whole test command's.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from rotator.cli.app import main
 
 # Far above any config error; only a hang or a runaway parse reaches it (the test command runs
 # one worker per core, on busy CI machines a Python start alone can take several seconds).
@@ -74,6 +83,7 @@ class Case:
     files: dict[str, str | bytes] = field(default_factory=dict)
     line: int | None = None  # the portfolio.yaml line the message must name
     absent: str | None = None  # a value that must never be printed
+    process: bool = False  # in a subprocess with a timeout (unbounded input; the exit path)
 
 
 CASES = [
@@ -82,12 +92,12 @@ CASES = [
         "latin1", f"{TARGETS}wallets:\n  - name: caf\xe9\n".encode("latin-1"), "not UTF-8", line=3
     ),
     Case("utf16", TARGETS.encode("utf-16"), "UTF-16", line=1),
-    Case("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    Case("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file", process=True),
     Case("control-char", f"{TARGETS}base_currency: US\x07D\n", "control characters", line=2),
-    Case("utf8-bom-is-fine", "\ufeff" + TARGETS, "valid", code=0),
+    Case("utf8-bom-is-fine", "\ufeff" + TARGETS, "valid", code=0, process=True),
     # empty and wrongly shaped
     Case("empty", "", "the file is empty"),
-    Case("empty-plan", "", "the file is empty", command="plan"),
+    Case("empty-plan", "", "the file is empty", command="plan", process=True),
     Case("comments-only", "# nothing here\n", "the file is empty"),
     Case("top-level-list", "- BTC\n- ETH\n", "expected a mapping of settings", line=1),
     Case("top-level-scalar", "just words\n", "expected a mapping of settings"),
@@ -97,18 +107,24 @@ CASES = [
     Case("python-tag", f"{TARGETS}x: !!python/object:os.system {{}}\n", "invalid YAML", line=2),
     Case("unknown-anchor", f"{TARGETS}x: *nowhere\n", "refers to no anchor", line=2),
     # unbounded input
-    Case("alias-bomb", alias_bomb(), "expands to more than"),
-    Case("alias-bomb-plan", alias_bomb(), "expands to more than", command="plan"),
+    Case("alias-bomb", alias_bomb(), "expands to more than", process=True),
+    Case("alias-bomb-plan", alias_bomb(), "expands to more than", command="plan", process=True),
     Case(
         "many-aliases",
         "a: &a 1\nb: [" + ", ".join(["*a"] * 1500) + "]\n" + TARGETS,
         "more than 1000 aliases",
+        process=True,
     ),
-    Case("deep-flow", "x: " + "[" * 20000 + "]" * 20000 + "\n" + TARGETS, "nest"),
-    Case("deep-flow-maps", "x: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n", "nest"),
-    Case("deep-block", deep_block(200), "nested more than"),
-    Case("too-large", "# " + "x" * (3 * 1024 * 1024) + "\n" + TARGETS, "more than a settings"),
-    Case("large-but-fine", many_wallets(1_600_000), "valid", code=0),
+    Case("deep-flow", "x: " + "[" * 20000 + "]" * 20000 + "\n" + TARGETS, "nest", process=True),
+    Case("deep-flow-maps", "x: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n", "nest", process=True),
+    Case("deep-block", deep_block(200), "nested more than", process=True),
+    Case(
+        "too-large",
+        "# " + "x" * (3 * 1024 * 1024) + "\n" + TARGETS,
+        "more than a settings",
+        process=True,
+    ),
+    Case("large-but-fine", many_wallets(1_600_000), "valid", code=0, process=True),
     # numbers that are not numbers
     Case("targets-nan", "targets: {BTC: .nan, CASH: 0.5}\n", "finite number", line=1),
     Case("targets-inf", "targets:\n  BTC: -.inf\n  CASH: 1\n", "finite number", line=2),
@@ -213,7 +229,12 @@ CASES = [
         files={"r.yaml": RULES.replace("rules:\n", "rules:\n  up: {kind: dominance}\n")},
     ),
     # the rule-set path
-    Case("rules-dev-zero", f"{TARGETS}rules: /dev/zero\n", "rules: /dev/zero is not a regular"),
+    Case(
+        "rules-dev-zero",
+        f"{TARGETS}rules: /dev/zero\n",
+        "rules: /dev/zero is not a regular",
+        process=True,
+    ),
     Case("rules-dir", f"{TARGETS}rules: /tmp\n", "rules: /tmp is a directory", line=2),
     Case("rules-dir-plan", f"{TARGETS}rules: /tmp\n", "is a directory", command="plan", line=2),
     Case("rules-missing", "rules: nowhere.yaml\n", "rules: rule-set file", line=1),
@@ -361,30 +382,70 @@ CASES = [
 ]
 
 
+def _in_subprocess(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "rotator", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        env={k: v for k, v in os.environ.items() if not k.startswith(CLEARED)} | env,
+        cwd=cwd,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def _in_process(
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> tuple[int, str]:
+    """`main()` as the console script calls it, on this environment, folder and argv."""
+    for name in [n for n in os.environ if n.startswith(CLEARED)]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["rotator", *args])
+    capfd.readouterr()
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    out, err = capfd.readouterr()
+    return code, out + err
+
+
+CLEARED = ("ROTATOR_", "BINANCE_")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_broken_config(case: Case, tmp_path: Path) -> None:
+def test_broken_config(
+    case: Case,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     config = tmp_path / "portfolio.yaml"
     body = case.portfolio
     config.write_bytes(body if isinstance(body, bytes) else body.encode("utf-8"))
     for name, content in case.files.items():
         target = tmp_path / name
         target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROTATOR_", "BINANCE_"))}
-    env |= {
-        "ROTATOR_DATA_DIR": str(tmp_path / "data"),
-        "ROTATOR_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    args = [sys.executable, "-m", "rotator", case.command, "--config", str(config)]
+    env = {"ROTATOR_DATA_DIR": str(tmp_path / "data"), "ROTATOR_CACHE_DIR": str(tmp_path / "cache")}
+    args = [case.command, "--config", str(config)]
     if case.command == "plan":
         args.append("--no-save")
     started = time.monotonic()
-    result = subprocess.run(
-        args, capture_output=True, text=True, timeout=HANG_SECONDS, env=env, cwd=tmp_path
-    )
+    if case.process:
+        code, output = _in_subprocess(args, env, tmp_path)
+    else:
+        code, output = _in_process(args, env, tmp_path, monkeypatch, capfd)
     elapsed = time.monotonic() - started
-    output = result.stdout + result.stderr
     assert "Traceback" not in output, output
-    assert result.returncode == case.code, output[-2000:]
+    assert code == case.code, output[-2000:]
     assert case.expect in output, output[-2000:]
     if case.code == 2:
         assert str(config) in output or any(n in output for n in case.files), output[-2000:]
