@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from entry_point import run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from rotator.cli.app import main
 
 # Far above any config error; only a hang or a runaway parse reaches it (the test command runs
 # one worker per core, on busy CI machines a Python start alone can take several seconds).
@@ -394,30 +393,6 @@ def _in_subprocess(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int
     return result.returncode, result.stdout + result.stderr
 
 
-def _in_process(
-    args: list[str],
-    env: dict[str, str],
-    cwd: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capfd: pytest.CaptureFixture[str],
-) -> tuple[int, str]:
-    """`main()` as the console script calls it, on this environment, folder and argv."""
-    for name in [n for n in os.environ if n.startswith(CLEARED)]:
-        monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["rotator", *args])
-    capfd.readouterr()
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    out, err = capfd.readouterr()
-    return code, out + err
-
-
 CLEARED = ("ROTATOR_", "BINANCE_")
 
 
@@ -442,7 +417,9 @@ def test_broken_config(
     if case.process:
         code, output = _in_subprocess(args, env, tmp_path)
     else:
-        code, output = _in_process(args, env, tmp_path, monkeypatch, capfd)
+        code, output = run_main(
+            args, env=env, monkeypatch=monkeypatch, capfd=capfd, cwd=tmp_path, cleared=CLEARED
+        )
     elapsed = time.monotonic() - started
     assert "Traceback" not in output, output
     assert code == case.code, output[-2000:]

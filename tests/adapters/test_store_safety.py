@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from entry_point import run_main
 from sqlalchemy import create_engine, text
 
 from rotator.adapters.storage.db import open_engine
@@ -179,14 +180,20 @@ def test_damaged_sqlite_file_gives_exit_6_and_is_left_alone(
     damage: Callable[[Path], None],
     expect: str,
     command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / f"{name}.sqlite3"
     shutil.copy(good_db, path)
     damage(path)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
 
-    proc = _rotator(*command.split(), "--db", f"sqlite:///{path}", env=_env(tmp_path))
-    [(code, output)] = _all([proc])
+    args = [*command.split(), "--db", f"sqlite:///{path}"]
+    if name == "garbage-header":  # one damage per command in a process of its own: its exit code
+        [(code, output)] = _all([_rotator(*args, env=_env(tmp_path))])
+    else:  # the others through the same entry point in this process (about 2 s of CPU less each)
+        extra = {k: v for k, v in _env(tmp_path).items() if k.startswith("ROTATOR_")}
+        code, output = run_main(args, env=extra, monkeypatch=monkeypatch, capfd=capfd)
 
     assert code == ExitCode.STORE_ERROR, output
     assert "Traceback" not in output
