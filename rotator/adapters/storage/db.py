@@ -118,19 +118,26 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    try:
+    with _opening(url, path, engine):
         with _migration_lock(path):
             if path is not None and path.exists() and path.stat().st_size > 0:
                 _check_sqlite(engine)
             migrate(engine)
         _check_tables(engine)
+    return engine
+
+
+@contextmanager
+def _opening(url: str, path: Path | None, engine: Engine) -> Iterator[None]:
+    """What opening a database raises, as a StoreError naming it; the engine is disposed."""
+    try:
+        yield
     except StoreError as exc:
         engine.dispose()
         raise StoreError(f"{display_url(url)}: {exc}") from None
     except (SQLAlchemyError, _alembic_error()) as exc:
         engine.dispose()
         raise StoreError(_explain(url, path, exc)) from None
-    return engine
 
 
 def read_engine(url: str) -> Engine | None:
@@ -155,18 +162,12 @@ def read_engine(url: str) -> Engine | None:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas)
-    try:
+    with _opening(url, path, engine):
         if path is not None and path.stat().st_size > 0:
             _check_sqlite(engine)
         state = _schema_state(engine)
         if state == "current":
             _check_tables(engine)
-    except StoreError as exc:
-        engine.dispose()
-        raise StoreError(f"{display_url(url)}: {exc}") from None
-    except (SQLAlchemyError, _alembic_error()) as exc:
-        engine.dispose()
-        raise StoreError(_explain(url, path, exc)) from None
     if state == "current":
         return engine
     engine.dispose()
