@@ -36,10 +36,15 @@ def _is_member(value: Any) -> bool:
     return isinstance(value, Mapping) and "symbol" in value and "weight" in value
 
 
+def _is_token(value: Any) -> bool:
+    return isinstance(value, Mapping) and "symbol" in value and "gecko_id" in value
+
+
 def for_people(value: Any) -> str:
     """A rule's input as a person reads it, never Python's repr: a basket as its members and
-    weights (`VELO 35.0%, GMX 17.2%`), other mappings as `key value` pairs, lists joined by
-    commas, numbers in plain notation, true/false, and "-" for a missing value."""
+    weights (`VELO 35.0%, GMX 17.2%`), tokens left out as `VELO (velo)` (the reason is the
+    rule's), other mappings as `key value` pairs, lists joined by commas, numbers in plain
+    notation, true/false, and "-" for a missing value."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -55,6 +60,8 @@ def for_people(value: Any) -> str:
     if isinstance(value, list | tuple):
         if value and all(_is_member(v) for v in value):
             return ", ".join(f"{v['symbol']} {_share(v['weight'])}" for v in value)
+        if value and all(_is_token(v) for v in value):
+            return ", ".join(f"{v['symbol']} ({v['gecko_id']})" for v in value)
         sep = "; " if any(isinstance(v, Mapping) for v in value) else ", "
         return sep.join(for_people(v) for v in value) or "-"
     return str(value)
