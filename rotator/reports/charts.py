@@ -65,16 +65,25 @@ def _dates(points: Sequence[tuple[date, float]]) -> tuple[list[date], list[float
     return [d for d, _ in points], [float(v) for _, v in points]
 
 
+# A date axis spans at least this many days: one stored day is drawn in the middle of a few
+# days, not of the four years matplotlib's autoscale pads a single date with.
+MIN_DATE_SPAN_DAYS = 4
+# Up to this many days of data every day gets a tick, dates only (no "12:00" in between).
+DAILY_TICKS_DAYS = 10
+
+
 def _format_dates(fig: Any, ax: Any) -> None:
-    from datetime import timedelta
+    """Date ticks for daily data; data spanning less than MIN_DATE_SPAN_DAYS (one or two stored
+    days) is centred in that many days."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DayLocator
 
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, num2date
-
-    low, high = ax.get_xlim()
-    if high - low < 2:  # one or two days: widen so the date axis has room for ticks
-        middle = num2date((low + high) / 2).date()
-        ax.set_xlim(middle - timedelta(days=2), middle + timedelta(days=2))
-    locator = AutoDateLocator(maxticks=8)
+    # The data's own extent (in days): get_xlim() would autoscale, and a single date autoscales
+    # to +-2 years.
+    low, high = ax.dataLim.intervalx
+    if high - low < MIN_DATE_SPAN_DAYS:
+        middle = (low + high) / 2
+        ax.set_xlim(middle - MIN_DATE_SPAN_DAYS / 2, middle + MIN_DATE_SPAN_DAYS / 2)
+    locator: Any = DayLocator() if high - low < DAILY_TICKS_DAYS else AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
@@ -122,8 +131,8 @@ def _fit_names(fig: Any, ax: Any, names: Sequence[str]) -> None:
     fig.subplots_adjust(bottom=min(0.5, (longest + 12) / (fig.get_figheight() * 72)))
 
 
-def value_chart(series: Series, base_currency: str) -> Chart:
-    """Portfolio value per day, one point per stored day."""
+def value_figure(series: Series, base_currency: str) -> Any:
+    """Portfolio value per day, one point per stored day (a matplotlib Figure)."""
     fig, ax = _figure()
     days, values = _dates(series.points)
     ax.plot(days, values, color=ACCENT, marker="o", markersize=3, linewidth=1.6)
@@ -132,7 +141,13 @@ def value_chart(series: Series, base_currency: str) -> Chart:
     ax.yaxis.set_major_formatter(_thousands())
     if days:
         _format_dates(fig, ax)
-    return Chart("value", "Portfolio value over time", len(days), _encode(fig))
+    return fig
+
+
+def value_chart(series: Series, base_currency: str) -> Chart:
+    """The value figure as a chart; its points are the stored days."""
+    fig = value_figure(series, base_currency)
+    return Chart("value", "Portfolio value over time", len(series.points), _encode(fig))
 
 
 def btc_chart(series: Series, level: float | None) -> Chart:

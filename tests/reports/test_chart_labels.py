@@ -5,7 +5,9 @@ The backtest report's log price axes (equity, regimes over the BTC price) have a
 labels for a 2013-2021 range (100 to 60,000), the demo's 2019-2021 one (3,400 to 63,000, where
 every minor tick used to be labelled: "10,000 9,000 8,000" piled up) and a short one with no
 decade tick in it (30,000 to 60,000). The daily report's allocation bars keep twenty-two asset
-names apart and inside the picture."""
+names apart and inside the picture. Its value chart's date axis spans the stored days: one day
+in a window of a few days (not the years matplotlib pads a single date with), two days and
+thirty days with whole-day ticks."""
 
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from rotator.core.backtest.results import BacktestResult, BacktestSettings, Day, Period, Simulation
 from rotator.reports.backtest import equity_figure, regime_figure
-from rotator.reports.charts import allocation_figure
-from rotator.reports.rows import DriftRow
+from rotator.reports.charts import allocation_figure, value_figure
+from rotator.reports.rows import DriftRow, Series
 
 RANGES = {
     "2013-2021": (100.0, 60_000.0),
@@ -101,3 +103,21 @@ def test_allocation_names_do_not_overlap() -> None:
     assert_apart(texts, boxes)
     picture = fig.bbox
     assert all(picture.x0 <= b.x0 and b.x1 <= picture.x1 and picture.y0 <= b.y0 for b in boxes)
+
+
+@pytest.mark.parametrize("count", [1, 2, 30])
+def test_value_chart_date_axis_spans_the_stored_days(count: int) -> None:
+    from matplotlib.dates import num2date
+
+    first = date(2026, 3, 1)
+    days = [first + timedelta(days=i) for i in range(count)]
+    fig = value_figure(
+        Series("portfolio value", tuple((d, 1000.0 + i) for i, d in enumerate(days))), "USD"
+    )
+    texts, boxes = drawn_labels(fig, "x")
+    low, high = (num2date(x).date() for x in fig.axes[0].get_xlim())
+
+    assert low < days[0] and days[-1] < high  # every point inside the axis, none on its edge
+    assert (high - low).days <= max(count + 3, 5), (low, high)  # a few days around short data
+    assert len(texts) >= 3 and not [t for t in texts if ":" in t], texts  # whole days, no hours
+    assert_apart(texts, boxes)
