@@ -100,7 +100,9 @@ def allocation_figure(rows: Sequence[DriftRow]) -> Any:
     ax.set_xticks(list(xs), names)
     _fit_names(fig, ax, names)
     ax.set_ylabel("% of portfolio")
-    ax.legend(frameon=False)
+    # The legend sits above the axes in one row, never over a bar however many assets there are.
+    fig.subplots_adjust(top=0.88)
+    ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2)
     return fig
 
 

@@ -5,9 +5,9 @@ The backtest report's log price axes (equity, regimes over the BTC price) have a
 labels for a 2013-2021 range (100 to 60,000), the demo's 2019-2021 one (3,400 to 63,000, where
 every minor tick used to be labelled: "10,000 9,000 8,000" piled up) and a short one with no
 decade tick in it (30,000 to 60,000). The daily report's allocation bars keep twenty-two asset
-names apart and inside the picture. Its value chart's date axis spans the stored days: one day
-in a window of a few days (not the years matplotlib pads a single date with), two days and
-thirty days with whole-day ticks."""
+names apart and inside the picture, and its legend off every bar (3 and 25 assets). Its value
+chart's date axis spans the stored days: one day in a window of a few days (not the years
+matplotlib pads a single date with), two days and thirty days with whole-day ticks."""
 
 from __future__ import annotations
 
@@ -103,6 +103,27 @@ def test_allocation_names_do_not_overlap() -> None:
     assert_apart(texts, boxes)
     picture = fig.bbox
     assert all(picture.x0 <= b.x0 and b.x1 <= picture.x1 and picture.y0 <= b.y0 for b in boxes)
+
+
+@pytest.mark.parametrize("count", [3, 25])
+def test_allocation_legend_covers_no_bar(count: int) -> None:
+    names = [*ASSETS, "ARB", "OP", "FIL"][:count]
+    share = Decimal(1) / count  # bars of one height: no corner of the axes is free
+    fig = allocation_figure(
+        [DriftRow(a, Decimal(1000), share, share, Decimal(0), None) for a in names]
+    )
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+
+    bars = [p.get_window_extent(renderer) for p in ax.patches]
+    assert len(bars) == 2 * count
+    assert not [b for b in bars if b.overlaps(legend)], legend
+    picture = fig.bbox
+    assert picture.x0 <= legend.x0 and legend.x1 <= picture.x1
+    assert picture.y0 <= legend.y0 and legend.y1 <= picture.y1
 
 
 @pytest.mark.parametrize("count", [1, 2, 30])
