@@ -100,6 +100,15 @@ class DailyReport:
     def title(self) -> str:
         return f"rotator daily report {self.day.isoformat()}"
 
+    @property
+    def unchanged_why(self) -> str:
+        """Why a change figure is n/a: the run is incomplete, there is no earlier day stored,
+        or the stored days do not reach that far back (they start on a given day)."""
+        if not self.complete:
+            return "this run is incomplete"
+        earlier = [d for d, _ in self.value_history.points if d < self.day]
+        return f"history starts {earlier[0].isoformat()}" if earlier else "no history yet"
+
 
 def value_changes(
     total: Decimal | None, day: date, history: Sequence[tuple[date, Decimal]]

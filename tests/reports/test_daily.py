@@ -91,6 +91,21 @@ def test_what_changed_since_yesterday() -> None:
     assert first.since_yesterday[0].startswith("No run stored for an earlier day")
 
 
+def test_a_change_further_back_than_the_stored_days_says_where_they_start() -> None:
+    plan = make_plan()
+    first = build_daily(plan, day=DAY, run_id=1, complete=True, previous=None, value_history=[])
+    assert first.unchanged_why == "no history yet"
+    report = build_daily(
+        plan, day=DAY, run_id=3, complete=True, previous=None, value_history=history(3)
+    )
+    start = (DAY - timedelta(days=3)).isoformat()
+    assert report.unchanged_why == f"history starts {start}"
+    md = render_markdown(report)
+    assert f"| 7 days | n/a | n/a | history starts {start} |" in md
+    assert f"n/a (history starts {start})" in render_html(report)
+    assert "no history yet" not in md
+
+
 def test_incomplete_run_is_flagged_and_kept_out_of_the_value_series() -> None:
     problem = Problem(Severity.ERROR, "account kraken", "HTTP 429 after 3 retries")
     plan = make_plan(problems=(problem,))

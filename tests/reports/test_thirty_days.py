@@ -83,4 +83,5 @@ def test_thirty_simulated_days(tmp_path: Path, environ: None) -> None:
     # 1/7-day changes are computed from the stored history
     assert re.search(r"\| 1 day \| [+-][\d,]+\.\d\d \|", markdown)
     assert re.search(r"\| 7 days \| [+-][\d,]+\.\d\d \|", markdown)
-    assert "| 30 days | n/a |" in markdown  # 29 days of history before today: not 30 yet
+    # 29 days of history before today: not 30 yet, and the report says where they start
+    assert f"| 30 days | n/a | n/a | history starts {clocks[0].date().isoformat()} |" in markdown
