@@ -314,7 +314,8 @@ def _allocation_table(plan: Plan) -> Table:
     unpriced = {h.holding.asset for h in plan.holdings if h.price is None}
     unknown = plan.total_value is None
     for row in plan.before:
-        target = "-" if row.target is None else f"{row.target:.1%}"
+        # No target: rebalance.never_trade lists it, or unlisted assets are kept (sell_unlisted).
+        target = "kept" if row.target is None else f"{row.target:.1%}"
         drift = "-" if row.target is None else f"{(row.weight - row.target) * 100:+.1f} pp"
         value = _money(row.value, plan.base_currency)
         if row.asset in unpriced and row.value == 0:

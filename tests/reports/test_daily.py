@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from conftest import AS_OF, DAY, make_plan, series
 
@@ -104,6 +105,26 @@ def test_a_change_further_back_than_the_stored_days_says_where_they_start() -> N
     assert f"| 7 days | n/a | n/a | history starts {start} |" in md
     assert f"n/a (history starts {start})" in render_html(report)
     assert "no history yet" not in md
+
+
+def test_an_asset_without_a_target_is_said_to_be_kept(tmp_path: Path) -> None:
+    """rebalance.never_trade (or sell_unlisted: false) leaves an asset without a target."""
+    from rich.console import Console
+
+    from rotator.core.models import Allocation
+    from rotator.reports.plan import render_table
+
+    plan = make_plan()
+    bnb = Allocation("BNB", Decimal(5000), Decimal("0.05"), None)
+    plan = replace(plan, before=(*plan.before, bnb), after=(*plan.after, bnb))
+    report = build_daily(plan, day=DAY, run_id=1, complete=True, previous=None, value_history=[])
+    assert "| BNB | 5,000.00 | 5.0% | kept | - | 5.0% |" in render_markdown(report)
+    assert '<td class="num">kept</td>' in render_html(report)
+    console = Console(file=(tmp_path / "table.txt").open("w"), width=120)
+    render_table(plan, console)
+    console.file.close()
+    [row] = [line for line in (tmp_path / "table.txt").read_text().splitlines() if "BNB" in line]
+    assert row.split("│")[4].strip() == "kept" and row.split("│")[5].strip() == "-", row
 
 
 def test_incomplete_run_is_flagged_and_kept_out_of_the_value_series() -> None:
