@@ -192,9 +192,26 @@ def _log_price_axis(ax: Any) -> None:
 
 
 def _thousands() -> Any:
-    from matplotlib.ticker import FuncFormatter
+    """Tick labels with thousands separators and as many decimals as the ticks' spacing needs:
+    "90,000" a thousand apart, "1,000.5" half a unit apart, "1.52" a hundredth of a BTC apart
+    (whole numbers only would print "1,000 1,000 1,001", or "2 2 2" for a BTC portfolio)."""
+    import math
 
-    return FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+    from matplotlib.ticker import Formatter
+
+    class Grouped(Formatter):
+        ticks: tuple[float, ...] = ()
+
+        def set_locs(self, locs: Any) -> None:  # the axis hands over its ticks before labelling
+            self.ticks = tuple(sorted(float(v) for v in locs))
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            steps = [b - a for a, b in pairwise(self.ticks) if b > a]
+            step = min(steps) if steps else 1.0
+            decimals = min(8, max(0, -math.floor(math.log10(step) + 1e-9)))
+            return f"{x:,.{decimals}f}"
+
+    return Grouped()
 
 
 def report_charts(

@@ -142,3 +142,19 @@ def test_value_chart_date_axis_spans_the_stored_days(count: int) -> None:
     assert (high - low).days <= max(count + 3, 5), (low, high)  # a few days around short data
     assert len(texts) >= 3 and not [t for t in texts if ":" in t], texts  # whole days, no hours
     assert_apart(texts, boxes)
+
+
+@pytest.mark.parametrize(
+    ("values", "currency"),
+    [((1000.0, 1000.4, 1001.2), "USD"), ((1.512, 1.519, 1.531), "BTC"), ((90e3, 95e3), "USD")],
+    ids=["a-few-dollars-apart", "btc", "thousands-apart"],
+)
+def test_value_chart_labels_are_distinct_numbers(values: tuple[float, ...], currency: str) -> None:
+    """Values a few units apart (or a BTC portfolio) get the decimals their ticks need."""
+    days = [date(2026, 3, 1) + timedelta(days=i) for i in range(len(values))]
+    fig = value_figure(Series("portfolio value", tuple(zip(days, values, strict=True))), currency)
+    texts, boxes = drawn_labels(fig, "y")
+    assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
+    numbers = [float(t.replace(",", "").replace("\u2212", "-")) for t in texts]
+    assert numbers == sorted(numbers), texts
+    assert_apart(texts, boxes)
