@@ -18,7 +18,7 @@ from rotator.cli.options import (
     quiet_option,
     rules_option,
 )
-from rotator.cli.output import echo, ruleset_note
+from rotator.cli.output import echo
 from rotator.cli.progress import show_progress
 from rotator.cli.session import open_session
 from rotator.config.paths import ruleset_label
@@ -175,7 +175,6 @@ def backtest(
     first, last = _day("--from", start), _day("--to", end)
     with open_session(demo=demo, config_path=config_path, db_url=db_url) as s:
         ruleset, note = s.ruleset(rules_path)
-        note = ruleset_note(note, ruleset.name)
         # The portfolio's rebalance policy (the demo's own), else the defaults.
         explicit = config_path is not None or s.has_portfolio
         policy = s.policy() if explicit else RebalancePolicy()

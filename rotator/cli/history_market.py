@@ -20,7 +20,7 @@ from rotator.cli.options import (
     parse_as_of,
     rules_option,
 )
-from rotator.cli.output import echo, ruleset_note
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.core.history import DOMINANCE, parse_series_name
 from rotator.errors import ExitCode
@@ -218,7 +218,7 @@ def fetch(
         ruleset, note = session.ruleset(rules_path)
         # Every line this command prints is a message (what was saved, what is missing): stderr.
         say = partial(echo, err=True)
-        say(ruleset_note(note, ruleset.name))
+        say(note)
         engine = session.engine()
         now = session.now()
         today = now.astimezone(UTC).date()

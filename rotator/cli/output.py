@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import click
 
-from rotator.config.paths import ruleset_label
 from rotator.redaction import redact
 from rotator.reports.escape import strip_controls
 
@@ -18,10 +17,3 @@ from rotator.reports.escape import strip_controls
 def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
     """`click.echo` of `message` with secrets masked and control characters escaped."""
     click.echo(strip_controls(redact(str(message))), err=err, nl=nl)
-
-
-def ruleset_note(note: str, ruleset_name: str) -> str:
-    """A session's note on its rule set ("rule set /abs/rules/cycle.yaml, ...") with the file
-    named as every output names it for people: `cycle.yaml (shipped)`, a path relative to the
-    working folder, else the file name (rotator.config.paths.ruleset_label)."""
-    return note.replace(f"rule set {ruleset_name}", f"rule set {ruleset_label(ruleset_name)}")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from rotator.cli.clock import session_clock
 from rotator.config.env import Settings, read_settings
+from rotator.config.paths import ruleset_label
 from rotator.config.portfolio import Portfolio, load_portfolio
 from rotator.config.ruleset import load_portfolio_ruleset, load_ruleset, shipped_ruleset
 from rotator.core.clock import Clock
@@ -220,13 +221,14 @@ def choose_ruleset(
     """`--rules FILE` wins; then the `rules:` of portfolio.yaml (--config or the default path);
     without either, the shipped default rule set (cycle.yaml)."""
     if rules_path is not None:
-        return load_ruleset(rules_path), f"rule set {rules_path}"
+        chosen = load_ruleset(rules_path)
+        return chosen, f"rule set {ruleset_label(chosen.name)}"
     path = config_path or settings.config_path
     if config_path is not None or path.exists():
         portfolio = load_portfolio(path)
         ruleset = load_portfolio_ruleset(portfolio)
         if ruleset is not None:
-            return ruleset, f"rule set {ruleset.name} (from {path})"
+            return ruleset, f"rule set {ruleset_label(ruleset.name)} (from {path})"
         note = f"{path} names no rule set (`rules:`): using the shipped {DEFAULT_RULESET}"
     else:
         note = f"no {path}: using the shipped {DEFAULT_RULESET}"
@@ -272,7 +274,7 @@ def demo_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
     """The demo's rule set for `backtest`: --rules, else the shipped cycle.yaml (the demo
     plan's cycle_revenue.yaml rotates into the revenue screen, which has no history to replay)."""
     ruleset = load_ruleset(rules_path or shipped_ruleset(DEFAULT_RULESET))
-    return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset.name}"
+    return ruleset, f"demo: bundled 2013-2021 history, rule set {ruleset_label(ruleset.name)}"
 
 
 def demo_plan_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
@@ -284,8 +286,8 @@ def demo_plan_ruleset(rules_path: Path | None) -> tuple[RuleSet, str]:
         assert found is not None  # the demo portfolio names its rule set
         ruleset = found
     return ruleset, (
-        f"demo: rule set {ruleset.name} (the one `plan --demo` uses), evaluated on the bundled "
-        f"2013-2021 history as of {DEMO_AS_OF}"
+        f"demo: rule set {ruleset_label(ruleset.name)} (the one `plan --demo` uses), evaluated on "
+        f"the bundled 2013-2021 history as of {DEMO_AS_OF}"
     )
 
 

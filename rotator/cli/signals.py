@@ -18,7 +18,7 @@ from rotator.cli.options import (
     parse_as_of,
     rules_option,
 )
-from rotator.cli.output import echo, ruleset_note
+from rotator.cli.output import echo
 from rotator.cli.session import open_session
 from rotator.pipeline.rules import LoadContext, run_rules
 from rotator.reports.json_document import render_document
@@ -51,7 +51,6 @@ def signals(
     """
     with open_session(demo=demo, config_path=config_path, db_url=db_url, no_save=no_save) as s:
         ruleset, note = s.plan_ruleset(rules_path)
-        note = ruleset_note(note, ruleset.name)
         day = parse_as_of(as_of) or s.rules_as_of or s.now().astimezone(UTC).date()
         # The evaluations are stored, unless --no-save: the database is then only read, never
         # created (none yet reads as an empty store).
